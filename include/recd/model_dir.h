@@ -1,0 +1,60 @@
+#ifndef RECD_MODEL_DIR_H_
+#define RECD_MODEL_DIR_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "recd/safetensors.h"
+
+namespace recd {
+
+inline constexpr int kModelFormatVersion = 1;
+
+// manifest.json of a model directory: what the model is, how it was made and
+// how good it was, plus a checksum per tensor. A value type.
+struct ModelManifest {
+  std::string model_type;                    // "mf", "lstm", "content", ...
+  int format_version = kModelFormatVersion;
+  std::map<std::string, int64_t> dims;       // e.g. {"factors": 64}
+  int64_t num_items = 0;
+  std::string data_hash;                     // hash of the training data
+  std::string created_at;                    // ISO-8601 UTC
+  std::map<std::string, double> metrics;     // validation metrics, e.g. "NDCG@10"
+  std::map<std::string, std::string> params; // hyperparameters, free form
+  std::map<std::string, std::string> tensor_checksums;  // name -> xxh64 hex (filled by Write)
+};
+
+// A model on disk: <dir>/manifest.json + <dir>/model.safetensors.
+// Items are dense ids; the id mapping lives beside the model directories in
+// the bundle (items.txt), and its hash is ModelManifest::data_hash's sibling
+// param "items_hash".
+class ModelDir {
+ public:
+  // Writes the tensors and a manifest with their checksums, creating `dir`.
+  static absl::Status Write(const std::string& dir, ModelManifest manifest,
+                            const SafetensorsWriter& tensors);
+
+  // Maps the model and checks it: manifest parses, type == expected_type,
+  // format version known, every tensor in the manifest present with a
+  // matching checksum, no extra tensors. Errors name the file and tensor.
+  static absl::StatusOr<std::unique_ptr<ModelDir>> Open(const std::string& dir,
+                                                        const std::string& expected_type);
+
+  const ModelManifest& manifest() const { return manifest_; }
+  const SafetensorsFile& tensors() const { return *file_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  ModelDir() = default;
+  std::string dir_;
+  ModelManifest manifest_;
+  std::unique_ptr<SafetensorsFile> file_;
+};
+
+}  // namespace recd
+
+#endif  // RECD_MODEL_DIR_H_

@@ -1,0 +1,92 @@
+#ifndef RECD_SAFETENSORS_H_
+#define RECD_SAFETENSORS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace recd {
+
+// The subset of safetensors dtypes recd reads and writes.
+enum class DType { kF32, kI32, kI64 };
+const char* DTypeName(DType dtype);  // "F32", "I32", "I64"
+size_t DTypeSize(DType dtype);
+
+// A read-only view of one tensor inside a mapped file: row-major,
+// little-endian. Valid while the SafetensorsFile that returned it lives.
+struct TensorView {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+  size_t nbytes = 0;
+
+  int64_t num_elements() const;
+  // REQUIRES: dtype == kF32 (resp. kI32).
+  std::span<const float> f32() const;
+  std::span<const int32_t> i32() const;
+};
+
+// Collects tensors and writes them as one safetensors file: an 8-byte
+// little-endian header length, a JSON header mapping each name to
+// {dtype, shape, data_offsets}, then the raw bytes. Copies the data it is
+// given. Not thread-safe.
+class SafetensorsWriter {
+ public:
+  void Add(const std::string& name, DType dtype, std::vector<int64_t> shape, const void* data);
+  void AddF32(const std::string& name, std::vector<int64_t> shape, std::span<const float> data);
+  // Optional string metadata, stored under the header's "__metadata__" key.
+  void SetMetadata(const std::string& key, const std::string& value);
+  // Writes to a temporary file beside `path` and renames it into place, so a
+  // reader never sees a half-written file.
+  absl::Status Write(const std::string& path) const;
+
+ private:
+  struct Entry {
+    DType dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+  };
+  std::map<std::string, Entry> tensors_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// A safetensors file mapped read-only into memory; tensors are used in place.
+// Open() validates the header JSON, dtypes, that every tensor's byte range
+// matches its shape and lies inside the file, and that ranges do not overlap.
+// Thread-safe: immutable after Open().
+class SafetensorsFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::vector<std::string> names() const;
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  // Errors name the file and tensor: missing tensor, wrong dtype, or a shape
+  // other than `expected_shape` (-1 in expected_shape matches any size).
+  absl::StatusOr<TensorView> Get(const std::string& name) const;
+  absl::StatusOr<TensorView> Get(const std::string& name, DType dtype,
+                                 const std::vector<int64_t>& expected_shape) const;
+
+ private:
+  SafetensorsFile() = default;
+  std::string path_;
+  const uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  std::map<std::string, TensorView> tensors_;
+  std::map<std::string, std::string> metadata_;
+};
+
+}  // namespace recd
+
+#endif  // RECD_SAFETENSORS_H_

@@ -1,0 +1,56 @@
+#ifndef RECD_SCORER_H_
+#define RECD_SCORER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "recd/dataset.h"
+
+namespace recd {
+
+// What a scorer knows of the user it is scoring for.
+struct UserHistory {
+  std::span<const Event> events;  // oldest first
+  int32_t user = -1;              // dense id if the user was in training, else -1
+};
+
+// A model's compact summary of one user (MF factor, LSTM hidden state,
+// content profile, last item...). Built once per user and reused for every
+// candidate, so per-request work is a dot product per item.
+class UserState {
+ public:
+  virtual ~UserState() = default;
+};
+
+// A trained model that scores catalog items for a user. Implementations hold
+// immutable model data and are thread-safe for concurrent const calls.
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  Scorer() = default;
+  Scorer(const Scorer&) = delete;
+  Scorer& operator=(const Scorer&) = delete;
+
+  // Short stable name used in configs, metrics and explanations ("mf", "lstm").
+  virtual std::string_view name() const = 0;
+  virtual int32_t num_items() const = 0;
+
+  // Summarises the user's history. Never null.
+  virtual std::unique_ptr<UserState> Encode(const UserHistory& history) const = 0;
+
+  // Writes the score of every item into `out`.
+  // REQUIRES: out.size() == num_items(); `state` came from this scorer's Encode.
+  virtual void ScoreAll(const UserState& state, std::span<float> out) const = 0;
+
+  // Writes the score of candidates[i] into out[i]. The default scores all
+  // items and gathers; models with cheap per-item scores override it.
+  // REQUIRES: out.size() == candidates.size(), every candidate < num_items().
+  virtual void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
+                               std::span<float> out) const;
+};
+
+}  // namespace recd
+
+#endif  // RECD_SCORER_H_

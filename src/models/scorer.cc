@@ -1,0 +1,14 @@
+#include "recd/scorer.h"
+
+#include <vector>
+
+namespace recd {
+
+void Scorer::ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
+                             std::span<float> out) const {
+  std::vector<float> all(static_cast<size_t>(num_items()));
+  ScoreAll(state, all);
+  for (size_t i = 0; i < candidates.size(); ++i) out[i] = all[static_cast<size_t>(candidates[i])];
+}
+
+}  // namespace recd
