@@ -21,6 +21,18 @@ struct Event {
                           // datasets without time (the Amazon format)
 };
 
+// How much each event type says about a user's interest; used by trainers
+// (ALS confidence, profile weights). Defaults are documented here and
+// overridable from config.
+struct EventWeights {
+  float view = 1.0f;
+  float cart = 3.0f;
+  float purchase = 5.0f;
+  float Of(EventType t) const {
+    return t == EventType::kPurchase ? purchase : t == EventType::kCart ? cart : view;
+  }
+};
+
 // Catalog facts about one item. Every field may be empty: an item seen only
 // in an interaction log has no catalog row.
 struct ItemInfo {

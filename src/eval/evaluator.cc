@@ -1,0 +1,68 @@
+#include "recd/evaluator.h"
+
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "recd/ranking_metrics.h"
+
+namespace recd {
+
+void RankingMetrics::Add(int64_t rank) {
+  hr5 += HitAt(rank, 5);
+  hr10 += HitAt(rank, 10);
+  hr20 += HitAt(rank, 20);
+  ndcg5 += NdcgAt(rank, 5);
+  ndcg10 += NdcgAt(rank, 10);
+  ndcg20 += NdcgAt(rank, 20);
+  mrr += ReciprocalRank(rank);
+  ++users;
+}
+
+void RankingMetrics::Finish() {
+  if (users == 0) return;
+  const double n = static_cast<double>(users);
+  for (double* m : {&hr5, &hr10, &hr20, &ndcg5, &ndcg10, &ndcg20, &mrr}) *m /= n;
+}
+
+std::string RankingMetrics::ToString() const {
+  return absl::StrFormat(
+      "HR@5 %.4f HR@10 %.4f HR@20 %.4f NDCG@5 %.4f NDCG@10 %.4f NDCG@20 %.4f MRR %.4f (%d users)",
+      hr5, hr10, hr20, ndcg5, ndcg10, ndcg20, mrr, users);
+}
+
+std::vector<Event> EvalHistory(const LeaveOneOutSplit& split, int32_t user, EvalTarget target) {
+  return target == EvalTarget::kTest ? split.TestHistory(user)
+                                     : split.train[static_cast<size_t>(user)];
+}
+
+RankingMetrics EvaluateScorer(const Scorer& scorer, const LeaveOneOutSplit& split,
+                              EvalTarget target, int64_t max_users) {
+  const auto& targets = target == EvalTarget::kTest ? split.test : split.valid;
+  std::vector<int32_t> users;
+  for (size_t u = 0; u < targets.size(); ++u) {
+    if (targets[u].item >= 0) users.push_back(static_cast<int32_t>(u));
+    if (max_users > 0 && static_cast<int64_t>(users.size()) >= max_users) break;
+  }
+  std::vector<int64_t> ranks(users.size());
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(scorer.num_items()));
+    std::vector<int32_t> excluded;
+#pragma omp for schedule(dynamic, 64)
+    for (size_t i = 0; i < users.size(); ++i) {
+      const int32_t u = users[i];
+      const std::vector<Event> history = EvalHistory(split, u, target);
+      auto state = scorer.Encode(UserHistory{history, u});
+      scorer.ScoreAll(*state, scores);
+      excluded.clear();
+      for (const Event& e : history) excluded.push_back(e.item);
+      ranks[i] = RankOfTarget(scores, targets[static_cast<size_t>(u)].item, excluded);
+    }
+  }
+  RankingMetrics m;
+  for (int64_t r : ranks) m.Add(r);
+  m.Finish();
+  return m;
+}
+
+}  // namespace recd
