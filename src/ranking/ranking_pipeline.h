@@ -1,0 +1,69 @@
+#ifndef RECD_RANKING_RANKING_PIPELINE_H_
+#define RECD_RANKING_RANKING_PIPELINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fusion/fusion_layer.h"
+#include "recd/fusion_config.h"
+#include "recd/model_bundle.h"
+#include "recd/scorer.h"
+
+namespace recd {
+
+// One ranking question: who, how many, and what must not come back.
+struct RankRequest {
+  UserHistory history;
+  int k = 10;
+  bool exclude_history = true;          // never recommend what the user already has
+  std::vector<int32_t> exclude;         // further dense item ids to leave out
+  std::vector<int32_t> candidates;      // items to rank; empty = the whole catalog
+  bool explain = false;                 // keep per-model scores of the returned items
+};
+
+struct RankedItem {
+  int32_t item = -1;
+  float score = 0;
+  // With explain: one entry per model, in RankingResult::models order.
+  std::vector<float> raw;
+  std::vector<float> normalized;
+};
+
+struct RankingResult {
+  std::vector<RankedItem> items;      // best first, at most k
+  std::vector<std::string> models;    // models that took part, for explain
+  std::vector<double> weights;        // their weights, same order
+};
+
+// The request path shared by the daemon and recd-eval: candidates ->
+// every weighted scorer -> fusion -> exclusions -> top k. Holds a snapshot of
+// the bundle and the fusion config; immutable and thread-safe.
+class RankingPipeline {
+ public:
+  RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion);
+
+  const ModelBundle& bundle() const { return *bundle_; }
+  const FusionConfig& fusion() const { return fusion_; }
+
+  // Fused score of every candidate (all items when `candidates` is empty),
+  // and each contributing model's raw and normalised scores.
+  void FusedScores(const UserHistory& history, std::span<const int32_t> candidates,
+                   std::vector<float>& fused, std::vector<ModelScores>& per_model) const;
+
+  RankingResult Rank(const RankRequest& request) const;
+
+ private:
+  std::shared_ptr<const ModelBundle> bundle_;
+  FusionConfig fusion_;
+};
+
+// Indices of the k largest scores, best first, skipping `banned` positions.
+std::vector<int32_t> TopK(std::span<const float> scores, int k, const std::vector<bool>& banned);
+
+}  // namespace recd
+
+#endif  // RECD_RANKING_RANKING_PIPELINE_H_

@@ -1,0 +1,89 @@
+#include "ranking/ranking_pipeline.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_util/fake_scorer.h"
+
+namespace recd {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::shared_ptr<const ModelBundle> TwoModelBundle() {
+  IdMap items;
+  for (const char* id : {"a", "b", "c", "d"}) items.GetOrAdd(id);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FakeScorer>("m1", std::vector<float>{4, 3, 2, 1}));
+  scorers.push_back(std::make_unique<FakeScorer>("m2", std::vector<float>{1, 2, 3, 10}));
+  return ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
+}
+
+FusionConfig Weights(double w1, double w2) {
+  FusionConfig c;
+  c.normalization = Normalization::kMinMax;
+  c.weights = {{"m1", w1}, {"m2", w2}};
+  return c;
+}
+
+std::vector<int32_t> Ids(const RankingResult& r) {
+  std::vector<int32_t> ids;
+  for (const auto& i : r.items) ids.push_back(i.item);
+  return ids;
+}
+
+TEST(RankingPipelineTest, WeightsDecideTheOrder) {
+  RankRequest req;
+  req.k = 4;
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 1, 2, 3));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(0, 1)).Rank(req)), ElementsAre(3, 2, 1, 0));
+}
+
+TEST(RankingPipelineTest, HistoryAndExcludedItemsNeverReturn) {
+  std::vector<Event> history = {{0, EventType::kView, 1}};
+  RankRequest req;
+  req.history.events = history;
+  req.exclude = {3};
+  req.k = 10;
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(1, 2));
+}
+
+TEST(RankingPipelineTest, KLimitsTheAnswer) {
+  RankRequest req;
+  req.k = 2;
+  EXPECT_EQ(RankingPipeline(TwoModelBundle(), Weights(1, 1)).Rank(req).items.size(), 2u);
+}
+
+TEST(RankingPipelineTest, CandidatesRestrictTheRanking) {
+  RankRequest req;
+  req.k = 10;
+  req.candidates = {2, 0};
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 2));
+}
+
+TEST(RankingPipelineTest, ExplainedContributionsSumToTheScore) {
+  RankRequest req;
+  req.k = 4;
+  req.explain = true;
+  const auto result = RankingPipeline(TwoModelBundle(), Weights(0.7, 0.3)).Rank(req);
+  ASSERT_EQ(result.models.size(), 2u);
+  for (const auto& item : result.items) {
+    double sum = 0;
+    for (size_t m = 0; m < result.models.size(); ++m) sum += result.weights[m] * item.normalized[m];
+    EXPECT_NEAR(sum, item.score, 1e-6);
+  }
+}
+
+TEST(RankingPipelineTest, ZeroWeightModelsAreNotRun) {
+  RankRequest req;
+  req.explain = true;
+  const auto result = RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req);
+  EXPECT_THAT(result.models, ElementsAre("m1"));
+}
+
+TEST(TopKTest, BreaksTiesByPosition) {
+  std::vector<float> s = {1, 2, 2, 0};
+  EXPECT_THAT(TopK(s, 3, std::vector<bool>(4, false)), ElementsAre(1, 2, 0));
+}
+
+}  // namespace
+}  // namespace recd
