@@ -36,7 +36,11 @@ RankingResult RankingPipeline::Rank(const RankRequest& request) const {
   std::vector<float> fused;
   std::vector<ModelScores> per_model;
   FusedScores(request.history, request.candidates, fused, per_model);
+  return SelectTop(request, fused, per_model);
+}
 
+RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<const float> fused,
+                                         const std::vector<ModelScores>& per_model) const {
   // Map item ids to positions in `fused` to apply exclusions.
   const bool all = request.candidates.empty();
   std::vector<bool> banned(fused.size(), false);

@@ -56,6 +56,11 @@ class RankingPipeline {
 
   RankingResult Rank(const RankRequest& request) const;
 
+  // The rules-and-top-k half of Rank(), for callers that already hold the
+  // fused scores of `request` (recd-eval ranks with these very scores).
+  RankingResult SelectTop(const RankRequest& request, std::span<const float> fused,
+                          const std::vector<ModelScores>& per_model) const;
+
  private:
   std::shared_ptr<const ModelBundle> bundle_;
   FusionConfig fusion_;
