@@ -1,42 +1,155 @@
 #include "ranking/ranking_pipeline.h"
 
 #include <algorithm>
+#include <exception>
 #include <numeric>
 
+#include "absl/synchronization/mutex.h"
+
 namespace recd {
+namespace {
+
+// Runs one scorer; exceptions (bad_alloc, a broken model) become a failure
+// of this model for this request instead of a crash.
+ScorerOutcome ScoreOne(const Scorer& scorer, const UserHistory& history,
+                       std::span<const int32_t> candidates, std::vector<float>& raw) {
+  ScorerOutcome outcome;
+  outcome.model = std::string(scorer.name());
+  const absl::Time start = absl::Now();
+  try {
+    raw.resize(candidates.empty() ? static_cast<size_t>(scorer.num_items()) : candidates.size());
+    auto state = scorer.Encode(history);
+    if (candidates.empty()) {
+      scorer.ScoreAll(*state, raw);
+    } else {
+      scorer.ScoreCandidates(*state, candidates, raw);
+    }
+  } catch (const std::exception& e) {
+    outcome.kind = ScorerOutcome::kFailed;
+    outcome.error = e.what();
+  }
+  outcome.latency = absl::Now() - start;
+  return outcome;
+}
+
+// State shared by a request and its scorer tasks. Tasks own copies of their
+// inputs: a task that overruns its budget finishes after the request has
+// answered, and must not touch the request's memory.
+struct ScoringJob {
+  std::vector<Event> events;
+  int32_t user = -1;
+  std::vector<int32_t> candidates;
+  absl::Mutex mu;
+  int remaining ABSL_GUARDED_BY(mu) = 0;
+  std::vector<std::vector<float>> raw ABSL_GUARDED_BY(mu);
+  std::vector<ScorerOutcome> outcomes ABSL_GUARDED_BY(mu);
+  std::vector<bool> done ABSL_GUARDED_BY(mu);
+};
+
+}  // namespace
 
 RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion)
     : bundle_(std::move(bundle)), fusion_(std::move(fusion)) {}
 
+void RankingPipeline::RunScorers(const std::vector<const Scorer*>& scorers, const UserHistory& history,
+                                 std::span<const int32_t> candidates, const ScoringOptions& options,
+                                 std::vector<ModelScores>& per_model,
+                                 std::vector<ScorerOutcome>& outcomes) const {
+  auto budget_of = [&](const Scorer& s) {
+    return options.budget ? options.budget(s.name()) : absl::InfiniteDuration();
+  };
+  if (options.pool == nullptr) {
+    for (const Scorer* s : scorers) {
+      ModelScores m;
+      m.model = std::string(s->name());
+      ScorerOutcome o = ScoreOne(*s, history, candidates, m.raw);
+      if (o.kind == ScorerOutcome::kOk && o.latency > budget_of(*s)) o.kind = ScorerOutcome::kTimedOut;
+      if (o.kind == ScorerOutcome::kOk) per_model.push_back(std::move(m));
+      outcomes.push_back(std::move(o));
+    }
+    return;
+  }
+
+  auto job = std::make_shared<ScoringJob>();
+  job->events.assign(history.events.begin(), history.events.end());
+  job->user = history.user;
+  job->candidates.assign(candidates.begin(), candidates.end());
+  {
+    absl::MutexLock lock(&job->mu);
+    job->remaining = static_cast<int>(scorers.size());
+    job->raw.resize(scorers.size());
+    job->outcomes.resize(scorers.size());
+    job->done.assign(scorers.size(), false);
+  }
+  // The bundle outlives the tasks: they hold it through `keep_alive`.
+  auto keep_alive = bundle_;
+  const absl::Time start = absl::Now();
+  absl::Duration longest = absl::ZeroDuration();
+  for (size_t i = 0; i < scorers.size(); ++i) {
+    longest = std::max(longest, budget_of(*scorers[i]));
+    options.pool->Submit([job, keep_alive, scorer = scorers[i], i] {
+      std::vector<float> raw;
+      ScorerOutcome o = ScoreOne(*scorer, UserHistory{job->events, job->user}, job->candidates, raw);
+      absl::MutexLock lock(&job->mu);
+      job->raw[i] = std::move(raw);
+      job->outcomes[i] = std::move(o);
+      job->done[i] = true;
+      --job->remaining;
+    });
+  }
+  const absl::Time wait_until = std::min(options.deadline, start + longest);
+  absl::MutexLock lock(&job->mu);
+  job->mu.AwaitWithDeadline(
+      absl::Condition(+[](int* r) { return *r == 0; }, &job->remaining), wait_until);
+  for (size_t i = 0; i < scorers.size(); ++i) {
+    ScorerOutcome o;
+    if (!job->done[i]) {
+      o.model = std::string(scorers[i]->name());
+      o.kind = ScorerOutcome::kTimedOut;
+      o.latency = absl::Now() - start;
+    } else {
+      o = job->outcomes[i];
+      if (o.kind == ScorerOutcome::kOk && o.latency > budget_of(*scorers[i])) o.kind = ScorerOutcome::kTimedOut;
+      if (o.kind == ScorerOutcome::kOk) {
+        ModelScores m;
+        m.model = o.model;
+        m.raw = std::move(job->raw[i]);
+        per_model.push_back(std::move(m));
+      }
+    }
+    outcomes.push_back(std::move(o));
+  }
+}
+
 void RankingPipeline::FusedScores(const UserHistory& history, std::span<const int32_t> candidates,
-                                  std::vector<float>& fused,
-                                  std::vector<ModelScores>& per_model) const {
+                                  std::vector<float>& fused, std::vector<ModelScores>& per_model,
+                                  const ScoringOptions& options,
+                                  std::vector<ScorerOutcome>* outcomes) const {
   const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(history.events.size()));
-  const size_t n = candidates.empty() ? static_cast<size_t>(bundle_->num_items()) : candidates.size();
-  per_model.clear();
+  std::vector<const Scorer*> weighted;
   for (const auto& scorer : bundle_->scorers()) {
     auto w = weights.find(std::string(scorer->name()));
-    if (w == weights.end() || w->second <= 0) continue;  // unweighted models cost nothing
-    ModelScores m;
-    m.model = std::string(scorer->name());
-    m.raw.resize(n);
-    auto state = scorer->Encode(history);
-    if (candidates.empty()) {
-      scorer->ScoreAll(*state, m.raw);
-    } else {
-      scorer->ScoreCandidates(*state, candidates, m.raw);
-    }
-    per_model.push_back(std::move(m));
+    if (w != weights.end() && w->second > 0) weighted.push_back(scorer.get());  // others cost nothing
   }
+  per_model.clear();
+  std::vector<ScorerOutcome> local;
+  RunScorers(weighted, history, candidates, options, per_model, outcomes ? *outcomes : local);
+  const size_t n = candidates.empty() ? static_cast<size_t>(bundle_->num_items()) : candidates.size();
   fused.assign(n, 0.0f);
   FusionLayer::Blend(fusion_, weights, per_model, fused);
 }
 
-RankingResult RankingPipeline::Rank(const RankRequest& request) const {
+RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOptions& options) const {
   std::vector<float> fused;
   std::vector<ModelScores> per_model;
-  FusedScores(request.history, request.candidates, fused, per_model);
-  return SelectTop(request, fused, per_model);
+  std::vector<ScorerOutcome> outcomes;
+  FusedScores(request.history, request.candidates, fused, per_model, options, &outcomes);
+  RankingResult result = SelectTop(request, fused, per_model);
+  for (const ScorerOutcome& o : outcomes) {
+    if (o.kind != ScorerOutcome::kOk) result.degraded.push_back(o.model);
+  }
+  result.outcomes = std::move(outcomes);
+  return result;
 }
 
 RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<const float> fused,

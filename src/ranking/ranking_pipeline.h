@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "fusion/fusion_layer.h"
+#include "util/thread_pool.h"
 #include "recd/fusion_config.h"
 #include "recd/model_bundle.h"
 #include "recd/scorer.h"
@@ -25,6 +27,24 @@ struct RankRequest {
   bool explain = false;                 // keep per-model scores of the returned items
 };
 
+// How the scorers of one request run. The default runs them one after the
+// other on the calling thread with no time limit (offline evaluation); the
+// daemon passes a pool, the caller's deadline and per-model budgets.
+struct ScoringOptions {
+  ThreadPool* pool = nullptr;
+  absl::Time deadline = absl::InfiniteFuture();
+  // Longest a model may take; a model still running then is left out.
+  std::function<absl::Duration(std::string_view model)> budget;
+};
+
+// What happened to each model in one request, for metrics and `degraded`.
+struct ScorerOutcome {
+  std::string model;
+  enum Kind { kOk, kFailed, kTimedOut } kind = kOk;
+  absl::Duration latency;
+  std::string error;
+};
+
 struct RankedItem {
   int32_t item = -1;
   float score = 0;
@@ -37,6 +57,8 @@ struct RankingResult {
   std::vector<RankedItem> items;      // best first, at most k
   std::vector<std::string> models;    // models that took part, for explain
   std::vector<double> weights;        // their weights, same order
+  std::vector<ScorerOutcome> outcomes;  // every weighted model, ran or not
+  std::vector<std::string> degraded;    // models left out of this answer
 };
 
 // The request path shared by the daemon and recd-eval: candidates ->
@@ -51,10 +73,14 @@ class RankingPipeline {
 
   // Fused score of every candidate (all items when `candidates` is empty),
   // and each contributing model's raw and normalised scores.
+  // Models that fail or overrun their budget are left out of the blend and
+  // reported in `outcomes` (optional).
   void FusedScores(const UserHistory& history, std::span<const int32_t> candidates,
-                   std::vector<float>& fused, std::vector<ModelScores>& per_model) const;
+                   std::vector<float>& fused, std::vector<ModelScores>& per_model,
+                   const ScoringOptions& options = {},
+                   std::vector<ScorerOutcome>* outcomes = nullptr) const;
 
-  RankingResult Rank(const RankRequest& request) const;
+  RankingResult Rank(const RankRequest& request, const ScoringOptions& options = {}) const;
 
   // The rules-and-top-k half of Rank(), for callers that already hold the
   // fused scores of `request` (recd-eval ranks with these very scores).
@@ -62,6 +88,11 @@ class RankingPipeline {
                           const std::vector<ModelScores>& per_model) const;
 
  private:
+  // Runs the weighted scorers, inline or on options.pool.
+  void RunScorers(const std::vector<const Scorer*>& scorers, const UserHistory& history,
+                  std::span<const int32_t> candidates, const ScoringOptions& options,
+                  std::vector<ModelScores>& per_model, std::vector<ScorerOutcome>& outcomes) const;
+
   std::shared_ptr<const ModelBundle> bundle_;
   FusionConfig fusion_;
 };

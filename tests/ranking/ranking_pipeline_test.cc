@@ -80,6 +80,56 @@ TEST(RankingPipelineTest, ZeroWeightModelsAreNotRun) {
   EXPECT_THAT(result.models, ElementsAre("m1"));
 }
 
+std::shared_ptr<const ModelBundle> BundleWith(std::unique_ptr<Scorer> extra) {
+  IdMap items;
+  for (const char* id : {"a", "b", "c", "d"}) items.GetOrAdd(id);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FakeScorer>("m1", std::vector<float>{4, 3, 2, 1}));
+  scorers.push_back(std::move(extra));
+  return ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
+}
+
+TEST(RankingPipelineTest, FailingModelIsLeftOutAndReported) {
+  RankingPipeline pipeline(BundleWith(std::make_unique<FailingScorer>("m2", std::vector<float>(4))),
+                           Weights(1, 1));
+  RankRequest req;
+  req.k = 4;
+  for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), new ThreadPool(2)}) {
+    ScoringOptions options;
+    options.pool = pool;
+    const auto result = pipeline.Rank(req, options);
+    EXPECT_THAT(result.degraded, ElementsAre("m2"));
+    EXPECT_THAT(Ids(result), ElementsAre(0, 1, 2, 3));  // m1 alone decides
+    delete pool;
+  }
+}
+
+TEST(RankingPipelineTest, ModelOverItsBudgetIsLeftOut) {
+  ThreadPool pool(2);
+  RankingPipeline pipeline(
+      BundleWith(std::make_unique<SlowScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(300))),
+      Weights(1, 1));
+  ScoringOptions options;
+  options.pool = &pool;
+  options.budget = [](std::string_view m) { return m == "m2" ? absl::Milliseconds(20) : absl::Seconds(10); };
+  RankRequest req;
+  req.k = 4;
+  const auto result = pipeline.Rank(req, options);
+  EXPECT_THAT(result.degraded, ElementsAre("m2"));
+  EXPECT_THAT(Ids(result), ElementsAre(0, 1, 2, 3));
+}
+
+TEST(RankingPipelineTest, ParallelScoringMatchesInline) {
+  ThreadPool pool(2);
+  RankingPipeline pipeline(TwoModelBundle(), Weights(0.3, 0.7));
+  RankRequest req;
+  req.k = 4;
+  ScoringOptions options;
+  options.pool = &pool;
+  EXPECT_EQ(Ids(pipeline.Rank(req, options)), Ids(pipeline.Rank(req)));
+  EXPECT_TRUE(pipeline.Rank(req, options).degraded.empty());
+}
+
 TEST(TopKTest, BreaksTiesByPosition) {
   std::vector<float> s = {1, 2, 2, 0};
   EXPECT_THAT(TopK(s, 3, std::vector<bool>(4, false)), ElementsAre(1, 2, 0));

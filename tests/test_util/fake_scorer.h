@@ -2,6 +2,10 @@
 #define RECD_TESTS_TEST_UTIL_FAKE_SCORER_H_
 
 #include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+#include "absl/time/clock.h"
 #include <string>
 #include <vector>
 
@@ -27,6 +31,30 @@ class FakeScorer : public Scorer {
  private:
   std::string name_;
   std::vector<float> scores_;
+};
+
+// A FakeScorer that takes `delay` per call: a model over its time budget.
+class SlowScorer : public FakeScorer {
+ public:
+  SlowScorer(std::string name, std::vector<float> scores, absl::Duration delay)
+      : FakeScorer(std::move(name), std::move(scores)), delay_(delay) {}
+  void ScoreAll(const UserState& s, std::span<float> out) const override {
+    absl::SleepFor(delay_);
+    FakeScorer::ScoreAll(s, out);
+  }
+
+ private:
+  absl::Duration delay_;
+};
+
+// A scorer whose every call fails the way a broken model or an allocation
+// failure would.
+class FailingScorer : public FakeScorer {
+ public:
+  using FakeScorer::FakeScorer;
+  void ScoreAll(const UserState&, std::span<float>) const override {
+    throw std::runtime_error("injected scorer failure");
+  }
 };
 
 }  // namespace recd
