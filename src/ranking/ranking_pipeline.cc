@@ -4,6 +4,7 @@
 #include <exception>
 #include <numeric>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
 namespace recd {
@@ -45,6 +46,27 @@ struct ScoringJob {
   std::vector<ScorerOutcome> outcomes ABSL_GUARDED_BY(mu);
   std::vector<bool> done ABSL_GUARDED_BY(mu);
 };
+
+// Positions of the answer, best first: the top k of the allowed items, with
+// at most max_per_group per group when a diversity cap is set.
+std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const float> fused,
+                                     const std::vector<bool>& banned) {
+  if (request.max_per_group <= 0) return TopK(fused, request.k, banned);
+  const bool all = request.candidates.empty();
+  // Over-fetch so the cap rarely needs a second, full pass.
+  for (int fetch = request.k * 4;; fetch = static_cast<int>(fused.size())) {
+    const std::vector<int32_t> order = TopK(fused, fetch, banned);
+    std::vector<int32_t> picked;
+    absl::flat_hash_map<int32_t, int> per_group;
+    for (int32_t pos : order) {
+      const int32_t item = all ? pos : request.candidates[static_cast<size_t>(pos)];
+      if (++per_group[request.group_of(item)] > request.max_per_group) continue;
+      picked.push_back(pos);
+      if (static_cast<int>(picked.size()) == request.k) break;
+    }
+    if (static_cast<int>(picked.size()) == request.k || fetch >= static_cast<int>(fused.size())) return picked;
+  }
+}
 
 }  // namespace
 
@@ -171,13 +193,18 @@ RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<c
     for (const Event& e : request.history.events) ban_item(e.item);
   }
   for (int32_t item : request.exclude) ban_item(item);
+  if (request.allowed) {
+    for (size_t i = 0; i < banned.size(); ++i) {
+      if (!banned[i] && !request.allowed(all ? static_cast<int32_t>(i) : request.candidates[i])) banned[i] = true;
+    }
+  }
 
   RankingResult result;
   for (const ModelScores& m : per_model) {
     result.models.push_back(m.model);
     result.weights.push_back(m.weight);
   }
-  for (int32_t pos : TopK(fused, request.k, banned)) {
+  for (int32_t pos : SelectPositions(request, fused, banned)) {
     RankedItem r;
     r.item = all ? pos : request.candidates[static_cast<size_t>(pos)];
     r.score = fused[static_cast<size_t>(pos)];

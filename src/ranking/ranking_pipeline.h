@@ -25,6 +25,13 @@ struct RankRequest {
   std::vector<int32_t> exclude;         // further dense item ids to leave out
   std::vector<int32_t> candidates;      // items to rank; empty = the whole catalog
   bool explain = false;                 // keep per-model scores of the returned items
+  // Business rules: items for which `allowed` is false never come back
+  // (stock, categories, purchased); unset = all allowed.
+  std::function<bool(int32_t item)> allowed;
+  // Diversity: at most max_per_group items of one group (e.g. category) in
+  // the answer; 0 = no cap. REQUIRES: group_of set when max_per_group > 0.
+  int max_per_group = 0;
+  std::function<int32_t(int32_t item)> group_of;
 };
 
 // How the scorers of one request run. The default runs them one after the

@@ -130,6 +130,22 @@ TEST(RankingPipelineTest, ParallelScoringMatchesInline) {
   EXPECT_TRUE(pipeline.Rank(req, options).degraded.empty());
 }
 
+TEST(RankingPipelineTest, RulesFilterItems) {
+  RankRequest req;
+  req.k = 4;
+  req.allowed = [](int32_t item) { return item % 2 == 1; };
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(1, 3));
+}
+
+TEST(RankingPipelineTest, DiversityCapLimitsItemsPerGroup) {
+  RankRequest req;
+  req.k = 3;
+  req.max_per_group = 1;
+  req.group_of = [](int32_t item) { return item < 2 ? 0 : 1; };  // {0,1} and {2,3}
+  // Best two (0 and 1) share a group, so 1 gives way to 2; only 2 groups exist.
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 2));
+}
+
 TEST(TopKTest, BreaksTiesByPosition) {
   std::vector<float> s = {1, 2, 2, 0};
   EXPECT_THAT(TopK(s, 3, std::vector<bool>(4, false)), ElementsAre(1, 2, 0));
