@@ -144,7 +144,7 @@ class ManifestParser {
     absl::StatusOr<const Json*> metrics = Object(root, "metrics");
     if (!metrics.ok() || *metrics == nullptr) return metrics.status();
     for (const auto& [k, v] : (*metrics)->items()) {
-      // JSON has no NaN: nlohmann and Python's json (allow_nan) write null or NaN.
+      // JSON has no NaN; nlohmann writes a NaN metric as null, so read it back.
       if (v.is_null()) {
         (*out)[k] = std::numeric_limits<double>::quiet_NaN();
       } else if (v.is_number()) {
