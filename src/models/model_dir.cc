@@ -185,18 +185,22 @@ class ManifestParser {
       const std::string field = absl::StrCat("tensors.", name);
       if (!entry.is_object()) return Error(field, "is not an object");
       TensorSpec spec;
-      std::string dtype;
-      absl::Status s;
-      if (s = String(entry, "dtype", true, &dtype); !s.ok())
-        return Error(field, std::string(s.message()));
-      const std::optional<DType> parsed = DTypeFromName(dtype);
-      if (!parsed) return Error(field + ".dtype", absl::StrCat("is unsupported dtype ", dtype));
+      const auto dtype = entry.find("dtype");
+      if (dtype == entry.end() || !dtype->is_string()) {
+        return Error(field + ".dtype", "is missing or not a string");
+      }
+      const std::optional<DType> parsed = DTypeFromName(dtype->get<std::string>());
+      if (!parsed) {
+        return Error(field + ".dtype",
+                     absl::StrCat("is unsupported dtype ", dtype->get<std::string>()));
+      }
       spec.dtype = *parsed;
       const auto shape = entry.find("shape");
       if (shape == entry.end() || !shape->is_array())
         return Error(field + ".shape", "is missing or not a list");
       for (const Json& d : *shape) {
-        if (!d.is_number_unsigned()) {
+        if (!d.is_number_unsigned() ||
+            d.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
           return Error(field + ".shape",
                        absl::StrCat("is ", shape->dump(), ", expected non-negative ints"));
         }

@@ -256,6 +256,17 @@ TEST(ModelDirTest, MissingChecksumIsNamed) {
   EXPECT_THAT(std::string(model.status().message()), HasSubstr("field 'tensors.counts.checksum'"));
 }
 
+TEST(ModelDirTest, UnsupportedManifestDtypeIsNamed) {
+  const std::string dir = WriteSample();
+  nlohmann::json j = ReadManifest(dir);
+  j["tensors"]["counts"]["dtype"] = "F16";
+  WriteManifest(dir, j);
+  auto model = ModelDir::Open(dir, "lstm");
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(model.status().message()),
+              HasSubstr("manifest.json: field 'tensors.counts.dtype' is unsupported dtype F16"));
+}
+
 TEST(ModelDirTest, ManifestThatIsNotJsonIsDataLoss) {
   const std::string dir = WriteSample();
   WriteAll(dir + "/manifest.json", "{\"model_type\": ");
