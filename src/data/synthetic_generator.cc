@@ -199,7 +199,7 @@ struct SyntheticGenerator::Profile {
   std::vector<int32_t> favourite_subs;
   std::vector<double> favourite_weights;
   std::vector<int32_t> favourite_brands;
-  double price_level = 1.0;
+  double log_price_level = 0.0;  // log of the price paid relative to the median
   double explore = 0.15;
 
   bool LikesBrand(int32_t brand) const {
@@ -334,15 +334,28 @@ void SyntheticGenerator::BuildItems() {
     s.begin = s.end = offset;
     offset += count;
   }
-  items_by_sub_.resize(n);
-  for (size_t i = 0; i < n; ++i) items_by_sub_[subs_[item_sub_[i]].end++] = static_cast<int32_t>(i);
-  alias_prob_.resize(n);
-  alias_other_.resize(n);
+  slots_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Subcategory& sub = subs_[item_sub_[i]];
+    Slot& slot = slots_[static_cast<size_t>(subs_[item_sub_[i]].end++)];
+    slot.item = static_cast<int32_t>(i);
+    slot.brand = item_brand_[i];
+    slot.log_price = std::log(item_price_[i] / sub.median_price);
+  }
   std::vector<double> weights;
+  std::vector<float> prob;
+  std::vector<int32_t> other;
   for (const auto& s : subs_) {
+    const size_t size = static_cast<size_t>(s.end - s.begin);
     weights.clear();
-    for (int32_t k = s.begin; k < s.end; ++k) weights.push_back(popularity[items_by_sub_[k]]);
-    BuildAlias(weights, &alias_prob_[s.begin], &alias_other_[s.begin]);
+    for (int32_t k = s.begin; k < s.end; ++k) weights.push_back(popularity[slots_[k].item]);
+    prob.assign(size, 1.0f);
+    other.assign(size, 0);
+    BuildAlias(weights, prob.data(), other.data());
+    for (size_t k = 0; k < size; ++k) {
+      slots_[s.begin + k].prob = prob[k];
+      slots_[s.begin + k].other = s.begin + other[k];
+    }
   }
 }
 
@@ -395,16 +408,19 @@ int32_t SyntheticGenerator::DrawSubcategory(Rng& rng) const {
   return static_cast<int32_t>(std::min<ptrdiff_t>(it - sub_cdf_.begin(), sub_cdf_.size() - 1));
 }
 
-int32_t SyntheticGenerator::DrawItemIn(int32_t sub, Rng& rng) const {
+const SyntheticGenerator::Slot& SyntheticGenerator::DrawSlotIn(int32_t sub, Rng& rng) const {
   const Subcategory& s = subs_[sub];
-  const int32_t k = s.begin + rng.Below(s.end - s.begin);
-  return items_by_sub_[rng.Uniform() < alias_prob_[k] ? k : s.begin + alias_other_[k]];
+  const Slot& slot = slots_[static_cast<size_t>(s.begin + rng.Below(s.end - s.begin))];
+  return rng.Uniform() < slot.prob ? slot : slots_[static_cast<size_t>(slot.other)];
+}
+
+double SyntheticGenerator::PriceFit(float log_price, const Profile& p) {
+  const double z = (log_price - p.log_price_level) / 0.5;
+  return std::exp(-0.5 * z * z);
 }
 
 double SyntheticGenerator::PriceFit(int32_t item, const Profile& p) const {
-  const double want = subs_[item_sub_[item]].median_price * p.price_level;
-  const double z = std::log(item_price_[item] / want) / 0.5;
-  return std::exp(-0.5 * z * z);
+  return PriceFit(std::log(item_price_[item] / subs_[item_sub_[item]].median_price), p);
 }
 
 // Popularity proposes, taste accepts: rejection sampling keeps a draw O(1)
@@ -413,11 +429,12 @@ int32_t SyntheticGenerator::PickItem(int32_t sub, const Profile& p,
                                      const std::vector<int32_t>& seen, Rng& rng) const {
   int32_t item = -1;
   for (int t = 0; t < kPickTries; ++t) {
-    item = DrawItemIn(sub, rng);
+    const Slot& slot = DrawSlotIn(sub, rng);
+    item = slot.item;
     // Browsing moves on to new items; going back is modelled by kRevisit.
     if (std::find(seen.begin(), seen.end(), item) != seen.end()) continue;
     const double accept =
-        (p.LikesBrand(item_brand_[item]) ? 1.0 : 0.45) * (0.2 + 0.8 * PriceFit(item, p));
+        (p.LikesBrand(slot.brand) ? 1.0 : 0.45) * (0.2 + 0.8 * PriceFit(slot.log_price, p));
     if (rng.Bernoulli(accept)) break;
   }
   return item;
@@ -449,7 +466,7 @@ SyntheticGenerator::Profile SyntheticGenerator::MakeProfile(int32_t user, Rng& r
     p.favourite_subs.push_back(item_sub_[0]);
     p.favourite_weights.push_back(1.0);
   }
-  p.price_level = rng.LogNormal(1.0, 0.4);
+  p.log_price_level = 0.4 * rng.Normal();
   p.explore = 0.08 + 0.15 * rng.Uniform();
   return p;
 }

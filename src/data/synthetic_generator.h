@@ -106,13 +106,24 @@ class SyntheticGenerator {
     std::vector<std::string> nouns;
     float median_price = 0;
     double weight = 0;  // share of catalog and of exploration traffic
-    int32_t begin = 0, end = 0;  // range in items_by_sub_
+    int32_t begin = 0, end = 0;  // range in slots_
   };
   struct Brand {
     std::string name;
     int32_t top = 0;
     int tier = 1;  // 0 budget, 1 mid, 2 premium
     double weight = 0;
+  };
+  // One slot per item, grouped by subcategory, forming a Walker alias table
+  // per group (O(1) popularity-weighted draws) and carrying what the taste
+  // check needs, so a draw touches one or two cache lines however big the
+  // catalog is.
+  struct Slot {
+    float prob = 1;      // keep this slot with this probability,
+    int32_t other = 0;   // else take this one (index into slots_)
+    int32_t item = 0;
+    int32_t brand = 0;
+    float log_price = 0;  // log(price / subcategory median)
   };
   struct Profile;  // a user's tastes, defined in the .cc
   class Rng;
@@ -126,11 +137,14 @@ class SyntheticGenerator {
 
   Profile MakeProfile(int32_t user, Rng& rng) const;
   int32_t DrawSubcategory(Rng& rng) const;
-  int32_t DrawItemIn(int32_t sub, Rng& rng) const;
+  const Slot& DrawSlotIn(int32_t sub, Rng& rng) const;
+  int32_t DrawItemIn(int32_t sub, Rng& rng) const { return DrawSlotIn(sub, rng).item; }
   int32_t PickItem(int32_t sub, const Profile& p, const std::vector<int32_t>& seen,
                    Rng& rng) const;
   void PlaceSessions(const std::vector<size_t>& session_begin, Rng& rng,
                      std::vector<Event>* events) const;
+  // 1 at the user's price level, falling off log-normally.
+  static double PriceFit(float log_price, const Profile& p);
   double PriceFit(int32_t item, const Profile& p) const;
 
   SyntheticOptions options_;
@@ -141,11 +155,7 @@ class SyntheticGenerator {
   std::vector<int32_t> item_brand_;
   std::vector<float> item_price_;
   std::vector<uint8_t> item_in_stock_;
-  // Items grouped by subcategory with a Walker alias table per group, for
-  // O(1) popularity-weighted draws.
-  std::vector<int32_t> items_by_sub_;
-  std::vector<float> alias_prob_;
-  std::vector<int32_t> alias_other_;  // index into items_by_sub_
+  std::vector<Slot> slots_;
   std::vector<int64_t> complement_begin_;  // size num_items + 1
   std::vector<int32_t> complements_;
   std::vector<int32_t> user_budget_;  // events per user
