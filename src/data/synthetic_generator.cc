@@ -243,23 +243,29 @@ void SyntheticGenerator::BuildCategories() {
       sub.top = t;
       sub.top_name = tv ? tv->name : absl::StrCat("Department ", t + 1);
       const bool is_main = s < mains;
-      const int32_t base = static_cast<int32_t>(subs_.size()) - s;
-      sub.accessory = is_main && s + mains < per_top ? base + s + mains : -1;
-      if (tv != nullptr && static_cast<size_t>(s) < tv->subs.size()) {
-        const SubVocab& sv = tv->subs[s];
+      // Position among the mains, or among the accessories (accessory a
+      // serves main a).
+      const int32_t role_index = is_main ? s : s - mains;
+      const int32_t first = static_cast<int32_t>(subs_.size()) - s;
+      sub.accessory = is_main && s + mains < per_top ? first + s + mains : -1;
+      const size_t vocab_index = static_cast<size_t>(is_main ? role_index : 3 + role_index);
+      if (tv != nullptr && role_index < 3) {
+        const SubVocab& sv = tv->subs[vocab_index];
         sub.name = sv.name;
         sub.nouns.assign(sv.nouns.begin(), sv.nouns.end());
         sub.median_price = sv.median_price;
       } else {
-        sub.name = absl::StrCat(sub.top_name, " ", is_main ? "Line " : "Accessory ", s + 1);
+        sub.name = absl::StrCat(sub.top_name, is_main ? " Line " : " Accessory ", role_index + 1);
         sub.nouns = {absl::StrCat("Model ", t + 1, "-", s + 1),
                      absl::StrCat("Kit ", t + 1, "-", s + 1)};
         // Main lines cost 20-400, their accessories a tenth to a fifth.
-        sub.median_price = is_main
-                               ? static_cast<float>(20.0 * std::exp(rng.Uniform() * std::log(20.0)))
-                               : main_price[static_cast<size_t>((s - mains) % std::max(1, mains))] *
-                                     static_cast<float>(0.1 + 0.1 * rng.Uniform());
-        if (sub.median_price <= 0) sub.median_price = 10;
+        if (is_main || mains == 0) {
+          sub.median_price = static_cast<float>(20.0 * std::exp(rng.Uniform() * std::log(20.0)));
+        } else {
+          sub.median_price = main_price[static_cast<size_t>(role_index % mains)] *
+                             static_cast<float>(0.1 + 0.1 * rng.Uniform());
+        }
+        sub.median_price = std::max(sub.median_price, 2.0f);
       }
       if (is_main) main_price[static_cast<size_t>(s)] = sub.median_price;
       sub.weight = std::exp(0.5 * rng.Normal());
@@ -277,13 +283,12 @@ void SyntheticGenerator::BuildBrands() {
     for (int32_t b = 0; b < options_.brands_per_top; ++b) {
       Brand brand;
       brand.top = t;
-      std::string name = absl::StrCat(kBrandHeads[rng.Below(Size(kBrandHeads))],
-                                      kBrandTails[rng.Below(Size(kBrandTails))]);
-      for (int k = 2; used.contains(name); ++k) {
+      std::string name;
+      for (int tries = 0; tries < 10 && (name.empty() || used.contains(name)); ++tries) {
         name = absl::StrCat(kBrandHeads[rng.Below(Size(kBrandHeads))],
-                            kBrandTails[rng.Below(Size(kBrandTails))], k > 8 ? "x" : "");
-        if (k > 16) name = absl::StrCat(name, brands_.size());
+                            kBrandTails[rng.Below(Size(kBrandTails))]);
       }
+      if (used.contains(name)) absl::StrAppend(&name, " ", brands_.size() + 1);
       used.insert(name);
       brand.name = std::move(name);
       brand.tier = b % 3;
@@ -440,7 +445,7 @@ int32_t SyntheticGenerator::PickItem(int32_t sub, const Profile& p,
   return item;
 }
 
-SyntheticGenerator::Profile SyntheticGenerator::MakeProfile(int32_t user, Rng& rng) const {
+SyntheticGenerator::Profile SyntheticGenerator::MakeProfile(Rng& rng) const {
   Profile p;
   const double r = rng.Uniform();
   const int want = r < 0.3 ? 1 : r < 0.75 ? 2 : 3;
@@ -473,7 +478,7 @@ SyntheticGenerator::Profile SyntheticGenerator::MakeProfile(int32_t user, Rng& r
 
 std::vector<int32_t> SyntheticGenerator::InitialFavouriteSubcategories(int32_t user) const {
   Rng rng(StreamSeed(options_.seed, kUser, static_cast<uint64_t>(user)));
-  return MakeProfile(user, rng).favourite_subs;
+  return MakeProfile(rng).favourite_subs;
 }
 
 std::span<const int32_t> SyntheticGenerator::ComplementsOf(int32_t item) const {
@@ -484,7 +489,7 @@ std::span<const int32_t> SyntheticGenerator::ComplementsOf(int32_t item) const {
 
 void SyntheticGenerator::GenerateUser(int32_t user, std::vector<Event>* events) const {
   Rng rng(StreamSeed(options_.seed, kUser, static_cast<uint64_t>(user)));
-  Profile p = MakeProfile(user, rng);
+  Profile p = MakeProfile(rng);
   const int64_t budget = user_budget_[static_cast<size_t>(user)];
   // Times are offsets within the session until the end, when sessions are
   // spread over the user's active period.
@@ -524,6 +529,9 @@ void SyntheticGenerator::GenerateUser(int32_t user, std::vector<Event>* events) 
                 p.favourite_subs.end()) {
           p.favourite_subs[k] = sub;
           p.favourite_weights[k] = 1.0;
+          const int32_t brand = subs_[sub].top * options_.brands_per_top +
+                                rng.Below(options_.brands_per_top);
+          if (!p.LikesBrand(brand)) p.favourite_brands.push_back(brand);
         }
       }
     }

@@ -135,7 +135,8 @@ class SyntheticGenerator {
   void BuildComplements();
   void BuildUserBudgets();
 
-  Profile MakeProfile(int32_t user, Rng& rng) const;
+  // Draws a user's initial tastes: the first draws of their stream.
+  Profile MakeProfile(Rng& rng) const;
   int32_t DrawSubcategory(Rng& rng) const;
   const Slot& DrawSlotIn(int32_t sub, Rng& rng) const;
   int32_t DrawItemIn(int32_t sub, Rng& rng) const { return DrawSlotIn(sub, rng).item; }
