@@ -118,6 +118,8 @@ absl::Status LoadInteractions(const std::string& path, const LoadOptions& option
 
   int64_t line_no = 1;
   int64_t loaded = 0;
+  std::string last_user;
+  int32_t last_user_id = -1;
   while (std::getline(in, line)) {
     ++line_no;
     if (StripWhitespace(line).empty()) continue;
@@ -132,7 +134,12 @@ absl::Status LoadInteractions(const std::string& path, const LoadOptions& option
       report->Skip(path, line_no, error->reason);
       continue;
     }
-    const int32_t u = data->users.GetOrAdd(user);
+    // Logs usually hold a user's rows together; skip the hash lookup then.
+    if (last_user_id < 0 || user != last_user) {
+      last_user.assign(user);
+      last_user_id = data->users.GetOrAdd(user);
+    }
+    const int32_t u = last_user_id;
     event.item = data->items.GetOrAdd(item);
     if (static_cast<size_t>(u) >= data->histories.size()) data->histories.resize(u + 1);
     data->histories[static_cast<size_t>(u)].push_back(event);

@@ -487,96 +487,133 @@ std::span<const int32_t> SyntheticGenerator::ComplementsOf(int32_t item) const {
   return {complements_.data() + begin, static_cast<size_t>(end - begin)};
 }
 
-void SyntheticGenerator::GenerateUser(int32_t user, std::vector<Event>* events) const {
-  Rng rng(StreamSeed(options_.seed, kUser, static_cast<uint64_t>(user)));
-  Profile p = MakeProfile(rng);
-  const int64_t budget = user_budget_[static_cast<size_t>(user)];
-  // Times are offsets within the session until the end, when sessions are
-  // spread over the user's active period.
-  int64_t t = 0;
-  int64_t emitted = 0;
-  std::vector<size_t> session_begin;
-  std::vector<int32_t> session_items;
+// One user's walk through the shop: tastes that drift between sessions,
+// browsing within a session, the funnel after each view. Lives for one
+// GenerateUser call. Times are offsets within the session until
+// PlaceSessions spreads the sessions over the user's active period.
+class SyntheticGenerator::UserSimulation {
+ public:
+  UserSimulation(const SyntheticGenerator& g, int32_t user, std::vector<Event>* events)
+      : g_(g),
+        rng_(StreamSeed(g.options_.seed, kUser, static_cast<uint64_t>(user))),
+        profile_(g.MakeProfile(rng_)),
+        budget_(g.user_budget_[static_cast<size_t>(user)]),
+        events_(events) {}
 
-  auto favourite = [&]() {
-    double r = rng.Uniform() *
-               std::accumulate(p.favourite_weights.begin(), p.favourite_weights.end(), 0.0);
-    for (size_t k = 0; k < p.favourite_subs.size(); ++k) {
-      if ((r -= p.favourite_weights[k]) <= 0) return p.favourite_subs[k];
+  void Run() {
+    for (int session = 0; !Done(); ++session) {
+      if (session > 0) Drift();
+      session_begin_.push_back(events_->size());
+      Session();
     }
-    return p.favourite_subs.back();
-  };
-  auto session_subcategory = [&]() {
+    g_.PlaceSessions(session_begin_, rng_, events_);
+  }
+
+ private:
+  bool Done() const { return emitted_ >= budget_; }
+
+  void Emit(int32_t item, EventType type) {
+    events_->push_back(Event{item, type, t_});
+    ++emitted_;
+  }
+
+  int32_t Favourite() {
+    const auto& w = profile_.favourite_weights;
+    double r = rng_.Uniform() * std::accumulate(w.begin(), w.end(), 0.0);
+    for (size_t k = 0; k < w.size(); ++k) {
+      if ((r -= w[k]) <= 0) return profile_.favourite_subs[k];
+    }
+    return profile_.favourite_subs.back();
+  }
+
+  int32_t SessionSubcategory() {
     for (int tries = 0; tries < 4; ++tries) {
-      const int32_t sub = rng.Bernoulli(p.explore) ? DrawSubcategory(rng) : favourite();
-      if (subs_[sub].begin != subs_[sub].end) return sub;
+      const int32_t sub = rng_.Bernoulli(profile_.explore) ? g_.DrawSubcategory(rng_) : Favourite();
+      if (g_.subs_[sub].begin != g_.subs_[sub].end) return sub;
     }
-    return p.favourite_subs.front();
-  };
-  auto emit = [&](int32_t item, EventType type) {
-    events->push_back(Event{item, type, t});
-    ++emitted;
-  };
+    return profile_.favourite_subs.front();
+  }
 
-  for (int session = 0; emitted < budget; ++session) {
-    if (session > 0) {  // tastes drift between sessions
-      for (double& w : p.favourite_weights) w *= std::exp(kDriftStep * rng.Normal());
-      if (rng.Bernoulli(kDriftReplace)) {
-        const size_t k = static_cast<size_t>(rng.Below(p.favourite_subs.size()));
-        const int32_t sub = DrawSubcategory(rng);
-        if (subs_[sub].begin != subs_[sub].end &&
-            std::find(p.favourite_subs.begin(), p.favourite_subs.end(), sub) ==
-                p.favourite_subs.end()) {
-          p.favourite_subs[k] = sub;
-          p.favourite_weights[k] = 1.0;
-          const int32_t brand = subs_[sub].top * options_.brands_per_top +
-                                rng.Below(options_.brands_per_top);
-          if (!p.LikesBrand(brand)) p.favourite_brands.push_back(brand);
-        }
-      }
+  // Weights random-walk; now and then a favourite is swapped for a new
+  // subcategory, whose department brings a favourite brand.
+  void Drift() {
+    Profile& p = profile_;
+    for (double& w : p.favourite_weights) w *= std::exp(kDriftStep * rng_.Normal());
+    if (!rng_.Bernoulli(kDriftReplace)) return;
+    const size_t k = static_cast<size_t>(rng_.Below(p.favourite_subs.size()));
+    const int32_t sub = g_.DrawSubcategory(rng_);
+    if (g_.subs_[sub].begin == g_.subs_[sub].end ||
+        std::find(p.favourite_subs.begin(), p.favourite_subs.end(), sub) !=
+            p.favourite_subs.end()) {
+      return;
     }
-    session_begin.push_back(events->size());
-    t = 0;
-    int32_t sub = session_subcategory();
-    const int32_t views = 1 + rng.Geometric(kMeanSessionViews - 1);
+    p.favourite_subs[k] = sub;
+    p.favourite_weights[k] = 1.0;
+    const int32_t per_top = g_.options_.brands_per_top;
+    const int32_t brand = g_.subs_[sub].top * per_top + rng_.Below(per_top);
+    if (!p.LikesBrand(brand)) p.favourite_brands.push_back(brand);
+  }
+
+  void Session() {
+    t_ = 0;
+    sub_ = SessionSubcategory();
+    const int32_t views = 1 + rng_.Geometric(kMeanSessionViews - 1);
     int32_t pending = -1;  // a complement the user is about to look at
-    session_items.clear();
-    for (int32_t v = 0; (v < views || pending >= 0) && emitted < budget; ++v) {
-      int32_t item;
-      if (pending >= 0) {
-        item = pending;
-        pending = -1;
-      } else if (!session_items.empty() && rng.Bernoulli(kRevisit)) {
-        item = session_items[static_cast<size_t>(rng.Below(session_items.size()))];
-      } else {
-        if (v > 0 && rng.Bernoulli(kSwitchSubcategory)) sub = session_subcategory();
-        item = PickItem(sub, p, session_items, rng);
-      }
-      session_items.push_back(item);
-      emit(item, EventType::kView);
-      bool carted = false, bought = false;
-      const bool liked_brand = p.LikesBrand(item_brand_[item]);
-      const double cart_p = 0.04 + 0.08 * PriceFit(item, p) + (liked_brand ? 0.04 : 0.0);
-      if (item_in_stock_[item] && emitted < budget && rng.Bernoulli(cart_p)) {
-        t += 5 + static_cast<int64_t>(rng.Exponential(40));
-        emit(item, EventType::kCart);
-        carted = true;
-        if (emitted < budget && rng.Bernoulli(kPurchaseGivenCart)) {
-          t += 30 + static_cast<int64_t>(rng.Exponential(240));
-          emit(item, EventType::kPurchase);
-          bought = true;
-        }
-      }
-      const auto comps = ComplementsOf(item);
-      const double follow =
-          bought ? kFollowAfterPurchase : carted ? kFollowAfterCart : kFollowAfterView;
-      if (!comps.empty() && rng.Bernoulli(follow)) {
-        pending = comps[static_cast<size_t>(rng.Below(comps.size()))];
-      }
-      t += 2 + static_cast<int64_t>(rng.LogNormal(45, 0.8));  // dwell time
+    session_items_.clear();
+    for (int32_t v = 0; (v < views || pending >= 0) && !Done(); ++v) {
+      const int32_t item = pending >= 0 ? pending : NextItem(v);
+      session_items_.push_back(item);
+      Emit(item, EventType::kView);
+      pending = Funnel(item);
+      t_ += 2 + static_cast<int64_t>(rng_.LogNormal(45, 0.8));  // dwell time
     }
   }
-  PlaceSessions(session_begin, rng, events);
+
+  int32_t NextItem(int32_t v) {
+    if (!session_items_.empty() && rng_.Bernoulli(kRevisit)) {
+      return session_items_[static_cast<size_t>(rng_.Below(session_items_.size()))];
+    }
+    if (v > 0 && rng_.Bernoulli(kSwitchSubcategory)) sub_ = SessionSubcategory();
+    return g_.PickItem(sub_, profile_, session_items_, rng_);
+  }
+
+  // Cart and purchase after a view of `item`; returns a complement the user
+  // goes on to view, or -1.
+  int32_t Funnel(int32_t item) {
+    bool carted = false, bought = false;
+    const bool liked_brand = profile_.LikesBrand(g_.item_brand_[item]);
+    const double cart_p = 0.04 + 0.08 * g_.PriceFit(item, profile_) + (liked_brand ? 0.04 : 0.0);
+    if (g_.item_in_stock_[item] && !Done() && rng_.Bernoulli(cart_p)) {
+      t_ += 5 + static_cast<int64_t>(rng_.Exponential(40));
+      Emit(item, EventType::kCart);
+      carted = true;
+      if (!Done() && rng_.Bernoulli(kPurchaseGivenCart)) {
+        t_ += 30 + static_cast<int64_t>(rng_.Exponential(240));
+        Emit(item, EventType::kPurchase);
+        bought = true;
+      }
+    }
+    const auto comps = g_.ComplementsOf(item);
+    const double follow =
+        bought ? kFollowAfterPurchase : carted ? kFollowAfterCart : kFollowAfterView;
+    if (comps.empty() || !rng_.Bernoulli(follow)) return -1;
+    return comps[static_cast<size_t>(rng_.Below(comps.size()))];
+  }
+
+  const SyntheticGenerator& g_;
+  Rng rng_;
+  Profile profile_;
+  const int64_t budget_;
+  std::vector<Event>* events_;
+  int64_t emitted_ = 0;
+  int64_t t_ = 0;
+  int32_t sub_ = 0;  // the subcategory being browsed
+  std::vector<size_t> session_begin_;
+  std::vector<int32_t> session_items_;
+};
+
+void SyntheticGenerator::GenerateUser(int32_t user, std::vector<Event>* events) const {
+  UserSimulation(*this, user, events).Run();
 }
 
 // Session starts are uniform over the user's active period (a Poisson

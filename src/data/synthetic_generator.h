@@ -90,6 +90,7 @@ class SyntheticGenerator {
   // Planted structure, for tests and diagnostics.
   int32_t SubcategoryOf(int32_t item) const { return item_sub_[static_cast<size_t>(item)]; }
   std::span<const int32_t> ComplementsOf(int32_t item) const;
+  int64_t num_complement_links() const { return static_cast<int64_t>(complements_.size()); }
   std::vector<int32_t> InitialFavouriteSubcategories(int32_t user) const;
 
   // Appends `user`'s events, oldest first, items as generator indices.
@@ -127,6 +128,7 @@ class SyntheticGenerator {
   };
   struct Profile;  // a user's tastes, defined in the .cc
   class Rng;
+  class UserSimulation;
 
   explicit SyntheticGenerator(const SyntheticOptions& options) : options_(options) {}
   void BuildCategories();

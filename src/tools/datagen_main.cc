@@ -66,9 +66,11 @@ int main(int argc, char** argv) {
   const auto t2 = std::chrono::steady_clock::now();
   const auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
   const auto pct = [&](int64_t n) { return 100.0 * n / std::max<int64_t>(1, summary->events); };
-  std::printf("seed %llu: %d items in %d subcategories, %d users\n",
+  std::printf("seed %llu: %d items in %d subcategories (%lld main->accessory links), %d users\n",
               static_cast<unsigned long long>(options.seed), (*generator)->num_items(),
-              (*generator)->num_subcategories(), (*generator)->num_users());
+              (*generator)->num_subcategories(),
+              static_cast<long long>((*generator)->num_complement_links()),
+              (*generator)->num_users());
   std::printf("%lld events: %lld views (%.1f%%), %lld carts (%.1f%%), %lld purchases (%.1f%%)\n",
               static_cast<long long>(summary->events), static_cast<long long>(summary->views),
               pct(summary->views), static_cast<long long>(summary->carts), pct(summary->carts),
