@@ -4,9 +4,12 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "recd/dataset.h"
+#include "recd/model_dir.h"
 
 namespace recd {
 
@@ -49,6 +52,11 @@ class Scorer {
   // REQUIRES: out.size() == candidates.size(), every candidate < num_items().
   virtual void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                                std::span<float> out) const;
+
+  // Writes the model to a model directory. `base` supplies the data hash,
+  // metrics and extra params; the model fills in type, dims and tensors.
+  // Models that cannot be stored (test fakes) return Unimplemented.
+  virtual absl::Status Save(const std::string& dir, ModelManifest base) const;
 };
 
 }  // namespace recd

@@ -11,4 +11,8 @@ void Scorer::ScoreCandidates(const UserState& state, std::span<const int32_t> ca
   for (size_t i = 0; i < candidates.size(); ++i) out[i] = all[static_cast<size_t>(candidates[i])];
 }
 
+absl::Status Scorer::Save(const std::string& dir, ModelManifest base) const {
+  return absl::UnimplementedError(std::string(name()) + ": this model cannot be saved");
+}
+
 }  // namespace recd

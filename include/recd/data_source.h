@@ -1,0 +1,30 @@
+#ifndef RECD_DATA_SOURCE_H_
+#define RECD_DATA_SOURCE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "recd/data_loaders.h"
+#include "recd/dataset.h"
+
+namespace recd {
+
+// Where the tools read interactions from: either the Amazon benchmark pair
+// `<prefix>.txt` + `<prefix>_item2attributes.json`, or an event log with an
+// optional catalog.
+struct DataSource {
+  std::string amazon_prefix;  // e.g. ../shared/data/amazon-beauty/Beauty
+  std::string events_path;    // user_id,item_id,event,timestamp CSV
+  std::string catalog_path;   // .csv or .jsonl; optional
+  bool strict = false;        // fail on the first bad line
+};
+
+// Loads the source; `summary` (optional) receives one line per file read.
+absl::StatusOr<Dataset> LoadDataSource(const DataSource& source, std::string* summary);
+
+// A stable hash of a data source's files, recorded in model manifests.
+absl::StatusOr<std::string> DataSourceHash(const DataSource& source);
+
+}  // namespace recd
+
+#endif  // RECD_DATA_SOURCE_H_
