@@ -91,7 +91,8 @@ class Latencies {
     std::sort(us_.begin(), us_.end());
     // kAvgThreads: with several threads, report the mean of their medians
     // rather than the sum the default would give.
-    state.counters["p50_us"] = benchmark::Counter(us_[us_.size() / 2], benchmark::Counter::kAvgThreads);
+    state.counters["p50_us"] =
+        benchmark::Counter(us_[us_.size() / 2], benchmark::Counter::kAvgThreads);
     state.counters["p99_us"] = benchmark::Counter(
         us_[std::min(us_.size() - 1, us_.size() * 99 / 100)], benchmark::Counter::kAvgThreads);
   }
@@ -129,7 +130,8 @@ void RunGets(benchmark::State& state, FeatureStore& store, const std::string& pr
     events += static_cast<int64_t>(h->events.size());
     benchmark::DoNotOptimize(h);
   }
-  state.counters["events_per_get"] = static_cast<double>(events) / std::max<int64_t>(1, state.iterations());
+  state.counters["events_per_get"] =
+      static_cast<double>(events) / std::max<int64_t>(1, state.iterations());
   lat.Report(state);
 }
 

@@ -41,8 +41,7 @@ struct BulkLoadReport {
 // Fails with InvalidArgument naming the user or item for a dataset whose
 // vectors disagree with its id maps or whose events name an unknown item.
 absl::Status LoadDatasetIntoStore(const Dataset& dataset, FeatureStore& store,
-                                  const BulkLoadOptions& options,
-                                  BulkLoadReport* report = nullptr);
+                                  const BulkLoadOptions& options, BulkLoadReport* report = nullptr);
 
 }  // namespace recd
 

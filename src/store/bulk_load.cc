@@ -58,8 +58,8 @@ absl::Status LoadHistories(const Dataset& dataset, FeatureStore& store,
       out.events.reserve(history.size());
       for (const Event& e : history) {
         if (e.item < 0 || e.item >= dataset.num_items()) {
-          return absl::InvalidArgumentError(absl::StrCat("user '", out.user_id,
-                                                         "' has an event for unknown item ", e.item));
+          return absl::InvalidArgumentError(
+              absl::StrCat("user '", out.user_id, "' has an event for unknown item ", e.item));
         }
         out.events.push_back(StoredEvent{dataset.items.Name(e.item), e.type, e.timestamp});
       }
@@ -88,8 +88,8 @@ absl::Status LoadDatasetIntoStore(const Dataset& dataset, FeatureStore& store,
   if (!options.seeded_from.empty()) {
     if (absl::Status s = store.PutMeta("seeded_from", options.seeded_from); !s.ok()) return s;
   }
-  spdlog::info("bulk load: {} items, {} users, {} events in {} batches", r.items, r.users,
-               r.events, r.batches);
+  spdlog::info("bulk load: {} items, {} users, {} events in {} batches", r.items, r.users, r.events,
+               r.batches);
   return absl::OkStatus();
 }
 

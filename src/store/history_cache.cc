@@ -14,7 +14,8 @@ HistoryCache::HistoryCache(size_t capacity, int num_shards) {
 }
 
 HistoryCache::Shard& HistoryCache::ShardFor(std::string_view user_id) {
-  const size_t h = absl::Hash<absl::string_view>()(absl::string_view(user_id.data(), user_id.size()));
+  const size_t h =
+      absl::Hash<absl::string_view>()(absl::string_view(user_id.data(), user_id.size()));
   return *shards_[h % shards_.size()];
 }
 

@@ -12,14 +12,14 @@ absl::Status ValidateAppend(std::string_view user_id, std::span<const StoredEven
   if (user_id.empty()) return absl::InvalidArgumentError("append: empty user id");
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].item_id.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
-                       "': event ", i, " has an empty item id"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
+          "': event ", i, " has an empty item id"));
     }
     if (!IsKnownEventType(events[i].type)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
-                       "': event ", i, " has unknown type ", static_cast<int>(events[i].type)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
+          "': event ", i, " has unknown type ", static_cast<int>(events[i].type)));
     }
   }
   return absl::OkStatus();

@@ -74,7 +74,8 @@ absl::StatusOr<ItemRecord> InMemoryFeatureStore::GetItem(const std::string& item
   if (item_id.empty()) return absl::InvalidArgumentError("GetItem: empty item id");
   absl::MutexLock lock(&mu_);
   auto it = items_.find(item_id);
-  if (it == items_.end()) return absl::NotFoundError(absl::StrCat("items/", Quoted(item_id), " not found"));
+  if (it == items_.end())
+    return absl::NotFoundError(absl::StrCat("items/", Quoted(item_id), " not found"));
   return ItemRecord{item_id, it->second};
 }
 
@@ -82,7 +83,8 @@ absl::Status InMemoryFeatureStore::SetStock(const std::string& item_id, bool in_
   if (item_id.empty()) return absl::InvalidArgumentError("SetStock: empty item id");
   absl::MutexLock lock(&mu_);
   auto it = items_.find(item_id);
-  if (it == items_.end()) return absl::NotFoundError(absl::StrCat("items/", Quoted(item_id), " not found"));
+  if (it == items_.end())
+    return absl::NotFoundError(absl::StrCat("items/", Quoted(item_id), " not found"));
   it->second.in_stock = in_stock;
   return absl::OkStatus();
 }
@@ -114,7 +116,8 @@ absl::StatusOr<std::string> InMemoryFeatureStore::GetProfile(const std::string& 
   if (user_id.empty()) return absl::InvalidArgumentError("empty key for profiles");
   absl::MutexLock lock(&mu_);
   auto it = profiles_.find(user_id);
-  if (it == profiles_.end()) return absl::NotFoundError(absl::StrCat("profiles/", Quoted(user_id), " not found"));
+  if (it == profiles_.end())
+    return absl::NotFoundError(absl::StrCat("profiles/", Quoted(user_id), " not found"));
   return it->second;
 }
 
@@ -129,7 +132,8 @@ absl::StatusOr<std::string> InMemoryFeatureStore::GetMeta(const std::string& key
   if (key.empty()) return absl::InvalidArgumentError("empty key for meta");
   absl::MutexLock lock(&mu_);
   auto it = meta_.find(key);
-  if (it == meta_.end()) return absl::NotFoundError(absl::StrCat("meta/", Quoted(key), " not found"));
+  if (it == meta_.end())
+    return absl::NotFoundError(absl::StrCat("meta/", Quoted(key), " not found"));
   return it->second;
 }
 

@@ -153,7 +153,8 @@ absl::Mutex& RocksDbFeatureStore::ItemStripe(std::string_view item_id) {
 absl::StatusOr<std::string> RocksDbFeatureStore::GetRaw(Cf cf, std::string_view key) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[cf], ToSlice(key), &value);
-  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(Where(kCfNames[cf], key), " not found"));
+  if (s.IsNotFound())
+    return absl::NotFoundError(absl::StrCat(Where(kCfNames[cf], key), " not found"));
   if (!s.ok()) return FromRocks(s, absl::StrCat("reading ", Where(kCfNames[cf], key)));
   return value;
 }

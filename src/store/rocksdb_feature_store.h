@@ -58,8 +58,8 @@ namespace recd {
 // coherent because every change to a user's history, and every cache fill
 // after a miss, happens under that user's stripe lock: AppendEvents installs
 // the new history, AppendEventsBatch drops its users (so a bulk load does not
-// push hot users out), and a failed write drops the user. Catalog rows use a second set of stripes so
-// SetStock's read-modify-write is atomic against PutItems.
+// push hot users out), and a failed write drops the user. Catalog rows use a second set of stripes
+// so SetStock's read-modify-write is atomic against PutItems.
 class RocksDbFeatureStore : public FeatureStore {
  public:
   using Options = RocksDbStoreOptions;
@@ -103,7 +103,8 @@ class RocksDbFeatureStore : public FeatureStore {
   void TEST_ClearHistoryCache();
 
  private:
-  static constexpr int kLockStripes = 64;
+  // Enough that unrelated users rarely wait for each other's fsync.
+  static constexpr int kLockStripes = 256;
   enum Cf { kItems = 0, kHistories, kProfiles, kMeta, kNumCfs };
 
   RocksDbFeatureStore(const Options& options, rocksdb::DB* db,

@@ -24,9 +24,7 @@ void PutLengthPrefixed(std::string_view s, std::string* out) {
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
-int64_t UnZigZag(uint64_t v) {
-  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 // A bounds-checked cursor over an encoded value. Every getter returns false
 // instead of reading past the end.
@@ -69,7 +67,8 @@ class Reader {
   bool GetFixed32(uint32_t* v) {
     if (data_.size() < 4) return false;
     uint32_t r = 0;
-    for (int i = 0; i < 4; ++i) r |= static_cast<uint32_t>(static_cast<uint8_t>(data_[i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      r |= static_cast<uint32_t>(static_cast<uint8_t>(data_[i])) << (8 * i);
     data_.remove_prefix(4);
     *v = r;
     return true;
@@ -163,8 +162,8 @@ absl::StatusOr<std::vector<StoredEvent>> DecodeHistory(std::string_view value) {
       return absl::DataLossError(
           absl::StrCat("unknown event type ", static_cast<int>(type), " at event ", i));
     }
-    e.timestamp = static_cast<int64_t>(static_cast<uint64_t>(prev) +
-                                       static_cast<uint64_t>(UnZigZag(delta)));
+    e.timestamp =
+        static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(UnZigZag(delta)));
     prev = e.timestamp;
   }
   if (!r.empty()) {

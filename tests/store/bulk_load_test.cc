@@ -18,9 +18,8 @@ Dataset SmallDataset() {
   d.item_info[1].category_path = {"Beauty"};
   d.item_info[2].in_stock = false;
   for (const char* user : {"alice", "bob", "carol"}) d.users.GetOrAdd(user);
-  d.histories = {{{0, EventType::kView, 10}, {2, EventType::kPurchase, 11}},
-                 {},
-                 {{1, EventType::kCart, 5}}};
+  d.histories = {
+      {{0, EventType::kView, 10}, {2, EventType::kPurchase, 11}}, {}, {{1, EventType::kCart, 5}}};
   return d;
 }
 

@@ -261,8 +261,9 @@ TYPED_TEST(FeatureStoreContractTest, ConcurrentAppendsLoseNothing) {
     ASSERT_TRUE(own.ok());
     EXPECT_EQ(own->events.size(), size_t{kAppends * kPerAppend});
     // One writer per own user: its events stay in append order.
-    EXPECT_TRUE(std::is_sorted(own->events.begin(), own->events.end(),
-                               [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; }));
+    EXPECT_TRUE(
+        std::is_sorted(own->events.begin(), own->events.end(),
+                       [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; }));
   }
 }
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -163,6 +164,33 @@ TEST(RocksDbFeatureStoreTest, CachedHistoryReflectsLaterAppends) {
   // And the cache agrees with what is on disk.
   store->TEST_ClearHistoryCache();
   EXPECT_THAT(Timestamps(*store->GetHistory("u1")), ElementsAre(0, 1, 2, 3));
+}
+
+TEST(RocksDbFeatureStoreTest, ReadersRacingAppendsNeverSeeHistoryShrink) {
+  // A reader whose cache fill (after a miss) races an append must not put a
+  // stale history back into the cache: once a reader has seen n events it
+  // must never see fewer. The reader keeps clearing the cache to force
+  // misses.
+  TempDir dir;
+  auto store = OpenOrDie(SmallOptions(dir.Sub("db")));
+  constexpr int kAppends = 60;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < kAppends; ++i) EXPECT_TRUE(store->AppendEvents("u1", Events(i, 1)).ok());
+    done = true;
+  });
+  size_t seen = 0;
+  int reads = 0;
+  while (!done || reads < 10) {
+    if (reads % 2 == 0) store->TEST_ClearHistoryCache();
+    auto h = store->GetHistory("u1");
+    ASSERT_TRUE(h.ok()) << h.status();
+    ASSERT_GE(h->events.size(), seen) << "history went backwards at read " << reads;
+    seen = h->events.size();
+    ++reads;
+  }
+  writer.join();
+  EXPECT_EQ(store->GetHistory("u1")->events.size(), size_t{kAppends});
 }
 
 TEST(RocksDbFeatureStoreTest, TinyCacheEvictsButStaysCorrect) {

@@ -32,7 +32,8 @@ TEST(ValueCodecTest, HistoryRoundTripsExtremeTimestamps) {
 TEST(ValueCodecTest, HistoryIsCompact) {
   // 200 ten-character ids one minute apart: ~13 bytes per event.
   std::vector<StoredEvent> events;
-  for (int i = 0; i < 200; ++i) events.push_back({"B000000" + std::to_string(100 + i), EventType::kView, 1700000000 + 60 * i});
+  for (int i = 0; i < 200; ++i)
+    events.push_back({"B000000" + std::to_string(100 + i), EventType::kView, 1700000000 + 60 * i});
   std::string value;
   EncodeHistory(events, &value);
   EXPECT_LT(value.size(), 200u * 14 + 8);
