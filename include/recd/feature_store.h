@@ -113,8 +113,7 @@ class FeatureStore {
 
   // Calls `fn` for every catalog row, in item id byte order, on a consistent
   // snapshot. Stops at, and returns, the first non-OK status from `fn`.
-  virtual absl::Status ForEachItem(
-      absl::FunctionRef<absl::Status(const ItemRecord&)> fn) = 0;
+  virtual absl::Status ForEachItem(absl::FunctionRef<absl::Status(const ItemRecord&)> fn) = 0;
 
   // ---- Per-user model state and store metadata -----------------------------
 

@@ -1,0 +1,44 @@
+#include "store/history_merge.h"
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "store/value_codec.h"
+
+namespace recd {
+
+absl::Status ValidateAppend(std::string_view user_id, std::span<const StoredEvent> events) {
+  if (user_id.empty()) return absl::InvalidArgumentError("append: empty user id");
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].item_id.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
+          "': event ", i, " has an empty item id"));
+    }
+    if (!IsKnownEventType(events[i].type)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
+          "': event ", i, " has unknown type ", static_cast<int>(events[i].type)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const StoredHistory> MergeHistory(const StoredHistory& old,
+                                                  std::span<const StoredEvent> events,
+                                                  int32_t max_history) {
+  const size_t max = static_cast<size_t>(max_history);
+  const size_t total = old.events.size() + events.size();
+  size_t drop = total > max ? total - max : 0;
+  auto merged = std::make_shared<StoredHistory>();
+  merged->known = true;
+  merged->events.reserve(std::min(total, max));
+  const size_t drop_old = std::min(drop, old.events.size());
+  merged->events.insert(merged->events.end(), old.events.begin() + drop_old, old.events.end());
+  drop -= drop_old;
+  merged->events.insert(merged->events.end(), events.begin() + drop, events.end());
+  return merged;
+}
+
+}  // namespace recd

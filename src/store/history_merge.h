@@ -1,0 +1,29 @@
+#ifndef RECD_STORE_HISTORY_MERGE_H_
+#define RECD_STORE_HISTORY_MERGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "recd/feature_store.h"
+
+namespace recd {
+
+// Rules shared by every FeatureStore implementation, so the in-memory fake
+// behaves exactly like the RocksDB store.
+
+// InvalidArgument naming the user and event index for an empty user or item
+// id or an event type this build does not know.
+absl::Status ValidateAppend(std::string_view user_id, std::span<const StoredEvent> events);
+
+// `old` followed by `events`, keeping the newest `max_history` events.
+// REQUIRES: max_history > 0.
+std::shared_ptr<const StoredHistory> MergeHistory(const StoredHistory& old,
+                                                  std::span<const StoredEvent> events,
+                                                  int32_t max_history);
+
+}  // namespace recd
+
+#endif  // RECD_STORE_HISTORY_MERGE_H_
