@@ -1,0 +1,83 @@
+#include "server/recd_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "recd/feature_store_factory.h"
+#include "spdlog/spdlog.h"
+
+namespace recd {
+
+absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& options) {
+  auto config = ServerConfig::LoadFile(options.config_path);
+  if (!config.ok()) return config.status();
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  auto server = std::unique_ptr<RecdServer>(new RecdServer());
+
+  RocksDbStoreOptions store_options;
+  store_options.path = config->store_path;
+  store_options.max_history = config->history_length;
+  store_options.history_cache_entries = static_cast<size_t>(config->history_cache_entries);
+  auto store = OpenRocksDbFeatureStore(store_options);
+  if (!store.ok()) return store.status();
+  server->store_ = *std::move(store);
+  if (auto s = SeedStoreIfEmpty(*config, *server->store_); !s.ok()) return s;
+
+  ServingStateManager::Options state_options;
+  state_options.config_path = options.config_path;
+  state_options.store = server->store_.get();
+  auto states = ServingStateManager::Create(state_options);
+  if (!states.ok()) return states.status();
+  server->states_ = *std::move(states);
+
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int scorer_threads = config->threads > 0 ? config->threads : cores;
+  server->scorer_pool_ = std::make_unique<ThreadPool>(scorer_threads, "scorer");
+  // Request threads mostly wait for scorers; twice as many keep the scorers busy.
+  server->request_pool_ = std::make_unique<ThreadPool>(2 * scorer_threads, "request");
+  server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
+                                                      server->scorer_pool_.get(), &server->metrics_);
+  server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
+                                                              &server->metrics_);
+  server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->request_pool_.get(),
+                                                  &server->metrics_, absl::Now());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string listen = options.listen_override.empty() ? config->listen : options.listen_override;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->recommender_.get());
+  builder.RegisterService(server->admin_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (options.watch_files) server->states_->StartWatching();
+  auto state = server->states_->Current();
+  spdlog::info("recd listening on port {} with bundle {} ({} items), config {}", server->port_,
+               state->bundle->version(), state->bundle->num_items(), state->config->version);
+  return server;
+}
+
+RecdServer::~RecdServer() { Shutdown(); }
+
+void RecdServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void RecdServer::Shutdown(absl::Duration grace) {
+  if (shut_down_ || !server_) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // Request tasks may still be queued: drain them before the handler goes.
+  request_pool_.reset();
+  scorer_pool_.reset();
+}
+
+}  // namespace recd
