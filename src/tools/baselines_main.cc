@@ -10,8 +10,10 @@
 #include "recd/data_loaders.h"
 #include "recd/evaluator.h"
 #include "recd/leave_one_out.h"
+#include "train/content_builder.h"
 #include "train/knn_builder.h"
 #include "train/markov_builder.h"
+#include "train/pop_builder.h"
 
 namespace recd {
 namespace {
@@ -127,6 +129,55 @@ int Run(int argc, char** argv) {
             char label[128];
             std::snprintf(label, sizeof(label), "knn items %d decay %.2f prior %.0e", items, decay,
                           prior);
+            Report(label, *s, split, false);
+          }
+        }
+      }
+    }
+  }
+
+  if (model == "pop" || model == "all") {
+    auto scorer = BuildPop(train, PopBuilderOptions{});
+    if (!scorer.ok()) return 1;
+    Report("pop default", **scorer, split, true);
+    if (sweep) {
+      for (double half_life : {1.0, 3.0, 10.0}) {
+        PopBuilderOptions o;
+        o.half_life = half_life;
+        o.clock = PopBuilderOptions::Clock::kPositionFromEnd;
+        char label[128];
+        std::snprintf(label, sizeof(label), "pop position half-life %.0f", half_life);
+        Report(label, **BuildPop(train, o), split, true);
+      }
+      for (int32_t last_n : {1, 3, 5}) {
+        PopBuilderOptions o;
+        o.last_n_per_user = last_n;
+        char label[128];
+        std::snprintf(label, sizeof(label), "pop last %d per user", last_n);
+        Report(label, **BuildPop(train, o), split, true);
+      }
+    }
+  }
+
+  if (model == "content" || model == "all") {
+    const auto start = std::chrono::steady_clock::now();
+    auto scorer = BuildContent(train, ContentBuilderOptions{});
+    if (!scorer.ok()) return 1;
+    std::printf("content build %.2fs, %zu tokens, %ld nonzeros\n", Seconds(start),
+                (*scorer)->tokens().size(), static_cast<long>((*scorer)->item_vectors().nonZeros()));
+    Report("content default", **scorer, split, true);
+    if (sweep) {
+      for (int32_t items : {1, 3, 0}) {
+        for (float decay : {0.1f, 0.3f, 0.5f, 0.7f, 0.9f, 1.0f}) {
+          for (float prior : {0.0f, 1e-3f, 1e-2f}) {
+            ContentScoring sc;
+            sc.history_items = items;
+            sc.recency_decay = decay;
+            sc.prior_weight = prior;
+            auto s = (*scorer)->WithScoring(sc);
+            char label[128];
+            std::snprintf(label, sizeof(label), "content items %d decay %.2f prior %.0e", items,
+                          decay, prior);
             Report(label, *s, split, false);
           }
         }

@@ -16,15 +16,15 @@ struct KnnBuilderOptions {
   // norm_i = (weighted) occurrences of i. alpha = 0.5 is cosine; the
   // shrinkage pulls similarities resting on few co-occurrences toward zero.
   float alpha = 0.5f;
-  float shrinkage = 10.0f;
+  float shrinkage = 50.0f;
   // Weight each user's pairs by 1 / ln(1 + history length) (inverse user
   // frequency): a user who bought 200 items says less about any one pair.
-  bool inverse_user_frequency = true;
+  bool inverse_user_frequency = false;
   // Only pairs at most `window` positions apart co-occur; 0 = whole history.
   int32_t window = 0;
   // A pair d positions apart weighs distance_decay^(d - 1): neighbours in
   // the sequence are related more closely than the ends of a long history.
-  float distance_decay = 0.9f;
+  float distance_decay = 0.8f;
   // Weight of the pair (i, j) where j came *before* i, relative to j after
   // i (1.0 = symmetric). Below 1 makes sim(i, j) lean toward "j follows i".
   float backward_weight = 0.5f;
