@@ -4,6 +4,12 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "models/csr_tensors.h"
+#include "models/manifest_params.h"
+
 namespace recd {
 namespace {
 
@@ -104,6 +110,60 @@ void ContentScorer::ScoreCandidates(const UserState& state, std::span<const int3
 
 std::unique_ptr<ContentScorer> ContentScorer::WithScoring(const ContentScoring& scoring) const {
   return std::make_unique<ContentScorer>(item_vectors_, tokens_, prior_, scoring);
+}
+
+absl::Status ContentScorer::Save(const std::string& dir, ModelManifest base) const {
+  base.model_type = std::string(kName);
+  base.num_items = num_items();
+  base.dims["num_tokens"] = static_cast<int64_t>(tokens_.size());
+  base.dims["history_items"] = scoring_.history_items;
+  SetFloatParam("recency_decay", scoring_.recency_decay, &base);
+  SetFloatParam("prior_weight", scoring_.prior_weight, &base);
+  SetEventWeightParams(scoring_.event_weights, &base);
+  SafetensorsWriter tensors;
+  AddCsrTensors("item_vectors", item_vectors_, &tensors);
+  tensors.AddF32("prior", {num_items()}, prior_);
+  // The vocabulary is only for explanations and debugging; scoring needs
+  // just the ids. Tokens never contain a newline (the builder replaces them).
+  tensors.SetMetadata("tokens", absl::StrJoin(tokens_, "\n"));
+  return ModelDir::Write(dir, std::move(base), tensors);
+}
+
+absl::StatusOr<std::unique_ptr<ContentScorer>> ContentScorer::Load(const std::string& model_dir) {
+  auto model = ModelDir::Open(model_dir, std::string(kName));
+  if (!model.ok()) return model.status();
+  const int64_t n = (*model)->manifest().num_items;
+  auto num_tokens = GetDim(**model, "num_tokens");
+  if (!num_tokens.ok()) return num_tokens.status();
+  auto vectors = ReadCsrTensors((*model)->tensors(), "item_vectors", n, *num_tokens);
+  if (!vectors.ok()) return vectors.status();
+  auto prior = ReadF32Vector((*model)->tensors(), "prior", n);
+  if (!prior.ok()) return prior.status();
+  std::vector<std::string> tokens;
+  const auto& metadata = (*model)->tensors().metadata();
+  if (const auto it = metadata.find("tokens"); it != metadata.end() && *num_tokens > 0) {
+    tokens = absl::StrSplit(it->second, '\n');
+  }
+  if (static_cast<int64_t>(tokens.size()) != *num_tokens) {
+    return absl::InvalidArgumentError(absl::StrCat(model_dir, ": metadata 'tokens' has ",
+                                                   tokens.size(), " tokens, manifest says ",
+                                                   *num_tokens));
+  }
+  ContentScoring scoring;
+  auto history_items = GetDim(**model, "history_items");
+  if (!history_items.ok()) return history_items.status();
+  scoring.history_items = static_cast<int32_t>(*history_items);
+  auto recency_decay = GetFloatParam(**model, "recency_decay");
+  if (!recency_decay.ok()) return recency_decay.status();
+  scoring.recency_decay = *recency_decay;
+  auto prior_weight = GetFloatParam(**model, "prior_weight");
+  if (!prior_weight.ok()) return prior_weight.status();
+  scoring.prior_weight = *prior_weight;
+  auto event_weights = GetEventWeightParams(**model);
+  if (!event_weights.ok()) return event_weights.status();
+  scoring.event_weights = *event_weights;
+  return std::make_unique<ContentScorer>(*std::move(vectors), std::move(tokens),
+                                         *std::move(prior), scoring);
 }
 
 }  // namespace recd

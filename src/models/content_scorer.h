@@ -21,7 +21,7 @@ struct ContentScoring {
   // How many of the most recent events form the profile; 0 = all.
   int32_t history_items = 0;
   // The event `a` steps before the last one weighs recency_decay^a.
-  float recency_decay = 0.5f;
+  float recency_decay = 0.7f;
   // Each event is also weighted by its type (purchase > cart > view).
   EventWeights event_weights;
   // Weight of the popularity prior (max-normalised training counts, in

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "models/csr_tensors.h"
+
 namespace recd {
 namespace {
 
@@ -33,6 +35,22 @@ void PopScorer::ScoreCandidates(const UserState& state, std::span<const int32_t>
 std::vector<ItemScore> PopScorer::TopItems(int32_t k) const {
   const size_t n = std::min(ranked_.size(), static_cast<size_t>(std::max(k, 0)));
   return std::vector<ItemScore>(ranked_.begin(), ranked_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+absl::Status PopScorer::Save(const std::string& dir, ModelManifest base) const {
+  base.model_type = std::string(kName);
+  base.num_items = num_items();
+  SafetensorsWriter tensors;
+  tensors.AddF32("scores", {num_items()}, scores_);
+  return ModelDir::Write(dir, std::move(base), tensors);
+}
+
+absl::StatusOr<std::unique_ptr<PopScorer>> PopScorer::Load(const std::string& model_dir) {
+  auto model = ModelDir::Open(model_dir, std::string(kName));
+  if (!model.ok()) return model.status();
+  auto scores = ReadF32Vector((*model)->tensors(), "scores", (*model)->manifest().num_items);
+  if (!scores.ok()) return scores.status();
+  return std::make_unique<PopScorer>(*std::move(scores));
 }
 
 }  // namespace recd

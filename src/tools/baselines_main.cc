@@ -167,9 +167,16 @@ int Run(int argc, char** argv) {
                 (*scorer)->tokens().size(), static_cast<long>((*scorer)->item_vectors().nonZeros()));
     Report("content default", **scorer, split, true);
     if (sweep) {
-      for (int32_t items : {1, 3, 0}) {
-        for (float decay : {0.1f, 0.3f, 0.5f, 0.7f, 0.9f, 1.0f}) {
-          for (float prior : {0.0f, 1e-3f, 1e-2f}) {
+      for (float idf_power : {0.0f, 0.5f, 2.0f, 3.0f}) {
+        ContentBuilderOptions o;
+        o.idf_power = idf_power;
+        char label[128];
+        std::snprintf(label, sizeof(label), "content idf_power %.1f", idf_power);
+        Report(label, **BuildContent(train, o), split, false);
+      }
+      for (int32_t items : {0}) {
+        for (float decay : {0.3f, 0.5f, 0.7f, 0.9f}) {
+          for (float prior : {1e-3f, 1e-1f, 3e-1f}) {
             ContentScoring sc;
             sc.history_items = items;
             sc.recency_decay = decay;

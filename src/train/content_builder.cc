@@ -97,7 +97,7 @@ absl::StatusOr<std::unique_ptr<ContentScorer>> BuildContent(const Dataset& train
   for (const auto& [t, d] : df) {
     token_id[t] = static_cast<int32_t>(tokens.size());
     tokens.push_back(t);
-    idf.push_back(std::log((1.0 + n) / (1.0 + d)) + 1.0);
+    idf.push_back(std::pow(std::log((1.0 + n) / (1.0 + d)) + 1.0, options.idf_power));
   }
 
   SparseRowMatrix vectors(n, static_cast<int32_t>(tokens.size()));

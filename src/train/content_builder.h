@@ -21,6 +21,9 @@ struct ContentBuilderOptions {
   float title_weight = 1.0f;      // "title:<word>", lowercased alphanumeric runs of >= 2 chars
   // Price buckets are powers of this base (2: ..., [8, 16), [16, 32), ...).
   double price_bucket_base = 2.0;
+  // weight = field_weight * tf * idf^idf_power. Above 1 lets rare tokens
+  // (a specific product line) dominate shared ones (a broad category).
+  float idf_power = 2.0f;
   ContentScoring scoring;
 };
 
