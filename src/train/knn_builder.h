@@ -24,10 +24,10 @@ struct KnnBuilderOptions {
   int32_t window = 0;
   // A pair d positions apart weighs distance_decay^(d - 1): neighbours in
   // the sequence are related more closely than the ends of a long history.
-  float distance_decay = 0.8f;
+  float distance_decay = 0.9f;
   // Weight of the pair (i, j) where j came *before* i, relative to j after
   // i (1.0 = symmetric). Below 1 makes sim(i, j) lean toward "j follows i".
-  float backward_weight = 0.5f;
+  float backward_weight = 0.3f;
   KnnScoring scoring;
 };
 

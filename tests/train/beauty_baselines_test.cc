@@ -108,5 +108,26 @@ TEST_F(BeautyBaselinesTest, PopBeatsFloor) {
   EXPECT_GT(BuildAndEvaluate("pop", [&] { return BuildPop(data_->train, o); }), 0.012);
 }
 
+// A saved and reloaded model ranks exactly as the one in memory.
+template <typename ScorerT>
+void ExpectReloadEvaluatesIdentically(const ScorerT& scorer, const LeaveOneOutSplit& split) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("beauty_" + std::string(scorer.name()));
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(scorer.Save(dir.string(), ModelManifest{}).ok());
+  auto loaded = ScorerT::Load(dir.string());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const RankingMetrics a = EvaluateScorer(scorer, split, EvalTarget::kValidation, 2000);
+  const RankingMetrics b = EvaluateScorer(**loaded, split, EvalTarget::kValidation, 2000);
+  EXPECT_EQ(a.ToString(), b.ToString()) << scorer.name();
+}
+
+TEST_F(BeautyBaselinesTest, ReloadedModelsEvaluateIdentically) {
+  ExpectReloadEvaluatesIdentically(**BuildMarkov(data_->train, {}), data_->split);
+  ExpectReloadEvaluatesIdentically(**BuildKnn(data_->train, {}), data_->split);
+  ExpectReloadEvaluatesIdentically(**BuildContent(data_->train, {}), data_->split);
+  ExpectReloadEvaluatesIdentically(**BuildPop(data_->train, {}), data_->split);
+}
+
 }  // namespace
 }  // namespace recd
