@@ -16,6 +16,10 @@ void AddCsrTensors(const std::string& prefix, const SparseRowMatrix& m, Safetens
 absl::StatusOr<SparseRowMatrix> ReadCsrTensors(const SafetensorsFile& file,
                                                const std::string& prefix, int64_t rows,
                                                int64_t cols) {
+  if (rows < 0 || cols < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.path(), ": tensor ", prefix, ": negative matrix shape"));
+  }
   auto indptr_view = file.Get(prefix + ".indptr", DType::kI32, {rows + 1});
   if (!indptr_view.ok()) return indptr_view.status();
   auto indices_view = file.Get(prefix + ".indices", DType::kI32, {-1});

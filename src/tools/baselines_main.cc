@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -89,6 +88,18 @@ void SweepMarkov(const Context& ctx) {
                    **BuildMarkov(ctx.train, o), ctx);
       }
     }
+  }
+  {
+    // The classic first-order chain: adjacent transitions, last item only.
+    MarkovBuilderOptions o;
+    o.skip1_weight = 0.0f;
+    o.skip2_weight = 0.0f;
+    o.scoring.history_items = 1;
+    auto last_item = BuildMarkov(ctx.train, o);
+    const RankingMetrics t = EvaluateScorer(**last_item, ctx.split, EvalTarget::kTest);
+    PrintValid(absl::StrFormat("last-item, adjacent only (test HR@10 %.4f NDCG@10 %.4f)", t.hr10,
+                               t.ndcg10),
+               **last_item, ctx);
   }
   auto base = BuildMarkov(ctx.train, {});
   for (int32_t items : {1, 2, 3, 5}) {
