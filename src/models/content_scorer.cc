@@ -1,0 +1,169 @@
+#include "models/content_scorer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "models/csr_tensors.h"
+#include "models/manifest_params.h"
+
+namespace recd {
+namespace {
+
+// The user's profile: a unit-length sparse vector over tokens (empty for a
+// history with no known, tokenised items: then only the prior scores).
+class ContentProfile : public UserState {
+ public:
+  std::vector<int32_t> tokens;  // strictly increasing
+  std::vector<float> weights;
+};
+
+float Dot(const ContentProfile& p, const SparseRowMatrix& items, int32_t item) {
+  float s = 0.0f;
+  size_t k = 0;
+  for (SparseRowMatrix::InnerIterator it(items, item); it && k < p.tokens.size(); ++it) {
+    while (k < p.tokens.size() && p.tokens[k] < it.col()) ++k;
+    if (k < p.tokens.size() && p.tokens[k] == it.col()) s += p.weights[k] * it.value();
+  }
+  return s;
+}
+
+}  // namespace
+
+ContentScorer::ContentScorer(SparseRowMatrix item_vectors, std::vector<std::string> tokens,
+                             std::vector<float> prior, ContentScoring scoring)
+    : item_vectors_(std::move(item_vectors)),
+      tokens_(std::move(tokens)),
+      prior_(std::move(prior)),
+      scoring_(scoring) {
+  token_items_ = item_vectors_.transpose();
+  token_items_.makeCompressed();
+}
+
+int32_t ContentScorer::TokenId(std::string_view token) const {
+  const auto it = std::find(tokens_.begin(), tokens_.end(), token);
+  return it == tokens_.end() ? -1 : static_cast<int32_t>(it - tokens_.begin());
+}
+
+std::unique_ptr<UserState> ContentScorer::Encode(const UserHistory& history) const {
+  const size_t n = history.events.size();
+  const size_t take = scoring_.history_items > 0
+                          ? std::min(n, static_cast<size_t>(scoring_.history_items))
+                          : n;
+  std::vector<ItemScore> entries;  // (token, weight) pairs before merging
+  float w = 1.0f;
+  for (size_t a = 0; a < take; ++a, w *= scoring_.recency_decay) {
+    const Event& e = history.events[n - 1 - a];
+    if (e.item < 0 || e.item >= item_vectors_.rows()) continue;
+    const float weight = w * scoring_.event_weights.Of(e.type);
+    for (SparseRowMatrix::InnerIterator it(item_vectors_, e.item); it; ++it) {
+      entries.push_back({static_cast<int32_t>(it.col()), weight * it.value()});
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const ItemScore& a, const ItemScore& b) { return a.item < b.item; });
+  auto profile = std::make_unique<ContentProfile>();
+  for (const ItemScore& e : entries) {
+    if (!profile->tokens.empty() && profile->tokens.back() == e.item) {
+      profile->weights.back() += e.score;
+    } else {
+      profile->tokens.push_back(e.item);
+      profile->weights.push_back(e.score);
+    }
+  }
+  // Unit length, so that profile . item (item rows are unit length) is the
+  // cosine; the mean's 1 / total weight cancels in the normalisation.
+  double norm2 = 0.0;
+  for (float v : profile->weights) norm2 += static_cast<double>(v) * v;
+  if (norm2 > 0.0) {
+    const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+    for (float& v : profile->weights) v *= inv;
+  }
+  return profile;
+}
+
+void ContentScorer::ScoreAll(const UserState& state, std::span<float> out) const {
+  const auto& p = static_cast<const ContentProfile&>(state);
+  const float pw = scoring_.prior_weight;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = pw == 0.0f ? 0.0f : pw * prior_[i];
+  for (size_t k = 0; k < p.tokens.size(); ++k) {
+    const float wk = p.weights[k];
+    for (SparseRowMatrix::InnerIterator it(token_items_, p.tokens[k]); it; ++it) {
+      out[static_cast<size_t>(it.col())] += wk * it.value();
+    }
+  }
+}
+
+void ContentScorer::ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
+                                    std::span<float> out) const {
+  const auto& p = static_cast<const ContentProfile&>(state);
+  const float pw = scoring_.prior_weight;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const int32_t c = candidates[i];
+    out[i] = (pw == 0.0f ? 0.0f : pw * prior_[static_cast<size_t>(c)]) +
+             Dot(p, item_vectors_, c);
+  }
+}
+
+std::unique_ptr<ContentScorer> ContentScorer::WithScoring(const ContentScoring& scoring) const {
+  return std::make_unique<ContentScorer>(item_vectors_, tokens_, prior_, scoring);
+}
+
+absl::Status ContentScorer::Save(const std::string& dir, ModelManifest base) const {
+  base.model_type = std::string(kName);
+  base.num_items = num_items();
+  base.dims["num_tokens"] = static_cast<int64_t>(tokens_.size());
+  base.dims["history_items"] = scoring_.history_items;
+  SetFloatParam("recency_decay", scoring_.recency_decay, &base);
+  SetFloatParam("prior_weight", scoring_.prior_weight, &base);
+  SetEventWeightParams(scoring_.event_weights, &base);
+  SafetensorsWriter tensors;
+  AddCsrTensors("item_vectors", item_vectors_, &tensors);
+  tensors.AddF32("prior", {num_items()}, prior_);
+  // The vocabulary is only for explanations and debugging; scoring needs
+  // just the ids. Tokens never contain a newline (the builder replaces them).
+  tensors.SetMetadata("tokens", absl::StrJoin(tokens_, "\n"));
+  return ModelDir::Write(dir, std::move(base), tensors);
+}
+
+absl::StatusOr<std::unique_ptr<ContentScorer>> ContentScorer::Load(const std::string& model_dir) {
+  auto model = ModelDir::Open(model_dir, std::string(kName));
+  if (!model.ok()) return model.status();
+  const int64_t n = (*model)->manifest().num_items;
+  auto num_tokens = GetDim(**model, "num_tokens");
+  if (!num_tokens.ok()) return num_tokens.status();
+  auto vectors = ReadCsrTensors((*model)->tensors(), "item_vectors", n, *num_tokens);
+  if (!vectors.ok()) return vectors.status();
+  auto prior = ReadF32Vector((*model)->tensors(), "prior", n);
+  if (!prior.ok()) return prior.status();
+  std::vector<std::string> tokens;
+  const auto& metadata = (*model)->tensors().metadata();
+  if (const auto it = metadata.find("tokens"); it != metadata.end() && *num_tokens > 0) {
+    tokens = absl::StrSplit(it->second, '\n');
+  }
+  if (static_cast<int64_t>(tokens.size()) != *num_tokens) {
+    return absl::InvalidArgumentError(absl::StrCat(model_dir, ": metadata 'tokens' has ",
+                                                   tokens.size(), " tokens, manifest says ",
+                                                   *num_tokens));
+  }
+  ContentScoring scoring;
+  auto history_items = GetDim(**model, "history_items");
+  if (!history_items.ok()) return history_items.status();
+  scoring.history_items = static_cast<int32_t>(*history_items);
+  auto recency_decay = GetFloatParam(**model, "recency_decay");
+  if (!recency_decay.ok()) return recency_decay.status();
+  scoring.recency_decay = *recency_decay;
+  auto prior_weight = GetFloatParam(**model, "prior_weight");
+  if (!prior_weight.ok()) return prior_weight.status();
+  scoring.prior_weight = *prior_weight;
+  auto event_weights = GetEventWeightParams(**model);
+  if (!event_weights.ok()) return event_weights.status();
+  scoring.event_weights = *event_weights;
+  return std::make_unique<ContentScorer>(*std::move(vectors), std::move(tokens),
+                                         *std::move(prior), scoring);
+}
+
+}  // namespace recd
