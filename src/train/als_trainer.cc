@@ -14,6 +14,10 @@
 namespace recd {
 namespace {
 
+// Below this many rows a sweep is faster on one thread than the cost of
+// waking (and, on a busy machine, waiting for) the others.
+constexpr int64_t kMinRowsForThreads = 512;
+
 // Rows of a sparse matrix of confidences (compressed sparse rows).
 struct SparseRows {
   std::vector<int64_t> begin;  // size rows + 1
@@ -73,7 +77,7 @@ void SolveSide(const RowMatrixXf& other, const SparseRows& rows, const AlsOption
                AlsSolver solver, int threads, RowMatrixXf* factors) {
   const Eigen::MatrixXf gram = other.transpose() * other;
   const ConstRowMatrixMap y(other.data(), other.rows(), other.cols());
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if (rows.rows() >= kMinRowsForThreads)
   {
     Eigen::VectorXf x(o.factors);
 #pragma omp for schedule(dynamic, 64)
@@ -102,7 +106,8 @@ double Loss(const RowMatrixXf& x, const RowMatrixXf& y, const SparseRows& users,
             int threads) {
   const Eigen::MatrixXf gram = y.transpose() * y;
   double total = 0;
-#pragma omp parallel for schedule(dynamic, 256) reduction(+ : total) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 256) reduction(+ : total) num_threads(threads) \
+    if (users.rows() >= kMinRowsForThreads)
   for (int64_t u = 0; u < users.rows(); ++u) {
     const auto xu = x.row(u);
     double l = static_cast<double>(xu * gram * xu.transpose());
