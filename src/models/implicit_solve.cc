@@ -6,13 +6,17 @@
 
 namespace recd {
 
-std::vector<Observation> AggregateConfidences(std::span<const Event> events, float alpha,
-                                              const EventWeights& weights, int32_t num_items) {
+std::vector<Observation> AggregateConfidences(std::span<const Event> events,
+                                              const MfFoldIn& fold_in, int32_t num_items) {
   std::vector<Observation> obs;
   obs.reserve(events.size());
-  for (const Event& e : events) {
-    if (e.item < 0 || e.item >= num_items) continue;
-    obs.push_back({e.item, weights.Of(e.type)});
+  float recency = 1.0f;
+  for (size_t k = events.size(); k-- > 0;) {
+    const Event& e = events[k];
+    if (e.item >= 0 && e.item < num_items) {
+      obs.push_back({e.item, recency * fold_in.event_weights.Of(e.type)});
+    }
+    recency *= fold_in.recency_decay;
   }
   std::sort(obs.begin(), obs.end(),
             [](const Observation& a, const Observation& b) { return a.index < b.index; });
@@ -26,7 +30,7 @@ std::vector<Observation> AggregateConfidences(std::span<const Event> events, flo
     }
   }
   obs.resize(out);
-  for (Observation& o : obs) o.confidence = 1.0f + alpha * o.confidence;
+  for (Observation& o : obs) o.confidence = 1.0f + fold_in.alpha * o.confidence;
   return obs;
 }
 

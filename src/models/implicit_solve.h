@@ -33,11 +33,27 @@ struct Observation {
   float confidence = 1.0f;
 };
 
-// Sums each item's event weights over `events` and turns them into
-// confidences 1 + alpha * sum, sorted by item. Items outside [0, num_items)
-// are dropped (an item newer than the model).
-std::vector<Observation> AggregateConfidences(std::span<const Event> events, float alpha,
-                                              const EventWeights& weights, int32_t num_items);
+// How a user's history becomes the confidences of the implicit-feedback
+// objective. Training and fold-in must use the same values, so they are
+// saved in the model's manifest.
+struct MfFoldIn {
+  // Confidence c_ui = 1 + alpha * (sum of event weights of u on i).
+  float alpha = 10.0f;
+  // L2 penalty on a user factor, as in training.
+  float regularization = 1.0f;
+  // Weight of each event type in the confidence sum.
+  EventWeights event_weights;
+  // An event's weight is multiplied by recency_decay^k, k = number of events
+  // after it in the history: interests drift, so recent clicks say more
+  // about the next one. 1 = all events count alike.
+  float recency_decay = 1.0f;
+};
+
+// Sums each item's (recency-decayed) event weights over `events` (oldest
+// first) and turns them into confidences 1 + alpha * sum, sorted by item.
+// Items outside [0, num_items) are dropped (an item newer than the model).
+std::vector<Observation> AggregateConfidences(std::span<const Event> events,
+                                              const MfFoldIn& fold_in, int32_t num_items);
 
 // Solves the row system exactly with a Cholesky factorisation. Overwrites x.
 // REQUIRES: gram is F x F, symmetric positive semi-definite; reg > 0 or the

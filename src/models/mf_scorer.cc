@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include <Eigen/Cholesky>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,6 +42,10 @@ absl::Status ValidateFoldIn(const MfFoldIn& f) {
     return absl::InvalidArgumentError(
         absl::StrCat("mf: regularization must be > 0, got ", f.regularization));
   }
+  if (!(f.recency_decay > 0.0f && f.recency_decay <= 1.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mf: recency_decay must be in (0, 1], got ", f.recency_decay));
+  }
   return absl::OkStatus();
 }
 
@@ -52,6 +58,10 @@ void MfScorer::Init(const float* item_data, Eigen::Index num_items, Eigen::Index
   // Every fold-in needs Y^T Y; it depends only on the model, so it is paid once here.
   const ConstRowMatrixMap y = item_factors();
   gram_.noalias() = y.transpose() * y;
+  // Inverted in double: float loses digits when reg is small next to Y^T Y.
+  Eigen::MatrixXd base = gram_.cast<double>();
+  base.diagonal().array() += fold_in_.regularization;
+  base_inv_ = base.llt().solve(Eigen::MatrixXd::Identity(factors, factors)).cast<float>();
 }
 
 absl::StatusOr<std::unique_ptr<MfScorer>> MfScorer::Create(RowMatrixXf item_factors,
@@ -87,7 +97,8 @@ absl::StatusOr<std::unique_ptr<MfScorer>> MfScorer::Load(const std::string& dir)
   for (auto [key, out] : {std::pair{"alpha", &f.alpha}, {"regularization", &f.regularization},
                           {"weight_view", &f.event_weights.view},
                           {"weight_cart", &f.event_weights.cart},
-                          {"weight_purchase", &f.event_weights.purchase}}) {
+                          {"weight_purchase", &f.event_weights.purchase},
+                          {"recency_decay", &f.recency_decay}}) {
     if (absl::Status s = ParseFloatParam(m, dir, key, out); !s.ok()) return s;
   }
   if (absl::Status s = ValidateFoldIn(f); !s.ok()) {
@@ -132,6 +143,7 @@ absl::Status MfScorer::Save(const std::string& dir, ModelManifest base) const {
   base.params["weight_view"] = FloatParam(fold_in_.event_weights.view);
   base.params["weight_cart"] = FloatParam(fold_in_.event_weights.cart);
   base.params["weight_purchase"] = FloatParam(fold_in_.event_weights.purchase);
+  base.params["recency_decay"] = FloatParam(fold_in_.recency_decay);
   SafetensorsWriter tensors;
   tensors.AddF32(kItemFactors, {num_items_, factors_},
                  std::span<const float>(item_data_, static_cast<size_t>(num_items_ * factors_)));
@@ -146,9 +158,33 @@ absl::Status MfScorer::Save(const std::string& dir, ModelManifest base) const {
 Eigen::VectorXf MfScorer::FoldIn(std::span<const Event> events) const {
   Eigen::VectorXf x = Eigen::VectorXf::Zero(factors_);
   const std::vector<Observation> obs =
-      AggregateConfidences(events, fold_in_.alpha, fold_in_.event_weights, num_items());
+      AggregateConfidences(events, fold_in_, num_items());
   if (obs.empty()) return x;
-  SolveRowCholesky(gram_, fold_in_.regularization, item_factors(), obs, x);
+  const Eigen::Index h = static_cast<Eigen::Index>(obs.size());
+  // Woodbury needs every confidence above 1 (D^-1 below) and pays off while
+  // the h x h system is smaller than the F x F one.
+  bool woodbury = 2 * h <= factors_;
+  for (const Observation& o : obs) woodbury = woodbury && o.confidence > 1.0f + 1e-6f;
+  if (!woodbury) {
+    SolveRowCholesky(gram_, fold_in_.regularization, item_factors(), obs, x);
+    return x;
+  }
+  // A = B + U^T D U with B = Y^T Y + reg I, U = the history's item rows,
+  // D = diag(c - 1); b = U^T c. With P = B^-1 and W = U P:
+  //   x = P b - W^T (D^-1 + W U^T)^-1 U P b, and P b = W^T c.
+  const ConstRowMatrixMap y = item_factors();
+  RowMatrixXf u(h, factors_);
+  Eigen::VectorXf c(h);
+  for (Eigen::Index k = 0; k < h; ++k) {
+    u.row(k) = y.row(obs[k].index);
+    c[k] = obs[k].confidence;
+  }
+  const RowMatrixXf w = u * base_inv_;
+  const Eigen::VectorXf pb = w.transpose() * c;
+  Eigen::MatrixXf k = w * u.transpose();
+  k.diagonal().array() += (c.array() - 1.0f).inverse();
+  const Eigen::VectorXf s = k.llt().solve(u * pb);
+  x = pb - w.transpose() * s;
   return x;
 }
 

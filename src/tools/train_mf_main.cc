@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--reg", o.regularization)->capture_default_str();
   app.add_option("--alpha", o.alpha)->capture_default_str();
   app.add_option("--iterations", o.iterations)->capture_default_str();
+  app.add_option("--recency-decay", o.recency_decay)->capture_default_str();
   app.add_option("--solver", solver, "cg or cholesky")->capture_default_str();
   app.add_option("--cg-steps", o.cg_steps)->capture_default_str();
   app.add_option("--seed", o.seed)->capture_default_str();

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -40,6 +41,9 @@ absl::Status ValidateOptions(const AlsOptions& o) {
     return absl::InvalidArgumentError("als: cg_steps must be > 0");
   }
   if (!(o.init_scale > 0.0f)) return absl::InvalidArgumentError("als: init_scale must be > 0");
+  if (!(o.recency_decay > 0.0f && o.recency_decay <= 1.0f)) {
+    return absl::InvalidArgumentError("als: recency_decay must be in (0, 1]");
+  }
   if (o.threads < 0) return absl::InvalidArgumentError("als: threads must be >= 0");
   return absl::OkStatus();
 }
@@ -50,7 +54,7 @@ SparseRows UserRows(const Dataset& data, const AlsOptions& o) {
   m.begin.push_back(0);
   for (const auto& h : data.histories) {
     std::vector<Observation> row =
-        AggregateConfidences(h, o.alpha, o.event_weights, data.num_items());
+        AggregateConfidences(h, o.fold_in(), data.num_items());
     m.cells.insert(m.cells.end(), row.begin(), row.end());
     m.begin.push_back(static_cast<int64_t>(m.cells.size()));
   }
@@ -159,8 +163,9 @@ absl::StatusOr<AlsModel> TrainAls(const Dataset& train_view, const AlsOptions& o
   for (Eigen::Index i = 0; i < model.item_factors.size(); ++i) {
     model.item_factors.data()[i] = normal(rng);
   }
-  spdlog::info("als: {} users, {} items, {} observed cells, F={} reg={} alpha={} {}", num_users,
-               num_items, users.cells.size(), f, options.regularization, options.alpha,
+  spdlog::info("als: {} users, {} items, {} observed cells, F={} reg={} alpha={} decay={} {}",
+               num_users, num_items, users.cells.size(), f, options.regularization,
+               options.alpha, options.recency_decay,
                options.solver == AlsSolver::kCholesky
                    ? std::string("cholesky")
                    : absl::StrCat("cg x", options.cg_steps));
@@ -212,9 +217,12 @@ absl::StatusOr<AlsModel> TrainAls(const Dataset& train_view, const AlsOptions& o
   } else {
     model.best_iteration = static_cast<int>(model.iterations.size());
   }
-  // Make the user factors exactly what fold-in gives for the kept item factors.
-  SolveSide(model.item_factors, users, options, AlsSolver::kCholesky, threads,
-            &model.user_factors);
+  // Re-solve the users against the kept item factors, so user_factors are
+  // what fold-in gives (exactly with Cholesky; CG gets extra steps, as an
+  // exact pass would cost O(F^3) per user).
+  AlsOptions final_pass = options;
+  final_pass.cg_steps = std::max(2 * options.cg_steps, 6);
+  SolveSide(model.item_factors, users, final_pass, options.solver, threads, &model.user_factors);
   return model;
 }
 

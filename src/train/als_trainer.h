@@ -50,7 +50,10 @@ struct AlsOptions {
   // kept either way.
   int early_stopping_patience = 0;
 
-  MfFoldIn fold_in() const { return {alpha, regularization, event_weights}; }
+  // Recency discount of event weights, see MfFoldIn::recency_decay.
+  float recency_decay = 1.0f;
+
+  MfFoldIn fold_in() const { return {alpha, regularization, event_weights, recency_decay}; }
 };
 
 // What one iteration did.
@@ -63,7 +66,7 @@ struct AlsIterationStats {
 
 // A trained model. user_factors are recomputed against the final
 // item_factors, so they equal a fold-in of each user's training history
-// (exactly with kCholesky).
+// (exactly with kCholesky, to CG accuracy otherwise).
 struct AlsModel {
   RowMatrixXf user_factors;  // [num_users x F]
   RowMatrixXf item_factors;  // [num_items x F]

@@ -73,6 +73,22 @@ TEST(MfScorerTest, FoldInOfTrainingUserReproducesTrainedFactor) {
   }
 }
 
+TEST(MfScorerTest, ShortHistoryFoldInMatchesTheDirectSolve) {
+  // Histories shorter than F/2 take the Woodbury path; it must agree with
+  // the trainer's direct Cholesky solve.
+  const Trained t = TrainBlocks(19);
+  for (int32_t u = 0; u < 6; ++u) {
+    const auto history = std::span<const Event>(t.blocks.data.histories[u]).first(1 + u % 3);
+    const Eigen::VectorXf folded = t.scorer->FoldIn(history);
+    Eigen::VectorXf direct(t.scorer->factors());
+    SolveRowCholesky(t.scorer->item_factors().transpose() * t.scorer->item_factors(),
+                     t.scorer->fold_in().regularization, t.scorer->item_factors(),
+                     AggregateConfidences(history, t.scorer->fold_in(), t.scorer->num_items()),
+                     direct);
+    EXPECT_LT((folded - direct).norm(), 1e-4f * (1.0f + direct.norm())) << "user " << u;
+  }
+}
+
 TEST(MfScorerTest, NewUserWithTwoClicksGetsTheirBlockOnTop) {
   const Trained t = TrainBlocks(12);
   // Two clicks in block 1 (items 10..19).
