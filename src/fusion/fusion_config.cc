@@ -143,6 +143,7 @@ absl::StatusOr<FusionConfig> FusionConfig::LoadFile(const std::string& path) {
 
 std::string FusionConfig::ToYaml() const {
   YAML::Emitter out;
+  out.SetDoublePrecision(6);
   out << YAML::BeginMap << YAML::Key << "fusion" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "version" << YAML::Value << version;
   out << YAML::Key << "method" << YAML::Value << FusionMethodName(method);

@@ -1,0 +1,112 @@
+#include "train/bundle_trainer.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "models/mf_scorer.h"
+#include "recd/model_bundle.h"
+#include "recd/model_dir.h"
+#include "spdlog/spdlog.h"
+
+namespace recd {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const Dataset& train_view,
+                                                 const LeaveOneOutSplit& split, const BundleTrainOptions& o) {
+  auto up = [](auto s) -> absl::StatusOr<std::unique_ptr<Scorer>> {
+    if (!s.ok()) return s.status();
+    return std::unique_ptr<Scorer>(*std::move(s));
+  };
+  if (name == "pop") return up(BuildPop(train_view, o.pop));
+  if (name == "markov") return up(BuildMarkov(train_view, o.markov));
+  if (name == "knn") return up(BuildKnn(train_view, o.knn));
+  if (name == "content") return up(BuildContent(train_view, o.content));
+
+  if (name == "mf") {
+    auto als = TrainAls(train_view, o.als, &split);
+    if (!als.ok()) return als.status();
+    return up(MfScorer::Create(std::move(als->item_factors), als->fold_in));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown model '", name, "' (known: pop, markov, knn, content, mf, lstm)"));
+}
+
+absl::Status WriteText(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) return absl::InternalError(absl::StrCat(path.string(), ": write failed"));
+  return absl::OkStatus();
+}
+
+// Moves the finished bundle in `staging` to `out_dir`, replacing any old one.
+absl::Status Publish(const fs::path& staging, const fs::path& out_dir) {
+  std::error_code ec;
+  const fs::path old = out_dir.string() + ".old." + std::to_string(getpid());
+  if (fs::exists(out_dir)) {
+    fs::rename(out_dir, old, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot move aside ", out_dir.string(), ": ", ec.message()));
+  }
+  fs::rename(staging, out_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot publish ", out_dir.string(), ": ", ec.message()));
+  fs::remove_all(old, ec);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
+                                              const BundleTrainOptions& options, const std::string& out_dir) {
+  const absl::Time start = absl::Now();
+  const Dataset train_view = TrainingView(data, split);
+  const fs::path staging = out_dir + ".tmp." + std::to_string(getpid());
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", staging.string(), ": ", ec.message()));
+
+  BundleTrainReport report;
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  for (const std::string& name : options.models) {
+    const absl::Time t0 = absl::Now();
+    spdlog::info("training {} ...", name);
+    auto scorer = TrainOne(name, train_view, split, options);
+    if (!scorer.ok()) return absl::Status(scorer.status().code(), absl::StrCat(name, ": ", scorer.status().message()));
+    ModelTrainReport m;
+    m.name = name;
+    m.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+    m.validation = EvaluateScorer(**scorer, split, EvalTarget::kValidation, options.validation_users);
+    spdlog::info("{}: trained in {:.1f} s; validation {}", name, m.seconds, m.validation.ToString());
+
+    ModelManifest manifest;
+    manifest.data_hash = options.data_hash;
+    manifest.metrics = {{"valid_HR@10", m.validation.hr10},
+                        {"valid_NDCG@10", m.validation.ndcg10},
+                        {"valid_users", static_cast<double>(m.validation.users)},
+                        {"train_seconds", m.seconds}};
+    if (auto s = (*scorer)->Save((staging / name).string(), manifest); !s.ok()) return s;
+    report.models.push_back(m);
+    scorers.push_back(*std::move(scorer));
+  }
+  if (auto s = data.items.Save((staging / "items.txt").string()); !s.ok()) return s;
+
+  auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
+  FusionTunerOptions fusion_options = options.fusion;
+  if (fusion_options.version == "tuned") fusion_options.version = absl::StrCat("tuned-", options.data_hash.substr(0, 8));
+  auto fusion = TuneFusion(*bundle, split, fusion_options);
+  if (!fusion.ok()) return fusion.status();
+  report.fusion = *fusion;
+  if (auto s = WriteText(staging / "fusion.yaml", fusion->config.ToYaml()); !s.ok()) return s;
+  if (auto s = Publish(staging, out_dir); !s.ok()) return s;
+  report.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  spdlog::info("bundle written to {} in {:.1f} s", out_dir, report.seconds);
+  return report;
+}
+
+}  // namespace recd

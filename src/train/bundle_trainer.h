@@ -1,0 +1,61 @@
+#ifndef RECD_TRAIN_BUNDLE_TRAINER_H_
+#define RECD_TRAIN_BUNDLE_TRAINER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "recd/dataset.h"
+#include "recd/evaluator.h"
+#include "recd/leave_one_out.h"
+#include "train/als_trainer.h"
+#include "train/content_builder.h"
+#include "train/fusion_tuner.h"
+#include "train/knn_builder.h"
+
+#include "train/markov_builder.h"
+#include "train/pop_builder.h"
+
+namespace recd {
+
+// What recd-train builds. Each model's options default to the values tuned
+// on validation targets (see the builders' headers).
+struct BundleTrainOptions {
+  // Models to train, by name: pop, markov, knn, content, mf, lstm.
+  std::vector<std::string> models = {"pop", "markov", "knn", "content", "mf"};
+  PopBuilderOptions pop;
+  MarkovBuilderOptions markov;
+  KnnBuilderOptions knn;
+  ContentBuilderOptions content;
+  AlsOptions als;
+
+  FusionTunerOptions fusion;
+  // Validation users scored per model for the manifest's metrics; 0 = all.
+  int64_t validation_users = 5000;
+  // Recorded in every manifest: what the models were trained on.
+  std::string data_hash;
+};
+
+struct ModelTrainReport {
+  std::string name;
+  double seconds = 0;
+  RankingMetrics validation;
+};
+
+struct BundleTrainReport {
+  std::vector<ModelTrainReport> models;
+  FusionTuningResult fusion;
+  double seconds = 0;
+};
+
+// Trains every model on split.train (the leave-one-out training view of
+// `data`), measures each on the validation targets, tunes the fusion weights
+// on the same targets, and writes the bundle (items.txt, fusion.yaml, one
+// directory per model) to `out_dir`. The bundle is built beside `out_dir` and
+// renamed into place, so a daemon watching it never sees half a bundle.
+absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
+                                              const BundleTrainOptions& options, const std::string& out_dir);
+
+}  // namespace recd
+
+#endif  // RECD_TRAIN_BUNDLE_TRAINER_H_

@@ -1,0 +1,435 @@
+// Integration tests: the real daemon (RocksDB store, trained models, gRPC on
+// a loopback port) driven through its public API.
+
+#include "server/recd_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "data/synthetic_generator.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "recd/data_source.h"
+#include "recd/v1/recommender.grpc.pb.h"
+#include "train/bundle_trainer.h"
+
+namespace recd {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// Data and two trained bundles shared by every test (training is the slow part).
+struct World {
+  fs::path dir;
+  fs::path catalog, events, bundle_a, bundle_b;
+  Dataset data;
+};
+
+World* world = nullptr;
+
+class RecdServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    world = new World();
+    world->dir = fs::temp_directory_path() / ("recd_server_test_" + std::to_string(getpid()));
+    fs::remove_all(world->dir);
+    fs::create_directories(world->dir);
+    SyntheticOptions gen;
+    gen.num_items = 300;
+    gen.num_users = 400;
+    gen.num_events = 12000;
+    gen.seed = 3;
+    auto generator = SyntheticGenerator::Create(gen);
+    ASSERT_TRUE(generator.ok()) << generator.status();
+    world->catalog = world->dir / "catalog.jsonl";
+    world->events = world->dir / "events.csv";
+    ASSERT_TRUE((*generator)->WriteCatalog(world->catalog).ok());
+    ASSERT_TRUE((*generator)->WriteEvents(world->events).ok());
+    DataSource source;
+    source.events_path = world->events;
+    source.catalog_path = world->catalog;
+    auto data = LoadDataSource(source, nullptr);
+    ASSERT_TRUE(data.ok()) << data.status();
+    world->data = *std::move(data);
+    const LeaveOneOutSplit split = SplitLeaveOneOut(world->data);
+
+    BundleTrainOptions options;
+    options.models = {"pop", "markov", "knn", "content", "mf"};
+
+
+
+    options.als.factors = 16;
+    options.als.iterations = 3;
+    options.fusion.normalizations = {Normalization::kZScore};
+    options.fusion.rounds = 1;
+    options.data_hash = "test";
+    world->bundle_a = world->dir / "bundle_a";
+    ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_a).ok());
+    options.models = {"pop", "markov", "content"};
+    world->bundle_b = world->dir / "bundle_b";
+    ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_b).ok());
+  }
+
+  static void TearDownTestSuite() {
+    fs::remove_all(world->dir);
+    delete world;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(world, nullptr);
+    test_dir_ = world->dir / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::create_directories(test_dir_);
+    config_path_ = test_dir_ / "recd.yaml";
+    WriteConfig(world->bundle_a, "");
+    StartServer();
+  }
+
+  void TearDown() override { server_.reset(); }
+
+  void WriteConfig(const fs::path& bundle, const std::string& extra) {
+    std::ofstream out(config_path_, std::ios::trunc);
+    out << "server: {listen: '127.0.0.1:0', threads: 2, default_deadline_ms: 5000}\n"
+        << "store: {path: " << (test_dir_ / "store").string() << ", seed_catalog: " << world->catalog.string()
+        << ", seed_events: " << world->events.string() << "}\n"
+        << "models: {path: " << bundle.string() << ", budget_ms: 5000}\n"
+        << "logging: {level: warn}\n"
+        << extra;
+  }
+
+  void StartServer() {
+    RecdServer::Options options;
+    options.config_path = config_path_;
+    options.watch_files = false;  // tests reload explicitly
+    auto server = RecdServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+    recommender_ = v1::Recommender::NewStub(channel_);
+    admin_ = v1::Admin::NewStub(channel_);
+  }
+
+  grpc::Status Recommend(const v1::RecommendRequest& req, v1::RecommendResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return recommender_->RecommendItems(&ctx, req, resp);
+  }
+
+  v1::RecommendResponse RecommendOk(const std::string& user, int k, bool explain = false) {
+    v1::RecommendRequest req;
+    req.set_user_id(user);
+    req.set_k(k);
+    req.set_explain(explain);
+    v1::RecommendResponse resp;
+    grpc::Status s = Recommend(req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  grpc::Status Record(const std::string& user, const std::string& item, v1::EventType type) {
+    v1::RecordEventsRequest req;
+    v1::Event* e = req.add_events();
+    e->set_user_id(user);
+    e->set_item_id(item);
+    e->set_type(type);
+    v1::RecordEventsResponse resp;
+    grpc::ClientContext ctx;
+    return recommender_->RecordEvents(&ctx, req, &resp);
+  }
+
+  grpc::Status Reload(v1::ReloadConfigResponse* resp) {
+    grpc::ClientContext ctx;
+    return admin_->ReloadConfig(&ctx, {}, resp);
+  }
+
+  static std::vector<std::string> Ids(const v1::RecommendResponse& r) {
+    std::vector<std::string> ids;
+    for (const auto& i : r.items()) ids.push_back(i.item_id());
+    return ids;
+  }
+
+  fs::path test_dir_, config_path_;
+  std::unique_ptr<RecdServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Recommender::Stub> recommender_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+};
+
+TEST_F(RecdServerTest, ReturnsKDistinctCatalogItemsInScoreOrder) {
+  const auto resp = RecommendOk("u1", 10);
+  ASSERT_EQ(resp.items_size(), 10);
+  std::set<std::string> seen;
+  for (int i = 0; i < resp.items_size(); ++i) {
+    EXPECT_TRUE(world->data.items.Find(resp.items(i).item_id()).has_value()) << resp.items(i).item_id();
+    EXPECT_TRUE(seen.insert(resp.items(i).item_id()).second);
+    if (i > 0) EXPECT_LE(resp.items(i).score(), resp.items(i - 1).score());
+  }
+  EXPECT_TRUE(resp.degraded().empty());
+  EXPECT_FALSE(resp.request_id().empty());
+  EXPECT_EQ(resp.model_versions().size(), 5u);
+}
+
+TEST_F(RecdServerTest, KIsHonoured) {
+  EXPECT_EQ(RecommendOk("u2", 1).items_size(), 1);
+  EXPECT_EQ(RecommendOk("u2", 7).items_size(), 7);
+}
+
+TEST_F(RecdServerTest, HistoryItemsAreNotRecommended) {
+  const auto& history = world->data.histories[static_cast<size_t>(*world->data.users.Find("u3"))];
+  std::set<std::string> had;
+  for (const Event& e : history) had.insert(world->data.items.Name(e.item));
+  for (const auto& id : Ids(RecommendOk("u3", 50))) EXPECT_FALSE(had.count(id)) << id;
+}
+
+TEST_F(RecdServerTest, FiltersAreHonoured) {
+  const auto unfiltered = Ids(RecommendOk("u4", 5));
+  v1::RecommendRequest req;
+  req.set_user_id("u4");
+  req.set_k(20);
+  req.mutable_filters()->add_exclude_item_ids(unfiltered[0]);
+  req.mutable_filters()->add_exclude_item_ids(unfiltered[1]);
+  req.mutable_filters()->set_in_stock_only(true);
+  const ItemInfo& first = world->data.item_info[static_cast<size_t>(*world->data.items.Find(unfiltered[2]))];
+  ASSERT_FALSE(first.category_path.empty());
+  const std::string top = first.category_path[0];
+  req.mutable_filters()->add_allowed_categories(top);
+  v1::RecommendResponse resp;
+  ASSERT_TRUE(Recommend(req, &resp).ok());
+  ASSERT_GT(resp.items_size(), 0);
+  for (const auto& item : resp.items()) {
+    EXPECT_NE(item.item_id(), unfiltered[0]);
+    EXPECT_NE(item.item_id(), unfiltered[1]);
+    const ItemInfo& info = world->data.item_info[static_cast<size_t>(*world->data.items.Find(item.item_id()))];
+    EXPECT_TRUE(info.in_stock) << item.item_id();
+    ASSERT_FALSE(info.category_path.empty());
+    EXPECT_EQ(info.category_path[0], top) << item.item_id();
+  }
+}
+
+TEST_F(RecdServerTest, ExplainedContributionsAddUpToTheScore) {
+  const auto resp = RecommendOk("u5", 5, /*explain=*/true);
+  ASSERT_EQ(resp.items_size(), 5);
+  for (const auto& item : resp.items()) {
+    ASSERT_GT(item.explanation().contributions_size(), 0);
+    double sum = 0;
+    for (const auto& c : item.explanation().contributions()) {
+      EXPECT_NEAR(c.contribution(), c.weight() * c.normalized_score(), 1e-4);
+      sum += c.contribution();
+    }
+    EXPECT_NEAR(sum, item.score(), 1e-3 * std::max(1.0, std::abs(sum)));
+    EXPECT_FALSE(item.explanation().reason().empty());
+  }
+}
+
+TEST_F(RecdServerTest, RecordedEventsChangeTheNextAnswerAndSurviveRestart) {
+  const auto before = Ids(RecommendOk("u6", 10));
+  // A purchase of the top item: purchased items drop out at once.
+  ASSERT_TRUE(Record("u6", before[0], v1::PURCHASE).ok());
+  const auto after = Ids(RecommendOk("u6", 10));
+  EXPECT_THAT(after, ::testing::Not(::testing::Contains(before[0])));
+  EXPECT_NE(after, before);
+
+  server_.reset();
+  StartServer();
+  const auto restarted = Ids(RecommendOk("u6", 10));
+  EXPECT_EQ(restarted, after);
+}
+
+TEST_F(RecdServerTest, NewUserIsServedFromTheirFirstClicks) {
+  const auto cold = Ids(RecommendOk("brand-new-user", 10));
+  EXPECT_EQ(cold.size(), 10u);
+  ASSERT_TRUE(Record("brand-new-user", "i5", v1::VIEW).ok());
+  ASSERT_TRUE(Record("brand-new-user", "i6", v1::CART).ok());
+  const auto warm = Ids(RecommendOk("brand-new-user", 10));
+  EXPECT_NE(warm, cold);
+  EXPECT_THAT(warm, ::testing::Not(::testing::Contains("i5")));
+}
+
+TEST_F(RecdServerTest, WeightChangeThroughReloadChangesTheAnswer) {
+  WriteConfig(world->bundle_a, "fusion: {version: only-pop, weights: {pop: 1}}\n");
+  v1::ReloadConfigResponse reload;
+  ASSERT_TRUE(Reload(&reload).ok());
+  const auto pop_only = RecommendOk("u7", 10);
+  WriteConfig(world->bundle_a, "fusion: {version: only-markov, weights: {markov: 1}}\n");
+  ASSERT_TRUE(Reload(&reload).ok());
+  const auto markov_only = RecommendOk("u7", 10);
+  EXPECT_NE(Ids(pop_only), Ids(markov_only));
+  EXPECT_NE(pop_only.config_version(), markov_only.config_version());
+}
+
+TEST_F(RecdServerTest, BadConfigIsRejectedAndTheOldOneKept) {
+  const auto before = RecommendOk("u8", 10);
+  for (const std::string bad : {"fusion: {weights: {mf: -2}}\n", "fusion: {weights: {nosuchmodel: 1}}\n",
+                                "server: {max_k: [\n"}) {
+    WriteConfig(world->bundle_a, bad);
+    v1::ReloadConfigResponse reload;
+    grpc::Status s = Reload(&reload);
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(s.error_message(), HasSubstr("recd.yaml")) << bad;
+    EXPECT_THAT(s.error_message(), HasSubstr("kept config " + before.config_version())) << bad;
+    const auto after = RecommendOk("u8", 10);
+    EXPECT_EQ(Ids(after), Ids(before));
+    EXPECT_EQ(after.config_version(), before.config_version());
+  }
+}
+
+TEST_F(RecdServerTest, ModelSwapDuringConcurrentRequestsFailsNone) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      auto stub = v1::Recommender::NewStub(channel_);
+      for (int i = 0; !stop.load(); ++i) {
+        v1::RecommendRequest req;
+        req.set_user_id("u" + std::to_string((t * 97 + i) % 400));
+        req.set_k(10);
+        v1::RecommendResponse resp;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        grpc::Status s = stub->RecommendItems(&ctx, req, &resp);
+        (s.ok() && resp.items_size() == 10 ? ok : failed).fetch_add(1);
+      }
+    });
+  }
+  std::set<std::string> versions;
+  for (int swap = 0; swap < 6; ++swap) {
+    WriteConfig(swap % 2 == 0 ? world->bundle_b : world->bundle_a, "");
+    v1::ReloadConfigResponse reload;
+    grpc::Status s = Reload(&reload);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    versions.insert(reload.bundle_version());
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(versions.size(), 2u);
+}
+
+TEST_F(RecdServerTest, BadInputGetsInvalidArgumentNamingTheField) {
+  struct Case {
+    std::function<void(v1::RecommendRequest&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::RecommendRequest& r) { r.clear_user_id(); }, "user_id"},
+      {[](v1::RecommendRequest& r) { r.set_k(0); }, "k"},
+      {[](v1::RecommendRequest& r) { r.set_k(-3); }, "k"},
+      {[](v1::RecommendRequest& r) { r.set_k(1000000); }, "k"},
+      {[](v1::RecommendRequest& r) {
+         for (int i = 0; i < 5000; ++i) r.add_recent_item_ids("i1");
+       },
+       "recent_item_ids"},
+      {[](v1::RecommendRequest& r) { r.mutable_filters()->add_exclude_item_ids(""); }, "filters.exclude_item_ids[0]"},
+  };
+  for (const Case& c : cases) {
+    v1::RecommendRequest req;
+    req.set_user_id("u9");
+    req.set_k(5);
+    c.mutate(req);
+    v1::RecommendResponse resp;
+    grpc::Status s = Recommend(req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT) << c.field;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.field));
+  }
+}
+
+TEST_F(RecdServerTest, UnknownIdsAreIgnoredAndReported) {
+  v1::RecommendRequest req;
+  req.set_user_id("u10");
+  req.set_k(5);
+  req.add_recent_item_ids("no-such-item");
+  req.add_recent_item_ids("i3");
+  v1::RecommendResponse resp;
+  ASSERT_TRUE(Recommend(req, &resp).ok());
+  EXPECT_EQ(resp.items_size(), 5);
+  EXPECT_THAT(resp.ignored_item_ids(), ::testing::ElementsAre("no-such-item"));
+}
+
+TEST_F(RecdServerTest, BadEventsAreRejectedNamingTheField) {
+  grpc::Status s = Record("u11", "no-such-item", v1::VIEW);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("events[0].item_id"));
+  s = Record("u11", "i1", v1::EVENT_TYPE_UNSPECIFIED);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("events[0].type"));
+
+  v1::RecordEventsRequest req;
+  v1::Event* e = req.add_events();
+  e->set_user_id("u11");
+  e->set_item_id("i1");
+  e->set_type(v1::VIEW);
+  e->mutable_timestamp()->set_nanos(-5);
+  v1::RecordEventsResponse resp;
+  grpc::ClientContext ctx;
+  s = recommender_->RecordEvents(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("events[0].timestamp"));
+}
+
+TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {
+  v1::SimilarItemsRequest req;
+  req.set_item_id("i1");
+  req.set_k(5);
+  v1::SimilarItemsResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(recommender_->SimilarItems(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.items_size(), 5);
+  for (const auto& item : resp.items()) EXPECT_NE(item.item_id(), "i1");
+
+  req.set_item_id("no-such-item");
+  grpc::ClientContext ctx2;
+  grpc::Status s = recommender_->SimilarItems(&ctx2, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("item_id"));
+}
+
+TEST_F(RecdServerTest, StatusReportsModelsAndCounters) {
+  RecommendOk("u12", 3);
+  v1::GetStatusResponse status;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+  EXPECT_EQ(status.models_size(), 5);
+  EXPECT_GE(status.requests().at("RecommendItems"), 1);
+  for (const auto& m : status.models()) EXPECT_GE(m.calls(), 1) << m.name();
+}
+
+TEST_F(RecdServerTest, HealthCheckReportsServing) {
+  grpc::ClientContext ctx;
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message.
+  grpc::GenericStub generic(channel_);
+  grpc::Status status;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+}  // namespace
+}  // namespace recd
