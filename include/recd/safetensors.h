@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -17,6 +19,8 @@ namespace recd {
 enum class DType { kF32, kI32, kI64 };
 const char* DTypeName(DType dtype);  // "F32", "I32", "I64"
 size_t DTypeSize(DType dtype);
+// The inverse of DTypeName; nullopt for any other safetensors dtype ("F16"...).
+std::optional<DType> DTypeFromName(std::string_view name);
 
 // A read-only view of one tensor inside a mapped file: row-major,
 // little-endian. Valid while the SafetensorsFile that returned it lives.
@@ -28,23 +32,34 @@ struct TensorView {
   size_t nbytes = 0;
 
   int64_t num_elements() const;
-  // REQUIRES: dtype == kF32 (resp. kI32).
+  // REQUIRES: dtype == kF32 (resp. kI32, kI64). Data is aligned to the
+  // element size, so the spans (and Eigen maps over them) are safe to use.
   std::span<const float> f32() const;
   std::span<const int32_t> i32() const;
+  std::span<const int64_t> i64() const;
 };
 
 // Collects tensors and writes them as one safetensors file: an 8-byte
 // little-endian header length, a JSON header mapping each name to
 // {dtype, shape, data_offsets}, then the raw bytes. Copies the data it is
 // given. Not thread-safe.
+//
+// The file is what the Python `safetensors` library writes: the header is
+// space-padded to a multiple of 8 bytes and tensors are stored back to back,
+// widest dtype first, so every tensor is aligned to its element size.
 class SafetensorsWriter {
  public:
+  // Copies prod(shape) * DTypeSize(dtype) bytes from `data` (which may be
+  // null when that is 0). Adding a name again replaces the earlier tensor.
   void Add(const std::string& name, DType dtype, std::vector<int64_t> shape, const void* data);
+  // As Add; a span whose size is not prod(shape) makes Write() fail.
   void AddF32(const std::string& name, std::vector<int64_t> shape, std::span<const float> data);
   // Optional string metadata, stored under the header's "__metadata__" key.
   void SetMetadata(const std::string& key, const std::string& value);
-  // Writes to a temporary file beside `path` and renames it into place, so a
-  // reader never sees a half-written file.
+  // Writes to a temporary file beside `path` (`<path>.tmp.<pid>`), fsyncs it
+  // and renames it into place, so a reader never sees a half-written file.
+  // Fails on a negative dimension, a tensor named "__metadata__", a bad
+  // AddF32 call, or an I/O error (naming the path).
   absl::Status Write(const std::string& path) const;
 
  private:
@@ -55,11 +70,14 @@ class SafetensorsWriter {
   };
   std::map<std::string, Entry> tensors_;
   std::map<std::string, std::string> metadata_;
+  std::string error_;  // first misuse seen by Add*, reported by Write()
 };
 
 // A safetensors file mapped read-only into memory; tensors are used in place.
 // Open() validates the header JSON, dtypes, that every tensor's byte range
 // matches its shape and lies inside the file, and that ranges do not overlap.
+// Errors name the file and the tensor; a malformed file is DataLossError, a
+// valid file with a dtype recd does not read is UnimplementedError.
 // Thread-safe: immutable after Open().
 class SafetensorsFile {
  public:
@@ -80,9 +98,14 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
+  absl::Status ParseHeader(std::string_view header, const uint8_t* data, size_t data_size);
+
   std::string path_;
-  const uint8_t* base_ = nullptr;
+  const uint8_t* base_ = nullptr;  // the mapping, or null for an empty map
   size_t size_ = 0;
+  // Only for files whose header length is not a multiple of 8 (old writers):
+  // the data buffer copied to 8-byte-aligned memory so views stay aligned.
+  std::vector<uint64_t> aligned_copy_;
   std::map<std::string, TensorView> tensors_;
   std::map<std::string, std::string> metadata_;
 };

@@ -1,0 +1,58 @@
+#ifndef RECD_MODEL_BUNDLE_H_
+#define RECD_MODEL_BUNDLE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "recd/fusion_config.h"
+#include "recd/id_map.h"
+#include "recd/scorer.h"
+
+namespace recd {
+
+// Everything recd-train writes for one version of the models: the item id
+// mapping, one scorer per model directory and the tuned fusion config.
+//
+//   <dir>/items.txt          line i = external id of dense item i
+//   <dir>/fusion.yaml        tuned fusion weights (the daemon's default)
+//   <dir>/<name>/manifest.json + model.safetensors   one per model
+//
+// Immutable after Load(); thread-safe. Held by shared_ptr so a request keeps
+// the bundle it started with alive across a model swap.
+class ModelBundle {
+ public:
+  // Loads and validates every model directory under `dir`. Fails if any
+  // model fails to load or disagrees with items.txt on the item count.
+  static absl::StatusOr<std::shared_ptr<const ModelBundle>> Load(const std::string& dir);
+
+  // For tests and the trainer: a bundle from scorers already in memory.
+  static std::shared_ptr<const ModelBundle> FromScorers(IdMap items,
+                                                        std::vector<std::unique_ptr<Scorer>> scorers,
+                                                        FusionConfig fusion);
+
+  const std::string& dir() const { return dir_; }
+  const std::string& version() const { return version_; }
+  const IdMap& items() const { return items_; }
+  int32_t num_items() const { return items_.size(); }
+  const std::vector<std::unique_ptr<Scorer>>& scorers() const { return scorers_; }
+  const Scorer* Find(std::string_view name) const;
+  const FusionConfig& fusion() const { return fusion_; }
+
+ private:
+  ModelBundle() = default;
+  std::string dir_;
+  std::string version_;
+  IdMap items_;
+  std::vector<std::unique_ptr<Scorer>> scorers_;
+  FusionConfig fusion_;
+};
+
+// Loads the scorer stored in one model directory, dispatching on the
+// manifest's model_type.
+absl::StatusOr<std::unique_ptr<Scorer>> LoadScorer(const std::string& model_dir);
+
+}  // namespace recd
+
+#endif  // RECD_MODEL_BUNDLE_H_

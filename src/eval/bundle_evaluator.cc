@@ -1,0 +1,181 @@
+#include "eval/bundle_evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "recd/ranking_metrics.h"
+
+namespace recd {
+namespace {
+
+// Sorted feature-token ids per item: attributes, category path, brand.
+std::vector<std::vector<int32_t>> ItemFeatureSets(const Dataset& data) {
+  absl::flat_hash_map<std::string, int32_t> token_ids;
+  auto id_of = [&](const std::string& t) {
+    return token_ids.try_emplace(t, static_cast<int32_t>(token_ids.size())).first->second;
+  };
+  std::vector<std::vector<int32_t>> sets(static_cast<size_t>(data.num_items()));
+  for (size_t i = 0; i < data.item_info.size() && i < sets.size(); ++i) {
+    const ItemInfo& info = data.item_info[i];
+    for (const auto& a : info.attributes) sets[i].push_back(id_of("a:" + a));
+    std::string path;
+    for (const auto& c : info.category_path) sets[i].push_back(id_of("c:" + (path += "/" + c)));
+    if (!info.brand.empty()) sets[i].push_back(id_of("b:" + info.brand));
+    std::sort(sets[i].begin(), sets[i].end());
+    sets[i].erase(std::unique(sets[i].begin(), sets[i].end()), sets[i].end());
+  }
+  return sets;
+}
+
+double Jaccard(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  if (a.empty() && b.empty()) return 1.0;  // nothing tells them apart
+  size_t common = 0;
+  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    if (a[i] == b[j]) {
+      ++common, ++i, ++j;
+    } else if (a[i] < b[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
+double IntraListDiversity(const std::vector<int32_t>& list,
+                          const std::vector<std::vector<int32_t>>& features) {
+  if (list.size() < 2) return 0;
+  double sum = 0;
+  int pairs = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    for (size_t j = i + 1; j < list.size(); ++j, ++pairs) {
+      sum += 1.0 - Jaccard(features[static_cast<size_t>(list[i])], features[static_cast<size_t>(list[j])]);
+    }
+  }
+  return sum / pairs;
+}
+
+// Per-ranker accumulator for one evaluated user.
+struct UserOutcome {
+  int64_t rank = 0;
+  std::vector<int32_t> top;  // top list_k
+};
+
+}  // namespace
+
+EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& data,
+                                const LeaveOneOutSplit& split, const EvaluationOptions& options) {
+  const ModelBundle& bundle = pipeline.bundle();
+  const auto& targets = options.target == EvalTarget::kTest ? split.test : split.valid;
+  EvaluationReport report;
+  for (size_t u = 0; u < targets.size(); ++u) {
+    if (targets[u].item < 0) continue;
+    report.users.push_back(static_cast<int32_t>(u));
+    if (options.max_users > 0 && static_cast<int64_t>(report.users.size()) >= options.max_users) break;
+  }
+  const size_t n_users = report.users.size();
+  const size_t n_rankers = bundle.scorers().size() + 1;  // + fusion
+  std::vector<std::vector<UserOutcome>> outcomes(n_rankers, std::vector<UserOutcome>(n_users));
+  report.fused.resize(n_users);
+  const int list_k = options.list_k;
+
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(bundle.num_items()));
+    std::vector<float> fused;
+    std::vector<ModelScores> per_model;
+#pragma omp for schedule(dynamic, 16)
+    for (size_t i = 0; i < n_users; ++i) {
+      const int32_t u = report.users[i];
+      const std::vector<Event> history = EvalHistory(split, u, options.target);
+      const int32_t target = targets[static_cast<size_t>(u)].item;
+      std::vector<int32_t> history_items;
+      for (const Event& e : history) history_items.push_back(e.item);
+      std::vector<bool> banned(scores.size(), false);
+      for (int32_t item : history_items) banned[static_cast<size_t>(item)] = true;
+      const UserHistory user_history{history, u};
+
+      for (size_t m = 0; m < bundle.scorers().size(); ++m) {
+        const Scorer& scorer = *bundle.scorers()[m];
+        scorer.ScoreAll(*scorer.Encode(user_history), scores);
+        outcomes[m][i].rank = RankOfTarget(scores, target, history_items);
+        outcomes[m][i].top = TopK(scores, list_k, banned);
+      }
+      // The fused ranking comes from the serving pipeline itself.
+      pipeline.FusedScores(user_history, {}, fused, per_model);
+      RankRequest request;
+      request.history = user_history;
+      request.k = std::max(options.top_k, list_k);
+      const RankingResult ranked = pipeline.SelectTop(request, fused, per_model);
+      UserOutcome& f = outcomes[n_rankers - 1][i];
+      f.rank = RankOfTarget(fused, target, history_items);
+      for (const RankedItem& r : ranked.items) {
+        if (static_cast<int>(report.fused[i].size()) < options.top_k) report.fused[i].push_back(r.item);
+        if (static_cast<int>(f.top.size()) < list_k) f.top.push_back(r.item);
+      }
+    }
+  }
+
+  // Popularity share of each item among training users, for novelty.
+  std::vector<double> popularity(static_cast<size_t>(bundle.num_items()), 0.0);
+  for (const auto& h : split.train) {
+    for (const Event& e : h) popularity[static_cast<size_t>(e.item)] += 1;
+  }
+  double total = 0;
+  for (double p : popularity) total += p;
+  const auto features = ItemFeatureSets(data);
+
+  for (size_t r = 0; r < n_rankers; ++r) {
+    ModelReport mr;
+    mr.name = r + 1 == n_rankers ? "fusion" : std::string(bundle.scorers()[r]->name());
+    std::vector<bool> covered(static_cast<size_t>(bundle.num_items()), false);
+    double diversity = 0, novelty = 0;
+    int64_t novelty_n = 0;
+    for (const UserOutcome& o : outcomes[r]) {
+      mr.ranking.Add(o.rank);
+      diversity += IntraListDiversity(o.top, features);
+      for (int32_t item : o.top) {
+        covered[static_cast<size_t>(item)] = true;
+        novelty += -std::log2((popularity[static_cast<size_t>(item)] + 1) / (total + 1));
+        ++novelty_n;
+      }
+    }
+    mr.ranking.Finish();
+    mr.coverage = static_cast<double>(std::count(covered.begin(), covered.end(), true)) /
+                  std::max<double>(1, static_cast<double>(covered.size()));
+    mr.diversity = n_users ? diversity / static_cast<double>(n_users) : 0;
+    mr.novelty = novelty_n ? novelty / static_cast<double>(novelty_n) : 0;
+    report.models.push_back(std::move(mr));
+  }
+  return report;
+}
+
+nlohmann::json EvaluationReport::ToJson() const {
+  nlohmann::json models_json = nlohmann::json::object();
+  for (const ModelReport& m : models) {
+    const RankingMetrics& r = m.ranking;
+    models_json[m.name] = {{"HR@5", r.hr5},       {"HR@10", r.hr10},     {"HR@20", r.hr20},
+                           {"NDCG@5", r.ndcg5},   {"NDCG@10", r.ndcg10}, {"NDCG@20", r.ndcg20},
+                           {"MRR", r.mrr},        {"coverage@10", m.coverage},
+                           {"diversity@10", m.diversity}, {"novelty@10", m.novelty},
+                           {"users", r.users}};
+  }
+  return {{"models", models_json}};
+}
+
+std::string EvaluationReport::ToTable() const {
+  std::string out = absl::StrFormat("%-10s %7s %7s %7s %8s %8s %8s %7s %8s %8s %8s\n", "model", "HR@5",
+                                    "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR", "cov@10",
+                                    "div@10", "nov@10");
+  for (const ModelReport& m : models) {
+    const RankingMetrics& r = m.ranking;
+    out += absl::StrFormat("%-10s %7.4f %7.4f %7.4f %8.4f %8.4f %8.4f %7.4f %8.4f %8.4f %8.2f\n", m.name,
+                           r.hr5, r.hr10, r.hr20, r.ndcg5, r.ndcg10, r.ndcg20, r.mrr, m.coverage,
+                           m.diversity, m.novelty);
+  }
+  return out;
+}
+
+}  // namespace recd

@@ -1,0 +1,49 @@
+#ifndef RECD_EVAL_BUNDLE_EVALUATOR_H_
+#define RECD_EVAL_BUNDLE_EVALUATOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "ranking/ranking_pipeline.h"
+#include "recd/dataset.h"
+#include "recd/evaluator.h"
+
+namespace recd {
+
+struct EvaluationOptions {
+  EvalTarget target = EvalTarget::kTest;
+  int64_t max_users = 0;  // 0 = every user with a target
+  int list_k = 10;        // cutoff for coverage, diversity and novelty
+  int top_k = 20;         // length of the fused lists kept for predictions
+};
+
+// Accuracy and beyond-accuracy figures of one ranker.
+struct ModelReport {
+  std::string name;
+  RankingMetrics ranking;
+  double coverage = 0;   // share of the catalog in anybody's top list_k
+  double diversity = 0;  // mean pairwise (1 - Jaccard) of item features in a top list
+  double novelty = 0;    // mean -log2 popularity share of recommended items
+};
+
+struct EvaluationReport {
+  std::vector<ModelReport> models;          // each single model, then "fusion"
+  std::vector<int32_t> users;               // evaluated users (dense ids)
+  std::vector<std::vector<int32_t>> fused;  // [i] -> fused top_k of users[i]
+
+  nlohmann::json ToJson() const;
+  std::string ToTable() const;
+};
+
+// Ranks the whole catalog for every user with a target, with each model of
+// the pipeline's bundle alone and with the pipeline's fusion, under the
+// leave-one-out protocol (history items excluded). `data` supplies item
+// features (diversity) and the user ids; popularity comes from split.train.
+EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& data,
+                                const LeaveOneOutSplit& split, const EvaluationOptions& options);
+
+}  // namespace recd
+
+#endif  // RECD_EVAL_BUNDLE_EVALUATOR_H_

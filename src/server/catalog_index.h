@@ -1,0 +1,43 @@
+#ifndef RECD_SERVER_CATALOG_INDEX_H_
+#define RECD_SERVER_CATALOG_INDEX_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "recd/feature_store.h"
+#include "recd/id_map.h"
+
+namespace recd {
+
+// Catalog facts the business rules need, indexed by the dense item ids of one
+// model bundle: stock, category path, a category group for diversity.
+// Built from the feature store when a bundle is loaded; immutable and
+// thread-safe afterwards.
+class CatalogIndex {
+ public:
+  // Items of `items` without a catalog row count as in stock with no category.
+  static absl::StatusOr<CatalogIndex> Build(const IdMap& items, FeatureStore& store);
+
+  bool in_stock(int32_t item) const { return in_stock_[static_cast<size_t>(item)]; }
+  // "/"-joined category path, "" when unknown.
+  const std::string& category(int32_t item) const { return category_[static_cast<size_t>(item)]; }
+  // Dense id of the item's category path; items without one share group 0.
+  int32_t group(int32_t item) const { return group_[static_cast<size_t>(item)]; }
+  // True if the item's category path equals `prefix` or starts with `prefix/`.
+  bool InCategory(int32_t item, std::string_view prefix) const;
+  int32_t size() const { return static_cast<int32_t>(in_stock_.size()); }
+  int64_t items_with_rows() const { return items_with_rows_; }
+
+ private:
+  std::vector<bool> in_stock_;
+  std::vector<std::string> category_;
+  std::vector<int32_t> group_;
+  int64_t items_with_rows_ = 0;
+};
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_CATALOG_INDEX_H_

@@ -1,0 +1,66 @@
+#ifndef RECD_SERVER_GRPC_SERVICES_H_
+#define RECD_SERVER_GRPC_SERVICES_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+#include "recd/v1/echo.grpc.pb.h"
+#include "recd/v1/recommender.grpc.pb.h"
+#include "server/request_handler.h"
+#include "server/server_metrics.h"
+#include "server/serving_state.h"
+#include "util/thread_pool.h"
+
+namespace recd {
+
+grpc::Status ToGrpcStatus(const absl::Status& s);
+
+// The Recommender service on gRPC's callback API. Each call is handed to
+// `request_pool` at once: a reactor never blocks gRPC's own threads.
+// Thread-safe.
+class RecommenderService final : public v1::Recommender::CallbackService {
+ public:
+  RecommenderService(const RequestHandler* handler, ThreadPool* request_pool, ServerMetrics* metrics)
+      : handler_(handler), pool_(request_pool), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* RecommendItems(grpc::CallbackServerContext* ctx, const v1::RecommendRequest* req,
+                                           v1::RecommendResponse* resp) override;
+  grpc::ServerUnaryReactor* SimilarItems(grpc::CallbackServerContext* ctx, const v1::SimilarItemsRequest* req,
+                                         v1::SimilarItemsResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordEvents(grpc::CallbackServerContext* ctx, const v1::RecordEventsRequest* req,
+                                         v1::RecordEventsResponse* resp) override;
+
+ private:
+  const RequestHandler* handler_;
+  ThreadPool* pool_;
+  ServerMetrics* metrics_;
+};
+
+// Reload and status for operators. Thread-safe.
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  AdminService(ServingStateManager* states, ThreadPool* request_pool, ServerMetrics* metrics, absl::Time started)
+      : states_(states), pool_(request_pool), metrics_(metrics), started_(started) {}
+
+  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx, const v1::ReloadConfigRequest* req,
+                                         v1::ReloadConfigResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx, const v1::GetStatusRequest* req,
+                                      v1::GetStatusResponse* resp) override;
+
+ private:
+  ServingStateManager* states_;
+  ThreadPool* pool_;
+  ServerMetrics* metrics_;
+  absl::Time started_;
+};
+
+// Answers with its input: the baseline recd-bench compares recd against.
+class EchoService final : public v1::Echo::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoMessage* req,
+                                 v1::EchoMessage* resp) override;
+};
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_GRPC_SERVICES_H_

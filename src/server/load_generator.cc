@@ -1,0 +1,209 @@
+#include "server/load_generator.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "recd/v1/echo.grpc.pb.h"
+#include "recd/v1/recommender.grpc.pb.h"
+
+namespace recd {
+namespace {
+
+const char* GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::OK: return "OK";
+    case grpc::CANCELLED: return "CANCELLED";
+    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND: return "NOT_FOUND";
+    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::INTERNAL: return "INTERNAL";
+    default: return "OTHER";
+  }
+}
+
+// Shared by all in-flight calls of one run.
+class Recorder {
+ public:
+  explicit Recorder(absl::Time measure_from) : measure_from_(measure_from) {}
+  void Record(absl::Time planned_start, absl::Time done, grpc::StatusCode code) {
+    if (planned_start < measure_from_) return;  // warm-up
+    absl::MutexLock lock(&mu_);
+    latencies_ms_.push_back(absl::ToDoubleMilliseconds(done - planned_start));
+    if (code != grpc::OK) ++errors_[GrpcCodeName(code)];
+  }
+  LoadResult Finish(double seconds) {
+    absl::MutexLock lock(&mu_);
+    LoadResult r;
+    r.calls = static_cast<int64_t>(latencies_ms_.size());
+    r.errors = errors_;
+    int64_t failed = 0;
+    for (const auto& [code, n] : errors_) failed += n;
+    r.ok = r.calls - failed;
+    r.seconds = seconds;
+    r.qps = seconds > 0 ? static_cast<double>(r.calls) / seconds : 0;
+    std::sort(latencies_ms_.begin(), latencies_ms_.end());
+    auto q = [&](double p) {
+      if (latencies_ms_.empty()) return 0.0;
+      const auto i = static_cast<size_t>(std::ceil(p * static_cast<double>(latencies_ms_.size()))) - 1;
+      return latencies_ms_[std::min(i, latencies_ms_.size() - 1)];
+    };
+    r.p50_ms = q(0.5);
+    r.p90_ms = q(0.9);
+    r.p99_ms = q(0.99);
+    r.p999_ms = q(0.999);
+    r.max_ms = latencies_ms_.empty() ? 0 : latencies_ms_.back();
+    return r;
+  }
+
+ private:
+  const absl::Time measure_from_;
+  absl::Mutex mu_;
+  std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
+};
+
+// Issues one call of the configured mix and calls `done` with its status.
+class CallMaker {
+ public:
+  CallMaker(const LoadGeneratorOptions& o) : options_(o) {
+    for (int c = 0; c < std::max(1, o.channels); ++c) {
+      grpc::ChannelArguments args;
+      // Distinct args keep gRPC from sharing one connection between channels.
+      args.SetInt("recd.bench.channel", c);
+      auto channel = grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args);
+      recd_.push_back(v1::Recommender::NewStub(channel));
+      echo_.push_back(v1::Echo::NewStub(channel));
+    }
+  }
+
+  template <typename Done>
+  void Start(uint64_t n, Done done) {
+    const size_t c = n % recd_.size();
+    std::mt19937_64 rng(options_.seed * 0x9E3779B97F4A7C15ULL + n);
+    auto* ctx = new grpc::ClientContext();
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    if (options_.service == "echo") {
+      auto* req = new v1::EchoMessage();
+      auto* resp = new v1::EchoMessage();
+      req->set_payload("ping");
+      echo_[c]->async()->Echo(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
+        done(s.error_code());
+        delete ctx, delete req, delete resp;
+      });
+      return;
+    }
+    const std::string& user = options_.users[rng() % options_.users.size()];
+    const bool event = !options_.items.empty() &&
+                       std::uniform_real_distribution<double>(0, 1)(rng) < options_.event_fraction;
+    if (event) {
+      auto* req = new v1::RecordEventsRequest();
+      auto* resp = new v1::RecordEventsResponse();
+      v1::Event* e = req->add_events();
+      e->set_user_id(user);
+      e->set_item_id(options_.items[rng() % options_.items.size()]);
+      e->set_type(v1::VIEW);
+      recd_[c]->async()->RecordEvents(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
+        done(s.error_code());
+        delete ctx, delete req, delete resp;
+      });
+      return;
+    }
+    auto* req = new v1::RecommendRequest();
+    auto* resp = new v1::RecommendResponse();
+    req->set_user_id(user);
+    req->set_k(options_.k);
+    recd_[c]->async()->RecommendItems(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
+      done(s.error_code());
+      delete ctx, delete req, delete resp;
+    });
+  }
+
+ private:
+  const LoadGeneratorOptions& options_;
+  std::vector<std::unique_ptr<v1::Recommender::Stub>> recd_;
+  std::vector<std::unique_ptr<v1::Echo::Stub>> echo_;
+};
+
+}  // namespace
+
+absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
+  if (options.service != "recd" && options.service != "echo") {
+    return absl::InvalidArgumentError(absl::StrCat("--service: unknown service '", options.service, "'"));
+  }
+  if (options.service == "recd" && options.users.empty()) {
+    return absl::InvalidArgumentError("--users: no users to send requests for");
+  }
+  if (options.open_loop ? options.qps <= 0 : options.concurrency <= 0) {
+    return absl::InvalidArgumentError(options.open_loop ? "--qps: must be > 0" : "--concurrency: must be > 0");
+  }
+  CallMaker maker(options);
+  const absl::Time start = absl::Now();
+  const absl::Time measure_from = start + options.warmup;
+  const absl::Time end = measure_from + options.duration;
+  Recorder recorder(measure_from);
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint64_t> next{0};
+
+  // Closed loop: each completion starts the next call until `end`. Declared
+  // at function scope: completions call it until the drain below.
+  std::function<void()> launch = [&] {
+      const uint64_t n = next.fetch_add(1);
+      const absl::Time planned = absl::Now();
+      ++in_flight;
+      maker.Start(n, [&, planned](grpc::StatusCode code) {
+        const absl::Time now = absl::Now();
+        recorder.Record(planned, now, code);
+        if (now < end) launch();
+        --in_flight;
+      });
+  };
+  if (!options.open_loop) {
+    for (int i = 0; i < options.concurrency; ++i) launch();
+  } else {
+    const absl::Duration interval = absl::Seconds(1.0 / options.qps);
+    absl::Time planned = start;
+    while (planned < end) {
+      const absl::Time now = absl::Now();
+      if (now < planned) absl::SleepFor(std::min(planned - now, absl::Milliseconds(1)));
+      while (planned <= absl::Now() && planned < end) {
+        ++in_flight;
+        maker.Start(next.fetch_add(1), [&, planned](grpc::StatusCode code) {
+          recorder.Record(planned, absl::Now(), code);
+          --in_flight;
+        });
+        planned += interval;
+      }
+    }
+  }
+  while (absl::Now() < end) absl::SleepFor(absl::Milliseconds(10));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - measure_from);
+  // Let in-flight calls drain (they hold references to this frame).
+  while (in_flight.load() > 0) absl::SleepFor(absl::Milliseconds(5));
+  return recorder.Finish(seconds);
+}
+
+nlohmann::json LoadResult::ToJson() const {
+  return {{"calls", calls}, {"ok", ok},         {"errors", errors},   {"seconds", seconds},
+          {"qps", qps},     {"p50_ms", p50_ms}, {"p90_ms", p90_ms},   {"p99_ms", p99_ms},
+          {"p999_ms", p999_ms}, {"max_ms", max_ms}};
+}
+
+std::string LoadResult::ToText() const {
+  std::string s = absl::StrFormat(
+      "calls %d ok %d in %.1f s: %.0f QPS; latency ms p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f", calls, ok,
+      seconds, qps, p50_ms, p90_ms, p99_ms, p999_ms, max_ms);
+  for (const auto& [code, n] : errors) absl::StrAppend(&s, "\n  errors ", code, ": ", n);
+  return s;
+}
+
+}  // namespace recd

@@ -1,0 +1,58 @@
+#ifndef RECD_SERVER_LOAD_GENERATOR_H_
+#define RECD_SERVER_LOAD_GENERATOR_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace recd {
+
+// What recd-bench sends and how.
+
+struct LoadGeneratorOptions {
+  std::string target = "127.0.0.1:50051";
+  // "recd": RecommendItems/RecordEvents mix; "echo": the Echo baseline.
+  std::string service = "recd";
+  // Closed loop keeps `concurrency` calls in flight; open loop starts calls
+  // at `qps` whatever the answers do (latency counts from the planned start,
+  // so a stalled server cannot hide its queueing).
+  bool open_loop = false;
+  int concurrency = 32;
+  double qps = 1000;
+  absl::Duration duration = absl::Seconds(10);
+  absl::Duration warmup = absl::Seconds(2);
+  absl::Duration call_timeout = absl::Seconds(1);
+  std::vector<std::string> users;  // drawn uniformly per call
+  std::vector<std::string> items;  // for RecordEvents
+  double event_fraction = 0.0;     // share of calls that are RecordEvents
+  int k = 10;
+  int channels = 4;                // client channels (connections)
+  uint64_t seed = 1;
+};
+
+
+// What one run measured.
+struct LoadResult {
+  int64_t calls = 0;
+  int64_t ok = 0;
+  std::map<std::string, int64_t> errors;  // status code name -> count
+  double seconds = 0;
+  double qps = 0;  // completed calls per second, errors included
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+
+  nlohmann::json ToJson() const;
+  std::string ToText() const;
+};
+
+// Drives a recd (or Echo) server over gRPC with the callback client API.
+absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options);
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_LOAD_GENERATOR_H_

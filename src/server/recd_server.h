@@ -1,0 +1,64 @@
+#ifndef RECD_SERVER_RECD_SERVER_H_
+#define RECD_SERVER_RECD_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "recd/feature_store.h"
+#include "server/grpc_services.h"
+#include "server/request_handler.h"
+#include "server/server_metrics.h"
+#include "server/serving_state.h"
+#include "util/thread_pool.h"
+
+namespace recd {
+
+// The whole daemon: feature store, serving state with reload, thread pools
+// and the gRPC server (Recommender, Admin, health checking, reflection).
+// Used by the `recd` binary and by integration tests on a loopback port.
+class RecdServer {
+ public:
+  struct Options {
+    std::string config_path;      // required
+    std::string listen_override;  // HOST:PORT replacing server.listen; "" = none
+    bool watch_files = true;      // reload when the config or bundle changes
+  };
+
+  // Opens the store (seeding it on first start), loads config and models,
+  // and starts serving. Fails with the reason if any of that fails.
+  static absl::StatusOr<std::unique_ptr<RecdServer>> Start(const Options& options);
+  ~RecdServer();
+
+  int port() const { return port_; }
+  ServingStateManager& states() { return *states_; }
+  // Blocks until Shutdown() is called from another thread.
+  void Wait();
+  // Stops accepting calls, lets running ones finish (up to `grace`).
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  RecdServer() = default;
+
+  std::unique_ptr<FeatureStore> store_;
+  std::unique_ptr<ServingStateManager> states_;
+  ServerMetrics metrics_;
+  std::unique_ptr<ThreadPool> scorer_pool_;
+  std::unique_ptr<ThreadPool> request_pool_;
+  std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<RecommenderService> recommender_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+// Fills an empty store from the config's seed files (catalog and events) so a
+// fresh daemon has users and a catalog; a no-op once the store is seeded.
+absl::Status SeedStoreIfEmpty(const ServerConfig& config, FeatureStore& store);
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_RECD_SERVER_H_

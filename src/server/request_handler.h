@@ -1,0 +1,49 @@
+#ifndef RECD_SERVER_REQUEST_HANDLER_H_
+#define RECD_SERVER_REQUEST_HANDLER_H_
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "recd/feature_store.h"
+#include "recd/v1/recommender.pb.h"
+#include "server/server_metrics.h"
+#include "server/serving_state.h"
+#include "util/thread_pool.h"
+
+namespace recd {
+
+// The work behind each RPC, free of gRPC plumbing: validate, read the user
+// from the store, run the ranking pipeline on the current serving state,
+// apply the rules, fill the response. The gRPC services call it from their
+// own pool. Thread-safe; holds no per-request state.
+class RequestHandler {
+ public:
+  RequestHandler(ServingStateManager* states, FeatureStore* store, ThreadPool* scorer_pool,
+                 ServerMetrics* metrics)
+      : states_(states), store_(store), scorer_pool_(scorer_pool), metrics_(metrics) {}
+
+  // `deadline` is the caller's gRPC deadline (InfiniteFuture when unset).
+  absl::Status Recommend(const v1::RecommendRequest& request, absl::Time deadline,
+                         v1::RecommendResponse* response) const;
+  absl::Status SimilarItems(const v1::SimilarItemsRequest& request, absl::Time deadline,
+                            v1::SimilarItemsResponse* response) const;
+  // Durable before it returns OK.
+  absl::Status RecordEvents(const v1::RecordEventsRequest& request,
+                            v1::RecordEventsResponse* response) const;
+
+  // A process-unique id for logs and responses.
+  std::string NewRequestId() const;
+
+ private:
+  ServingStateManager* states_;
+  FeatureStore* store_;
+  ThreadPool* scorer_pool_;
+  ServerMetrics* metrics_;
+  mutable std::atomic<uint64_t> next_request_{1};
+};
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_REQUEST_HANDLER_H_

@@ -1,0 +1,86 @@
+#include "server/request_validation.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace recd {
+namespace {
+
+absl::Status Invalid(const std::string& field, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+absl::Status CheckId(const std::string& id, const std::string& field) {
+  if (id.empty()) return Invalid(field, "must not be empty");
+  if (id.size() > kMaxIdLength) return Invalid(field, absl::StrCat("longer than ", kMaxIdLength, " bytes"));
+  return absl::OkStatus();
+}
+
+absl::Status CheckK(int32_t k, const ServerConfig& config) {
+  if (k < 1 || k > config.max_k) return Invalid("k", absl::StrCat("must be in 1..", config.max_k, ", got ", k));
+  return absl::OkStatus();
+}
+
+template <typename List>
+absl::Status CheckIdList(const List& ids, const std::string& field, const ServerConfig& config) {
+  if (ids.size() > config.max_ids_per_request) {
+    return Invalid(field, absl::StrCat("at most ", config.max_ids_per_request, " ids, got ", ids.size()));
+  }
+  for (int i = 0; i < ids.size(); ++i) {
+    if (auto s = CheckId(ids[i], absl::StrCat(field, "[", i, "]")); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFilters(const v1::Filters& f, const std::string& field, const ServerConfig& config) {
+  if (auto s = CheckIdList(f.exclude_item_ids(), field + ".exclude_item_ids", config); !s.ok()) return s;
+  if (f.allowed_categories_size() > config.max_ids_per_request) {
+    return Invalid(field + ".allowed_categories", "too many categories");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateRecommendRequest(const v1::RecommendRequest& r, const ServerConfig& config) {
+  if (auto s = CheckId(r.user_id(), "user_id"); !s.ok()) return s;
+  if (auto s = CheckK(r.k(), config); !s.ok()) return s;
+  if (auto s = CheckIdList(r.recent_item_ids(), "recent_item_ids", config); !s.ok()) return s;
+  if (r.category().size() > kMaxIdLength) return Invalid("category", "too long");
+  return CheckFilters(r.filters(), "filters", config);
+}
+
+absl::Status ValidateSimilarItemsRequest(const v1::SimilarItemsRequest& r, const ServerConfig& config) {
+  if (auto s = CheckId(r.item_id(), "item_id"); !s.ok()) return s;
+  if (auto s = CheckK(r.k(), config); !s.ok()) return s;
+  return CheckFilters(r.filters(), "filters", config);
+}
+
+absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const ServerConfig& config) {
+  if (r.events_size() == 0) return Invalid("events", "must not be empty");
+  if (r.events_size() > config.max_ids_per_request) {
+    return Invalid("events", absl::StrCat("at most ", config.max_ids_per_request, " per call, got ", r.events_size()));
+  }
+  // Far-future timestamps are clock bugs; they would sort after every real
+  // event forever.
+  const int64_t latest = absl::ToUnixSeconds(absl::Now() + absl::Hours(24));
+  for (int i = 0; i < r.events_size(); ++i) {
+    const auto& e = r.events(i);
+    const std::string field = absl::StrCat("events[", i, "]");
+    if (auto s = CheckId(e.user_id(), field + ".user_id"); !s.ok()) return s;
+    if (auto s = CheckId(e.item_id(), field + ".item_id"); !s.ok()) return s;
+    if (e.type() == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(e.type())) {
+      return Invalid(field + ".type", "must be VIEW, CART or PURCHASE");
+    }
+    if (e.has_timestamp()) {
+      const auto& t = e.timestamp();
+      if (t.nanos() < 0 || t.nanos() > 999999999) return Invalid(field + ".timestamp", "nanos out of range");
+      if (t.seconds() < 0 || t.seconds() > latest) {
+        return Invalid(field + ".timestamp", absl::StrCat("seconds ", t.seconds(), " is before 1970 or in the future"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recd

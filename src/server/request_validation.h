@@ -1,0 +1,22 @@
+#ifndef RECD_SERVER_REQUEST_VALIDATION_H_
+#define RECD_SERVER_REQUEST_VALIDATION_H_
+
+#include "absl/status/status.h"
+#include "recd/v1/recommender.pb.h"
+#include "server/server_config.h"
+
+namespace recd {
+
+// Checks requests before any work is done. Errors are INVALID_ARGUMENT with a
+// message naming the offending field ("k: must be in 1..1000, got 0").
+absl::Status ValidateRecommendRequest(const v1::RecommendRequest& r, const ServerConfig& config);
+absl::Status ValidateSimilarItemsRequest(const v1::SimilarItemsRequest& r, const ServerConfig& config);
+// Per-event checks (ids, type, timestamp) and the batch size.
+absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const ServerConfig& config);
+
+// Longest accepted user or item id, in bytes.
+inline constexpr size_t kMaxIdLength = 256;
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_REQUEST_VALIDATION_H_

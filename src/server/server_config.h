@@ -1,0 +1,56 @@
+#ifndef RECD_SERVER_SERVER_CONFIG_H_
+#define RECD_SERVER_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "recd/fusion_config.h"
+
+namespace recd {
+
+// config/recd.yaml, parsed and validated. Relative paths are resolved against
+// the config file's directory. An immutable value: a reload builds a new one
+// and swaps it in only if it validates. Every field's default is given here.
+struct ServerConfig {
+  // server:
+  std::string listen = "0.0.0.0:50051";
+  int threads = 0;                   // scorer pool; 0 = number of cores
+  int64_t default_deadline_ms = 100; // when the caller sets no gRPC deadline
+  int max_k = 1000;                  // larger k is INVALID_ARGUMENT
+  int max_ids_per_request = 1000;    // recent_item_ids, exclusions, events
+  // store:
+  std::string store_path = "data/store";
+  int history_length = 200;          // events kept per user
+  int64_t history_cache_entries = 100000;
+  std::string seed_catalog;          // loaded into an empty store on first start
+  std::string seed_events;
+  // models:
+  std::string models_path = "models/demo";
+  int64_t model_budget_ms = 30;                    // per scorer, per request
+  std::map<std::string, int64_t> model_budget_overrides;
+  // fusion: optional; when absent the bundle's tuned fusion.yaml is used.
+  std::optional<FusionConfig> fusion;
+  // rules:
+  bool exclude_purchased = true;     // default for requests
+  int diversity_max_per_category = 0;// 0 = no cap
+  // candidates:
+  int64_t full_scan_max_items = 200000;  // catalogs up to this size are scored whole
+  int candidates_per_source = 300;
+  // logging:
+  std::string log_level = "info";
+
+  std::string path;     // the file it came from
+  std::string version;  // content hash of that file
+
+  int64_t BudgetMs(const std::string& model) const;
+
+  static absl::StatusOr<ServerConfig> LoadFile(const std::string& path);
+  static absl::StatusOr<ServerConfig> Parse(const std::string& yaml_text, const std::string& base_dir);
+};
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_SERVER_CONFIG_H_

@@ -1,0 +1,66 @@
+#include "server/server_metrics.h"
+
+#include <cmath>
+#include <memory>
+
+namespace recd {
+namespace {
+
+// Bucket b holds latencies up to 10us * 1.3^b.
+constexpr double kFirstUpperUs = 10.0;
+constexpr double kGrowth = 1.3;
+
+int BucketOf(double us, int buckets) {
+  if (us <= kFirstUpperUs) return 0;
+  const int b = static_cast<int>(std::ceil(std::log(us / kFirstUpperUs) / std::log(kGrowth)));
+  return std::min(b, buckets - 1);
+}
+
+}  // namespace
+
+void LatencyHistogram::Record(absl::Duration d) {
+  buckets_[static_cast<size_t>(BucketOf(absl::ToDoubleMicroseconds(d), kBuckets))].fetch_add(
+      1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+double LatencyHistogram::QuantileMs(double q) const {
+  const int64_t total = count();
+  if (total == 0) return 0;
+  const auto rank = static_cast<int64_t>(std::ceil(q * static_cast<double>(total)));
+  int64_t seen = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    seen += buckets_[static_cast<size_t>(b)].load(std::memory_order_relaxed);
+    if (seen >= std::max<int64_t>(rank, 1)) return kFirstUpperUs * std::pow(kGrowth, b) / 1000.0;
+  }
+  return kFirstUpperUs * std::pow(kGrowth, kBuckets - 1) / 1000.0;
+}
+
+void ServerMetrics::CountRequest(const std::string& method) {
+  absl::MutexLock lock(&mu_);
+  ++requests_[method];
+}
+
+void ServerMetrics::CountError(const std::string& method, const std::string& code) {
+  absl::MutexLock lock(&mu_);
+  ++errors_[method + "/" + code];
+}
+
+ModelMetrics& ServerMetrics::Model(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto& slot = models_[name];
+  if (!slot) slot = std::make_unique<ModelMetrics>();
+  return *slot;
+}
+
+std::map<std::string, int64_t> ServerMetrics::Requests() const {
+  absl::MutexLock lock(&mu_);
+  return requests_;
+}
+
+std::map<std::string, int64_t> ServerMetrics::Errors() const {
+  absl::MutexLock lock(&mu_);
+  return errors_;
+}
+
+}  // namespace recd

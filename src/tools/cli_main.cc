@@ -1,0 +1,160 @@
+// recd-cli: talk to a running recd.
+//
+//   recd-cli recommend --user u42 -k 10 --explain
+//   recd-cli similar --item i17 -k 5
+//   recd-cli event --user u42 --item i17 --type purchase
+//   recd-cli reload
+//   recd-cli status
+
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <iomanip>
+#include <iostream>
+
+#include "google/protobuf/util/json_util.h"
+#include "recd/v1/recommender.grpc.pb.h"
+
+namespace {
+
+using recd::v1::Admin;
+using recd::v1::Recommender;
+
+int Fail(const grpc::Status& s) {
+  std::cerr << "recd-cli: " << s.error_code() << " " << s.error_message() << "\n";
+  return 1;
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  std::cout << out;
+}
+
+void PrintItems(const google::protobuf::RepeatedPtrField<recd::v1::ScoredItem>& items) {
+  int rank = 1;
+  for (const auto& item : items) {
+    std::cout << std::setw(3) << rank++ << ". " << std::left << std::setw(16) << item.item_id() << std::right
+              << " score " << std::fixed << std::setprecision(4) << item.score() << "\n";
+    if (!item.has_explanation()) continue;
+    for (const auto& c : item.explanation().contributions()) {
+      std::cout << "       " << std::left << std::setw(8) << c.model() << std::right << " raw " << std::setw(9)
+                << c.raw_score() << "  norm " << std::setw(8) << c.normalized_score() << "  x weight "
+                << std::setw(6) << c.weight() << " = " << std::setw(8) << c.contribution() << "\n";
+    }
+    if (!item.explanation().reason().empty()) std::cout << "       " << item.explanation().reason() << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"recd-cli: a client for recd"};
+  app.require_subcommand(1);
+  std::string target = "127.0.0.1:50051";
+  bool json = false;
+  double timeout_s = 5;
+  app.add_option("--target", target, "recd HOST:PORT")->capture_default_str();
+  app.add_flag("--json", json, "print the raw response as JSON");
+  app.add_option("--timeout", timeout_s, "seconds")->capture_default_str();
+
+  recd::v1::RecommendRequest rec;
+  int k = 10;
+  std::vector<std::string> recent, exclude, categories;
+  bool explain = false, in_stock = false, no_purchased = false;
+  std::string category;
+  auto* recommend = app.add_subcommand("recommend", "items for a user");
+  recommend->add_option("--user", *rec.mutable_user_id(), "user id")->required();
+  recommend->add_option("-k", k, "how many")->capture_default_str();
+  recommend->add_option("--recent", recent, "session item ids, oldest first");
+  recommend->add_option("--category", category, "context category path");
+  recommend->add_option("--exclude", exclude, "item ids to leave out");
+  recommend->add_option("--allowed-category", categories, "category path prefixes");
+  recommend->add_flag("--in-stock", in_stock, "in-stock items only");
+  recommend->add_flag("--exclude-purchased", no_purchased, "leave out purchased items");
+  recommend->add_flag("--explain", explain, "per-model scores");
+
+  std::string item;
+  auto* similar = app.add_subcommand("similar", "items related to an item");
+  similar->add_option("--item", item, "item id")->required();
+  similar->add_option("-k", k, "how many")->capture_default_str();
+  similar->add_flag("--explain", explain, "per-model scores");
+
+  std::string user, type = "view";
+  int64_t timestamp = 0;
+  auto* event = app.add_subcommand("event", "record an interaction");
+  event->add_option("--user", user, "user id")->required();
+  event->add_option("--item", item, "item id")->required();
+  event->add_option("--type", type, "view | cart | purchase")
+      ->check(CLI::IsMember({"view", "cart", "purchase"}))->capture_default_str();
+  event->add_option("--timestamp", timestamp, "unix seconds (default: now)");
+
+  auto* reload = app.add_subcommand("reload", "re-read the config and models");
+  auto* status = app.add_subcommand("status", "models, versions, counters");
+  CLI11_PARSE(app, argc, argv);
+
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+
+  if (*recommend) {
+    rec.set_k(k);
+    rec.set_explain(explain);
+    rec.set_category(category);
+    for (auto& r : recent) rec.add_recent_item_ids(r);
+    for (auto& e : exclude) rec.mutable_filters()->add_exclude_item_ids(e);
+    for (auto& c : categories) rec.mutable_filters()->add_allowed_categories(c);
+    rec.mutable_filters()->set_in_stock_only(in_stock);
+    rec.mutable_filters()->set_exclude_purchased(no_purchased);
+    recd::v1::RecommendResponse resp;
+    grpc::Status s = Recommender::NewStub(channel)->RecommendItems(&ctx, rec, &resp);
+    if (!s.ok()) return Fail(s);
+    if (json) {
+      PrintJson(resp);
+      return 0;
+    }
+    std::cout << "recommendations for " << rec.user_id() << " (request " << resp.request_id() << ", config "
+              << resp.config_version() << ")\n";
+    PrintItems(resp.items());
+    for (const auto& d : resp.degraded()) std::cout << "degraded: " << d << " left out\n";
+    for (const auto& i : resp.ignored_item_ids()) std::cout << "ignored unknown id: " << i << "\n";
+  } else if (*similar) {
+    recd::v1::SimilarItemsRequest req;
+    req.set_item_id(item);
+    req.set_k(k);
+    req.set_explain(explain);
+    recd::v1::SimilarItemsResponse resp;
+    grpc::Status s = Recommender::NewStub(channel)->SimilarItems(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (json) {
+      PrintJson(resp);
+      return 0;
+    }
+    std::cout << "items similar to " << item << "\n";
+    PrintItems(resp.items());
+  } else if (*event) {
+    recd::v1::RecordEventsRequest req;
+    auto* e = req.add_events();
+    e->set_user_id(user);
+    e->set_item_id(item);
+    e->set_type(type == "purchase" ? recd::v1::PURCHASE : type == "cart" ? recd::v1::CART : recd::v1::VIEW);
+    if (timestamp > 0) e->mutable_timestamp()->set_seconds(timestamp);
+    recd::v1::RecordEventsResponse resp;
+    grpc::Status s = Recommender::NewStub(channel)->RecordEvents(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    std::cout << "recorded " << resp.accepted() << " event(s)\n";
+  } else if (*reload) {
+    recd::v1::ReloadConfigResponse resp;
+    grpc::Status s = Admin::NewStub(channel)->ReloadConfig(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    std::cout << resp.message() << ": config " << resp.config_version() << ", models " << resp.bundle_version() << "\n";
+  } else if (*status) {
+    recd::v1::GetStatusResponse resp;
+    grpc::Status s = Admin::NewStub(channel)->GetStatus(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s);
+    PrintJson(resp);
+  }
+  return 0;
+}

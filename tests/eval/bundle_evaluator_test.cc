@@ -1,0 +1,79 @@
+#include "eval/bundle_evaluator.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "test_util/fake_scorer.h"
+
+namespace recd {
+namespace {
+
+// Items 0..5; the fake model prefers low ids. Histories are chosen so the
+// test targets land at known ranks once history items are excluded.
+struct Fixture {
+  Dataset data;
+  LeaveOneOutSplit split;
+  std::shared_ptr<const ModelBundle> bundle;
+
+  Fixture() {
+    for (int i = 0; i < 6; ++i) data.items.GetOrAdd("i" + std::to_string(i));
+    data.item_info.resize(6);
+    for (int i = 0; i < 6; ++i) data.item_info[i].attributes = {i < 3 ? "low" : "high"};
+    auto add_user = [&](const std::vector<int32_t>& items) {
+      data.users.GetOrAdd("u" + std::to_string(data.histories.size()));
+      std::vector<Event> h;
+      for (int32_t it : items) h.push_back({it, EventType::kView, static_cast<int64_t>(h.size())});
+      data.histories.push_back(h);
+    };
+    add_user({0, 1, 2, 3});  // test target 3: items 0,1,2 excluded -> rank 0
+    add_user({0, 5, 1, 4});  // test target 4: 0,5,1 excluded; 2,3 above -> rank 2
+    split = SplitLeaveOneOut(data);
+    std::vector<std::unique_ptr<Scorer>> scorers;
+    scorers.push_back(std::make_unique<FakeScorer>("m", std::vector<float>{6, 5, 4, 3, 2, 1}));
+    FusionConfig fusion;
+    fusion.weights = {{"m", 1.0}};
+    bundle = ModelBundle::FromScorers(data.items, std::move(scorers), fusion);
+  }
+};
+
+TEST(BundleEvaluatorTest, RanksTargetsAmongNonHistoryItems) {
+  Fixture f;
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion());
+  EvaluationOptions options;
+  options.top_k = 3;
+  const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);
+  ASSERT_EQ(report.models.size(), 2u);
+  for (const ModelReport& m : report.models) {
+    EXPECT_EQ(m.ranking.users, 2);
+    EXPECT_DOUBLE_EQ(m.ranking.hr5, 1.0);
+    EXPECT_DOUBLE_EQ(m.ranking.ndcg5, (1.0 + 1.0 / std::log2(4.0)) / 2);
+    EXPECT_DOUBLE_EQ(m.ranking.mrr, (1.0 + 1.0 / 3) / 2);
+  }
+  EXPECT_EQ(report.models.back().name, "fusion");
+  // Fused lists exclude history and follow the model's order.
+  EXPECT_EQ(report.fused[0], (std::vector<int32_t>{3, 4, 5}));
+  EXPECT_EQ(report.fused[1], (std::vector<int32_t>{2, 3, 4}));
+}
+
+TEST(BundleEvaluatorTest, ValidationTargetUsesTrainHistoryOnly) {
+  Fixture f;
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion());
+  EvaluationOptions options;
+  options.target = EvalTarget::kValidation;
+  const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);
+  // user 0: history {0,1}, target 2 -> rank 0; user 1: history {0,5}, target 1 -> rank 0.
+  EXPECT_DOUBLE_EQ(report.models[0].ranking.mrr, 1.0);
+}
+
+TEST(BundleEvaluatorTest, JsonNamesEveryModelAndMetric) {
+  Fixture f;
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion());
+  const auto json = EvaluateBundle(pipeline, f.data, f.split, {}).ToJson();
+  for (const char* metric : {"HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR"}) {
+    EXPECT_TRUE(json["models"]["m"].contains(metric)) << metric;
+    EXPECT_TRUE(json["models"]["fusion"].contains(metric)) << metric;
+  }
+}
+
+}  // namespace
+}  // namespace recd
