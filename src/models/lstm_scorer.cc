@@ -1,6 +1,7 @@
 #include "models/lstm_scorer.h"
 
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,67 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> LstmScorer::Create(LstmWeights weigh
   scorer->Bind(w.item_embedding.data(), w.weight_ih.data(), w.weight_hh.data(), w.bias_ih.data(),
                w.bias_hh.data(), w.output_weight.data(), w.output_bias.data());
   return scorer;
+}
+
+absl::StatusOr<std::unique_ptr<LstmScorer>> LstmScorer::Load(const std::string& model_dir) {
+  absl::StatusOr<std::unique_ptr<ModelDir>> dir = ModelDir::Open(model_dir, std::string(kModelType));
+  if (!dir.ok()) return dir.status();
+  const ModelManifest& m = (*dir)->manifest();
+  int64_t dims[3] = {0, 0, 0};
+  const char* names[3] = {"embedding_dim", "hidden_dim", "max_len"};
+  for (int k = 0; k < 3; ++k) {
+    auto it = m.dims.find(names[k]);
+    if (it == m.dims.end() || it->second <= 0 || it->second > (1 << 20)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          model_dir, "/manifest.json: dims.", names[k], " missing or out of range"));
+    }
+    dims[k] = it->second;
+  }
+  const int64_t n = m.num_items;
+  const int64_t e = dims[0];
+  const int64_t h = dims[1];
+  if (n <= 0 || n > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(model_dir, "/manifest.json: num_items ", n, " out of range"));
+  }
+  const SafetensorsFile& file = (*dir)->tensors();
+  struct Want {
+    const char* name;
+    std::vector<int64_t> shape;
+  };
+  const Want wants[] = {{"item_embedding.weight", {n, e}}, {"lstm.weight_ih_l0", {4 * h, e}},
+                        {"lstm.weight_hh_l0", {4 * h, h}}, {"lstm.bias_ih_l0", {4 * h}},
+                        {"lstm.bias_hh_l0", {4 * h}},      {"output.weight", {n, h}},
+                        {"output.bias", {n}}};
+  const float* data[7];
+  for (int k = 0; k < 7; ++k) {
+    absl::StatusOr<TensorView> t = file.Get(wants[k].name, DType::kF32, wants[k].shape);
+    if (!t.ok()) return t.status();
+    data[k] = t->f32().data();
+  }
+  std::unique_ptr<LstmScorer> scorer(new LstmScorer(static_cast<int32_t>(n), static_cast<int>(e),
+                                                    static_cast<int>(h), static_cast<int>(dims[2])));
+  scorer->Bind(data[0], data[1], data[2], data[3], data[4], data[5], data[6]);
+  scorer->mapped_ = std::move(*dir);
+  return scorer;
+}
+
+absl::Status LstmScorer::Save(const std::string& dir, ModelManifest base) const {
+  base.model_type = std::string(kModelType);
+  base.num_items = num_items_;
+  base.dims = {{"embedding_dim", embedding_dim_}, {"hidden_dim", hidden_dim_}, {"max_len", max_len_}};
+  const int64_t n = num_items_;
+  const int64_t e = embedding_dim_;
+  const int64_t h = hidden_dim_;
+  SafetensorsWriter writer;
+  writer.AddF32("item_embedding.weight", {n, e}, {item_embedding_.data(), static_cast<size_t>(n * e)});
+  writer.AddF32("lstm.weight_ih_l0", {4 * h, e}, {weight_ih_.data(), static_cast<size_t>(4 * h * e)});
+  writer.AddF32("lstm.weight_hh_l0", {4 * h, h}, {weight_hh_.data(), static_cast<size_t>(4 * h * h)});
+  writer.AddF32("lstm.bias_ih_l0", {4 * h}, {bias_ih_.data(), static_cast<size_t>(4 * h)});
+  writer.AddF32("lstm.bias_hh_l0", {4 * h}, {bias_hh_.data(), static_cast<size_t>(4 * h)});
+  writer.AddF32("output.weight", {n, h}, {output_weight_.data(), static_cast<size_t>(n * h)});
+  writer.AddF32("output.bias", {n}, {output_bias_.data(), static_cast<size_t>(n)});
+  return ModelDir::Write(dir, std::move(base), writer);
 }
 
 LstmState LstmScorer::InitialState() const {

@@ -112,10 +112,9 @@ class LstmScorer : public Scorer {
   int hidden_dim_;
   int max_len_;
 
-  // Exactly one of these owns the bytes behind the maps. (shared_ptr so that
-  // the type-erased deleter keeps ModelDir's destructor out of this class.)
+  // Exactly one of these owns the bytes behind the maps.
   std::unique_ptr<LstmWeights> owned_;
-  std::shared_ptr<const ModelDir> mapped_;
+  std::unique_ptr<const ModelDir> mapped_;
 
   ConstMatrixMap item_embedding_{nullptr, 0, 0};
   ConstMatrixMap weight_ih_{nullptr, 0, 0};

@@ -61,5 +61,20 @@ int main(int argc, char** argv) {
   const recd::RankingMetrics test = recd::EvaluateScorer(**scorer, split, recd::EvalTarget::kTest);
   std::printf("training %.1fs\nvalidation %s\ntest %s\n", seconds, valid.ToString().c_str(),
               test.ToString().c_str());
+  if (!out.empty()) {
+    recd::ModelManifest manifest;
+    manifest.metrics = {{"valid_HR@10", valid.hr10}, {"valid_NDCG@10", valid.ndcg10},
+                        {"test_HR@10", test.hr10}, {"test_NDCG@10", test.ndcg10}};
+    manifest.params = {{"learning_rate", std::to_string(o.learning_rate)},
+                       {"batch_size", std::to_string(o.batch_size)},
+                       {"embedding_dropout", std::to_string(o.embedding_dropout)},
+                       {"hidden_dropout", std::to_string(o.hidden_dropout)},
+                       {"seed", std::to_string(o.seed)}};
+    if (absl::Status s = (*scorer)->Save(out, manifest); !s.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    std::printf("wrote %s\n", out.c_str());
+  }
   return 0;
 }

@@ -128,5 +128,74 @@ TEST(LstmScorerTest, CreateRejectsInconsistentShapes) {
   EXPECT_NE(std::string(scorer.status().message()).find("lstm.weight_hh_l0"), std::string::npos);
 }
 
+TEST(LstmScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
+  auto trained = LstmScorer::Create(RandomWeights(25, 4, 6, 12), 7);
+  ASSERT_TRUE(trained.ok());
+  const std::string dir = ::testing::TempDir() + "/lstm_round_trip";
+  std::filesystem::remove_all(dir);
+  ModelManifest base;
+  base.metrics["NDCG@10"] = 0.5;
+  ASSERT_TRUE((*trained)->Save(dir, base).ok());
+  auto loaded = LstmScorer::Load(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->num_items(), 25);
+  EXPECT_EQ((*loaded)->embedding_dim(), 4);
+  EXPECT_EQ((*loaded)->hidden_dim(), 6);
+  EXPECT_EQ((*loaded)->max_len(), 7);
+  const std::vector<Event> history = Events({1, 24, 3, 3, 9, 0, 12, 18, 5, 7});
+  std::vector<float> a(25), b(25);
+  (*trained)->ScoreAll(*(*trained)->Encode(UserHistory{history}), a);
+  (*loaded)->ScoreAll(*(*loaded)->Encode(UserHistory{history}), b);
+  EXPECT_EQ(a, b);
+}
+
+TEST(LstmScorerTest, LoadRejectsModelOfAnotherType) {
+  auto trained = LstmScorer::Create(RandomWeights(5, 2, 3, 13), 4);
+  ASSERT_TRUE(trained.ok());
+  const std::string dir = ::testing::TempDir() + "/lstm_wrong_type";
+  std::filesystem::remove_all(dir);
+  ModelManifest base;
+  ASSERT_TRUE((*trained)->Save(dir, base).ok());
+  // Re-write the same tensors under another model type.
+  auto dir_or = ModelDir::Open(dir, "lstm");
+  ASSERT_TRUE(dir_or.ok());
+  ModelManifest other = (*dir_or)->manifest();
+  other.model_type = "mf";
+  SafetensorsWriter writer;
+  for (const std::string& name : (*dir_or)->tensors().names()) {
+    auto t = (*dir_or)->tensors().Get(name);
+    ASSERT_TRUE(t.ok());
+    writer.AddF32(name, t->shape, t->f32());
+  }
+  const std::string other_dir = dir + "_mf";
+  std::filesystem::remove_all(other_dir);
+  ASSERT_TRUE(ModelDir::Write(other_dir, other, writer).ok());
+  EXPECT_FALSE(LstmScorer::Load(other_dir).ok());
+}
+
+TEST(LstmScorerTest, LoadRejectsMissingMaxLen) {
+  auto trained = LstmScorer::Create(RandomWeights(5, 2, 3, 14), 4);
+  ASSERT_TRUE(trained.ok());
+  const std::string dir = ::testing::TempDir() + "/lstm_no_max_len";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE((*trained)->Save(dir, ModelManifest{}).ok());
+  auto opened = ModelDir::Open(dir, "lstm");
+  ASSERT_TRUE(opened.ok());
+  ModelManifest m = (*opened)->manifest();
+  m.dims.erase("max_len");
+  SafetensorsWriter writer;
+  for (const std::string& name : (*opened)->tensors().names()) {
+    auto t = (*opened)->tensors().Get(name);
+    ASSERT_TRUE(t.ok());
+    writer.AddF32(name, t->shape, t->f32());
+  }
+  const std::string bad_dir = dir + "_bad";
+  std::filesystem::remove_all(bad_dir);
+  ASSERT_TRUE(ModelDir::Write(bad_dir, m, writer).ok());
+  auto loaded = LstmScorer::Load(bad_dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(std::string(loaded.status().message()).find("max_len"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace recd
