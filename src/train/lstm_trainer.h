@@ -33,8 +33,8 @@ struct LstmTrainOptions {
   uint64_t seed = 1;               // initialisation, shuffling and dropout
   int threads = 0;                 // OpenMP/Eigen threads; 0 keeps the process default
   int64_t validation_users = 5000; // first users with a validation target; 0 = all
-  double time_budget_seconds = 330; // stop after the epoch that crosses it (so training
-                                   // fits a 6-minute slot); 0 = none
+  double time_budget_seconds = 360; // no epoch starts that the last epoch's duration says
+                                   // would end past it (a 6-minute slot); 0 = none
 };
 
 // What TrainLstm reports after each epoch.
