@@ -59,12 +59,10 @@ void LstmBackprop::Pack(std::span<const std::span<const int32_t>> sequences) {
 
 void LstmBackprop::Forward(const LstmWeights& w) {
   const int64_t p = positions_;
-  const int64_t e = w.embedding_dim();
   const int64_t h = w.hidden_dim();
   for (int64_t r = 0; r < p; ++r) {
     x_.row(r) = w.item_embedding.row(inputs_[static_cast<size_t>(r)]).cwiseProduct(x_mask_.row(r));
   }
-  (void)e;
   // Input projections of all steps in one GEMM; the recurrence adds W_hh h.
   gates_.noalias() = x_ * w.weight_ih.transpose();
   gates_.rowwise() += (w.bias_ih + w.bias_hh).transpose();
