@@ -1,0 +1,217 @@
+#include "train/lstm_backprop.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace recd {
+namespace {
+
+// Rows of logits materialised at once: big enough for efficient GEMMs,
+// small enough (~50 MB at 12k items) to stay out of the way of other work.
+constexpr int64_t kLogitChunkRows = 1024;
+
+// Fills `mask` with 0 (probability p) or 1/(1-p): inverted dropout, so
+// nothing needs rescaling at inference.
+void DrawMask(float p, std::mt19937_64* rng, RowMatrixXf* mask) {
+  if (p <= 0.0f) {
+    mask->setOnes();
+    return;
+  }
+  const float keep_scale = 1.0f / (1.0f - p);
+  // Compare 32-bit halves of each 64-bit draw against p scaled to 2^32.
+  const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 4294967296.0);
+  float* data = mask->data();
+  const int64_t n = mask->size();
+  for (int64_t i = 0; i < n; i += 2) {
+    const uint64_t r = (*rng)();
+    data[i] = (r & 0xffffffffu) < threshold ? 0.0f : keep_scale;
+    if (i + 1 < n) data[i + 1] = (r >> 32) < threshold ? 0.0f : keep_scale;
+  }
+}
+
+}  // namespace
+
+void LstmBackprop::Pack(std::span<const std::span<const int32_t>> sequences) {
+  std::vector<size_t> order;
+  for (size_t s = 0; s < sequences.size(); ++s) {
+    if (sequences[s].size() >= 2) order.push_back(s);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return sequences[a].size() > sequences[b].size();
+  });
+  const int64_t steps = order.empty() ? 0 : static_cast<int64_t>(sequences[order[0]].size()) - 1;
+  offset_.assign(static_cast<size_t>(steps) + 1, 0);
+  inputs_.clear();
+  targets_.clear();
+  for (int64_t t = 0; t < steps; ++t) {
+    offset_[static_cast<size_t>(t)] = static_cast<int64_t>(inputs_.size());
+    for (size_t s : order) {
+      const auto& seq = sequences[s];
+      if (static_cast<int64_t>(seq.size()) - 1 <= t) break;  // sorted: the rest are shorter
+      inputs_.push_back(seq[static_cast<size_t>(t)]);
+      targets_.push_back(seq[static_cast<size_t>(t) + 1]);
+    }
+  }
+  positions_ = static_cast<int64_t>(inputs_.size());
+  offset_[static_cast<size_t>(steps)] = positions_;
+}
+
+void LstmBackprop::Forward(const LstmWeights& w) {
+  const int64_t p = positions_;
+  const int64_t h = w.hidden_dim();
+  for (int64_t r = 0; r < p; ++r) {
+    x_.row(r) = w.item_embedding.row(inputs_[static_cast<size_t>(r)]).cwiseProduct(x_mask_.row(r));
+  }
+  // Input projections of all steps in one GEMM; the recurrence adds W_hh h.
+  gates_.noalias() = x_ * w.weight_ih.transpose();
+  gates_.rowwise() += (w.bias_ih + w.bias_hh).transpose();
+  const int64_t steps = static_cast<int64_t>(offset_.size()) - 1;
+  for (int64_t t = 0; t < steps; ++t) {
+    const int64_t r0 = offset_[static_cast<size_t>(t)];
+    const int64_t n = offset_[static_cast<size_t>(t) + 1] - r0;
+    auto z = gates_.middleRows(r0, n);
+    if (t > 0) {
+      const int64_t q0 = offset_[static_cast<size_t>(t) - 1];
+      h_prev_.middleRows(r0, n) = h_.middleRows(q0, n);
+      z.noalias() += h_prev_.middleRows(r0, n) * w.weight_hh.transpose();
+    } else {
+      h_prev_.middleRows(r0, n).setZero();
+    }
+    auto in = z.leftCols(h).array();
+    auto forget = z.middleCols(h, h).array();
+    auto cell = z.middleCols(2 * h, h).array();
+    auto out = z.rightCols(h).array();
+    in = (1.0f + (-in).exp()).inverse();
+    forget = (1.0f + (-forget).exp()).inverse();
+    cell = cell.tanh();
+    out = (1.0f + (-out).exp()).inverse();
+    auto c = c_.middleRows(r0, n).array();
+    if (t > 0) {
+      c = forget * c_.middleRows(offset_[static_cast<size_t>(t) - 1], n).array() + in * cell;
+    } else {
+      c = in * cell;
+    }
+    tanh_c_.middleRows(r0, n).array() = c.tanh();
+    h_.middleRows(r0, n).array() = out * tanh_c_.middleRows(r0, n).array();
+  }
+  h_out_.array() = h_.array() * h_mask_.array();
+}
+
+double LstmBackprop::SoftmaxAndOutputGrad(const LstmWeights& w, LstmWeights* grad) {
+  const int64_t p = positions_;
+  const int64_t items = w.num_items();
+  const float inv_p = 1.0f / static_cast<float>(p);
+  std::vector<double> row_loss(static_cast<size_t>(p));
+  for (int64_t r0 = 0; r0 < p; r0 += kLogitChunkRows) {
+    const int64_t m = std::min(kLogitChunkRows, p - r0);
+    logits_.resize(m, items);
+    logits_.noalias() = h_out_.middleRows(r0, m) * w.output_weight.transpose();
+#pragma omp parallel for schedule(static) if (m * items >= (1 << 18))
+    for (int64_t i = 0; i < m; ++i) {
+      auto row = logits_.row(i).array();
+      row += w.output_bias.transpose().array();
+      const int32_t target = targets_[static_cast<size_t>(r0 + i)];
+      const float max = row.maxCoeff();
+      const float target_logit = row(target);
+      row = (row - max).exp();
+      const float sum = row.sum();
+      row_loss[static_cast<size_t>(r0 + i)] =
+          std::log(static_cast<double>(sum)) + max - target_logit;
+      if (grad != nullptr) {
+        row *= inv_p / sum;
+        row(target) -= inv_p;
+      }
+    }
+    if (grad == nullptr) continue;
+    grad->output_weight.noalias() += logits_.transpose() * h_out_.middleRows(r0, m);
+    grad->output_bias += logits_.colwise().sum().transpose();
+    d_h_.middleRows(r0, m).noalias() = logits_ * w.output_weight;
+  }
+  return std::accumulate(row_loss.begin(), row_loss.end(), 0.0) / static_cast<double>(p);
+}
+
+void LstmBackprop::Backward(const LstmWeights& w, LstmWeights* grad) {
+  const int64_t h = w.hidden_dim();
+  d_h_.array() *= h_mask_.array();
+  d_c_.setZero();
+  const int64_t steps = static_cast<int64_t>(offset_.size()) - 1;
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    const int64_t r0 = offset_[static_cast<size_t>(t)];
+    const int64_t n = offset_[static_cast<size_t>(t) + 1] - r0;
+    const auto a = gates_.middleRows(r0, n).array();
+    const auto in = a.leftCols(h);
+    const auto forget = a.middleCols(h, h);
+    const auto cell = a.middleCols(2 * h, h);
+    const auto out = a.rightCols(h);
+    const auto tc = tanh_c_.middleRows(r0, n).array();
+    const auto dh = d_h_.middleRows(r0, n).array();
+    auto dc = d_c_.middleRows(r0, n).array();
+    dc += dh * out * (1.0f - tc.square());
+    auto dz = d_gates_.middleRows(r0, n).array();
+    dz.rightCols(h) = dh * tc * out * (1.0f - out);
+    dz.leftCols(h) = dc * cell * in * (1.0f - in);
+    dz.middleCols(2 * h, h) = dc * in * (1.0f - cell.square());
+    if (t > 0) {
+      const int64_t q0 = offset_[static_cast<size_t>(t) - 1];
+      dz.middleCols(h, h) = dc * c_.middleRows(q0, n).array() * forget * (1.0f - forget);
+      d_c_.middleRows(q0, n).array() = dc * forget;
+      d_h_.middleRows(q0, n).noalias() += d_gates_.middleRows(r0, n) * w.weight_hh;
+    } else {
+      dz.middleCols(h, h).setZero();  // c_{-1} = 0: the forget gate has no effect
+    }
+  }
+  grad->weight_ih.noalias() = d_gates_.transpose() * x_;
+  grad->weight_hh.noalias() = d_gates_.transpose() * h_prev_;
+  grad->bias_ih = d_gates_.colwise().sum().transpose();
+  grad->bias_hh = grad->bias_ih;
+  d_x_.noalias() = d_gates_ * w.weight_ih;
+  d_x_.array() *= x_mask_.array();
+  for (int64_t r = 0; r < positions_; ++r) {
+    grad->item_embedding.row(inputs_[static_cast<size_t>(r)]) += d_x_.row(r);
+  }
+}
+
+double LstmBackprop::Compute(const LstmWeights& w,
+                             std::span<const std::span<const int32_t>> sequences,
+                             const Dropout& dropout, std::mt19937_64* rng, LstmWeights* grad) {
+  Pack(sequences);
+  if (grad != nullptr) {
+    grad->item_embedding.setZero();
+    grad->output_weight.setZero();
+    grad->output_bias.setZero();
+  }
+  const int64_t p = positions_;
+  if (p == 0) {
+    if (grad != nullptr) {
+      grad->weight_ih.setZero();
+      grad->weight_hh.setZero();
+      grad->bias_ih.setZero();
+      grad->bias_hh.setZero();
+    }
+    return 0.0;
+  }
+  const int64_t e = w.embedding_dim();
+  const int64_t h = w.hidden_dim();
+  x_.resize(p, e);
+  x_mask_.resize(p, e);
+  gates_.resize(p, 4 * h);
+  c_.resize(p, h);
+  tanh_c_.resize(p, h);
+  h_.resize(p, h);
+  h_prev_.resize(p, h);
+  h_out_.resize(p, h);
+  h_mask_.resize(p, h);
+  d_h_.resize(p, h);
+  d_c_.resize(p, h);
+  d_gates_.resize(p, 4 * h);
+  d_x_.resize(p, e);
+  DrawMask(dropout.embedding, rng, &x_mask_);
+  DrawMask(dropout.hidden, rng, &h_mask_);
+  Forward(w);
+  const double loss = SoftmaxAndOutputGrad(w, grad);
+  if (grad != nullptr) Backward(w, grad);
+  return loss;
+}
+
+}  // namespace recd

@@ -1,0 +1,66 @@
+#ifndef RECD_TRAIN_LSTM_TRAINER_H_
+#define RECD_TRAIN_LSTM_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "models/lstm_scorer.h"
+#include "recd/dataset.h"
+#include "recd/evaluator.h"
+#include "recd/leave_one_out.h"
+
+namespace recd {
+
+// Hyperparameters of TrainLstm(). The defaults are the tuned Amazon Beauty
+// recipe (see the Beauty test in tests/train/lstm_trainer_test.cc).
+struct LstmTrainOptions {
+  int embedding_dim = 64;          // E: item embedding width
+  int hidden_dim = 64;             // H: LSTM state width
+  int max_len = 50;                // most recent training items per user (and at inference)
+  int epochs = 30;                 // upper bound; early stopping or the time budget may end sooner
+  int batch_size = 128;            // user sequences per Adam step
+  float learning_rate = 1e-2f;     // Adam step size (1e-2 converges in ~5 epochs on Beauty)
+  float adam_beta1 = 0.9f;         // Adam first-moment decay
+  float adam_beta2 = 0.999f;       // Adam second-moment decay
+  float embedding_dropout = 0.3f;  // dropout on the input item embeddings
+  float hidden_dropout = 0.3f;     // dropout on the LSTM outputs before the softmax
+  float weight_decay = 0.0f;       // decoupled (AdamW) decay per step, times learning_rate
+  float clip_norm = 5.0f;          // global gradient-norm clip; <= 0 disables
+  float init_scale = 0.1f;         // std of the initial item embeddings
+  int patience = 5;                // epochs without validation NDCG@10 gain before stopping
+  uint64_t seed = 1;               // initialisation, shuffling and dropout
+  int threads = 0;                 // OpenMP/Eigen threads; 0 keeps the process default
+  int64_t validation_users = 5000; // first users with a validation target; 0 = all
+  double time_budget_seconds = 360; // no epoch starts that the last epoch's duration says
+                                   // would end past it (a 6-minute slot); 0 = none
+};
+
+// What TrainLstm reports after each epoch.
+struct LstmEpochReport {
+  int epoch = 0;              // 1-based
+  double loss = 0;            // mean training cross-entropy per predicted position
+  RankingMetrics validation;  // on the validation target of the capped user set
+  double seconds = 0;         // wall time of this epoch, training and validation
+  bool improved = false;      // validation NDCG@10 is the best so far
+};
+
+using LstmProgressCallback = std::function<void(const LstmEpochReport&)>;
+
+// Trains a next-item LSTM on `train_view` (each user's history with the
+// validation and test targets removed, i.e. TrainingView()): mini-batches of
+// the last max_len + 1 items of each user's sequence, full-softmax
+// cross-entropy at every position, Adam with gradient clipping and dropout.
+// After every epoch it ranks `split_for_validation`'s validation targets and
+// keeps the weights with the best NDCG@10, stopping after `patience` epochs
+// without improvement. Logs one line per epoch through spdlog and, if given,
+// calls `progress`. Deterministic for a fixed seed with threads == 1.
+absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
+                                                      const LeaveOneOutSplit& split_for_validation,
+                                                      const LstmTrainOptions& options,
+                                                      const LstmProgressCallback& progress = {});
+
+}  // namespace recd
+
+#endif  // RECD_TRAIN_LSTM_TRAINER_H_
