@@ -5,6 +5,7 @@
 #include "nlohmann/json.hpp"
 #include "models/content_scorer.h"
 #include "models/knn_scorer.h"
+#include "models/lstm_scorer.h"
 #include "models/markov_scorer.h"
 #include "models/mf_scorer.h"
 #include "models/pop_scorer.h"
@@ -39,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Scorer>> LoadScorer(const std::string& model_dir)
   if (*type == "knn") return up(KnnScorer::Load(model_dir));
   if (*type == "markov") return up(MarkovScorer::Load(model_dir));
   if (*type == "pop") return up(PopScorer::Load(model_dir));
+  if (*type == "lstm") return up(LstmScorer::Load(model_dir));
   return absl::InvalidArgumentError(
       absl::StrCat(model_dir, "/manifest.json: unknown model_type '", *type, "'"));
 }

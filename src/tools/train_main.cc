@@ -19,10 +19,10 @@ int main(int argc, char** argv) {
   CLI::App app{"recd-train: train, validate and tune a recd model bundle"};
   recd::DataSource source;
   recd::BundleTrainOptions options;
-  std::string out, models = "pop,markov,knn,content,mf", report_path;
+  std::string out, models = "pop,markov,knn,content,mf,lstm", report_path;
   int threads = 0;
   double lstm_budget = 0;
-  int lstm_epochs = 40, als_iterations = options.als.iterations;
+  int lstm_epochs = options.lstm.epochs, als_iterations = options.als.iterations;
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix: <prefix>.txt + <prefix>_item2attributes.json");
   app.add_option("--events", source.events_path, "interaction log CSV (user_id,item_id,event,timestamp)");
   app.add_option("--catalog", source.catalog_path, "item catalog .csv or .jsonl");
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--models", models, "comma-separated models")->capture_default_str();
   app.add_option("--threads", threads, "training threads (0 = all cores)")->capture_default_str();
   app.add_option("--lstm-epochs", lstm_epochs, "LSTM epoch limit (early stopping may end sooner)")->capture_default_str();
-  app.add_option("--lstm-time-budget", lstm_budget, "stop LSTM training after this many seconds (0 = none)");
+  app.add_option("--lstm-time-budget", lstm_budget, "stop LSTM training after this many seconds (default: the trainer's budget)");
   app.add_option("--als-iterations", als_iterations, "ALS sweeps")->capture_default_str();
   app.add_option("--validation-users", options.fusion.max_users, "validation users for fusion tuning (0 = all)")
       ->capture_default_str();
@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   
   
   
+  options.lstm.epochs = lstm_epochs;
+  options.lstm.threads = threads;
+  if (lstm_budget > 0) options.lstm.time_budget_seconds = lstm_budget;
   options.als.iterations = als_iterations;
   options.als.threads = threads;
 

@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
   if (name == "knn") return up(BuildKnn(train_view, o.knn));
   if (name == "content") return up(BuildContent(train_view, o.content));
 
+  if (name == "lstm") return up(TrainLstm(train_view, split, o.lstm));
   if (name == "mf") {
     auto als = TrainAls(train_view, o.als, &split);
     if (!als.ok()) return als.status();

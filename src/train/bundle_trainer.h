@@ -12,6 +12,7 @@
 #include "train/content_builder.h"
 #include "train/fusion_tuner.h"
 #include "train/knn_builder.h"
+#include "train/lstm_trainer.h"
 
 #include "train/markov_builder.h"
 #include "train/pop_builder.h"
@@ -22,12 +23,13 @@ namespace recd {
 // on validation targets (see the builders' headers).
 struct BundleTrainOptions {
   // Models to train, by name: pop, markov, knn, content, mf, lstm.
-  std::vector<std::string> models = {"pop", "markov", "knn", "content", "mf"};
+  std::vector<std::string> models = {"pop", "markov", "knn", "content", "mf", "lstm"};
   PopBuilderOptions pop;
   MarkovBuilderOptions markov;
   KnnBuilderOptions knn;
   ContentBuilderOptions content;
   AlsOptions als;
+  LstmTrainOptions lstm;
 
   FusionTunerOptions fusion;
   // Validation users scored per model for the manifest's metrics; 0 = all.

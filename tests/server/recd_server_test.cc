@@ -63,7 +63,10 @@ class RecdServerTest : public ::testing::Test {
     const LeaveOneOutSplit split = SplitLeaveOneOut(world->data);
 
     BundleTrainOptions options;
-    options.models = {"pop", "markov", "knn", "content", "mf"};
+    options.models = {"pop", "markov", "knn", "content", "mf", "lstm"};
+    options.lstm.epochs = 2;
+    options.lstm.hidden_dim = 16;
+    options.lstm.embedding_dim = 16;
 
 
 
@@ -174,7 +177,7 @@ TEST_F(RecdServerTest, ReturnsKDistinctCatalogItemsInScoreOrder) {
   }
   EXPECT_TRUE(resp.degraded().empty());
   EXPECT_FALSE(resp.request_id().empty());
-  EXPECT_EQ(resp.model_versions().size(), 5u);
+  EXPECT_EQ(resp.model_versions().size(), 6u);
 }
 
 TEST_F(RecdServerTest, KIsHonoured) {
@@ -399,7 +402,7 @@ TEST_F(RecdServerTest, StatusReportsModelsAndCounters) {
   v1::GetStatusResponse status;
   grpc::ClientContext ctx;
   ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
-  EXPECT_EQ(status.models_size(), 5);
+  EXPECT_EQ(status.models_size(), 6);
   EXPECT_GE(status.requests().at("RecommendItems"), 1);
   for (const auto& m : status.models()) EXPECT_GE(m.calls(), 1) << m.name();
 }
