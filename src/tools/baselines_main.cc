@@ -49,10 +49,16 @@ int Finish(const std::string& name, absl::StatusOr<std::unique_ptr<ScorerT>> sco
     std::fprintf(stderr, "%s: %s\n", name.c_str(), std::string(scorer.status().message()).c_str());
     return 1;
   }
+  const auto start = std::chrono::steady_clock::now();
   const RankingMetrics v = Valid(**scorer, ctx);
+  const double eval_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const RankingMetrics t = EvaluateScorer(**scorer, ctx.split, EvalTarget::kTest);
-  std::printf("%-8s build %.2fs  valid HR@10 %.4f NDCG@10 %.4f  test HR@10 %.4f NDCG@10 %.4f\n",
-              name.c_str(), build_seconds, v.hr10, v.ndcg10, t.hr10, t.ndcg10);
+  std::printf(
+      "%-8s build %.2fs  valid HR@10 %.4f NDCG@10 %.4f  test HR@10 %.4f NDCG@10 %.4f  "
+      "(validation pass: %lld users, Encode + ScoreAll + rank, %.2fs)\n",
+      name.c_str(), build_seconds, v.hr10, v.ndcg10, t.hr10, t.ndcg10,
+      static_cast<long long>(v.users), eval_seconds);
   std::fflush(stdout);
   if (ctx.out_dir.empty()) return 0;
   ModelManifest base;
