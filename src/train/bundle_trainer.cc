@@ -18,16 +18,51 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Builds a cheap model once per candidate setting and keeps the one with the
+// best validation NDCG@10, so these choices come from the data at hand.
+template <typename Options, typename Build>
+absl::StatusOr<std::unique_ptr<Scorer>> BestOnValidation(const std::string& name, const std::vector<Options>& grid,
+                                                         Build build, const LeaveOneOutSplit& split,
+                                                         int64_t users) {
+  std::unique_ptr<Scorer> best;
+  double best_ndcg = -1;
+  for (size_t i = 0; i < grid.size(); ++i) {
+    auto scorer = build(grid[i]);
+    if (!scorer.ok()) return scorer.status();
+    const double ndcg = EvaluateScorer(**scorer, split, EvalTarget::kValidation, users).ndcg10;
+    spdlog::info("{} setting {}/{}: validation NDCG@10 {:.4f}", name, i + 1, grid.size(), ndcg);
+    if (ndcg > best_ndcg) {
+      best_ndcg = ndcg;
+      best = std::unique_ptr<Scorer>(*std::move(scorer));
+    }
+  }
+  return best;
+}
+
 absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const Dataset& train_view,
                                                  const LeaveOneOutSplit& split, const BundleTrainOptions& o) {
   auto up = [](auto s) -> absl::StatusOr<std::unique_ptr<Scorer>> {
     if (!s.ok()) return s.status();
     return std::unique_ptr<Scorer>(*std::move(s));
   };
-  if (name == "pop") return up(BuildPop(train_view, o.pop));
+  if (name == "pop") {
+    // Counting only each user's latest events ("what is popular now") wins
+    // where timestamps are mere positions; plain counts elsewhere.
+    std::vector<PopBuilderOptions> grid(3, o.pop);
+    grid[1].last_n_per_user = 1;
+    grid[2].last_n_per_user = 5;
+    return BestOnValidation("pop", grid, [&](const PopBuilderOptions& p) { return BuildPop(train_view, p); }, split,
+                            o.validation_users);
+  }
   if (name == "markov") return up(BuildMarkov(train_view, o.markov));
   if (name == "knn") return up(BuildKnn(train_view, o.knn));
-  if (name == "content") return up(BuildContent(train_view, o.content));
+  if (name == "content") {
+    std::vector<ContentBuilderOptions> grid(2, o.content);
+    grid[1].idf_power = 1.0f;  // plain TF-IDF, against the default's rare-token emphasis
+    return BestOnValidation("content", grid,
+                            [&](const ContentBuilderOptions& c) { return BuildContent(train_view, c); }, split,
+                            o.validation_users);
+  }
 
   if (name == "lstm") return up(TrainLstm(train_view, split, o.lstm));
   if (name == "mf") {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Serving benchmark: recd against the trivial Echo service, same client, same
+# machine. For each: closed loop with many calls in flight (the QPS at
+# saturation), then open loop at half that rate (p50/p99 at half load).
+#
+#   benchmarks/serving.sh [CONFIG] [DURATION_S]
+#
+# CONFIG defaults to config/recd.yaml (the demo bundle); its store is copied
+# to a scratch directory so the run does not touch the real one.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${RECD_BUILD_DIR:-$root/build}
+config=${1:-$root/config/recd.yaml}
+duration=${2:-10}
+recd_port=${RECD_BENCH_PORT:-50071}
+echo_port=$((recd_port + 1))
+users_file=${RECD_BENCH_USERS:-}
+
+"$build/recd" --config "$config" --listen "127.0.0.1:$recd_port" >/tmp/recd-bench-server.log 2>&1 &
+recd_pid=$!
+"$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
+echo_pid=$!
+trap 'kill $recd_pid $echo_pid 2>/dev/null; wait 2>/dev/null' EXIT
+for _ in $(seq 100); do
+  "$build/recd-cli" --target "127.0.0.1:$recd_port" status >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+users=()
+[ -n "$users_file" ] && users=(--users-file "$users_file")
+run() {  # name target service extra-args...
+  local name=$1 target=$2 service=$3
+  shift 3
+  "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
+    "${users[@]}" "$@" > "/tmp/recd-bench-$name.json"
+  python3 -c "import json,sys; r=json.load(open('/tmp/recd-bench-$name.json')); \
+print(f\"$name: {r['qps']:.0f} QPS, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, errors {sum(r['errors'].values())}\")"
+}
+qps_of() { python3 -c "import json; print(int(json.load(open('/tmp/recd-bench-$1.json'))['qps'] / 2))"; }
+
+run recd-saturation "127.0.0.1:$recd_port" recd --concurrency 32
+run echo-saturation "127.0.0.1:$echo_port" echo --concurrency 32
+run recd-half "127.0.0.1:$recd_port" recd --open-loop --qps "$(qps_of recd-saturation)"
+run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-saturation)"
