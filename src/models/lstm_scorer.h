@@ -81,6 +81,9 @@ class LstmScorer : public Scorer {
 
   // Advances `state` by one item. An id outside [0, num_items) leaves the
   // state unchanged (an item unknown to the model says nothing to it).
+  // Stepping per event equals Encode() while the history has at most
+  // max_len() known items; past that, Encode() forgets the oldest items and
+  // Step() does not (re-Encode() from the stored window to match exactly).
   void Step(LstmState& state, int32_t item) const;
 
   // Runs Step() from the zero state over the last max_len() known items of the
