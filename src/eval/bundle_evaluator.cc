@@ -70,11 +70,7 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
   const ModelBundle& bundle = pipeline.bundle();
   const auto& targets = options.target == EvalTarget::kTest ? split.test : split.valid;
   EvaluationReport report;
-  for (size_t u = 0; u < targets.size(); ++u) {
-    if (targets[u].item < 0) continue;
-    report.users.push_back(static_cast<int32_t>(u));
-    if (options.max_users > 0 && static_cast<int64_t>(report.users.size()) >= options.max_users) break;
-  }
+  report.users = UsersWithTarget(split, options.target, options.max_users);
   const size_t n_users = report.users.size();
   const size_t n_rankers = bundle.scorers().size() + 1;  // + fusion
   std::vector<std::vector<UserOutcome>> outcomes(n_rankers, std::vector<UserOutcome>(n_users));

@@ -35,14 +35,25 @@ std::vector<Event> EvalHistory(const LeaveOneOutSplit& split, int32_t user, Eval
                                      : split.train[static_cast<size_t>(user)];
 }
 
+std::vector<int32_t> UsersWithTarget(const LeaveOneOutSplit& split, EvalTarget target, int64_t max_users) {
+  const auto& targets = target == EvalTarget::kTest ? split.test : split.valid;
+  std::vector<int32_t> all;
+  for (size_t u = 0; u < targets.size(); ++u) {
+    if (targets[u].item >= 0) all.push_back(static_cast<int32_t>(u));
+  }
+  if (max_users <= 0 || static_cast<int64_t>(all.size()) <= max_users) return all;
+  std::vector<int32_t> sample;
+  sample.reserve(static_cast<size_t>(max_users));
+  for (int64_t i = 0; i < max_users; ++i) {
+    sample.push_back(all[static_cast<size_t>(i * static_cast<int64_t>(all.size()) / max_users)]);
+  }
+  return sample;
+}
+
 RankingMetrics EvaluateScorer(const Scorer& scorer, const LeaveOneOutSplit& split,
                               EvalTarget target, int64_t max_users) {
   const auto& targets = target == EvalTarget::kTest ? split.test : split.valid;
-  std::vector<int32_t> users;
-  for (size_t u = 0; u < targets.size(); ++u) {
-    if (targets[u].item >= 0) users.push_back(static_cast<int32_t>(u));
-    if (max_users > 0 && static_cast<int64_t>(users.size()) >= max_users) break;
-  }
+  const std::vector<int32_t> users = UsersWithTarget(split, target, max_users);
   std::vector<int64_t> ranks(users.size());
 #pragma omp parallel
   {

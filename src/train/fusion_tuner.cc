@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fusion/fusion_layer.h"
+#include "recd/evaluator.h"
 #include "recd/ranking_metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -23,12 +24,8 @@ struct ValidationSet {
 ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutSplit& split,
                                    int64_t max_users) {
   ValidationSet v;
-  for (size_t u = 0; u < split.valid.size(); ++u) {
-    if (split.valid[u].item < 0) continue;
-    v.users.push_back(static_cast<int32_t>(u));
-    v.targets.push_back(split.valid[u].item);
-    if (max_users > 0 && static_cast<int64_t>(v.users.size()) >= max_users) break;
-  }
+  v.users = UsersWithTarget(split, EvalTarget::kValidation, max_users);
+  for (int32_t u : v.users) v.targets.push_back(split.valid[static_cast<size_t>(u)].item);
   const auto n_users = static_cast<Eigen::Index>(v.users.size());
   v.history_items.resize(v.users.size());
   for (size_t i = 0; i < v.users.size(); ++i) {
