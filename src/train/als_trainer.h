@@ -22,14 +22,15 @@ enum class AlsSolver {
 // Hyperparameters of implicit ALS. Defaults are the values tuned on the
 // Amazon Beauty validation targets (see als_trainer_test.cc, BeautyFull*).
 struct AlsOptions {
-  // Width F of the user and item factors.
-  int factors = 64;
+  // Width F of the user and item factors. On Beauty 64 -> 128 -> 256 each
+  // added ~0.005 validation NDCG@10; 128 is the size/time compromise.
+  int factors = 128;
   // L2 penalty on every user and item factor.
-  float regularization = 1.0f;
+  float regularization = 10.0f;
   // Confidence scale: c_ui = 1 + alpha * (sum of event weights of u on i).
   float alpha = 10.0f;
   // Full sweeps (users, then items).
-  int iterations = 15;
+  int iterations = 10;
   AlsSolver solver = AlsSolver::kConjugateGradient;
   // CG steps per row and sweep when solver == kConjugateGradient.
   int cg_steps = 3;
@@ -50,8 +51,9 @@ struct AlsOptions {
   // kept either way.
   int early_stopping_patience = 0;
 
-  // Recency discount of event weights, see MfFoldIn::recency_decay.
-  float recency_decay = 1.0f;
+  // Recency discount of event weights, see MfFoldIn::recency_decay. The
+  // largest single gain on Beauty (+0.008 validation NDCG@10 at 0.5).
+  float recency_decay = 0.5f;
 
   MfFoldIn fold_in() const { return {alpha, regularization, event_weights, recency_decay}; }
 };

@@ -35,6 +35,7 @@ Trained TrainBlocks(uint64_t seed) {
   o.regularization = 5.0f;
   o.iterations = 10;
   o.solver = AlsSolver::kCholesky;
+  o.recency_decay = 1.0f;  // block histories have no order to exploit
   auto model = TrainAls(t.blocks.data, o);
   EXPECT_TRUE(model.ok()) << model.status();
   t.model = std::move(*model);
@@ -124,6 +125,22 @@ TEST(MfScorerTest, ScoreCandidatesMatchesScoreAll) {
   for (size_t i = 0; i < candidates.size(); ++i) {
     EXPECT_FLOAT_EQ(out[i], all[static_cast<size_t>(candidates[i])]);
   }
+}
+
+TEST(MfScorerTest, RecentClicksOutweighOlderOnes) {
+  const Trained t = TrainBlocks(20);
+  MfFoldIn fold_in = t.model.fold_in;
+  fold_in.recency_decay = 0.5f;
+  auto scorer = MfScorer::Create(t.model.item_factors, fold_in);
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  // Two old clicks in block 0, then two recent ones in block 2.
+  const std::vector<Event> clicks = {{1, EventType::kView, 0},
+                                     {4, EventType::kView, 1},
+                                     {22, EventType::kView, 2},
+                                     {27, EventType::kView, 3}};
+  std::vector<float> scores = ScoreAll(**scorer, clicks);
+  for (const Event& e : clicks) scores[e.item] = -1e30f;  // rank unseen items only
+  for (int32_t i : TopK(scores, 5)) EXPECT_EQ(t.blocks.GroupOfItem(i), 2) << "item " << i;
 }
 
 TEST(MfScorerTest, StrongerEventsPullTheFactorFurther) {

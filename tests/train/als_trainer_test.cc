@@ -28,6 +28,7 @@ AlsOptions SmallOptions() {
   o.alpha = 10.0f;
   o.iterations = 10;
   o.seed = 7;
+  o.recency_decay = 1.0f;  // block histories have no order to exploit
   return o;
 }
 
