@@ -186,21 +186,35 @@ TEST(MfScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
   }
 }
 
-TEST(MfScorerTest, LoadRejectsAnotherModelType) {
+// Saves a block model to a fresh dir and replaces `from` by `to` in its
+// manifest.json (tensor checksums do not cover the manifest's own fields).
+std::string SaveWithEditedManifest(const std::string& name, const std::string& from,
+                                   const std::string& to) {
   const Trained t = TrainBlocks(18);
-  const std::string dir = TempDir("wrong_type");
-  ASSERT_TRUE(t.scorer->Save(dir, {}).ok());
-  // Rewrite the manifest's type; Open must refuse it before reading tensors.
+  const std::string dir = TempDir(name);
+  EXPECT_TRUE(t.scorer->Save(dir, {}).ok());
   const std::string manifest = dir + "/manifest.json";
   std::ifstream in(manifest);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
-  const size_t at = text.find("\"mf\"");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, 4, "\"lstm\"");
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
   std::ofstream(manifest) << text;
+  return dir;
+}
+
+TEST(MfScorerTest, LoadRejectsAnotherModelType) {
+  const std::string dir = SaveWithEditedManifest("wrong_type", "\"mf\"", "\"lstm\"");
+  EXPECT_FALSE(MfScorer::Load(dir).ok());
+}
+
+TEST(MfScorerTest, LoadRejectsMissingFoldInParamNamingIt) {
+  const std::string dir = SaveWithEditedManifest("no_alpha", "\"alpha\"", "\"alpha_old\"");
   auto loaded = MfScorer::Load(dir);
-  EXPECT_FALSE(loaded.ok());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(std::string(loaded.status().message()).find("\"alpha\""), std::string::npos)
+      << loaded.status();
 }
 
 }  // namespace
