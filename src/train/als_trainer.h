@@ -47,8 +47,10 @@ struct AlsOptions {
   float init_scale = 0.1f;
   // OpenMP threads; 0 uses the OpenMP default.
   int threads = 0;
-  // With a validation split: evaluate every this many iterations (0 = never).
-  int validate_every = 1;
+  // With a validation split: evaluate every this many iterations and after
+  // the last (0 = never). A full Beauty evaluation costs about a sweep's
+  // worth of time at F=128, so not every iteration by default.
+  int validate_every = 5;
   // With a validation split: evaluate only the first this many users (0 = all).
   int64_t validation_max_users = 0;
   // With a validation split: stop after this many evaluations without a

@@ -131,6 +131,7 @@ TEST(AlsTrainerTest, ValidationKeepsBestIterationAndStopsEarly) {
   const Dataset train = TrainingView(b.data, split);
   AlsOptions o = SmallOptions();
   o.iterations = 30;
+  o.validate_every = 1;
   o.early_stopping_patience = 2;
   auto model = TrainAls(train, o, &split);
   ASSERT_TRUE(model.ok()) << model.status();
