@@ -35,18 +35,18 @@ struct Observation {
 
 // How a user's history becomes the confidences of the implicit-feedback
 // objective. Training and fold-in must use the same values, so they are
-// saved in the model's manifest.
+// saved in the model's manifest. Defaults equal AlsOptions' defaults.
 struct MfFoldIn {
   // Confidence c_ui = 1 + alpha * (sum of event weights of u on i).
   float alpha = 10.0f;
   // L2 penalty on a user factor, as in training.
-  float regularization = 1.0f;
+  float regularization = 10.0f;
   // Weight of each event type in the confidence sum.
   EventWeights event_weights;
   // An event's weight is multiplied by recency_decay^k, k = number of events
   // after it in the history: interests drift, so recent clicks say more
   // about the next one. 1 = all events count alike.
-  float recency_decay = 1.0f;
+  float recency_decay = 0.5f;
 };
 
 // Sums each item's (recency-decayed) event weights over `events` (oldest

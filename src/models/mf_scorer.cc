@@ -110,11 +110,11 @@ absl::StatusOr<std::unique_ptr<MfScorer>> MfScorer::Load(const std::string& dir)
         absl::StrCat(dir, "/manifest.json: mf model needs a positive dims.factors"));
   }
   const int64_t num_factors = factors_it->second;
-  auto items = (*model_dir)->tensors().Get(kItemFactors, DType::kF32, {m.num_items, num_factors});
-  if (!items.ok()) return items.status();
   if (m.num_items <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(dir, "/manifest.json: num_items must be > 0"));
   }
+  auto items = (*model_dir)->tensors().Get(kItemFactors, DType::kF32, {m.num_items, num_factors});
+  if (!items.ok()) return items.status();
   const std::span<const float> y = items->f32();
   for (float v : y) {
     if (!std::isfinite(v)) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "recd/content_hash.h"
 #include "recd/data_loaders.h"
 #include "recd/evaluator.h"
 #include "recd/leave_one_out.h"
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   app.add_option("--validation-users", o.validation_max_users)->capture_default_str();
   app.add_option("--patience", o.early_stopping_patience)->capture_default_str();
   app.add_option("--out", out_dir, "write the model directory here");
+  bool save_user_factors = false;
+  app.add_flag("--save-user-factors", save_user_factors,
+               "also store training users' factors (serving folds users in and never needs them)");
   CLI11_PARSE(app, argc, argv);
   o.solver = solver == "cholesky" ? recd::AlsSolver::kCholesky : recd::AlsSolver::kConjugateGradient;
 
@@ -52,7 +56,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(model.status().message()).c_str());
     return 1;
   }
-  auto scorer = recd::MfScorer::Create(model->item_factors, model->fold_in, model->user_factors);
+  auto scorer = recd::MfScorer::Create(model->item_factors, model->fold_in,
+                                       save_user_factors ? model->user_factors
+                                                         : recd::RowMatrixXf());
   if (!scorer.ok()) {
     std::fprintf(stderr, "%s\n", std::string(scorer.status().message()).c_str());
     return 1;
@@ -64,8 +70,9 @@ int main(int argc, char** argv) {
               model->best_iteration, valid.ToString().c_str(), test.ToString().c_str());
   if (!out_dir.empty()) {
     recd::ModelManifest manifest;
-    manifest.metrics["valid_HR@10"] = valid.hr10;
-    manifest.metrics["valid_NDCG@10"] = valid.ndcg10;
+    if (auto hash = recd::HashFile(sequences); hash.ok()) manifest.data_hash = *hash;
+    manifest.metrics["HR@10"] = valid.hr10;  // validation targets, as the manifest documents
+    manifest.metrics["NDCG@10"] = valid.ndcg10;
     manifest.params["iterations"] = std::to_string(model->best_iteration);
     if (absl::Status s = (*scorer)->Save(out_dir, manifest); !s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());

@@ -35,6 +35,7 @@ Trained TrainBlocks(uint64_t seed) {
   o.regularization = 5.0f;
   o.iterations = 10;
   o.solver = AlsSolver::kCholesky;
+  o.recency_decay = 1.0f;  // block histories have no order to exploit
   auto model = TrainAls(t.blocks.data, o);
   EXPECT_TRUE(model.ok()) << model.status();
   t.model = std::move(*model);
@@ -126,6 +127,22 @@ TEST(MfScorerTest, ScoreCandidatesMatchesScoreAll) {
   }
 }
 
+TEST(MfScorerTest, RecentClicksOutweighOlderOnes) {
+  const Trained t = TrainBlocks(20);
+  MfFoldIn fold_in = t.model.fold_in;
+  fold_in.recency_decay = 0.5f;
+  auto scorer = MfScorer::Create(t.model.item_factors, fold_in);
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  // Two old clicks in block 0, then two recent ones in block 2.
+  const std::vector<Event> clicks = {{1, EventType::kView, 0},
+                                     {4, EventType::kView, 1},
+                                     {22, EventType::kView, 2},
+                                     {27, EventType::kView, 3}};
+  std::vector<float> scores = ScoreAll(**scorer, clicks);
+  for (const Event& e : clicks) scores[e.item] = -1e30f;  // rank unseen items only
+  for (int32_t i : TopK(scores, 5)) EXPECT_EQ(t.blocks.GroupOfItem(i), 2) << "item " << i;
+}
+
 TEST(MfScorerTest, StrongerEventsPullTheFactorFurther) {
   const Trained t = TrainBlocks(16);
   const Eigen::VectorXf view = t.scorer->FoldIn(std::vector<Event>{{3, EventType::kView, 0}});
@@ -169,21 +186,35 @@ TEST(MfScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
   }
 }
 
-TEST(MfScorerTest, LoadRejectsAnotherModelType) {
+// Saves a block model to a fresh dir and replaces `from` by `to` in its
+// manifest.json (tensor checksums do not cover the manifest's own fields).
+std::string SaveWithEditedManifest(const std::string& name, const std::string& from,
+                                   const std::string& to) {
   const Trained t = TrainBlocks(18);
-  const std::string dir = TempDir("wrong_type");
-  ASSERT_TRUE(t.scorer->Save(dir, {}).ok());
-  // Rewrite the manifest's type; Open must refuse it before reading tensors.
+  const std::string dir = TempDir(name);
+  EXPECT_TRUE(t.scorer->Save(dir, {}).ok());
   const std::string manifest = dir + "/manifest.json";
   std::ifstream in(manifest);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
-  const size_t at = text.find("\"mf\"");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, 4, "\"lstm\"");
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
   std::ofstream(manifest) << text;
+  return dir;
+}
+
+TEST(MfScorerTest, LoadRejectsAnotherModelType) {
+  const std::string dir = SaveWithEditedManifest("wrong_type", "\"mf\"", "\"lstm\"");
+  EXPECT_FALSE(MfScorer::Load(dir).ok());
+}
+
+TEST(MfScorerTest, LoadRejectsMissingFoldInParamNamingIt) {
+  const std::string dir = SaveWithEditedManifest("no_alpha", "\"alpha\"", "\"alpha_old\"");
   auto loaded = MfScorer::Load(dir);
-  EXPECT_FALSE(loaded.ok());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(std::string(loaded.status().message()).find("\"alpha\""), std::string::npos)
+      << loaded.status();
 }
 
 }  // namespace
