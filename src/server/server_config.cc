@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "recd/content_hash.h"
 #include "yaml-cpp/yaml.h"
 
 namespace recd {
@@ -133,7 +133,7 @@ absl::StatusOr<ServerConfig> ServerConfig::Parse(const std::string& yaml_text, c
     if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
     auto config = ParseRoot(root, base_dir);
     if (!config.ok()) return config;
-    config->version = absl::StrFormat("%016x", std::hash<std::string>{}(yaml_text));
+    config->version = HashBytes(yaml_text.data(), yaml_text.size());
     return config;
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(e.what());

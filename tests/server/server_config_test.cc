@@ -1,0 +1,69 @@
+#include "server/server_config.h"
+
+#include "gtest/gtest.h"
+
+namespace recd {
+namespace {
+
+TEST(ServerConfigTest, EmptyFileGivesDefaults) {
+  auto c = ServerConfig::Parse("", "/etc/recd");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "0.0.0.0:50051");
+  EXPECT_EQ(c->max_k, 1000);
+  EXPECT_EQ(c->store_path, "/etc/recd/data/store");
+  EXPECT_FALSE(c->fusion.has_value());
+}
+
+TEST(ServerConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
+  auto c = ServerConfig::Parse("models: {path: ../models/demo}\nstore: {path: /abs/store}", "/srv/recd/config");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->models_path, "/srv/recd/models/demo");
+  EXPECT_EQ(c->store_path, "/abs/store");
+}
+
+TEST(ServerConfigTest, BudgetOverridesApplyPerModel) {
+  auto c = ServerConfig::Parse("models: {budget_ms: 20, budget_overrides_ms: {lstm: 45}}", "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->BudgetMs("lstm"), 45);
+  EXPECT_EQ(c->BudgetMs("mf"), 20);
+}
+
+TEST(ServerConfigTest, ErrorsNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"server: {max_k: 0}", "server.max_k"},
+      {"server: {threads: lots}", "server.threads"},
+      {"server: {listen: nocolon}", "server.listen"},
+      {"store: {pth: x}", "store.pth"},
+      {"logging: {level: loud}", "logging.level"},
+      {"rules: {diversity_max_per_category: -1}", "rules.diversity_max_per_category"},
+      {"fusion: {weights: {mf: -1}}", "fusion.weights.mf"},
+      {"models: {budget_overrides_ms: {lstm: 0}}", "models.budget_overrides_ms.lstm"},
+      {"nonsense: 1", "config.nonsense"},
+  };
+  for (const auto& [yaml, field] : cases) {
+    auto c = ServerConfig::Parse(yaml, "/");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(field), absl::string_view::npos) << yaml << " -> " << c.status();
+  }
+}
+
+TEST(ServerConfigTest, MalformedYamlIsAnErrorNotACrash) {
+  EXPECT_FALSE(ServerConfig::Parse("server: {max_k: [", "/").ok());
+}
+
+TEST(ServerConfigTest, MissingFileNamesThePath) {
+  auto c = ServerConfig::LoadFile("/nonexistent/recd.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("/nonexistent/recd.yaml"), absl::string_view::npos);
+}
+
+TEST(ServerConfigTest, VersionFollowsContent) {
+  auto a = ServerConfig::Parse("server: {max_k: 10}", "/");
+  auto b = ServerConfig::Parse("server: {max_k: 11}", "/");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->version, b->version);
+  EXPECT_EQ(a->version, ServerConfig::Parse("server: {max_k: 10}", "/")->version);
+}
+
+}  // namespace
+}  // namespace recd
