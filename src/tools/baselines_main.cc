@@ -177,8 +177,8 @@ void SweepPop(const Context& ctx) {
 
 int Main(int argc, char** argv) {
   CLI::App app{"Build, evaluate and save the markov/knn/content/pop baselines"};
-  std::string sequences = "/work/shared/data/amazon-beauty/Beauty.txt";
-  std::string attributes = "/work/shared/data/amazon-beauty/Beauty_item2attributes.json";
+  std::string sequences = "../shared/data/amazon-beauty/Beauty.txt";
+  std::string attributes = "../shared/data/amazon-beauty/Beauty_item2attributes.json";
   std::string model = "all";
   int32_t pop_last_n = 1;
   bool sweep = false;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "test_util/beauty_data.h"
 #include "models/mf_scorer.h"
 #include "recd/data_loaders.h"
 #include "recd/evaluator.h"
@@ -153,7 +154,7 @@ TEST(AlsTrainerTest, ValidationKeepsBestIterationAndStopsEarly) {
 // popularity (PopRec HR@10 0.0152). With RECD_FULL_TRAINING=1, trains with
 // the default (tuned) options and checks the project's bar.
 TEST(AlsTrainerTest, BeautyBeatsPopularity) {
-  const std::string dir = "/work/shared/data/amazon-beauty";
+  const std::string dir = BeautyDir();
   if (!std::filesystem::exists(dir + "/Beauty.txt")) {
     GTEST_SKIP() << dir << "/Beauty.txt not present; skipping the Beauty benchmark";
   }

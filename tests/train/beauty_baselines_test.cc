@@ -18,15 +18,11 @@
 #include "train/content_builder.h"
 #include "train/knn_builder.h"
 #include "train/markov_builder.h"
+#include "test_util/beauty_data.h"
 #include "train/pop_builder.h"
 
 namespace recd {
 namespace {
-
-std::string BeautyDir() {
-  const char* dir = std::getenv("RECD_BEAUTY_DIR");
-  return dir != nullptr ? dir : "/work/shared/data/amazon-beauty";
-}
 
 bool FullRun() {
   const char* v = std::getenv("RECD_FULL_TRAINING");

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "recd/data_source.h"
 #include "recd/model_bundle.h"
+#include "test_util/beauty_data.h"
 
 namespace recd {
 namespace {
@@ -105,7 +106,7 @@ TEST(BundleTrainerTest, UnknownModelIsAnError) {
 
 // Reduced-budget run of the whole offline pipeline on the real benchmark.
 TEST(BundleTrainerTest, BeautyReducedBudgetGivesSaneTestMetrics) {
-  const std::string prefix = std::string(RECD_SOURCE_DIR) + "/../shared/data/amazon-beauty/Beauty";
+  const std::string prefix = BeautyDir() + "/Beauty";
   if (!fs::exists(prefix + ".txt")) GTEST_SKIP() << "Amazon Beauty not found at " << prefix << ".txt; skipping";
   DataSource source;
   source.amazon_prefix = prefix;

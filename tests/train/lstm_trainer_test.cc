@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "test_util/beauty_data.h"
 #include "recd/data_loaders.h"
 #include "train/lstm_backprop.h"
 
@@ -263,7 +264,7 @@ class PopularityScorer : public Scorer {
 // RECD_FULL_TRAINING=1 runs the default (benchmark) options and prints the
 // validation and test metrics of the kept model.
 TEST(LstmTrainerTest, BeautyTrainingBeatsPopularity) {
-  const std::string dir = "/work/shared/data/amazon-beauty/";
+  const std::string dir = BeautyDir() + "/";
   if (!std::filesystem::exists(dir + "Beauty.txt")) {
     GTEST_SKIP() << "Amazon Beauty not found in " << dir;
   }
