@@ -5,8 +5,8 @@
 #
 #   benchmarks/serving.sh [CONFIG] [DURATION_S]
 #
-# CONFIG defaults to config/recd.yaml (the demo bundle); its store is copied
-# to a scratch directory so the run does not touch the real one.
+# CONFIG defaults to config/recd.yaml (the demo bundle and its store). The
+# load is read-only (RecommendItems) unless RECD_BENCH_ARGS adds events.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RECD_BUILD_DIR:-$root/build}
@@ -32,7 +32,7 @@ run() {  # name target service extra-args...
   local name=$1 target=$2 service=$3
   shift 3
   "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
-    "${users[@]}" "$@" > "/tmp/recd-bench-$name.json"
+    "${users[@]}" ${RECD_BENCH_ARGS:-} "$@" > "/tmp/recd-bench-$name.json"
   python3 -c "import json,sys; r=json.load(open('/tmp/recd-bench-$name.json')); \
 print(f\"$name: {r['qps']:.0f} QPS, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, errors {sum(r['errors'].values())}\")"
 }
