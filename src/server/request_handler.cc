@@ -166,6 +166,7 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   rank.history = UserHistory{history.events, -1};
   rank.k = request.k();
   rank.explain = request.explain();
+  rank.exclude_history = state->config->exclude_seen;
   const bool exclude_purchased = request.filters().exclude_purchased() || state->config->exclude_purchased;
   if (auto s = ApplyFilters(request.filters(), *state, exclude_purchased ? &history.purchased : nullptr, rank,
                             response->mutable_ignored_item_ids());

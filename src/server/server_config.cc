@@ -96,7 +96,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     c.fusion = *std::move(fusion);
   }
   if (const YAML::Node s = root["rules"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "rules", {"exclude_purchased", "diversity_max_per_category"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "rules", {"exclude_seen", "exclude_purchased", "diversity_max_per_category"}));
+    RECD_RETURN_IF_ERROR(Read(s, "exclude_seen", "rules.exclude_seen", c.exclude_seen));
     RECD_RETURN_IF_ERROR(Read(s, "exclude_purchased", "rules.exclude_purchased", c.exclude_purchased));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "diversity_max_per_category", "rules.diversity_max_per_category", 0, c.diversity_max_per_category));
   }

@@ -34,6 +34,10 @@ struct ServerConfig {
   // fusion: optional; when absent the bundle's tuned fusion.yaml is used.
   std::optional<FusionConfig> fusion;
   // rules:
+  // Leave out every item already in the user's history (viewed, carted or
+  // bought), as the offline evaluation does. With false, only purchases are
+  // left out (by default) and viewed items may come back.
+  bool exclude_seen = true;
   bool exclude_purchased = true;     // default for requests
   int diversity_max_per_category = 0;// 0 = no cap
   // candidates:

@@ -246,6 +246,17 @@ TEST_F(RecdServerTest, RecordedEventsChangeTheNextAnswerAndSurviveRestart) {
   EXPECT_EQ(restarted, after);
 }
 
+TEST_F(RecdServerTest, WithExcludeSeenOffViewedItemsMayReturnButPurchasesNever) {
+  WriteConfig(world->bundle_a, "rules: {exclude_seen: false}\n");
+  v1::ReloadConfigResponse reload;
+  ASSERT_TRUE(Reload(&reload).ok());
+  // Viewing the same item over and over makes it the user's strongest signal.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Record("seen-user", "i7", v1::VIEW).ok());
+  EXPECT_THAT(Ids(RecommendOk("seen-user", 50)), ::testing::Contains("i7"));
+  ASSERT_TRUE(Record("seen-user", "i7", v1::PURCHASE).ok());
+  EXPECT_THAT(Ids(RecommendOk("seen-user", 50)), ::testing::Not(::testing::Contains("i7")));
+}
+
 TEST_F(RecdServerTest, NewUserIsServedFromTheirFirstClicks) {
   const auto cold = Ids(RecommendOk("brand-new-user", 10));
   EXPECT_EQ(cold.size(), 10u);
