@@ -13,8 +13,7 @@
 
 namespace recd {
 
-// What recd-bench sends and how.
-
+// What recd-bench sends and how. Every field's default is the value shown.
 struct LoadGeneratorOptions {
   std::string target = "127.0.0.1:50051";
   // "recd": RecommendItems/RecordEvents mix; "echo": the Echo baseline.

@@ -66,7 +66,7 @@ void RecordOutcomes(const RankingResult& result, ServerMetrics& metrics) {
 }
 
 // The filters every ranking RPC shares, turned into the pipeline's rules.
-absl::Status ApplyFilters(const v1::Filters& filters, const ServingState& state,
+void ApplyFilters(const v1::Filters& filters, const ServingState& state,
                           const absl::flat_hash_set<int32_t>* purchased, RankRequest& request,
                           google::protobuf::RepeatedPtrField<std::string>* ignored) {
   const IdMap& items = state.bundle->items();
@@ -95,7 +95,6 @@ absl::Status ApplyFilters(const v1::Filters& filters, const ServingState& state,
     request.max_per_group = state.config->diversity_max_per_category;
     request.group_of = [catalog](int32_t item) { return catalog->group(item); };
   }
-  return absl::OkStatus();
 }
 
 void FillItems(const RankingResult& result, const ServingState& state, bool explain,
@@ -168,11 +167,8 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   rank.explain = request.explain();
   rank.exclude_history = state->config->exclude_seen;
   const bool exclude_purchased = request.filters().exclude_purchased() || state->config->exclude_purchased;
-  if (auto s = ApplyFilters(request.filters(), *state, exclude_purchased ? &history.purchased : nullptr, rank,
-                            response->mutable_ignored_item_ids());
-      !s.ok()) {
-    return s;
-  }
+  ApplyFilters(request.filters(), *state, exclude_purchased ? &history.purchased : nullptr, rank,
+               response->mutable_ignored_item_ids());
   if (!request.category().empty()) {
     // Context category: keep the answer inside it when the catalog has it.
     auto catalog = state->catalog;
@@ -210,7 +206,7 @@ absl::Status RequestHandler::SimilarItems(const v1::SimilarItemsRequest& request
   rank.k = request.k();
   rank.explain = request.explain();
   google::protobuf::RepeatedPtrField<std::string> ignored;
-  if (auto s = ApplyFilters(request.filters(), *state, nullptr, rank, &ignored); !s.ok()) return s;
+  ApplyFilters(request.filters(), *state, nullptr, rank, &ignored);
   const RankingResult result = state->pipeline->Rank(rank, MakeScoringOptions(*state, scorer_pool_, deadline));
   RecordOutcomes(result, *metrics_);
   FillItems(result, *state, request.explain(), response->mutable_items());
