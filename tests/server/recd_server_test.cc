@@ -295,6 +295,28 @@ TEST_F(RecdServerTest, BadConfigIsRejectedAndTheOldOneKept) {
   }
 }
 
+TEST_F(RecdServerTest, CorruptBundleIsRejectedAndTheRunningOneKept) {
+  const auto before = RecommendOk("u13", 10);
+  const fs::path broken = test_dir_ / "broken_bundle";
+  fs::copy(world->bundle_a, broken, fs::copy_options::recursive);
+  {
+    // Flip one byte near the end of the MF tensors: the checksum must catch it.
+    std::fstream f(broken / "mf" / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-9, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-9, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  WriteConfig(broken, "");
+  v1::ReloadConfigResponse reload;
+  grpc::Status s = Reload(&reload);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.error_message(), HasSubstr("model.safetensors"));
+  EXPECT_THAT(s.error_message(), HasSubstr("kept config " + before.config_version()));
+  EXPECT_EQ(Ids(RecommendOk("u13", 10)), Ids(before));
+}
+
 TEST_F(RecdServerTest, ModelSwapDuringConcurrentRequestsFailsNone) {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> ok{0}, failed{0};
