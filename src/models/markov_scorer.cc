@@ -3,8 +3,7 @@
 #include <cmath>
 #include <utility>
 
-#include "models/csr_tensors.h"
-#include "models/manifest_params.h"
+#include "models/item_item_model.h"
 #include "models/sparse_scores.h"
 
 namespace recd {
@@ -13,18 +12,12 @@ MarkovScorer::MarkovScorer(SparseRowMatrix transitions, std::vector<float> prior
                            MarkovScoring scoring)
     : transitions_(std::move(transitions)), prior_(std::move(prior)), scoring_(scoring) {}
 
+RecentItemsWeighting MarkovScorer::Weighting() const {
+  return RecentItemsWeighting{scoring_.history_items, scoring_.recency_decay, std::nullopt};
+}
+
 std::unique_ptr<UserState> MarkovScorer::Encode(const UserHistory& history) const {
-  const size_t n = history.events.size();
-  const size_t take = scoring_.history_items > 0
-                          ? std::min(n, static_cast<size_t>(scoring_.history_items))
-                          : n;
-  std::vector<ItemScore> rows;
-  rows.reserve(take);
-  float w = 1.0f;
-  for (size_t a = 0; a < take; ++a, w *= scoring_.recency_decay) {
-    rows.push_back({history.events[n - 1 - a].item, w});
-  }
-  return SparseScores::FromRows(transitions_, rows);
+  return EncodeRecentItems(transitions_, history, Weighting());
 }
 
 void MarkovScorer::ScoreAll(const UserState& state, std::span<float> out) const {
@@ -33,8 +26,8 @@ void MarkovScorer::ScoreAll(const UserState& state, std::span<float> out) const 
 
 void MarkovScorer::ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                                    std::span<float> out) const {
-  static_cast<const SparseScores&>(state).ScoreCandidates(prior_, scoring_.prior_weight,
-                                                          candidates, out);
+  static_cast<const SparseScores&>(state).ScoreCandidates(prior_, scoring_.prior_weight, candidates,
+                                                          out);
 }
 
 std::vector<ItemScore> MarkovScorer::TopNeighbours(int32_t item, int32_t k) const {
@@ -47,36 +40,18 @@ std::unique_ptr<MarkovScorer> MarkovScorer::WithScoring(const MarkovScoring& sco
 }
 
 absl::Status MarkovScorer::Save(const std::string& dir, ModelManifest base) const {
-  base.model_type = std::string(kName);
-  base.num_items = num_items();
-  base.dims["history_items"] = scoring_.history_items;
-  SetFloatParam("recency_decay", scoring_.recency_decay, &base);
-  SetFloatParam("prior_weight", scoring_.prior_weight, &base);
-  SafetensorsWriter tensors;
-  AddCsrTensors("transitions", transitions_, &tensors);
-  tensors.AddF32("prior", {{num_items()}}, prior_);
-  return ModelDir::Write(dir, std::move(base), tensors);
+  return SaveItemItemModel(dir, std::move(base), kName, "transitions", transitions_, prior_,
+                           Weighting(), scoring_.prior_weight);
 }
 
 absl::StatusOr<std::unique_ptr<MarkovScorer>> MarkovScorer::Load(const std::string& model_dir) {
-  auto model = ModelDir::Open(model_dir, std::string(kName));
+  auto model = LoadItemItemModel(model_dir, kName, "transitions", /*with_event_weights=*/false);
   if (!model.ok()) return model.status();
-  const int64_t n = (*model)->manifest().num_items;
-  auto matrix = ReadCsrTensors((*model)->tensors(), "transitions", n, n);
-  if (!matrix.ok()) return matrix.status();
-  auto prior = ReadF32Vector((*model)->tensors(), "prior", n);
-  if (!prior.ok()) return prior.status();
   MarkovScoring scoring;
-  auto history_items = GetDim(**model, "history_items");
-  if (!history_items.ok()) return history_items.status();
-  scoring.history_items = static_cast<int32_t>(*history_items);
-  auto recency_decay = GetFloatParam(**model, "recency_decay");
-  if (!recency_decay.ok()) return recency_decay.status();
-  scoring.recency_decay = *recency_decay;
-  auto prior_weight = GetFloatParam(**model, "prior_weight");
-  if (!prior_weight.ok()) return prior_weight.status();
-  scoring.prior_weight = *prior_weight;
-  return std::make_unique<MarkovScorer>(*std::move(matrix), *std::move(prior), scoring);
+  scoring.history_items = model->weighting.history_items;
+  scoring.recency_decay = model->weighting.recency_decay;
+  scoring.prior_weight = model->prior_weight;
+  return std::make_unique<MarkovScorer>(std::move(model->matrix), std::move(model->prior), scoring);
 }
 
 }  // namespace recd

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/item_item_model.h"
 #include "models/sparse_matrix.h"
 #include "recd/model_dir.h"
 #include "recd/scorer.h"
@@ -66,6 +67,9 @@ class MarkovScorer final : public Scorer {
   const MarkovScoring& scoring() const { return scoring_; }
 
  private:
+  // The scoring settings in the form the shared item-item helpers take.
+  RecentItemsWeighting Weighting() const;
+
   SparseRowMatrix transitions_;
   std::vector<float> prior_;
   MarkovScoring scoring_;
