@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "recd/dataset.h"
 #include "recd/model_dir.h"
 
@@ -58,6 +59,13 @@ class Scorer {
   // Models that cannot be stored (test fakes) return Unimplemented.
   virtual absl::Status Save(const std::string& dir, ModelManifest base) const;
 };
+
+// Upcasts a factory's result, e.g. AsScorer(MfScorer::Load(dir)).
+template <typename T>
+absl::StatusOr<std::unique_ptr<Scorer>> AsScorer(absl::StatusOr<std::unique_ptr<T>> scorer) {
+  if (!scorer.ok()) return scorer.status();
+  return std::unique_ptr<Scorer>(*std::move(scorer));
+}
 
 }  // namespace recd
 

@@ -31,16 +31,12 @@ absl::StatusOr<std::string> ReadModelType(const std::string& model_dir) {
 absl::StatusOr<std::unique_ptr<Scorer>> LoadScorer(const std::string& model_dir) {
   auto type = ReadModelType(model_dir);
   if (!type.ok()) return type.status();
-  auto up = [](auto scorer) -> absl::StatusOr<std::unique_ptr<Scorer>> {
-    if (!scorer.ok()) return scorer.status();
-    return std::unique_ptr<Scorer>(*std::move(scorer));
-  };
-  if (*type == "mf") return up(MfScorer::Load(model_dir));
-  if (*type == "content") return up(ContentScorer::Load(model_dir));
-  if (*type == "knn") return up(KnnScorer::Load(model_dir));
-  if (*type == "markov") return up(MarkovScorer::Load(model_dir));
-  if (*type == "pop") return up(PopScorer::Load(model_dir));
-  if (*type == "lstm") return up(LstmScorer::Load(model_dir));
+  if (*type == "mf") return AsScorer(MfScorer::Load(model_dir));
+  if (*type == "content") return AsScorer(ContentScorer::Load(model_dir));
+  if (*type == "knn") return AsScorer(KnnScorer::Load(model_dir));
+  if (*type == "markov") return AsScorer(MarkovScorer::Load(model_dir));
+  if (*type == "pop") return AsScorer(PopScorer::Load(model_dir));
+  if (*type == "lstm") return AsScorer(LstmScorer::Load(model_dir));
   return absl::InvalidArgumentError(
       absl::StrCat(model_dir, "/manifest.json: unknown model_type '", *type, "'"));
 }

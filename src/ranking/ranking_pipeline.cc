@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 
 namespace recd {
@@ -176,27 +177,16 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
 
 RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<const float> fused,
                                          const std::vector<ModelScores>& per_model) const {
-  // Map item ids to positions in `fused` to apply exclusions.
   const bool all = request.candidates.empty();
-  std::vector<bool> banned(fused.size(), false);
-  auto ban_item = [&](int32_t item) {
-    if (item < 0 || item >= bundle_->num_items()) return;
-    if (all) {
-      banned[static_cast<size_t>(item)] = true;
-    } else {
-      for (size_t i = 0; i < request.candidates.size(); ++i) {
-        if (request.candidates[i] == item) banned[i] = true;
-      }
-    }
-  };
+  absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
   if (request.exclude_history) {
-    for (const Event& e : request.history.events) ban_item(e.item);
+    for (const Event& e : request.history.events) excluded.insert(e.item);
   }
-  for (int32_t item : request.exclude) ban_item(item);
-  if (request.allowed) {
-    for (size_t i = 0; i < banned.size(); ++i) {
-      if (!banned[i] && !request.allowed(all ? static_cast<int32_t>(i) : request.candidates[i])) banned[i] = true;
-    }
+  // One pass over the scored positions: excluded or not allowed -> banned.
+  std::vector<bool> banned(fused.size(), false);
+  for (size_t i = 0; i < banned.size(); ++i) {
+    const int32_t item = all ? static_cast<int32_t>(i) : request.candidates[i];
+    banned[i] = excluded.contains(item) || (request.allowed && !request.allowed(item));
   }
 
   RankingResult result;

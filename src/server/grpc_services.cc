@@ -7,21 +7,6 @@
 namespace recd {
 namespace {
 
-const char* CodeName(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk: return "OK";
-    case absl::StatusCode::kCancelled: return "CANCELLED";
-    case absl::StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case absl::StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kNotFound: return "NOT_FOUND";
-    case absl::StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case absl::StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kUnavailable: return "UNAVAILABLE";
-    case absl::StatusCode::kDataLoss: return "DATA_LOSS";
-    default: return "INTERNAL";
-  }
-}
-
 // Runs `work` on `pool` and finishes the call with its status, counting
 // requests and errors under `method`.
 template <typename Work>
@@ -39,7 +24,7 @@ grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, ThreadPool*
       status = work(absl::FromChrono(ctx->deadline()));
     }
     if (!status.ok()) {
-      metrics->CountError(method, CodeName(status.code()));
+      metrics->CountError(method, absl::StatusCodeToString(status.code()));
       spdlog::debug("{} failed: {}", method, std::string(status.message()));
     }
     reactor->Finish(ToGrpcStatus(status));

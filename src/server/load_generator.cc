@@ -17,20 +17,6 @@
 namespace recd {
 namespace {
 
-const char* GrpcCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::OK: return "OK";
-    case grpc::CANCELLED: return "CANCELLED";
-    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND: return "NOT_FOUND";
-    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::INTERNAL: return "INTERNAL";
-    default: return "OTHER";
-  }
-}
-
 // Shared by all in-flight calls of one run.
 class Recorder {
  public:
@@ -39,7 +25,8 @@ class Recorder {
     if (planned_start < measure_from_) return;  // warm-up
     absl::MutexLock lock(&mu_);
     latencies_ms_.push_back(absl::ToDoubleMilliseconds(done - planned_start));
-    if (code != grpc::OK) ++errors_[GrpcCodeName(code)];
+    // gRPC and absl number their status codes alike.
+    if (code != grpc::OK) ++errors_[absl::StatusCodeToString(static_cast<absl::StatusCode>(code))];
   }
   LoadResult Finish(double seconds) {
     absl::MutexLock lock(&mu_);

@@ -41,10 +41,6 @@ absl::StatusOr<std::unique_ptr<Scorer>> BestOnValidation(const std::string& name
 
 absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const Dataset& train_view,
                                                  const LeaveOneOutSplit& split, const BundleTrainOptions& o) {
-  auto up = [](auto s) -> absl::StatusOr<std::unique_ptr<Scorer>> {
-    if (!s.ok()) return s.status();
-    return std::unique_ptr<Scorer>(*std::move(s));
-  };
   if (name == "pop") {
     // Counting only each user's latest events ("what is popular now") wins
     // where timestamps are mere positions; plain counts elsewhere.
@@ -54,8 +50,8 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
     return BestOnValidation("pop", grid, [&](const PopBuilderOptions& p) { return BuildPop(train_view, p); }, split,
                             o.validation_users);
   }
-  if (name == "markov") return up(BuildMarkov(train_view, o.markov));
-  if (name == "knn") return up(BuildKnn(train_view, o.knn));
+  if (name == "markov") return AsScorer(BuildMarkov(train_view, o.markov));
+  if (name == "knn") return AsScorer(BuildKnn(train_view, o.knn));
   if (name == "content") {
     std::vector<ContentBuilderOptions> grid(2, o.content);
     grid[1].idf_power = 1.0f;  // plain TF-IDF, against the default's rare-token emphasis
@@ -64,11 +60,11 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
                             o.validation_users);
   }
 
-  if (name == "lstm") return up(TrainLstm(train_view, split, o.lstm));
+  if (name == "lstm") return AsScorer(TrainLstm(train_view, split, o.lstm));
   if (name == "mf") {
     auto als = TrainAls(train_view, o.als, &split);
     if (!als.ok()) return als.status();
-    return up(MfScorer::Create(std::move(als->item_factors), als->fold_in));
+    return AsScorer(MfScorer::Create(std::move(als->item_factors), als->fold_in));
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown model '", name, "' (known: pop, markov, knn, content, mf, lstm)"));
 }
