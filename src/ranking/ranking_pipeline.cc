@@ -11,56 +11,61 @@
 namespace recd {
 namespace {
 
-// Runs one scorer; exceptions (bad_alloc, a broken model) become a failure
+// Phase one of one model: encode the user unless the caller supplied the
+// state, then nominate candidates (`source` set) or score `items` (all
+// items when empty). Exceptions (bad_alloc, a broken model) become a failure
 // of this model for this request instead of a crash.
-ScorerOutcome ScoreOne(const Scorer& scorer, const UserHistory& history,
-                       std::span<const int32_t> candidates, std::vector<float>& raw) {
-  ScorerOutcome outcome;
+void RunModel(const Scorer& scorer, const UserHistory& history, std::span<const int32_t> items,
+              const CandidateSource* source, int retrieve, std::shared_ptr<const UserState>& state,
+              std::vector<int32_t>& retrieved, std::vector<float>& raw, ScorerOutcome& outcome) {
   outcome.model = std::string(scorer.name());
   const absl::Time start = absl::Now();
   try {
-    raw.resize(candidates.empty() ? static_cast<size_t>(scorer.num_items()) : candidates.size());
-    auto state = scorer.Encode(history);
-    if (candidates.empty()) {
+    if (state == nullptr) state = scorer.Encode(history);
+    if (source != nullptr) {
+      source->Retrieve(*state, retrieve, retrieved);
+    } else if (items.empty()) {
+      raw.resize(static_cast<size_t>(scorer.num_items()));
       scorer.ScoreAll(*state, raw);
     } else {
-      scorer.ScoreCandidates(*state, candidates, raw);
+      raw.resize(items.size());
+      scorer.ScoreCandidates(*state, items, raw);
     }
   } catch (const std::exception& e) {
     outcome.kind = ScorerOutcome::kFailed;
     outcome.error = e.what();
   }
   outcome.latency = absl::Now() - start;
-  return outcome;
 }
 
-// State shared by a request and its scorer tasks. Tasks own copies of their
+// What a request shares with its model tasks. Tasks own copies of their
 // inputs: a task that overruns its budget finishes after the request has
 // answered, and must not touch the request's memory.
 struct ScoringJob {
   std::vector<Event> events;
-  int32_t user = -1;
-  std::vector<int32_t> candidates;
+  std::vector<int32_t> items;
   absl::Mutex mu;
   int remaining ABSL_GUARDED_BY(mu) = 0;
+  std::vector<bool> done ABSL_GUARDED_BY(mu);
+  std::vector<std::shared_ptr<const UserState>> states ABSL_GUARDED_BY(mu);
+  std::vector<std::vector<int32_t>> retrieved ABSL_GUARDED_BY(mu);
   std::vector<std::vector<float>> raw ABSL_GUARDED_BY(mu);
   std::vector<ScorerOutcome> outcomes ABSL_GUARDED_BY(mu);
-  std::vector<bool> done ABSL_GUARDED_BY(mu);
 };
 
 // Positions of the answer, best first: the top k of the allowed items, with
 // at most max_per_group per group when a diversity cap is set.
-std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const float> fused,
-                                     const std::vector<bool>& banned) {
+std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const int32_t> items,
+                                     std::span<const float> fused, const std::vector<bool>& banned) {
   if (request.max_per_group <= 0) return TopK(fused, request.k, banned);
-  const bool all = request.candidates.empty();
+  const bool all = items.empty();
   // Over-fetch so the cap rarely needs a second, full pass.
   for (int fetch = request.k * 4;; fetch = static_cast<int>(fused.size())) {
     const std::vector<int32_t> order = TopK(fused, fetch, banned);
     std::vector<int32_t> picked;
     absl::flat_hash_map<int32_t, int> per_group;
     for (int32_t pos : order) {
-      const int32_t item = all ? pos : request.candidates[static_cast<size_t>(pos)];
+      const int32_t item = all ? pos : items[static_cast<size_t>(pos)];
       if (++per_group[request.group_of(item)] > request.max_per_group) continue;
       picked.push_back(pos);
       if (static_cast<int>(picked.size()) == request.k) break;
@@ -71,113 +76,235 @@ std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const
 
 }  // namespace
 
-RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion)
-    : bundle_(std::move(bundle)), fusion_(std::move(fusion)) {}
+RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion,
+                                 std::shared_ptr<const CandidateStage> candidates)
+    : bundle_(std::move(bundle)), fusion_(std::move(fusion)), candidates_(std::move(candidates)) {}
 
-void RankingPipeline::RunScorers(const std::vector<const Scorer*>& scorers, const UserHistory& history,
-                                 std::span<const int32_t> candidates, const ScoringOptions& options,
-                                 std::vector<ModelScores>& per_model,
-                                 std::vector<ScorerOutcome>& outcomes) const {
-  auto budget_of = [&](const Scorer& s) {
-    return options.budget ? options.budget(s.name()) : absl::InfiniteDuration();
+std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeAll(const UserHistory& history) const {
+  std::vector<std::shared_ptr<const UserState>> states;
+  for (const auto& scorer : bundle_->scorers()) states.push_back(scorer->Encode(history));
+  return states;
+}
+
+std::vector<RankingPipeline::ModelRun> RankingPipeline::WeightedRuns(
+    const std::map<std::string, double>& weights,
+    std::span<const std::shared_ptr<const UserState>> states) const {
+  std::vector<ModelRun> runs;
+  for (size_t i = 0; i < bundle_->scorers().size(); ++i) {
+    auto w = weights.find(std::string(bundle_->scorers()[i]->name()));
+    if (w == weights.end() || w->second <= 0) continue;  // unweighted models cost nothing
+    ModelRun run;
+    run.index = i;
+    if (i < states.size()) run.state = states[i];
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
+                                std::span<const int32_t> items, int retrieve,
+                                const ScoringOptions& options) const {
+  auto scorer_of = [&](const ModelRun& r) -> const Scorer& { return *bundle_->scorers()[r.index]; };
+  auto source_of = [&](const ModelRun& r) -> const CandidateSource* {
+    return retrieve > 0 ? &candidates_->source(r.index) : nullptr;
+  };
+  auto budget_of = [&](const ModelRun& r) {
+    return options.budget ? options.budget(scorer_of(r).name()) : absl::InfiniteDuration();
+  };
+  auto mark_late = [&](ModelRun& r) {
+    if (r.outcome.kind == ScorerOutcome::kOk && r.outcome.latency > budget_of(r)) {
+      r.outcome.kind = ScorerOutcome::kTimedOut;
+    }
   };
   if (options.pool == nullptr) {
-    for (const Scorer* s : scorers) {
-      ModelScores m;
-      m.model = std::string(s->name());
-      ScorerOutcome o = ScoreOne(*s, history, candidates, m.raw);
-      if (o.kind == ScorerOutcome::kOk && o.latency > budget_of(*s)) o.kind = ScorerOutcome::kTimedOut;
-      if (o.kind == ScorerOutcome::kOk) per_model.push_back(std::move(m));
-      outcomes.push_back(std::move(o));
+    for (ModelRun& r : runs) {
+      RunModel(scorer_of(r), history, items, source_of(r), retrieve, r.state, r.retrieved, r.raw, r.outcome);
+      mark_late(r);
     }
     return;
   }
 
   auto job = std::make_shared<ScoringJob>();
   job->events.assign(history.events.begin(), history.events.end());
-  job->user = history.user;
-  job->candidates.assign(candidates.begin(), candidates.end());
+  job->items.assign(items.begin(), items.end());
   {
     absl::MutexLock lock(&job->mu);
-    job->remaining = static_cast<int>(scorers.size());
-    job->raw.resize(scorers.size());
-    job->outcomes.resize(scorers.size());
-    job->done.assign(scorers.size(), false);
+    job->remaining = static_cast<int>(runs.size());
+    job->done.assign(runs.size(), false);
+    job->states.resize(runs.size());
+    job->retrieved.resize(runs.size());
+    job->raw.resize(runs.size());
+    job->outcomes.resize(runs.size());
   }
-  // The bundle outlives the tasks: they hold it through `keep_alive`.
-  auto keep_alive = bundle_;
+  // The tasks hold the bundle and the candidate stage through `keep_alive`.
+  auto keep_alive = std::make_pair(bundle_, candidates_);
   const absl::Time start = absl::Now();
   absl::Duration longest = absl::ZeroDuration();
-  for (size_t i = 0; i < scorers.size(); ++i) {
-    longest = std::max(longest, budget_of(*scorers[i]));
-    options.pool->Submit([job, keep_alive, scorer = scorers[i], i] {
+  for (size_t i = 0; i < runs.size(); ++i) {
+    longest = std::max(longest, budget_of(runs[i]));
+    options.pool->Submit([job, keep_alive, i, user = history.user, scorer = &scorer_of(runs[i]),
+                          source = source_of(runs[i]), state = runs[i].state, retrieve] () mutable {
+      std::vector<int32_t> retrieved;
       std::vector<float> raw;
-      ScorerOutcome o = ScoreOne(*scorer, UserHistory{job->events, job->user}, job->candidates, raw);
+      ScorerOutcome outcome;
+      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, state, retrieved, raw,
+               outcome);
       absl::MutexLock lock(&job->mu);
+      job->states[i] = std::move(state);
+      job->retrieved[i] = std::move(retrieved);
       job->raw[i] = std::move(raw);
-      job->outcomes[i] = std::move(o);
+      job->outcomes[i] = std::move(outcome);
       job->done[i] = true;
       --job->remaining;
     });
   }
   const absl::Time wait_until = std::min(options.deadline, start + longest);
   absl::MutexLock lock(&job->mu);
-  job->mu.AwaitWithDeadline(
-      absl::Condition(+[](int* r) { return *r == 0; }, &job->remaining), wait_until);
-  for (size_t i = 0; i < scorers.size(); ++i) {
-    ScorerOutcome o;
+  job->mu.AwaitWithDeadline(absl::Condition(+[](int* r) { return *r == 0; }, &job->remaining), wait_until);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    ModelRun& r = runs[i];
     if (!job->done[i]) {
-      o.model = std::string(scorers[i]->name());
-      o.kind = ScorerOutcome::kTimedOut;
-      o.latency = absl::Now() - start;
-    } else {
-      o = job->outcomes[i];
-      if (o.kind == ScorerOutcome::kOk && o.latency > budget_of(*scorers[i])) o.kind = ScorerOutcome::kTimedOut;
-      if (o.kind == ScorerOutcome::kOk) {
-        ModelScores m;
-        m.model = o.model;
-        m.raw = std::move(job->raw[i]);
-        per_model.push_back(std::move(m));
-      }
+      r.outcome.model = std::string(scorer_of(r).name());
+      r.outcome.kind = ScorerOutcome::kTimedOut;
+      r.outcome.latency = absl::Now() - start;
+      continue;
     }
-    outcomes.push_back(std::move(o));
+    r.state = std::move(job->states[i]);
+    r.retrieved = std::move(job->retrieved[i]);
+    r.raw = std::move(job->raw[i]);
+    r.outcome = std::move(job->outcomes[i]);
+    mark_late(r);
   }
 }
+
+void RankingPipeline::ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items) const {
+  for (ModelRun& r : runs) {
+    if (r.outcome.kind != ScorerOutcome::kOk) continue;
+    const Scorer& scorer = *bundle_->scorers()[r.index];
+    const absl::Time start = absl::Now();
+    try {
+      r.raw.resize(items.empty() ? static_cast<size_t>(scorer.num_items()) : items.size());
+      if (items.empty()) {
+        scorer.ScoreAll(*r.state, r.raw);
+      } else {
+        scorer.ScoreCandidates(*r.state, items, r.raw);
+      }
+    } catch (const std::exception& e) {
+      r.outcome.kind = ScorerOutcome::kFailed;
+      r.outcome.error = e.what();
+    }
+    r.outcome.latency += absl::Now() - start;
+  }
+}
+
+namespace {
+
+// Blends the raw scores of the models still in; `n` items were scored.
+void BlendRuns(const FusionConfig& fusion, const std::map<std::string, double>& weights, size_t n,
+               std::vector<float>& fused, std::vector<ModelScores>& per_model,
+               std::span<const std::string> names, std::span<std::vector<float>* const> raws) {
+  per_model.clear();
+  for (size_t m = 0; m < names.size(); ++m) {
+    ModelScores scores;
+    scores.model = names[m];
+    scores.raw = std::move(*raws[m]);
+    per_model.push_back(std::move(scores));
+  }
+  fused.assign(n, 0.0f);
+  FusionLayer::Blend(fusion, weights, per_model, fused);
+}
+
+}  // namespace
 
 void RankingPipeline::FusedScores(const UserHistory& history, std::span<const int32_t> candidates,
                                   std::vector<float>& fused, std::vector<ModelScores>& per_model,
                                   const ScoringOptions& options,
                                   std::vector<ScorerOutcome>* outcomes) const {
   const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(history.events.size()));
-  std::vector<const Scorer*> weighted;
-  for (const auto& scorer : bundle_->scorers()) {
-    auto w = weights.find(std::string(scorer->name()));
-    if (w != weights.end() && w->second > 0) weighted.push_back(scorer.get());  // others cost nothing
+  std::vector<ModelRun> runs = WeightedRuns(weights, {});
+  RunModels(runs, history, candidates, 0, options);
+  std::vector<std::string> names;
+  std::vector<std::vector<float>*> raws;
+  for (ModelRun& r : runs) {
+    if (outcomes != nullptr) outcomes->push_back(r.outcome);
+    if (r.outcome.kind != ScorerOutcome::kOk) continue;
+    names.push_back(r.outcome.model);
+    raws.push_back(&r.raw);
   }
-  per_model.clear();
-  std::vector<ScorerOutcome> local;
-  RunScorers(weighted, history, candidates, options, per_model, outcomes ? *outcomes : local);
   const size_t n = candidates.empty() ? static_cast<size_t>(bundle_->num_items()) : candidates.size();
-  fused.assign(n, 0.0f);
-  FusionLayer::Blend(fusion_, weights, per_model, fused);
+  BlendRuns(fusion_, weights, n, fused, per_model, names, raws);
+}
+
+RankingResult RankingPipeline::FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
+                                             const std::map<std::string, double>& weights,
+                                             std::span<const int32_t> items) const {
+  std::vector<std::string> names;
+  std::vector<std::vector<float>*> raws;
+  for (ModelRun& r : runs) {
+    if (r.outcome.kind != ScorerOutcome::kOk) continue;
+    names.push_back(r.outcome.model);
+    raws.push_back(&r.raw);
+  }
+  std::vector<float> fused;
+  std::vector<ModelScores> per_model;
+  const size_t n = items.empty() ? static_cast<size_t>(bundle_->num_items()) : items.size();
+  BlendRuns(fusion_, weights, n, fused, per_model, names, raws);
+  return Select(request, items, fused, per_model);
 }
 
 RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOptions& options) const {
-  std::vector<float> fused;
-  std::vector<ModelScores> per_model;
-  std::vector<ScorerOutcome> outcomes;
-  FusedScores(request.history, request.candidates, fused, per_model, options, &outcomes);
-  RankingResult result = SelectTop(request, fused, per_model);
-  for (const ScorerOutcome& o : outcomes) {
-    if (o.kind != ScorerOutcome::kOk) result.degraded.push_back(o.model);
+  const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(request.history.events.size()));
+  std::vector<ModelRun> runs = WeightedRuns(weights, request.states);
+  RankingResult result;
+  if (request.candidates.empty() && retrieves()) {
+    // Each model nominates enough items to fill k after its exclusions.
+    const size_t excluded = request.exclude.size() + (request.exclude_history ? request.history.events.size() : 0);
+    const int depth = static_cast<int>(std::min<size_t>(
+        std::max<size_t>(static_cast<size_t>(candidates_->options().per_source),
+                         static_cast<size_t>(std::max(request.k, 0)) + excluded),
+        static_cast<size_t>(bundle_->num_items())));
+    RunModels(runs, request.history, {}, depth, options);
+    std::vector<int32_t> items;
+    for (const ModelRun& r : runs) {
+      if (r.outcome.kind == ScorerOutcome::kOk) items.insert(items.end(), r.retrieved.begin(), r.retrieved.end());
+    }
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    ScoreFromStates(runs, items);
+    result = FuseAndSelect(request, runs, weights, items);
+    // Rules narrower than the candidates (a category, stock, a diversity
+    // cap) may leave fewer than k: rank the whole catalog from the same
+    // states rather than answer short.
+    const bool rules = request.allowed || request.max_per_group > 0;
+    if (rules && static_cast<int>(result.items.size()) < request.k) {
+      ScoreFromStates(runs, {});
+      result = FuseAndSelect(request, runs, weights, {});
+    }
+  } else {
+    RunModels(runs, request.history, request.candidates, 0, options);
+    result = FuseAndSelect(request, runs, weights, request.candidates);
   }
-  result.outcomes = std::move(outcomes);
+  result.states.resize(bundle_->scorers().size());
+  for (ModelRun& r : runs) {
+    if (r.outcome.kind != ScorerOutcome::kOk) {
+      result.degraded.push_back(r.outcome.model);
+    } else {
+      result.states[r.index] = std::move(r.state);
+    }
+    result.outcomes.push_back(std::move(r.outcome));
+  }
   return result;
 }
 
 RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<const float> fused,
                                          const std::vector<ModelScores>& per_model) const {
-  const bool all = request.candidates.empty();
+  return Select(request, request.candidates, fused, per_model);
+}
+
+RankingResult RankingPipeline::Select(const RankRequest& request, std::span<const int32_t> items,
+                                      std::span<const float> fused,
+                                      const std::vector<ModelScores>& per_model) const {
+  const bool all = items.empty();
   absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
   if (request.exclude_history) {
     for (const Event& e : request.history.events) excluded.insert(e.item);
@@ -185,7 +312,7 @@ RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<c
   // One pass over the scored positions: excluded or not allowed -> banned.
   std::vector<bool> banned(fused.size(), false);
   for (size_t i = 0; i < banned.size(); ++i) {
-    const int32_t item = all ? static_cast<int32_t>(i) : request.candidates[i];
+    const int32_t item = all ? static_cast<int32_t>(i) : items[i];
     banned[i] = excluded.contains(item) || (request.allowed && !request.allowed(item));
   }
 
@@ -194,9 +321,9 @@ RankingResult RankingPipeline::SelectTop(const RankRequest& request, std::span<c
     result.models.push_back(m.model);
     result.weights.push_back(m.weight);
   }
-  for (int32_t pos : SelectPositions(request, fused, banned)) {
+  for (int32_t pos : SelectPositions(request, items, fused, banned)) {
     RankedItem r;
-    r.item = all ? pos : request.candidates[static_cast<size_t>(pos)];
+    r.item = all ? pos : items[static_cast<size_t>(pos)];
     r.score = fused[static_cast<size_t>(pos)];
     if (request.explain) {
       for (const ModelScores& m : per_model) {

@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "fusion/fusion_layer.h"
+#include "retrieval/candidate_stage.h"
 #include "util/thread_pool.h"
 #include "recd/fusion_config.h"
 #include "recd/model_bundle.h"
@@ -32,6 +33,10 @@ struct RankRequest {
   // the answer; 0 = no cap. REQUIRES: group_of set when max_per_group > 0.
   int max_per_group = 0;
   std::function<int32_t(int32_t item)> group_of;
+  // The user already encoded, by position in the bundle's scorers (e.g. from
+  // a per-user cache kept fresh as events arrive). Empty, or a null entry:
+  // that model encodes `history` itself.
+  std::vector<std::shared_ptr<const UserState>> states;
 };
 
 // How the scorers of one request run. The default runs them one after the
@@ -66,17 +71,32 @@ struct RankingResult {
   std::vector<double> weights;        // their weights, same order
   std::vector<ScorerOutcome> outcomes;  // every weighted model, ran or not
   std::vector<std::string> degraded;    // models left out of this answer
+  // The user as each model encoded them, by bundle scorer position; null
+  // for models that did not run or failed. What a per-user cache keeps.
+  std::vector<std::shared_ptr<const UserState>> states;
 };
 
-// The request path shared by the daemon and recd-eval: candidates ->
-// every weighted scorer -> fusion -> exclusions -> top k. Holds a snapshot of
-// the bundle and the fusion config; immutable and thread-safe.
+// The request path shared by the daemon and recd-eval: every weighted
+// scorer encodes the user in parallel -> on large catalogs each nominates
+// its best items and the union is the candidate set -> the scorers score the
+// candidates (or the whole catalog) -> fusion -> rules -> top k. Holds a
+// snapshot of the bundle, the fusion config and the bundle's candidate
+// stage; immutable and thread-safe.
 class RankingPipeline {
  public:
-  RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion);
+  // `candidates` may be null (always score the whole catalog); otherwise it
+  // must have been built for `bundle`.
+  RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion,
+                  std::shared_ptr<const CandidateStage> candidates = nullptr);
 
   const ModelBundle& bundle() const { return *bundle_; }
   const FusionConfig& fusion() const { return fusion_; }
+  // True when Rank() scores retrieved candidates rather than the catalog.
+  bool retrieves() const { return candidates_ != nullptr && candidates_->enabled(); }
+
+  // The user encoded by every scorer of the bundle, by position; what
+  // RankRequest::states takes. Throws what a scorer's Encode throws.
+  std::vector<std::shared_ptr<const UserState>> EncodeAll(const UserHistory& history) const;
 
   // Fused score of every candidate (all items when `candidates` is empty),
   // and each contributing model's raw and normalised scores.
@@ -95,13 +115,36 @@ class RankingPipeline {
                           const std::vector<ModelScores>& per_model) const;
 
  private:
-  // Runs the weighted scorers, inline or on options.pool.
-  void RunScorers(const std::vector<const Scorer*>& scorers, const UserHistory& history,
-                  std::span<const int32_t> candidates, const ScoringOptions& options,
-                  std::vector<ModelScores>& per_model, std::vector<ScorerOutcome>& outcomes) const;
+  // One weighted model's part of one request.
+  struct ModelRun {
+    size_t index = 0;                        // in bundle().scorers()
+    std::shared_ptr<const UserState> state;  // given, or encoded in phase one
+    std::vector<int32_t> retrieved;          // its nominations
+    std::vector<float> raw;                  // its scores of the ranked items
+    ScorerOutcome outcome;
+  };
+
+  // The weighted models of a request, with any states the caller supplied.
+  std::vector<ModelRun> WeightedRuns(const std::map<std::string, double>& weights,
+                                     std::span<const std::shared_ptr<const UserState>> states) const;
+  // Phase one, inline or on options.pool: each model encodes the user, then
+  // nominates `retrieve` candidates (retrieve > 0) or scores `candidates`
+  // (all items when empty). Models that fail or overrun are marked so.
+  void RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
+                 std::span<const int32_t> candidates, int retrieve, const ScoringOptions& options) const;
+  // Phase two after retrieval, on the calling thread: each model that is
+  // still in scores `items` (all items when empty) from its state.
+  void ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items) const;
+  // Fusion of the models still in, then SelectTop over `items`.
+  RankingResult FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
+                              const std::map<std::string, double>& weights,
+                              std::span<const int32_t> items) const;
+  RankingResult Select(const RankRequest& request, std::span<const int32_t> items,
+                       std::span<const float> fused, const std::vector<ModelScores>& per_model) const;
 
   std::shared_ptr<const ModelBundle> bundle_;
   FusionConfig fusion_;
+  std::shared_ptr<const CandidateStage> candidates_;
 };
 
 // Indices of the k largest scores, best first, skipping `banned` positions.

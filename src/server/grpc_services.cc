@@ -110,6 +110,7 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
     }
     for (const auto& [k, v] : metrics_->Requests()) (*resp->mutable_requests())[k] = v;
     for (const auto& [k, v] : metrics_->Errors()) (*resp->mutable_errors())[k] = v;
+    for (const auto& [k, v] : metrics_->Counters()) (*resp->mutable_counters())[k] = v;
     return absl::OkStatus();
   });
 }

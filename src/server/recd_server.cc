@@ -38,8 +38,10 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   server->scorer_pool_ = std::make_unique<ThreadPool>(scorer_threads, "scorer");
   // Request threads mostly wait for scorers; twice as many keep the scorers busy.
   server->request_pool_ = std::make_unique<ThreadPool>(2 * scorer_threads, "request");
+  server->state_cache_ = std::make_unique<UserStateCache>(static_cast<size_t>(config->state_cache_entries));
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
-                                                      server->scorer_pool_.get(), &server->metrics_);
+                                                      server->scorer_pool_.get(), &server->metrics_,
+                                                      server->state_cache_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
                                                               &server->metrics_);
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->request_pool_.get(),

@@ -47,6 +47,7 @@ class RecdServer {
   ServerMetrics metrics_;
   std::unique_ptr<ThreadPool> scorer_pool_;
   std::unique_ptr<ThreadPool> request_pool_;
+  std::unique_ptr<UserStateCache> state_cache_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;

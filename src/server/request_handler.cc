@@ -128,6 +128,14 @@ void FillItems(const RankingResult& result, const ServingState& state, bool expl
   }
 }
 
+// True if the request encoded a state the cache did not have.
+bool EncodedAnyState(const UserStateCache::States& given, const UserStateCache::States& used) {
+  for (size_t i = 0; i < used.size(); ++i) {
+    if (used[i] != nullptr && (i >= given.size() || given[i] == nullptr)) return true;
+  }
+  return false;
+}
+
 void FillVersions(const ServingState& state, v1::RecommendResponse* response) {
   for (const auto& scorer : state.bundle->scorers()) {
     (*response->mutable_model_versions())[std::string(scorer->name())] = state.bundle->version();
@@ -151,6 +159,8 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   auto stored = store_->GetHistory(request.user_id());
   if (!stored.ok()) return stored.status();
   DenseHistory history = ToDense(stored->events, state->bundle->items());
+  const size_t stored_events = history.events.size();
+  const uint64_t fingerprint = HistoryFingerprint(history.events);
   // Session context the caller knows but may not have recorded yet.
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   for (const std::string& id : request.recent_item_ids()) {
@@ -179,7 +189,17 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
     };
   }
 
-  const RankingResult result = state->pipeline->Rank(rank, MakeScoringOptions(*state, scorer_pool_, deadline));
+  // States encoded from the stored history serve this request unless the
+  // session context added events to it.
+  const bool cacheable = state_cache_ != nullptr && history.events.size() == stored_events;
+  if (cacheable) {
+    rank.states = state_cache_->Lookup(request.user_id(), state->bundle, fingerprint);
+    metrics_->CountStateCache(!rank.states.empty());
+  }
+  RankingResult result = state->pipeline->Rank(rank, MakeScoringOptions(*state, scorer_pool_, deadline));
+  if (cacheable && EncodedAnyState(rank.states, result.states)) {
+    state_cache_->Insert(request.user_id(), state->bundle, fingerprint, std::move(result.states));
+  }
   RecordOutcomes(result, *metrics_);
   FillItems(result, *state, request.explain(), response->mutable_items());
   for (const std::string& d : result.degraded) *response->add_degraded() = d;
@@ -236,8 +256,29 @@ absl::Status RequestHandler::RecordEvents(const v1::RecordEventsRequest& request
         StoredEvent{e.item_id(), FromProto(e.type()), e.has_timestamp() ? e.timestamp().seconds() : now});
   }
   if (auto s = store_->AppendEventsBatch(batch, StoreWriteOptions{.sync = true}); !s.ok()) return s;
+  RefreshCachedStates(batch);
   response->set_accepted(request.events_size());
   return absl::OkStatus();
+}
+
+void RequestHandler::RefreshCachedStates(const std::vector<UserEvents>& batch) const {
+  if (state_cache_ == nullptr) return;
+  const auto state = states_->Current();
+  for (const UserEvents& user : batch) {
+    // Users not cached are encoded on their next request: a bulk import
+    // must not encode every user it touches.
+    if (!state_cache_->Contains(user.user_id)) continue;
+    auto stored = store_->GetHistory(user.user_id);
+    if (!stored.ok()) continue;  // the next request re-reads and reports it
+    const DenseHistory history = ToDense(stored->events, state->bundle->items());
+    try {
+      state_cache_->Insert(user.user_id, state->bundle, HistoryFingerprint(history.events),
+                           state->pipeline->EncodeAll(UserHistory{history.events, -1}));
+      metrics_->CountStateRefresh();
+    } catch (const std::exception& e) {
+      spdlog::warn("re-encoding user {} after an event failed: {}", user.user_id, e.what());
+    }
+  }
 }
 
 }  // namespace recd

@@ -9,6 +9,7 @@
 #include "recd/feature_store.h"
 #include "recd/v1/recommender.pb.h"
 #include "server/server_metrics.h"
+#include "server/user_state_cache.h"
 #include "server/serving_state.h"
 #include "util/thread_pool.h"
 
@@ -20,16 +21,19 @@ namespace recd {
 // own pool. Thread-safe; holds no per-request state.
 class RequestHandler {
  public:
+  // `state_cache` may be null (no caching).
   RequestHandler(ServingStateManager* states, FeatureStore* store, ThreadPool* scorer_pool,
-                 ServerMetrics* metrics)
-      : states_(states), store_(store), scorer_pool_(scorer_pool), metrics_(metrics) {}
+                 ServerMetrics* metrics, UserStateCache* state_cache)
+      : states_(states), store_(store), scorer_pool_(scorer_pool), metrics_(metrics),
+        state_cache_(state_cache) {}
 
   // `deadline` is the caller's gRPC deadline (InfiniteFuture when unset).
   absl::Status Recommend(const v1::RecommendRequest& request, absl::Time deadline,
                          v1::RecommendResponse* response) const;
   absl::Status SimilarItems(const v1::SimilarItemsRequest& request, absl::Time deadline,
                             v1::SimilarItemsResponse* response) const;
-  // Durable before it returns OK.
+  // Durable before it returns OK; cached users' model states are re-encoded
+  // before it returns, so their next request starts from them.
   absl::Status RecordEvents(const v1::RecordEventsRequest& request,
                             v1::RecordEventsResponse* response) const;
 
@@ -37,10 +41,14 @@ class RequestHandler {
   std::string NewRequestId() const;
 
  private:
+  // Re-encodes the users of an accepted batch that the state cache holds.
+  void RefreshCachedStates(const std::vector<UserEvents>& batch) const;
+
   ServingStateManager* states_;
   FeatureStore* store_;
   ThreadPool* scorer_pool_;
   ServerMetrics* metrics_;
+  UserStateCache* state_cache_;
   mutable std::atomic<uint64_t> next_request_{1};
 };
 

@@ -75,9 +75,11 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(Read(s, "seed_events", "store.seed_events", c.seed_events));
   }
   if (const YAML::Node s = root["models"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries"}));
     RECD_RETURN_IF_ERROR(Read(s, "path", "models.path", c.models_path));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "budget_ms", "models.budget_ms", 1, c.model_budget_ms));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "state_cache_entries", "models.state_cache_entries", 0,
+                                              c.state_cache_entries));
     if (const YAML::Node o = s["budget_overrides_ms"]) {
       if (!o.IsMap()) return absl::InvalidArgumentError("models.budget_overrides_ms: must be a mapping");
       for (const auto& kv : o) {
@@ -103,8 +105,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   }
   if (const YAML::Node s = root["candidates"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "candidates", {"full_scan_max_items", "per_source"}));
-    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "full_scan_max_items", "candidates.full_scan_max_items", 0, c.full_scan_max_items));
-    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "per_source", "candidates.per_source", 1, c.candidates_per_source));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "full_scan_max_items", "candidates.full_scan_max_items", 0, c.candidates.full_scan_max_items));
+    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "per_source", "candidates.per_source", 1, c.candidates.per_source));
   }
   if (const YAML::Node s = root["logging"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "logging", {"level"}));

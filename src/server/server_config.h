@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "recd/fusion_config.h"
+#include "retrieval/candidate_stage.h"
 
 namespace recd {
 
@@ -31,6 +32,9 @@ struct ServerConfig {
   std::string models_path = "models/demo";
   int64_t model_budget_ms = 30;                    // per scorer, per request
   std::map<std::string, int64_t> model_budget_overrides;
+  // Users whose encoded model states are kept between requests (read at
+  // start); 0 = encode every request.
+  int64_t state_cache_entries = 100000;
   // fusion: optional; when absent the bundle's tuned fusion.yaml is used.
   std::optional<FusionConfig> fusion;
   // rules:
@@ -40,9 +44,8 @@ struct ServerConfig {
   bool exclude_seen = true;
   bool exclude_purchased = true;     // default for requests
   int diversity_max_per_category = 0;// 0 = no cap
-  // candidates:
-  int64_t full_scan_max_items = 200000;  // catalogs up to this size are scored whole
-  int candidates_per_source = 300;
+  // candidates: when to retrieve rather than score the whole catalog.
+  CandidateOptions candidates;
   // logging:
   std::string log_level = "info";
 

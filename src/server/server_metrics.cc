@@ -63,4 +63,10 @@ std::map<std::string, int64_t> ServerMetrics::Errors() const {
   return errors_;
 }
 
+std::map<std::string, int64_t> ServerMetrics::Counters() const {
+  return {{"state_cache_hits", state_cache_hits_.load()},
+          {"state_cache_misses", state_cache_misses_.load()},
+          {"states_refreshed", states_refreshed_.load()}};
+}
+
 }  // namespace recd

@@ -45,6 +45,12 @@ class ServerMetrics {
   void CountRequest(const std::string& method);
   void CountError(const std::string& method, const std::string& code);
   ModelMetrics& Model(const std::string& name);
+  // User state cache: a request that found (hit) or encoded its user, and
+  // users re-encoded as their events arrived.
+  void CountStateCache(bool hit) { (hit ? state_cache_hits_ : state_cache_misses_).fetch_add(1); }
+  void CountStateRefresh() { states_refreshed_.fetch_add(1); }
+  // Named counters for GetStatus ("state_cache_hits", ...).
+  std::map<std::string, int64_t> Counters() const;
 
   std::map<std::string, int64_t> Requests() const;
   std::map<std::string, int64_t> Errors() const;
@@ -56,6 +62,9 @@ class ServerMetrics {
   }
 
  private:
+  std::atomic<int64_t> state_cache_hits_{0};
+  std::atomic<int64_t> state_cache_misses_{0};
+  std::atomic<int64_t> states_refreshed_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);

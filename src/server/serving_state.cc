@@ -105,11 +105,23 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::Build(
   }
   state->bundle_fingerprint = fingerprint;
 
+  // Retrieval indexes take long to build on a large catalog: keep them
+  // across reloads that change neither the bundle nor their options.
+  const CandidateOptions candidate_options = state->config->candidates;
+  if (current != nullptr && current->bundle == state->bundle &&
+      current->candidates->options() == candidate_options) {
+    state->candidates = current->candidates;
+  } else {
+    auto candidates = CandidateStage::Build(state->bundle, candidate_options);
+    if (!candidates.ok()) return candidates.status();
+    state->candidates = *std::move(candidates);
+  }
+
   const FusionConfig& fusion = state->config->fusion ? *state->config->fusion : state->bundle->fusion();
   if (auto s = CheckFusionMatchesBundle(fusion, *state->bundle); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(options_.config_path, ": ", s.message()));
   }
-  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion);
+  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates);
   spdlog::set_level(spdlog::level::from_str(state->config->log_level));
   return std::shared_ptr<const ServingState>(std::move(state));
 }

@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "ranking/ranking_pipeline.h"
+#include "retrieval/candidate_stage.h"
 #include "recd/feature_store.h"
 #include "recd/model_bundle.h"
 #include "server/catalog_index.h"
@@ -27,6 +28,7 @@ struct ServingState {
   std::shared_ptr<const ModelBundle> bundle;
   std::shared_ptr<const RankingPipeline> pipeline;  // bundle + effective fusion
   std::shared_ptr<const CatalogIndex> catalog;      // indexed by bundle item ids
+  std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
   std::string bundle_fingerprint;                   // detects a rewritten bundle
 };
 

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_join.h"
 #include "data/synthetic_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -98,12 +99,12 @@ class RecdServerTest : public ::testing::Test {
 
   void TearDown() override { server_.reset(); }
 
-  void WriteConfig(const fs::path& bundle, const std::string& extra) {
+  void WriteConfig(const fs::path& bundle, const std::string& extra, const std::string& models_extra = "") {
     std::ofstream out(config_path_, std::ios::trunc);
     out << "server: {listen: '127.0.0.1:0', threads: 2, default_deadline_ms: 5000}\n"
         << "store: {path: " << (test_dir_ / "store").string() << ", seed_catalog: " << world->catalog.string()
         << ", seed_events: " << world->events.string() << "}\n"
-        << "models: {path: " << bundle.string() << ", budget_ms: 5000}\n"
+        << "models: {path: " << bundle.string() << ", budget_ms: 5000" << models_extra << "}\n"
         << "logging: {level: warn}\n"
         << extra;
   }
@@ -428,6 +429,70 @@ TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {
   grpc::Status s = recommender_->SimilarItems(&ctx2, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("item_id"));
+}
+
+// Cached model states must give exactly the answers of encoding afresh:
+// repeat requests hit the cache, an event re-encodes the cached user, and a
+// daemon without the cache agrees with the result.
+TEST_F(RecdServerTest, CachedUserStatesAnswerLikeFreshEncoding) {
+  const auto first = Ids(RecommendOk("u7", 10));
+  EXPECT_EQ(Ids(RecommendOk("u7", 10)), first);
+  ASSERT_TRUE(Record("u7", first[3], v1::CART).ok());
+  const auto after_event = Ids(RecommendOk("u7", 10));
+  EXPECT_NE(after_event, first);
+  v1::GetStatusResponse status;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+  }
+  EXPECT_EQ(status.counters().at("state_cache_misses"), 1);
+  EXPECT_EQ(status.counters().at("state_cache_hits"), 2);
+  EXPECT_EQ(status.counters().at("states_refreshed"), 1);
+
+  server_.reset();
+  WriteConfig(world->bundle_a, "", ", state_cache_entries: 0");
+  StartServer();
+  EXPECT_EQ(Ids(RecommendOk("u7", 10)), after_event);
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+  }
+  EXPECT_EQ(status.counters().at("state_cache_hits"), 0);
+}
+
+// With the candidate stage forced on, answers still honour k, history and
+// filters; a category the candidates miss is filled from the whole catalog.
+TEST_F(RecdServerTest, CandidateStageAnswersHonourKHistoryAndCategories) {
+  server_.reset();
+  WriteConfig(world->bundle_a, "candidates: {full_scan_max_items: 0, per_source: 10}\n");
+  StartServer();
+  const auto& history = world->data.histories[static_cast<size_t>(*world->data.users.Find("u3"))];
+  std::set<std::string> had;
+  for (const Event& e : history) had.insert(world->data.items.Name(e.item));
+  const auto ids = Ids(RecommendOk("u3", 10));
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  for (const auto& id : ids) EXPECT_FALSE(had.count(id)) << id;
+
+  // The full category path of the catalog's last item, which few users touch.
+  const ItemInfo& last = world->data.item_info.back();
+  ASSERT_FALSE(last.category_path.empty());
+  const std::string category = absl::StrJoin(last.category_path, "/");
+  v1::RecommendRequest req;
+  req.set_user_id("u3");
+  req.set_k(5);
+  req.mutable_filters()->add_allowed_categories(category);
+  v1::RecommendResponse resp;
+  ASSERT_TRUE(Recommend(req, &resp).ok());
+  int64_t available = 0;
+  for (size_t i = 0; i < world->data.item_info.size(); ++i) {
+    if (absl::StrJoin(world->data.item_info[i].category_path, "/") == category &&
+        !had.count(world->data.items.Name(static_cast<int32_t>(i)))) {
+      ++available;
+    }
+  }
+  ASSERT_GT(available, 0);
+  EXPECT_EQ(resp.items_size(), std::min<int64_t>(5, available));
 }
 
 TEST_F(RecdServerTest, StatusReportsModelsAndCounters) {

@@ -1,0 +1,59 @@
+#ifndef RECD_SERVER_USER_STATE_CACHE_H_
+#define RECD_SERVER_USER_STATE_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recd/model_bundle.h"
+#include "recd/scorer.h"
+#include "util/sharded_lru_cache.h"
+
+namespace recd {
+
+// Every model's encoding of users' stored histories (MF fold-in factor, LSTM
+// hidden state, content profile, item-item sums), kept so a request for a
+// user whose history has not changed skips the encoders, and refreshed when
+// RecordEvents appends to a cached user. An entry is stamped with the
+// bundle and a fingerprint of the history it was encoded from; a lookup
+// with another bundle or history misses, so a stale entry is never served
+// whatever the order of writes, reloads and lookups. Thread-safe.
+class UserStateCache {
+ public:
+  using States = std::vector<std::shared_ptr<const UserState>>;  // by bundle scorer position
+
+  // capacity == 0 disables the cache (every lookup misses).
+  explicit UserStateCache(size_t capacity);
+
+  // The cached states of `user` if they were encoded by `bundle` from a
+  // history with this fingerprint; empty otherwise.
+  States Lookup(const std::string& user, const std::shared_ptr<const ModelBundle>& bundle,
+                uint64_t history_fingerprint);
+  // Keeps `states` (null entries allowed: models not run) for the user.
+  void Insert(const std::string& user, const std::shared_ptr<const ModelBundle>& bundle,
+              uint64_t history_fingerprint, States states);
+  // True if the user has an entry, of any bundle or history.
+  bool Contains(const std::string& user);
+
+  size_t size() const { return cache_ ? cache_->size() : 0; }
+
+ private:
+  struct Entry {
+    // weak_ptr: an entry must not keep a swapped-out bundle alive, and its
+    // control block outlives the bundle, so a new bundle at the same
+    // address is never mistaken for the old one.
+    std::weak_ptr<const ModelBundle> bundle;
+    uint64_t history_fingerprint = 0;
+    States states;
+  };
+  std::unique_ptr<ShardedLruCache<Entry>> cache_;
+};
+
+// A fingerprint of a user's dense history: equal histories, equal prints.
+uint64_t HistoryFingerprint(std::span<const Event> events);
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_USER_STATE_CACHE_H_

@@ -1,0 +1,196 @@
+#include "retrieval/candidate_stage.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "data/synthetic_generator.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ranking/ranking_pipeline.h"
+#include "recd/data_source.h"
+#include "recd/leave_one_out.h"
+#include "train/bundle_trainer.h"
+
+namespace recd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One small bundle of every model type, trained once for the suite on
+// generated data.
+class CandidateStageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("recd_candidate_stage_" + std::to_string(getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    SyntheticOptions gen;
+    gen.num_items = 400;
+    gen.num_users = 300;
+    gen.num_events = 9000;
+    gen.seed = 5;
+    auto generator = SyntheticGenerator::Create(gen);
+    ASSERT_TRUE(generator.ok()) << generator.status();
+    ASSERT_TRUE((*generator)->WriteCatalog(*dir_ / "catalog.jsonl").ok());
+    ASSERT_TRUE((*generator)->WriteEvents(*dir_ / "events.csv").ok());
+    DataSource source;
+    source.events_path = *dir_ / "events.csv";
+    source.catalog_path = *dir_ / "catalog.jsonl";
+    auto data = LoadDataSource(source, nullptr);
+    ASSERT_TRUE(data.ok()) << data.status();
+    data_ = new Dataset(*std::move(data));
+    BundleTrainOptions options;
+    options.lstm.epochs = 2;
+    options.lstm.hidden_dim = 16;
+    options.lstm.embedding_dim = 16;
+    options.als.factors = 16;
+    options.als.iterations = 3;
+    options.fusion.normalizations = {Normalization::kZScore};
+    options.fusion.rounds = 1;
+    options.data_hash = "test";
+    ASSERT_TRUE(TrainBundle(*data_, SplitLeaveOneOut(*data_), options, *dir_ / "bundle").ok());
+    auto bundle = ModelBundle::Load(*dir_ / "bundle");
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    bundle_ = new std::shared_ptr<const ModelBundle>(*bundle);
+  }
+
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete bundle_;
+    delete data_;
+    delete dir_;
+  }
+
+  static std::shared_ptr<const CandidateStage> Stage(int per_source) {
+    CandidateOptions options;
+    options.full_scan_max_items = 0;  // retrieve even on this small catalog
+    options.per_source = per_source;
+    auto stage = CandidateStage::Build(*bundle_, options);
+    EXPECT_TRUE(stage.ok()) << stage.status();
+    return *stage;
+  }
+
+  // A user with a real history: the first user with at least 8 events.
+  static std::vector<Event> SomeHistory() {
+    for (const auto& h : data_->histories) {
+      if (h.size() >= 8) return h;
+    }
+    return {};
+  }
+
+  static std::vector<int32_t> Ids(const RankingResult& r) {
+    std::vector<int32_t> ids;
+    for (const auto& i : r.items) ids.push_back(i.item);
+    return ids;
+  }
+
+  static fs::path* dir_;
+  static Dataset* data_;
+  static std::shared_ptr<const ModelBundle>* bundle_;
+};
+
+fs::path* CandidateStageTest::dir_ = nullptr;
+Dataset* CandidateStageTest::data_ = nullptr;
+std::shared_ptr<const ModelBundle>* CandidateStageTest::bundle_ = nullptr;
+
+TEST_F(CandidateStageTest, DisabledWhileTheCatalogFitsAFullScan) {
+  CandidateOptions options;
+  options.full_scan_max_items = (*bundle_)->num_items();
+  auto stage = CandidateStage::Build(*bundle_, options);
+  ASSERT_TRUE(stage.ok());
+  EXPECT_FALSE((*stage)->enabled());
+  EXPECT_FALSE(RankingPipeline(*bundle_, (*bundle_)->fusion(), *stage).retrieves());
+}
+
+TEST_F(CandidateStageTest, RejectsPerSourceBelowOne) {
+  CandidateOptions options;
+  options.per_source = 0;
+  auto stage = CandidateStage::Build(*bundle_, options);
+  EXPECT_EQ(stage.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("candidates.per_source"));
+}
+
+// Each model's nominations are (nearly) its own top items: what scoring the
+// whole catalog would put first. Item-item models leave out their tiny
+// popularity prior, hence "nearly".
+TEST_F(CandidateStageTest, EveryModelNominatesItsOwnTopItems) {
+  const auto stage = Stage(20);
+  const std::vector<Event> history = SomeHistory();
+  ASSERT_FALSE(history.empty());
+  const UserHistory user{history, -1};
+  for (size_t m = 0; m < (*bundle_)->scorers().size(); ++m) {
+    const Scorer& scorer = *(*bundle_)->scorers()[m];
+    const auto state = scorer.Encode(user);
+    std::vector<int32_t> nominated;
+    stage->source(m).Retrieve(*state, 20, nominated);
+    ASSERT_EQ(nominated.size(), 20u) << scorer.name();
+    std::vector<float> scores(static_cast<size_t>(scorer.num_items()));
+    scorer.ScoreAll(*state, scores);
+    const std::vector<int32_t> top = TopK(scores, 20, std::vector<bool>(scores.size(), false));
+    const std::set<int32_t> exact(top.begin(), top.end());
+    const auto hits = std::count_if(nominated.begin(), nominated.end(), [&](int32_t i) { return exact.contains(i); });
+    EXPECT_GE(hits, 16) << scorer.name();
+  }
+}
+
+TEST_F(CandidateStageTest, NominatingEveryItemRanksLikeAFullScan) {
+  const std::vector<Event> history = SomeHistory();
+  RankRequest request;
+  request.history = UserHistory{history, -1};
+  request.k = 20;
+  const RankingPipeline full(*bundle_, (*bundle_)->fusion());
+  const RankingPipeline retrieving(*bundle_, (*bundle_)->fusion(), Stage((*bundle_)->num_items()));
+  ASSERT_TRUE(retrieving.retrieves());
+  EXPECT_EQ(Ids(retrieving.Rank(request)), Ids(full.Rank(request)));
+}
+
+TEST_F(CandidateStageTest, RetrievedAnswerHonoursKAndExclusions) {
+  const std::vector<Event> history = SomeHistory();
+  RankRequest request;
+  request.history = UserHistory{history, -1};
+  request.k = 10;
+  request.exclude = {0, 1, 2};
+  const RankingResult result = RankingPipeline(*bundle_, (*bundle_)->fusion(), Stage(15)).Rank(request);
+  const std::vector<int32_t> ids = Ids(result);
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_TRUE(result.degraded.empty());
+  std::set<int32_t> banned = {0, 1, 2};
+  for (const Event& e : history) banned.insert(e.item);
+  for (int32_t id : ids) EXPECT_FALSE(banned.contains(id)) << id;
+  EXPECT_EQ(std::set<int32_t>(ids.begin(), ids.end()).size(), ids.size());
+}
+
+// A rule that keeps only a few items, which the models did not nominate,
+// must still fill k: the pipeline falls back to the whole catalog.
+TEST_F(CandidateStageTest, NarrowRulesFallBackToTheWholeCatalog) {
+  const std::vector<Event> history = SomeHistory();
+  std::set<int32_t> seen;
+  for (const Event& e : history) seen.insert(e.item);
+  const auto stage = Stage(5);
+  RankRequest request;
+  request.history = UserHistory{history, -1};
+  request.k = 5;
+  request.allowed = [](int32_t item) { return item >= 390; };  // last 10 items
+  const std::vector<int32_t> ids = Ids(RankingPipeline(*bundle_, (*bundle_)->fusion(), stage).Rank(request));
+  const auto allowed_unseen = std::count_if(seen.begin(), seen.end(), [](int32_t i) { return i >= 390; });
+  EXPECT_EQ(ids.size(), std::min<size_t>(5, static_cast<size_t>(10 - allowed_unseen)));
+  for (int32_t id : ids) EXPECT_GE(id, 390);
+}
+
+TEST_F(CandidateStageTest, SuppliedStatesGiveTheSameAnswer) {
+  const std::vector<Event> history = SomeHistory();
+  const RankingPipeline pipeline(*bundle_, (*bundle_)->fusion(), Stage(30));
+  RankRequest request;
+  request.history = UserHistory{history, -1};
+  request.k = 10;
+  const std::vector<int32_t> encoded_here = Ids(pipeline.Rank(request));
+  request.states = pipeline.EncodeAll(request.history);
+  ASSERT_EQ(request.states.size(), (*bundle_)->scorers().size());
+  EXPECT_EQ(Ids(pipeline.Rank(request)), encoded_here);
+}
+
+}  // namespace
+}  // namespace recd
