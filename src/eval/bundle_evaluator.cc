@@ -63,6 +63,18 @@ struct UserOutcome {
   std::vector<int32_t> top;  // top list_k
 };
 
+// With a candidate stage the fused ranking is only as long as the answer:
+// ranks past this cutoff count as misses, so MRR is MRR@100 there.
+constexpr int kRetrievedRankCutoff = 100;
+
+// 0-based place of `target` in the answer; `miss` when it is not there.
+int64_t RankInList(const RankingResult& ranked, int32_t target, int64_t miss) {
+  for (size_t i = 0; i < ranked.items.size(); ++i) {
+    if (ranked.items[i].item == target) return static_cast<int64_t>(i);
+  }
+  return miss;
+}
+
 }  // namespace
 
 EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& data,
@@ -100,13 +112,26 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
         outcomes[m][i].top = TopK(scores, list_k, banned);
       }
       // The fused ranking comes from the serving pipeline itself.
-      pipeline.FusedScores(user_history, {}, fused, per_model);
       RankRequest request;
       request.history = user_history;
       request.k = std::max(options.top_k, list_k);
-      const RankingResult ranked = pipeline.SelectTop(request, fused, per_model);
       UserOutcome& f = outcomes[n_rankers - 1][i];
-      f.rank = RankOfTarget(fused, target, history_items);
+      RankingResult ranked;
+      if (pipeline.retrieves()) {
+        // What the daemon answers on a large catalog: candidates, then
+        // ranking. The target's rank is its place in that answer.
+        request.k = std::max(request.k, kRetrievedRankCutoff);
+        request.exclude_history = false;  // a repeated target stays rankable
+        for (int32_t item : history_items) {
+          if (item != target) request.exclude.push_back(item);
+        }
+        ranked = pipeline.Rank(request);
+        f.rank = RankInList(ranked, target, bundle.num_items());
+      } else {
+        pipeline.FusedScores(user_history, {}, fused, per_model);
+        ranked = pipeline.SelectTop(request, fused, per_model);
+        f.rank = RankOfTarget(fused, target, history_items);
+      }
       for (const RankedItem& r : ranked.items) {
         if (static_cast<int>(report.fused[i].size()) < options.top_k) report.fused[i].push_back(r.item);
         if (static_cast<int>(f.top.size()) < list_k) f.top.push_back(r.item);

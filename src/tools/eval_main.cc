@@ -1,8 +1,10 @@
 // recd-eval: measures a model bundle under the leave-one-out protocol with
 // the very pipeline the daemon serves with: every model alone and the fusion,
-// full-catalog ranking with the user's history excluded.
+// full-catalog ranking with the user's history excluded. On catalogs over
+// --full-scan-max-items the fused line goes through the daemon's candidate
+// stage, as served.
 //
-//   recd-eval --bundle out/beauty --amazon ../shared/data/amazon-beauty/Beauty \
+//   recd-eval --bundle out/beauty --amazon ../shared/data/amazon-beauty/Beauty
 //             --json out/metrics.json --predictions out/predictions.tsv
 
 #include <CLI/CLI.hpp>
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   recd::DataSource source;
   std::string bundle_dir, json_path, predictions_path, target = "test";
   recd::EvaluationOptions options;
+  recd::CandidateOptions candidates;
   app.add_option("--bundle", bundle_dir, "bundle written by recd-train")->required();
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix");
   app.add_option("--events", source.events_path, "interaction log CSV");
@@ -37,6 +40,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
   app.add_option("--json", json_path, "write metrics JSON here");
   app.add_option("--predictions", predictions_path, "write fused top-20 per user here (TSV)");
+  app.add_option("--full-scan-max-items", candidates.full_scan_max_items,
+                 "larger catalogs are ranked from candidates, as in recd.yaml's candidates section")
+      ->capture_default_str();
+  app.add_option("--candidates-per-source", candidates.per_source, "items each model nominates")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (source.amazon_prefix.empty() == source.events_path.empty()) {
     std::cerr << "recd-eval: give exactly one of --amazon or --events\n";
@@ -60,7 +69,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
-  recd::RankingPipeline pipeline(*bundle, (*bundle)->fusion());
+  auto stage = recd::CandidateStage::Build(*bundle, candidates);
+  if (!stage.ok()) {
+    std::cerr << "recd-eval: " << stage.status().message() << "\n";
+    return 1;
+  }
+  recd::RankingPipeline pipeline(*bundle, (*bundle)->fusion(), *stage);
   const recd::EvaluationReport report = recd::EvaluateBundle(pipeline, *data, split, options);
   std::cout << summary << report.ToTable();
   if (!json_path.empty()) {

@@ -55,6 +55,27 @@ TEST(BundleEvaluatorTest, RanksTargetsAmongNonHistoryItems) {
   EXPECT_EQ(report.fused[1], (std::vector<int32_t>{2, 3, 4}));
 }
 
+// On a catalog large enough for the candidate stage the fused line ranks
+// what the daemon would answer; here every item is nominated, so the numbers
+// must equal the full scan's.
+TEST(BundleEvaluatorTest, RetrievingPipelineRanksLikeTheDaemon) {
+  Fixture f;
+  CandidateOptions candidates;
+  candidates.full_scan_max_items = 0;
+  candidates.per_source = 2;
+  auto stage = CandidateStage::Build(f.bundle, candidates);
+  ASSERT_TRUE(stage.ok());
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion(), *stage);
+  ASSERT_TRUE(pipeline.retrieves());
+  EvaluationOptions options;
+  options.top_k = 3;
+  const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);
+  const ModelReport& fused = report.models.back();
+  EXPECT_DOUBLE_EQ(fused.ranking.ndcg5, (1.0 + 1.0 / std::log2(4.0)) / 2);
+  EXPECT_DOUBLE_EQ(fused.ranking.mrr, (1.0 + 1.0 / 3) / 2);
+  EXPECT_EQ(report.fused[1], (std::vector<int32_t>{2, 3, 4}));
+}
+
 TEST(BundleEvaluatorTest, ValidationTargetUsesTrainHistoryOnly) {
   Fixture f;
   RankingPipeline pipeline(f.bundle, f.bundle->fusion());
