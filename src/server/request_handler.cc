@@ -97,8 +97,30 @@ void ApplyFilters(const v1::Filters& filters, const ServingState& state,
   }
 }
 
+const char* PastTense(EventType type) {
+  switch (type) {
+    case EventType::kCart:
+      return "added to cart";
+    case EventType::kPurchase:
+      return "bought";
+    default:
+      return "viewed";
+  }
+}
+
+// "similar to the X you viewed; " when a history item is alike, else "".
+std::string SimilarHistoryItem(int32_t item, const ServingState& state, std::span<const Event> history) {
+  if (state.similarity == nullptr) return "";
+  const int pos = state.similarity->MostSimilar(item, history);
+  if (pos < 0) return "";
+  const Event& e = history[static_cast<size_t>(pos)];
+  return absl::StrCat("similar to ", state.bundle->items().Name(e.item), " you ", PastTense(e.type), "; ");
+}
+
+// `history`: what the user did, for reasons naming a history item; empty
+// when the answer is about an item rather than a user.
 void FillItems(const RankingResult& result, const ServingState& state, bool explain,
-               google::protobuf::RepeatedPtrField<v1::ScoredItem>* out) {
+               std::span<const Event> history, google::protobuf::RepeatedPtrField<v1::ScoredItem>* out) {
   const IdMap& items = state.bundle->items();
   for (const RankedItem& r : result.items) {
     v1::ScoredItem* item = out->Add();
@@ -122,8 +144,9 @@ void FillItems(const RankingResult& result, const ServingState& state, bool expl
       }
     }
     if (!result.models.empty()) {
-      ex->set_reason(absl::StrFormat("ranked mostly by %s (%.3f of %.3f)", result.models[best],
-                                     best_contribution, r.score));
+      ex->set_reason(absl::StrCat(SimilarHistoryItem(r.item, state, history),
+                                  absl::StrFormat("ranked mostly by %s (%.3f of %.3f)", result.models[best],
+                                                  best_contribution, r.score)));
     }
   }
 }
@@ -201,7 +224,7 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
     state_cache_->Insert(request.user_id(), state->bundle, fingerprint, std::move(result.states));
   }
   RecordOutcomes(result, *metrics_);
-  FillItems(result, *state, request.explain(), response->mutable_items());
+  FillItems(result, *state, request.explain(), history.events, response->mutable_items());
   for (const std::string& d : result.degraded) *response->add_degraded() = d;
   FillVersions(*state, response);
   spdlog::debug("[{}] RecommendItems user={} k={} history={} returned={} degraded={}", response->request_id(),
@@ -229,7 +252,7 @@ absl::Status RequestHandler::SimilarItems(const v1::SimilarItemsRequest& request
   ApplyFilters(request.filters(), *state, nullptr, rank, &ignored);
   const RankingResult result = state->pipeline->Rank(rank, MakeScoringOptions(*state, scorer_pool_, deadline));
   RecordOutcomes(result, *metrics_);
-  FillItems(result, *state, request.explain(), response->mutable_items());
+  FillItems(result, *state, request.explain(), {}, response->mutable_items());
   for (const std::string& d : result.degraded) *response->add_degraded() = d;
   return absl::OkStatus();
 }

@@ -95,6 +95,7 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::Build(
       current->bundle_fingerprint == fingerprint) {
     state->bundle = current->bundle;
     state->catalog = current->catalog;
+    state->similarity = current->similarity;
   } else {
     auto bundle = ModelBundle::Load(state->config->models_path);
     if (!bundle.ok()) return bundle.status();
@@ -102,6 +103,7 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::Build(
     auto catalog = CatalogIndex::Build(state->bundle->items(), *options_.store);
     if (!catalog.ok()) return catalog.status();
     state->catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));
+    state->similarity = ItemSimilarity::ForBundle(*state->bundle);
   }
   state->bundle_fingerprint = fingerprint;
 

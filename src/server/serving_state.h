@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "ranking/item_similarity.h"
 #include "ranking/ranking_pipeline.h"
 #include "retrieval/candidate_stage.h"
 #include "recd/feature_store.h"
@@ -29,6 +30,7 @@ struct ServingState {
   std::shared_ptr<const RankingPipeline> pipeline;  // bundle + effective fusion
   std::shared_ptr<const CatalogIndex> catalog;      // indexed by bundle item ids
   std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
+  std::shared_ptr<const ItemSimilarity> similarity; // for explanations; may be null
   std::string bundle_fingerprint;                   // detects a rewritten bundle
 };
 

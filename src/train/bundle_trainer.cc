@@ -62,7 +62,11 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
 
   if (name == "lstm") return AsScorer(TrainLstm(train_view, split, o.lstm));
   if (name == "mf") {
-    auto als = TrainAls(train_view, o.als, &split);
+    AlsOptions als_options = o.als;
+    // Its per-iteration validation ranks the whole catalog per user: on
+    // 100k items x 50k users uncapped that is minutes per check.
+    if (als_options.validation_max_users == 0) als_options.validation_max_users = o.validation_users;
+    auto als = TrainAls(train_view, als_options, &split);
     if (!als.ok()) return als.status();
     return AsScorer(MfScorer::Create(std::move(als->item_factors), als->fold_in));
   }

@@ -231,6 +231,20 @@ TEST_F(RecdServerTest, ExplainedContributionsAddUpToTheScore) {
     EXPECT_NEAR(sum, item.score(), 1e-3 * std::max(1.0, std::abs(sum)));
     EXPECT_FALSE(item.explanation().reason().empty());
   }
+  // The reason names a history item the recommendation is similar to, and
+  // only items the user really has.
+  const auto& history = world->data.histories[static_cast<size_t>(*world->data.users.Find("u5"))];
+  std::set<std::string> had;
+  for (const Event& e : history) had.insert(world->data.items.Name(e.item));
+  int named = 0;
+  for (const auto& item : resp.items()) {
+    const std::string& reason = item.explanation().reason();
+    if (reason.rfind("similar to ", 0) != 0) continue;
+    const std::string named_item = reason.substr(11, reason.find(' ', 11) - 11);
+    EXPECT_TRUE(had.count(named_item)) << reason;
+    ++named;
+  }
+  EXPECT_GT(named, 0);
 }
 
 TEST_F(RecdServerTest, RecordedEventsChangeTheNextAnswerAndSurviveRestart) {
