@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--lstm-epochs", lstm_epochs, "LSTM epoch limit (early stopping may end sooner)")->capture_default_str();
   app.add_option("--lstm-time-budget", lstm_budget, "stop LSTM training after this many seconds (default: the trainer's budget)");
   app.add_option("--als-iterations", als_iterations, "ALS sweeps")->capture_default_str();
-  app.add_option("--validation-users", options.fusion.max_users, "validation users for fusion tuning (0 = all)")
+  app.add_option("--validation-users", options.fusion.max_users, "validation users for model selection, early stopping and fusion tuning (0 = all)")
       ->capture_default_str();
   app.add_option("--report", report_path, "write a JSON training report here");
   CLI11_PARSE(app, argc, argv);
@@ -43,9 +43,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.models = absl::StrSplit(models, ',', absl::SkipEmpty());
-  
-  
-  
+  // One validation sample size for every step that ranks the catalog per
+  // user: model selection, LSTM early stopping, ALS checks, fusion tuning.
+  options.validation_users = options.fusion.max_users;
+  options.lstm.validation_users = options.fusion.max_users;
   options.lstm.epochs = lstm_epochs;
   options.lstm.threads = threads;
   if (lstm_budget > 0) options.lstm.time_budget_seconds = lstm_budget;
