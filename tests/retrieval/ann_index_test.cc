@@ -1,0 +1,297 @@
+#include "retrieval/ann_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace recd {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kItems = 5000;
+constexpr int kDim = 32;
+constexpr int kQueries = 100;
+constexpr int kTopK = 50;
+
+// Standard deviation of log |row|: 0.8 is what the demo MF model's item
+// factors have (norms p5 0.12, p50 0.56, p95 1.6).
+constexpr float kNormLogSd = 0.8f;
+
+// Rows around `clusters` random centres, each row scaled by a log-normal
+// factor so that norms vary as popularity makes them vary in trained item
+// factors. Queries are drawn the same way (later rows).
+RowMatrixXf Clustered(int rows, int dim, int clusters, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  RowMatrixXf centres(clusters, dim);
+  for (float& v : centres.reshaped()) v = normal(rng);
+  RowMatrixXf out(rows, dim);
+  for (int r = 0; r < rows; ++r) {
+    const int c = static_cast<int>(rng() % clusters);
+    for (int j = 0; j < dim; ++j) out(r, j) = centres(c, j) + 0.5f * normal(rng);
+    out.row(r) *= std::exp(kNormLogSd * normal(rng));
+  }
+  return out;
+}
+
+std::vector<float> Row(const RowMatrixXf& m, int r) {
+  return std::vector<float>(m.row(r).data(), m.row(r).data() + m.cols());
+}
+
+// The exact top k of items . q (+ bias), best first.
+std::vector<int32_t> ExactTopK(const RowMatrixXf& items, std::span<const float> bias,
+                               std::span<const float> q, int k) {
+  Eigen::VectorXf scores = items * Eigen::Map<const Eigen::VectorXf>(q.data(), q.size());
+  if (!bias.empty()) scores += Eigen::Map<const Eigen::VectorXf>(bias.data(), bias.size());
+  std::vector<int32_t> ids(items.rows());
+  std::iota(ids.begin(), ids.end(), 0);
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                    [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
+  ids.resize(k);
+  return ids;
+}
+
+double Overlap(const std::vector<int32_t>& found, const std::vector<int32_t>& exact) {
+  std::set<int32_t> truth(exact.begin(), exact.end());
+  int hits = 0;
+  for (int32_t id : found) hits += truth.count(id);
+  return static_cast<double>(hits) / exact.size();
+}
+
+// Mean recall@k of `index` over the queries.
+double Recall(const AnnIndex& index, const RowMatrixXf& items, std::span<const float> bias,
+              const RowMatrixXf& queries, int k, int ef = 0) {
+  double sum = 0;
+  for (int r = 0; r < queries.rows(); ++r) {
+    std::vector<float> q = Row(queries, r);
+    auto found = index.Search(q, k, ef);
+    EXPECT_TRUE(found.ok()) << found.status();
+    if (found.ok()) sum += Overlap(*found, ExactTopK(items, bias, q, k));
+  }
+  return sum / queries.rows();
+}
+
+AnnIndexOptions SerialOptions() {
+  AnnIndexOptions o;
+  o.threads = 1;  // a reproducible graph
+  return o;
+}
+
+// One index over clustered data, shared by the tests that only search it.
+class AnnIndexTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    RowMatrixXf all = Clustered(kItems + kQueries, kDim, 50, 7);
+    items_ = new RowMatrixXf(all.topRows(kItems));
+    queries_ = new RowMatrixXf(all.bottomRows(kQueries));
+    auto index = AnnIndex::Build(*items_, {}, SerialOptions());
+    ASSERT_TRUE(index.ok()) << index.status();
+    index_ = index->release();
+  }
+  static void TearDownTestSuite() {
+    delete index_;
+    delete items_;
+    delete queries_;
+  }
+
+  static RowMatrixXf* items_;
+  static RowMatrixXf* queries_;
+  static AnnIndex* index_;
+};
+
+RowMatrixXf* AnnIndexTest::items_ = nullptr;
+RowMatrixXf* AnnIndexTest::queries_ = nullptr;
+AnnIndex* AnnIndexTest::index_ = nullptr;
+
+TEST_F(AnnIndexTest, RecallAt50IsAtLeast90Percent) {
+  EXPECT_GE(Recall(*index_, *items_, {}, *queries_, kTopK), 0.9);
+}
+
+TEST_F(AnnIndexTest, ResultsAreOrderedBestFirst) {
+  std::vector<float> q = Row(*queries_, 0);
+  auto found = index_->Search(q, kTopK);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->size(), kTopK);
+  Eigen::Map<const Eigen::VectorXf> qv(q.data(), q.size());
+  for (size_t i = 1; i < found->size(); ++i) {
+    EXPECT_GE(items_->row((*found)[i - 1]).dot(qv), items_->row((*found)[i]).dot(qv)) << i;
+  }
+}
+
+// A beam as wide as the index visits every item the graph reaches, so a
+// per-call ef that reaches the search gives the exact top k. The angular
+// graph of equalize_norms reaches every item; the raw inner-product graph
+// leaves a few unreachable, hence this index.
+TEST_F(AnnIndexTest, EfOfItemCountGivesTheExactTopK) {
+  AnnIndexOptions options = SerialOptions();
+  options.equalize_norms = true;
+  auto index = AnnIndex::Build(*items_, {}, options);
+  ASSERT_TRUE(index.ok()) << index.status();
+  for (int r = 0; r < 10; ++r) {
+    std::vector<float> q = Row(*queries_, r);
+    auto found = (*index)->Search(q, kTopK, kItems);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(*found, ExactTopK(*items_, {}, q, kTopK)) << "query " << r;
+  }
+}
+
+TEST_F(AnnIndexTest, WiderBeamRaisesRecall) {
+  double narrow = Recall(*index_, *items_, {}, *queries_, kTopK, 1);
+  double wide = Recall(*index_, *items_, {}, *queries_, kTopK, 400);
+  EXPECT_GT(wide, narrow);
+  EXPECT_GE(wide, 0.95);
+}
+
+// Each thread searches with its own ef, so a beam width leaking from one
+// call into another would show as a difference from the serial results.
+TEST_F(AnnIndexTest, ConcurrentSearchesMatchSerialOnes) {
+  const std::vector<int> efs = {0, 1, 200, 400};
+  std::vector<std::vector<std::vector<int32_t>>> serial(efs.size());
+  for (size_t t = 0; t < efs.size(); ++t) {
+    for (int r = 0; r < kQueries; ++r) {
+      serial[t].push_back(*index_->Search(Row(*queries_, r), kTopK, efs[t]));
+    }
+  }
+  std::vector<std::vector<std::vector<int32_t>>> got(efs.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < efs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kQueries; ++r) {
+        auto found = index_->Search(Row(*queries_, r), kTopK, efs[t]);
+        got[t].push_back(found.ok() ? *found : std::vector<int32_t>{});
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t t = 0; t < efs.size(); ++t) EXPECT_EQ(got[t], serial[t]) << "ef " << efs[t];
+}
+
+TEST_F(AnnIndexTest, KBeyondItemCountReturnsEveryItem) {
+  RowMatrixXf small = items_->topRows(10);
+  auto index = AnnIndex::Build(small, {}, SerialOptions());
+  ASSERT_TRUE(index.ok()) << index.status();
+  auto found = (*index)->Search(Row(*queries_, 0), 25);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, ExactTopK(small, {}, Row(*queries_, 0), 10));
+}
+
+TEST_F(AnnIndexTest, ParallelBuildKeepsRecall) {
+  AnnIndexOptions options;
+  options.threads = 2;
+  auto index = AnnIndex::Build(*items_, {}, options);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ((*index)->size(), kItems);
+  EXPECT_GE(Recall(**index, *items_, {}, *queries_, kTopK), 0.9);
+}
+
+// Output-layer scores w.q + b where the bias moves the ranking a lot: the
+// index must rank by the sum, not by w.q.
+TEST_F(AnnIndexTest, BiasIsAddedToTheInnerProduct) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 10.0f);
+  std::vector<float> bias(kItems);
+  for (float& b : bias) b = normal(rng);
+  auto index = AnnIndex::Build(*items_, bias, SerialOptions());
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_TRUE((*index)->has_bias());
+  EXPECT_EQ((*index)->dim(), kDim);
+
+  double bias_moves = 0;
+  for (int r = 0; r < kQueries; ++r) {
+    std::vector<float> q = Row(*queries_, r);
+    bias_moves += Overlap(ExactTopK(*items_, {}, q, kTopK), ExactTopK(*items_, bias, q, kTopK));
+  }
+  ASSERT_LT(bias_moves / kQueries, 0.85) << "the bias should change the exact top k";
+  EXPECT_GE(Recall(**index, *items_, bias, *queries_, kTopK), 0.9);
+}
+
+TEST_F(AnnIndexTest, QueryOfWrongDimensionIsRejected) {
+  std::vector<float> q(kDim + 1, 1.0f);
+  auto found = index_->Search(q, kTopK);
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(found.status().message(), HasSubstr("query"));
+}
+
+TEST_F(AnnIndexTest, NonFiniteQueryIsRejected) {
+  std::vector<float> q(kDim, 1.0f);
+  q[3] = std::numeric_limits<float>::quiet_NaN();
+  auto found = index_->Search(q, kTopK);
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(found.status().message(), HasSubstr("query[3]"));
+}
+
+TEST_F(AnnIndexTest, NonPositiveKAndNegativeEfAreRejected) {
+  std::vector<float> q(kDim, 1.0f);
+  for (int k : {0, -1}) {
+    auto found = index_->Search(q, k);
+    EXPECT_EQ(found.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(found.status().message(), HasSubstr("k must be"));
+  }
+  auto found = index_->Search(q, kTopK, -5);
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(found.status().message(), HasSubstr("ef must be"));
+}
+
+TEST(AnnIndexBuildTest, EmptyMatrixIsRejected) {
+  for (RowMatrixXf m : {RowMatrixXf(0, 8), RowMatrixXf(8, 0)}) {
+    auto index = AnnIndex::Build(m, {}, {});
+    EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(index.status().message(), HasSubstr("items is empty"));
+  }
+}
+
+TEST(AnnIndexBuildTest, NonFiniteItemIsRejectedNamingTheRow) {
+  RowMatrixXf m = RowMatrixXf::Ones(20, 4);
+  m(13, 2) = std::numeric_limits<float>::infinity();
+  auto index = AnnIndex::Build(m, {}, {});
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(index.status().message(), HasSubstr("items row 13"));
+}
+
+TEST(AnnIndexBuildTest, BadBiasIsRejected) {
+  RowMatrixXf m = RowMatrixXf::Ones(20, 4);
+  std::vector<float> short_bias(19, 0.0f);
+  auto index = AnnIndex::Build(m, short_bias, {});
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(index.status().message(), HasSubstr("bias has 19 values for 20 items"));
+
+  std::vector<float> nan_bias(20, 0.0f);
+  nan_bias[5] = std::numeric_limits<float>::quiet_NaN();
+  index = AnnIndex::Build(m, nan_bias, {});
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(index.status().message(), HasSubstr("bias[5]"));
+}
+
+TEST(AnnIndexBuildTest, OutOfRangeOptionsAreRejectedNamingTheField) {
+  RowMatrixXf m = RowMatrixXf::Ones(20, 4);
+  struct Case {
+    AnnIndexOptions options;
+    const char* field;
+  };
+  std::vector<Case> cases(4);
+  cases[0].options.m = 1;
+  cases[0].field = "options.m";
+  cases[1].options.ef_construction = 0;
+  cases[1].field = "options.ef_construction";
+  cases[2].options.ef_search = 0;
+  cases[2].field = "options.ef_search";
+  cases[3].options.threads = -1;
+  cases[3].field = "options.threads";
+  for (const Case& c : cases) {
+    auto index = AnnIndex::Build(m, {}, c.options);
+    EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_THAT(index.status().message(), HasSubstr(c.field));
+  }
+}
+
+}  // namespace
+}  // namespace recd
