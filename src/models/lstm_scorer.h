@@ -100,6 +100,13 @@ class LstmScorer : public Scorer {
   // Copies the weights out (e.g. to continue training or to write them).
   LstmWeights CopyWeights() const;
 
+  // The output layer, in place: score(item) = output_weight().row(item) . h
+  // + output_bias()[item]. For retrieval indexes built over it.
+  Eigen::Map<const RowMatrixXf> output_weight() const { return output_weight_; }
+  std::span<const float> output_bias() const {
+    return {output_bias_.data(), static_cast<size_t>(output_bias_.size())};
+  }
+
  private:
   using ConstMatrixMap = Eigen::Map<const RowMatrixXf>;
   using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;

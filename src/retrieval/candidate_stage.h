@@ -12,13 +12,19 @@
 namespace recd {
 
 struct CandidateOptions {
-  // Catalogs up to this many items are scored whole, which is exact and, on
-  // this hardware, cheaper than retrieval up to ~100k items; larger ones
-  // are scored only on the union of every model's candidates.
-  int64_t full_scan_max_items = 200000;
+  // Catalogs up to this many items are scored whole, which is exact; larger
+  // ones are scored only on the union of every model's candidates. Six
+  // models scoring 100k items cost several ms per request here.
+  int64_t full_scan_max_items = 20000;
   // Items each model nominates per request (raised to cover k plus the
   // items the request excludes).
   int per_source = 300;
+  // Embedding models (mf, lstm) nominate through an HNSW index built at
+  // load; false = an exact scan of the catalog per request.
+  bool ann = true;
+  // The index's search beam (never narrower than per_source): wider finds
+  // more of each model's true top items and costs more per request.
+  int ann_ef_search = 128;
 
   friend bool operator==(const CandidateOptions&, const CandidateOptions&) = default;
 };

@@ -105,12 +105,17 @@ TEST_F(CandidateStageTest, DisabledWhileTheCatalogFitsAFullScan) {
   EXPECT_FALSE(RankingPipeline(*bundle_, (*bundle_)->fusion(), *stage).retrieves());
 }
 
-TEST_F(CandidateStageTest, RejectsPerSourceBelowOne) {
+TEST_F(CandidateStageTest, RejectsOptionsOutOfRange) {
   CandidateOptions options;
   options.per_source = 0;
   auto stage = CandidateStage::Build(*bundle_, options);
   EXPECT_EQ(stage.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("candidates.per_source"));
+  options.per_source = 10;
+  options.full_scan_max_items = 0;
+  options.ann_ef_search = 0;
+  stage = CandidateStage::Build(*bundle_, options);
+  EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("candidates.ann_ef_search"));
 }
 
 // Each model's nominations are (nearly) its own top items: what scoring the

@@ -174,7 +174,9 @@ TEST_F(RecdServerTest, ReturnsKDistinctCatalogItemsInScoreOrder) {
   for (int i = 0; i < resp.items_size(); ++i) {
     EXPECT_TRUE(world->data.items.Find(resp.items(i).item_id()).has_value()) << resp.items(i).item_id();
     EXPECT_TRUE(seen.insert(resp.items(i).item_id()).second);
-    if (i > 0) EXPECT_LE(resp.items(i).score(), resp.items(i - 1).score());
+    if (i > 0) {
+      EXPECT_LE(resp.items(i).score(), resp.items(i - 1).score());
+    }
   }
   EXPECT_TRUE(resp.degraded().empty());
   EXPECT_FALSE(resp.request_id().empty());
