@@ -31,7 +31,7 @@ server: {listen: 127.0.0.1:50051, threads: 0, default_deadline_ms: 100}
 store: {path: store, seed_catalog: data/catalog.jsonl, seed_events: data/events.csv}
 models: {path: bundle, budget_ms: 30}
 rules: {exclude_seen: true, exclude_purchased: true}
-candidates: {full_scan_max_items: 20000, per_source: 300}
+candidates: {full_scan_max_items: 20000, per_source: 100}
 logging: {level: warn}
 YAML
 echo "wrote $out/recd.yaml"

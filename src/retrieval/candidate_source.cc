@@ -1,7 +1,7 @@
 #include "retrieval/candidate_source.h"
 
 #include <algorithm>
-#include <numeric>
+#include <utility>
 
 #include "models/knn_scorer.h"
 #include "models/markov_scorer.h"
@@ -11,15 +11,26 @@
 namespace recd {
 namespace {
 
-// Appends the indices of the n largest scores, best first.
+// Appends the positions (or ids[position]) of the n largest scores, best
+// first. Selects with nth_element over (score, position) pairs, so a
+// catalog-sized input costs one linear pass plus a sort of the n kept.
 void AppendTop(std::span<const float> scores, int n, std::vector<int32_t>& out,
                std::span<const int32_t> ids = {}) {
-  std::vector<int32_t> order(scores.size());
-  std::iota(order.begin(), order.end(), 0);
-  const auto k = static_cast<std::ptrdiff_t>(std::min<size_t>(static_cast<size_t>(std::max(n, 0)), order.size()));
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](int32_t a, int32_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
-  for (std::ptrdiff_t i = 0; i < k; ++i) out.push_back(ids.empty() ? order[i] : ids[order[i]]);
+  // Reused per thread: a catalog-sized buffer per request would be an mmap
+  // and a page fault per page.
+  thread_local std::vector<std::pair<float, int32_t>> ranked;
+  ranked.clear();
+  for (size_t i = 0; i < scores.size(); ++i) ranked.emplace_back(scores[i], static_cast<int32_t>(i));
+  const size_t k = std::min(static_cast<size_t>(std::max(n, 0)), ranked.size());
+  // Higher score first; ties by lower position, so answers are deterministic.
+  auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  if (k < ranked.size()) {
+    std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(), better);
+  }
+  std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), better);
+  for (size_t i = 0; i < k; ++i) out.push_back(ids.empty() ? ranked[i].second : ids[ranked[i].second]);
 }
 
 // Popularity is the same for every user: its ranking is computed at load.
@@ -51,7 +62,8 @@ class ExactTopSource final : public CandidateSource {
  public:
   explicit ExactTopSource(const Scorer& scorer) : scorer_(scorer) {}
   void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
-    std::vector<float> scores(static_cast<size_t>(scorer_.num_items()));
+    thread_local std::vector<float> scores;
+    scores.resize(static_cast<size_t>(scorer_.num_items()));
     scorer_.ScoreAll(state, scores);
     AppendTop(scores, n, out);
   }
