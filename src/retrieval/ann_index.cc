@@ -14,6 +14,19 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
+// hnswlib 0.6.2 prefetches one link past the end of an upper-layer link
+// list, reading up to 3 bytes beyond its malloc block: inside glibc's chunk
+// padding, so harmless, but AddressSanitizer stops on it. The prefetches
+// exist only in hnswlib's SIMD code, so sanitizer builds use its scalar
+// distances instead.
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_MANUAL_VECTORIZATION
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_MANUAL_VECTORIZATION
+#endif
+#endif
+
 // hnswlib.h defines non-inline functions (cpuid, AVXCapable, ...), so it may
 // be included by one translation unit only: this one. Hence the opaque Graph.
 #include "hnswlib/hnswlib.h"
@@ -94,10 +107,19 @@ void AugmentItem(const Eigen::Ref<const RowMatrixXf>& items, std::span<const flo
 }
 
 // Inserts items in the order of `rows`, labelled by row id, from `threads`
-// threads. hnswlib's addPoint is safe for concurrent inserts of distinct
+// threads. hnswlib's addPoint is meant for concurrent inserts of distinct
 // labels; the first row goes in on its own so the graph has an entry point
 // before the others race to link to it. Converts hnswlib's exceptions
 // (allocation failures) to a status.
+//
+// ThreadSanitizer reports two things inside hnswlib 0.6.2's addPoint. With
+// more than one thread, a data race on the level generator, which
+// getRandomLevel() advances without a lock: formally undefined, in effect
+// two inserts may draw the same level. With any number of threads, a
+// lock-order inversion between node locks, which as we read the code cannot
+// deadlock: besides its own node an insert locks only nodes already linked
+// at the level it is working on, and it works its levels downwards, so two
+// inserts never wait on each other's node. Concurrent searches are clean.
 absl::Status InsertAll(const Eigen::Ref<const RowMatrixXf>& items, std::span<const float> bias,
                        std::span<const int32_t> rows, bool equalize, float max_norm2,
                        size_t stored_dim, int threads, hnswlib::HierarchicalNSW<float>& hnsw) {

@@ -25,7 +25,9 @@ struct AnnIndexOptions {
   int ef_search = 128;
   // Threads inserting items in parallel; 0 = hardware threads. With one
   // thread the graph is a function of the data and `seed`; with more it also
-  // depends on scheduling, so two builds may differ slightly in recall.
+  // depends on scheduling, so two builds may differ slightly in recall, and
+  // hnswlib draws node levels from an unsynchronised generator (a benign
+  // data race that ThreadSanitizer reports, see ann_index.cc).
   int threads = 0;
   // Seed of the random layer assignment.
   uint64_t seed = 100;
