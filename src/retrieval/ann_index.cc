@@ -6,12 +6,26 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+
+// hnswlib 0.6.2 prefetches one link past the end of an upper-layer link
+// list, reading up to 3 bytes beyond its malloc block: inside glibc's chunk
+// padding, so harmless, but AddressSanitizer stops on it. The prefetches
+// exist only in hnswlib's SIMD code, so sanitizer builds use its scalar
+// distances instead.
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_MANUAL_VECTORIZATION
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_MANUAL_VECTORIZATION
+#endif
+#endif
 
 // hnswlib.h defines non-inline functions (cpuid, AVXCapable, ...), so it may
 // be included by one translation unit only: this one. Hence the opaque Graph.
@@ -80,7 +94,7 @@ absl::Status ValidateItems(const Eigen::Ref<const RowMatrixXf>& items,
 // pad = sqrt(max_norm2 - |[x, b]|^2) gives every item the norm
 // sqrt(max_norm2) (see AnnIndexOptions::equalize_norms).
 void AugmentItem(const Eigen::Ref<const RowMatrixXf>& items, std::span<const float> bias,
-                 Eigen::Index row, bool equalize, float max_norm2, std::span<float> out) {
+                 int32_t row, bool equalize, float max_norm2, std::span<float> out) {
   const Eigen::Index d = items.cols();
   Eigen::Map<Eigen::VectorXf>(out.data(), d) = items.row(row).transpose();
   float norm2 = items.row(row).squaredNorm();
@@ -92,24 +106,34 @@ void AugmentItem(const Eigen::Ref<const RowMatrixXf>& items, std::span<const flo
   if (equalize) out[next] = std::sqrt(std::max(0.0f, max_norm2 - norm2));
 }
 
-// Inserts every row, rows [1, n) from `threads` threads. hnswlib's addPoint
-// is safe for concurrent inserts of distinct labels; row 0 goes in first, on
-// its own, so the graph has an entry point before the others race to link
-// to it. Converts hnswlib's exceptions (allocation failures) to a status.
+// Inserts items in the order of `rows`, labelled by row id, from `threads`
+// threads. hnswlib's addPoint is meant for concurrent inserts of distinct
+// labels; the first row goes in on its own so the graph has an entry point
+// before the others race to link to it. Converts hnswlib's exceptions
+// (allocation failures) to a status.
+//
+// ThreadSanitizer reports two things inside hnswlib 0.6.2's addPoint. With
+// more than one thread, a data race on the level generator, which
+// getRandomLevel() advances without a lock: formally undefined, in effect
+// two inserts may draw the same level. With any number of threads, a
+// lock-order inversion between node locks, which as we read the code cannot
+// deadlock: besides its own node an insert locks only nodes already linked
+// at the level it is working on, and it works its levels downwards, so two
+// inserts never wait on each other's node. Concurrent searches are clean.
 absl::Status InsertAll(const Eigen::Ref<const RowMatrixXf>& items, std::span<const float> bias,
-                       bool equalize, float max_norm2, size_t stored_dim, int threads,
-                       hnswlib::HierarchicalNSW<float>& hnsw) {
-  const int64_t n = items.rows();
+                       std::span<const int32_t> rows, bool equalize, float max_norm2,
+                       size_t stored_dim, int threads, hnswlib::HierarchicalNSW<float>& hnsw) {
+  const int64_t n = static_cast<int64_t>(rows.size());
   std::mutex error_mu;
   std::string error;  // the first failure; guarded by error_mu
   std::atomic<bool> failed{false};
   auto insert = [&](int64_t i, std::span<float> buf) {
-    AugmentItem(items, bias, i, equalize, max_norm2, buf);
+    AugmentItem(items, bias, rows[i], equalize, max_norm2, buf);
     try {
-      hnsw.addPoint(buf.data(), static_cast<hnswlib::labeltype>(i));
+      hnsw.addPoint(buf.data(), static_cast<hnswlib::labeltype>(rows[i]));
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(error_mu);
-      if (error.empty()) error = absl::StrCat("row ", i, ": ", e.what());
+      if (error.empty()) error = absl::StrCat("row ", rows[i], ": ", e.what());
       failed = true;
     }
   };
@@ -141,16 +165,20 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(
     const AnnIndexOptions& options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   if (absl::Status s = ValidateItems(items, bias); !s.ok()) return s;
+  const int32_t n = static_cast<int32_t>(items.rows());
   const bool has_bias = !bias.empty();
   const bool equalize = options.equalize_norms;
   const size_t stored_dim = items.cols() + (has_bias ? 1 : 0) + (equalize ? 1 : 0);
 
-  float max_norm2 = 0;
-  if (equalize) {
-    Eigen::VectorXf norm2 = items.rowwise().squaredNorm();
-    if (has_bias) norm2 += Eigen::Map<const Eigen::VectorXf>(bias.data(), bias.size()).cwiseAbs2();
-    max_norm2 = norm2.maxCoeff();
-  }
+  // Longest first: see AnnIndexOptions::equalize_norms for why the order
+  // matters. Ties by row id keep a one-thread build reproducible.
+  Eigen::VectorXf norm2 = items.rowwise().squaredNorm();
+  if (has_bias) norm2 += Eigen::Map<const Eigen::VectorXf>(bias.data(), n).cwiseAbs2();
+  std::vector<int32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return norm2[a] != norm2[b] ? norm2[a] > norm2[b] : a < b;
+  });
 
   std::unique_ptr<Graph> graph;
   try {
@@ -161,8 +189,8 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(
   }
   int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  if (absl::Status s = InsertAll(items, bias, equalize, max_norm2, stored_dim, std::max(threads, 1),
-                                 graph->hnsw);
+  if (absl::Status s = InsertAll(items, bias, order, equalize, norm2[order.front()], stored_dim,
+                                 std::max(threads, 1), graph->hnsw);
       !s.ok()) {
     return s;
   }
@@ -171,9 +199,8 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(
   // results instead gives each Search() call its own beam without a write
   // to shared state.
   graph->hnsw.setEf(1);
-  return std::unique_ptr<AnnIndex>(
-      new AnnIndex(std::move(graph), static_cast<int32_t>(items.rows()),
-                   static_cast<int>(items.cols()), has_bias, equalize, options.ef_search));
+  return std::unique_ptr<AnnIndex>(new AnnIndex(std::move(graph), n, static_cast<int>(items.cols()),
+                                                has_bias, equalize, options.ef_search));
 }
 
 AnnIndex::AnnIndex(std::unique_ptr<Graph> graph, int32_t size, int dim, bool has_bias,

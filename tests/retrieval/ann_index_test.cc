@@ -127,28 +127,28 @@ TEST_F(AnnIndexTest, ResultsAreOrderedBestFirst) {
   }
 }
 
-// A beam as wide as the index visits every item the graph reaches, so a
-// per-call ef that reaches the search gives the exact top k. The angular
-// graph of equalize_norms reaches every item; the raw inner-product graph
-// leaves a few unreachable, hence this index.
+// A beam as wide as the index visits every item the graph reaches, and the
+// norm-padded graph reaches them all: a per-call ef that gets to the search
+// gives the exact top k.
 TEST_F(AnnIndexTest, EfOfItemCountGivesTheExactTopK) {
-  AnnIndexOptions options = SerialOptions();
-  options.equalize_norms = true;
-  auto index = AnnIndex::Build(*items_, {}, options);
-  ASSERT_TRUE(index.ok()) << index.status();
   for (int r = 0; r < 10; ++r) {
     std::vector<float> q = Row(*queries_, r);
-    auto found = (*index)->Search(q, kTopK, kItems);
+    auto found = index_->Search(q, kTopK, kItems);
     ASSERT_TRUE(found.ok()) << found.status();
     EXPECT_EQ(*found, ExactTopK(*items_, {}, q, kTopK)) << "query " << r;
   }
 }
 
-TEST_F(AnnIndexTest, WiderBeamRaisesRecall) {
-  double narrow = Recall(*index_, *items_, {}, *queries_, kTopK, 1);
-  double wide = Recall(*index_, *items_, {}, *queries_, kTopK, 400);
-  EXPECT_GT(wide, narrow);
-  EXPECT_GE(wide, 0.95);
+// Also the test that a per-call ef reaches the search: this graph's recall
+// is far enough from 1 to show it.
+TEST_F(AnnIndexTest, RawInnerProductGraphReachesRecall90PercentAndMoreWithWiderBeam) {
+  AnnIndexOptions options = SerialOptions();
+  options.equalize_norms = false;
+  auto index = AnnIndex::Build(*items_, {}, options);
+  ASSERT_TRUE(index.ok()) << index.status();
+  const double at_default = Recall(**index, *items_, {}, *queries_, kTopK);
+  EXPECT_GE(at_default, 0.9);
+  EXPECT_GT(Recall(**index, *items_, {}, *queries_, kTopK, 400), at_default);
 }
 
 // Each thread searches with its own ef, so a beam width leaking from one
@@ -193,11 +193,11 @@ TEST_F(AnnIndexTest, ParallelBuildKeepsRecall) {
   EXPECT_GE(Recall(**index, *items_, {}, *queries_, kTopK), 0.9);
 }
 
-// Output-layer scores w.q + b where the bias moves the ranking a lot: the
+// Output-layer scores w.q + b where the bias replaces half the top k: the
 // index must rank by the sum, not by w.q.
 TEST_F(AnnIndexTest, BiasIsAddedToTheInnerProduct) {
   std::mt19937 rng(11);
-  std::normal_distribution<float> normal(0.0f, 10.0f);
+  std::normal_distribution<float> normal(0.0f, 30.0f);
   std::vector<float> bias(kItems);
   for (float& b : bias) b = normal(rng);
   auto index = AnnIndex::Build(*items_, bias, SerialOptions());
@@ -210,7 +210,7 @@ TEST_F(AnnIndexTest, BiasIsAddedToTheInnerProduct) {
     std::vector<float> q = Row(*queries_, r);
     bias_moves += Overlap(ExactTopK(*items_, {}, q, kTopK), ExactTopK(*items_, bias, q, kTopK));
   }
-  ASSERT_LT(bias_moves / kQueries, 0.85) << "the bias should change the exact top k";
+  ASSERT_LT(bias_moves / kQueries, 0.6) << "the bias should change half the exact top k";
   EXPECT_GE(Recall(**index, *items_, bias, *queries_, kTopK), 0.9);
 }
 
