@@ -61,6 +61,14 @@ class ContentScorer final : public Scorer {
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
 
+  // For candidate retrieval on large catalogs: about the n items of highest
+  // cosine, counting only the profile's tokens shared by at most
+  // max_postings items, best first. Broad tokens (a top-level category, a
+  // price bucket) add a little to a large share of the catalog and decide
+  // little; skipping them touches thousands of postings instead of the
+  // whole catalog. Items sharing only broad tokens are not nominated.
+  std::vector<int32_t> TopItemsBySelectiveTokens(const UserState& state, int n, int32_t max_postings) const;
+
   // A copy with other scoring settings, for tuning without rebuilding.
   std::unique_ptr<ContentScorer> WithScoring(const ContentScoring& scoring) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "models/content_scorer.h"
 #include "models/knn_scorer.h"
 #include "models/markov_scorer.h"
 #include "models/pop_scorer.h"
@@ -56,6 +57,23 @@ class SparseNeighbourSource final : public CandidateSource {
   }
 };
 
+// Content: the cosine over the profile's selective tokens only (see
+// ContentScorer::TopItemsBySelectiveTokens). A token on more than 2% of
+// the catalog (at least 1000 items) counts as broad.
+class ContentSource final : public CandidateSource {
+ public:
+  explicit ContentSource(const ContentScorer& content)
+      : content_(content), max_postings_(std::max<int32_t>(1000, content.num_items() / 50)) {}
+  void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
+    const std::vector<int32_t> top = content_.TopItemsBySelectiveTokens(state, n, max_postings_);
+    out.insert(out.end(), top.begin(), top.end());
+  }
+
+ private:
+  const ContentScorer& content_;
+  int32_t max_postings_;
+};
+
 // Any other model: score the whole catalog and keep the top. Linear in the
 // catalog; models with an index (ANN over embeddings) replace it.
 class ExactTopSource final : public CandidateSource {
@@ -76,6 +94,9 @@ class ExactTopSource final : public CandidateSource {
 
 std::unique_ptr<CandidateSource> MakeExactCandidateSource(const Scorer& scorer) {
   if (const auto* pop = dynamic_cast<const PopScorer*>(&scorer)) return std::make_unique<PopularSource>(*pop);
+  if (const auto* content = dynamic_cast<const ContentScorer*>(&scorer)) {
+    return std::make_unique<ContentSource>(*content);
+  }
   if (dynamic_cast<const KnnScorer*>(&scorer) != nullptr || dynamic_cast<const MarkovScorer*>(&scorer) != nullptr) {
     return std::make_unique<SparseNeighbourSource>();
   }

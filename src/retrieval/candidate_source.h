@@ -24,9 +24,10 @@ class CandidateSource {
   virtual void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const = 0;
 };
 
-// The source for `scorer`, picked by model type: precomputed popularity for
-// pop, the top of the sparse user vector for knn and markov, and an exact
-// scan (ScoreAll + top n) for everything else.
+// The index-free source for `scorer`, picked by model type: precomputed
+// popularity for pop, the top of the sparse user vector for knn and markov,
+// the profile's selective tokens for content, and an exact scan (ScoreAll +
+// top n) for anything else (mf and lstm without an ANN index).
 std::unique_ptr<CandidateSource> MakeExactCandidateSource(const Scorer& scorer);
 
 }  // namespace recd

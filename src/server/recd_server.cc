@@ -1,5 +1,7 @@
 #include "server/recd_server.h"
 
+#include <Eigen/Core>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -15,6 +17,9 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   auto config = ServerConfig::LoadFile(options.config_path);
   if (!config.ok()) return config.status();
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  // Requests run in parallel on the pools; Eigen's own OpenMP threads inside
+  // a request (MF fold-in products) would only oversubscribe the cores.
+  Eigen::setNbThreads(1);
   auto server = std::unique_ptr<RecdServer>(new RecdServer());
 
   RocksDbStoreOptions store_options;

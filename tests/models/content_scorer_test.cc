@@ -44,6 +44,27 @@ TEST(ContentScorerTest, ScoreIsCosineWithProfile) {
   EXPECT_EQ(out[4], 0.0f);
 }
 
+TEST(ContentScorerTest, SelectiveTopItemsFollowTheCosine) {
+  const ContentScorer s = MakeScorer(NoPrior(1.0f));
+  const auto state = s.Encode({Events({0, 1})});  // profile (e0 + e1)/sqrt2
+  // Every token counts: items by cosine (ties by id), untouched items left out.
+  EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 10, 100), (std::vector<int32_t>{2, 0, 1}));
+  EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 1, 100), (std::vector<int32_t>{2}));
+}
+
+TEST(ContentScorerTest, SelectiveTopItemsSkipBroadTokens) {
+  // Token 0 is on items 0..3 (broad), token 1 on item 4 only.
+  SparseRowMatrix v(5, 2);
+  for (int i = 0; i < 4; ++i) v.insert(i, 0) = 1.0f;
+  v.insert(4, 0) = 0.6f;
+  v.insert(4, 1) = 0.8f;
+  v.makeCompressed();
+  const ContentScorer s(std::move(v), {"cat:a", "brand:b"}, std::vector<float>(5, 0.0f), NoPrior(1.0f));
+  const auto state = s.Encode({Events({4})});
+  EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 5, 5), (std::vector<int32_t>{4, 0, 1, 2, 3}));
+  EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 5, 2), (std::vector<int32_t>{4}));
+}
+
 TEST(ContentScorerTest, RecencyDecayTiltsProfileToLastItem) {
   const ContentScorer s = MakeScorer(NoPrior(0.5f));
   const auto events = Events({0, 1});  // profile ~ e1 + 0.5 e0
