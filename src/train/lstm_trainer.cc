@@ -13,24 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "train/lstm_adam.h"
 #include "train/lstm_backprop.h"
 
 namespace recd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The seven parameter tensors of LstmWeights as flat arrays, in a fixed order.
-std::array<Eigen::Map<Eigen::ArrayXf>, 7> Flat(LstmWeights& w) {
-  auto map = [](float* data, Eigen::Index n) { return Eigen::Map<Eigen::ArrayXf>(data, n); };
-  return {map(w.item_embedding.data(), w.item_embedding.size()),
-          map(w.weight_ih.data(), w.weight_ih.size()),
-          map(w.weight_hh.data(), w.weight_hh.size()),
-          map(w.bias_ih.data(), w.bias_ih.size()),
-          map(w.bias_hh.data(), w.bias_hh.size()),
-          map(w.output_weight.data(), w.output_weight.size()),
-          map(w.output_bias.data(), w.output_bias.size())};
-}
 
 // PyTorch's nn.LSTM / nn.Linear initialisation (uniform in +-1/sqrt(H)),
 // with small normal item embeddings: large ones saturate the gates early.
@@ -39,7 +28,7 @@ LstmWeights InitialWeights(int32_t num_items, const LstmTrainOptions& o, std::mt
   std::normal_distribution<float> normal(0.0f, o.init_scale);
   const float bound = 1.0f / std::sqrt(static_cast<float>(o.hidden_dim));
   std::uniform_real_distribution<float> uniform(-bound, bound);
-  auto flat = Flat(w);
+  auto flat = FlatTensors(w);
   for (Eigen::Index i = 0; i < flat[0].size(); ++i) flat[0][i] = normal(*rng);
   for (size_t t = 1; t < flat.size(); ++t) {
     for (Eigen::Index i = 0; i < flat[t].size(); ++i) flat[t][i] = uniform(*rng);
@@ -47,44 +36,9 @@ LstmWeights InitialWeights(int32_t num_items, const LstmTrainOptions& o, std::mt
   return w;
 }
 
-// Adam with decoupled weight decay over all tensors of LstmWeights.
-class Adam {
- public:
-  Adam(const LstmWeights& like, const LstmTrainOptions& o)
-      : m_(LstmWeights::Zeros(like.num_items(), like.embedding_dim(), like.hidden_dim())),
-        v_(LstmWeights::Zeros(like.num_items(), like.embedding_dim(), like.hidden_dim())),
-        options_(o) {}
-
-  void Update(LstmWeights& w, LstmWeights& g) {
-    ++step_;
-    const float b1 = options_.adam_beta1;
-    const float b2 = options_.adam_beta2;
-    const float lr = options_.learning_rate;
-    const float step_size = lr * std::sqrt(1.0f - std::pow(b2, static_cast<float>(step_))) /
-                            (1.0f - std::pow(b1, static_cast<float>(step_)));
-    const float decay = 1.0f - lr * options_.weight_decay;
-    auto p = Flat(w);
-    auto grad = Flat(g);
-    auto m = Flat(m_);
-    auto v = Flat(v_);
-    for (size_t t = 0; t < p.size(); ++t) {
-      m[t] = b1 * m[t] + (1.0f - b1) * grad[t];
-      v[t] = b2 * v[t] + (1.0f - b2) * grad[t].square();
-      if (options_.weight_decay > 0.0f) p[t] *= decay;
-      p[t] -= step_size * m[t] / (v[t].sqrt() + 1e-8f);
-    }
-  }
-
- private:
-  LstmWeights m_;
-  LstmWeights v_;
-  const LstmTrainOptions& options_;
-  int64_t step_ = 0;
-};
-
 void ClipGradient(LstmWeights& g, float clip_norm) {
   if (clip_norm <= 0.0f) return;
-  auto flat = Flat(g);
+  auto flat = FlatTensors(g);
   double sq = 0;
   for (const auto& t : flat) sq += static_cast<double>(t.matrix().squaredNorm());
   const double norm = std::sqrt(sq);
@@ -156,7 +110,7 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
   std::mt19937_64 rng(options.seed);
   LstmWeights weights = InitialWeights(num_items, options, &rng);
   LstmWeights grad = LstmWeights::Zeros(num_items, options.embedding_dim, options.hidden_dim);
-  Adam adam(weights, options);
+  LstmAdam adam(weights, options);
   // Data parallelism: each thread runs forward and backward on its own shard
   // of the batch with single-threaded Eigen, and the shard gradients are
   // summed once per batch. One synchronisation per batch instead of one per
@@ -206,8 +160,8 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
         const int64_t p = backprop[static_cast<size_t>(s)].positions();
         loss_sum += shard_loss[static_cast<size_t>(s)] * static_cast<double>(p);
         const float weight = static_cast<float>(p) / static_cast<float>(batch_positions);
-        auto dst = Flat(grad);
-        auto src = Flat(shard_grad[static_cast<size_t>(s)]);
+        auto dst = FlatTensors(grad);
+        auto src = FlatTensors(shard_grad[static_cast<size_t>(s)]);
         for (size_t t = 0; t < dst.size(); ++t) {
           if (s == 0) {
             dst[t] = weight * src[t];
