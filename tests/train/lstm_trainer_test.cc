@@ -15,6 +15,8 @@
 #include "test_util/beauty_data.h"
 #include "recd/data_loaders.h"
 #include "train/lstm_backprop.h"
+#include "train/negative_sampler.h"
+#include "train/sparse_lstm_grad.h"
 
 namespace recd {
 namespace {
@@ -105,6 +107,95 @@ TEST(LstmBackpropTest, GradientsWithFixedDropoutMasksMatchFiniteDifferences) {
       const double numeric = (up - down) / (2.0 * static_cast<double>(eps));
       EXPECT_NEAR(grads[t].data[i], numeric, 1e-3 + 1e-2 * std::abs(numeric))
           << params[t].name << "[" << i << "]";
+    }
+  }
+}
+
+// The dense tensor a sparse sampled-softmax gradient stands for.
+LstmWeights Densify(const SparseLstmGrad& g, int32_t items, int e, int h) {
+  LstmWeights d = LstmWeights::Zeros(items, e, h);
+  d.weight_ih = g.weight_ih;
+  d.weight_hh = g.weight_hh;
+  d.bias_ih = g.bias_ih;
+  d.bias_hh = g.bias_hh;
+  for (size_t k = 0; k < g.embedding_items.size(); ++k) {
+    d.item_embedding.row(g.embedding_items[k]) = g.item_embedding.row(static_cast<Eigen::Index>(k));
+  }
+  for (size_t k = 0; k < g.output_items.size(); ++k) {
+    d.output_weight.row(g.output_items[k]) = g.output_weight.row(static_cast<Eigen::Index>(k));
+    d.output_bias(g.output_items[k]) = g.output_bias(static_cast<Eigen::Index>(k));
+  }
+  return d;
+}
+
+TEST(LstmBackpropTest, SampledGradientsMatchCentralFiniteDifferences) {
+  constexpr int32_t kItems = 9;
+  LstmWeights w = RandomWeights(kItems, 3, 4, 0.6f, 24);
+  const std::vector<std::vector<int32_t>> data = {
+      {0, 3, 5, 3, 6}, {2, 1}, {4}, {6, 6, 0}, {1, 5, 2, 4, 0, 3}};
+  std::vector<std::span<const int32_t>> batch(data.begin(), data.end());
+  // 0 and 3 are also targets (accidental hits), 3 was drawn twice, 7 is
+  // only a negative and 8 is in nothing, so its rows must get no gradient.
+  NegativeSample negatives{{0, 3, 7}, {1, 2, 3}};
+  const std::vector<float> log_expected = {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.2f, 0.0f, -0.6f, 0.4f};
+  const LstmBackprop::Dropout dropout{0.2f, 0.3f};
+  LstmBackprop backprop;
+  auto loss = [&](SparseLstmGrad* grad) {
+    std::mt19937_64 rng(6);
+    return backprop.ComputeSampled(w, batch, negatives, log_expected, dropout, &rng, grad);
+  };
+  SparseLstmGrad sparse;
+  loss(&sparse);
+  EXPECT_EQ(sparse.output_items.size(), 3u + 5u);  // negatives, then targets 5, 6, 1, 2, 4
+  EXPECT_EQ(std::count(sparse.output_items.begin(), sparse.output_items.end(), 8), 0);
+  EXPECT_EQ(std::count(sparse.embedding_items.begin(), sparse.embedding_items.end(), 7), 0);
+  LstmWeights grad = Densify(sparse, kItems, 3, 4);
+
+  std::vector<NamedTensor> params = Tensors(w);
+  std::vector<NamedTensor> grads = Tensors(grad);
+  const float eps = 1e-2f;
+  for (size_t t = 0; t < params.size(); ++t) {
+    for (Eigen::Index i = 0; i < params[t].size; ++i) {
+      float& p = params[t].data[i];
+      const float saved = p;
+      p = saved + eps;
+      const double up = loss(nullptr);
+      p = saved - eps;
+      const double down = loss(nullptr);
+      p = saved;
+      const double numeric = (up - down) / (2.0 * static_cast<double>(eps));
+      EXPECT_NEAR(grads[t].data[i], numeric, 1e-3 + 1e-2 * std::abs(numeric))
+          << params[t].name << "[" << i << "]";
+    }
+  }
+}
+
+TEST(LstmBackpropTest, SampledSoftmaxOverEveryItemOnceIsFullSoftmax) {
+  constexpr int32_t kItems = 7;
+  const LstmWeights w = RandomWeights(kItems, 3, 4, 0.6f, 25);
+  const std::vector<std::vector<int32_t>> data = {{0, 3, 5, 3, 6}, {2, 1}, {6, 6, 0, 4}};
+  std::vector<std::span<const int32_t>> batch(data.begin(), data.end());
+  NegativeSample every;
+  for (int32_t i = 0; i < kItems; ++i) {
+    every.items.push_back(i);
+    every.counts.push_back(1);
+  }
+  // log(K q) = log(7 * 1/7) = 0: no correction, and the target's own column
+  // is the accidental hit that is dropped, leaving exactly the full softmax.
+  const std::vector<float> log_expected(kItems, 0.0f);
+  LstmBackprop backprop;
+  LstmWeights full = LstmWeights::Zeros(kItems, 3, 4);
+  const double full_loss = backprop.Compute(w, batch, {}, nullptr, &full);
+  SparseLstmGrad sparse;
+  const double sampled_loss =
+      backprop.ComputeSampled(w, batch, every, log_expected, {}, nullptr, &sparse);
+  EXPECT_NEAR(sampled_loss, full_loss, 1e-6);
+  LstmWeights sampled = Densify(sparse, kItems, 3, 4);
+  std::vector<NamedTensor> a = Tensors(full);
+  std::vector<NamedTensor> b = Tensors(sampled);
+  for (size_t t = 0; t < a.size(); ++t) {
+    for (Eigen::Index i = 0; i < a[t].size; ++i) {
+      EXPECT_NEAR(b[t].data[i], a[t].data[i], 1e-6) << a[t].name << "[" << i << "]";
     }
   }
 }
