@@ -221,25 +221,24 @@ TEST(LstmBackpropTest, LossIsMeanCrossEntropyOfScorerPredictions) {
   EXPECT_NEAR(loss, expected / 3.0, 1e-5);
 }
 
-// Users walk one of two fixed cycles of 15 items from a random start; 10% of
-// the items are replaced by random noise.
-Dataset CycleData(int users, uint64_t seed, std::vector<int32_t>* successor) {
-  constexpr int kItems = 30;
+// Users walk one of num_items / 15 fixed cycles of 15 items from a random
+// start; 10% of the items are replaced by random noise.
+Dataset CycleData(int users, uint64_t seed, std::vector<int32_t>* successor, int num_items = 30) {
   std::mt19937_64 rng(seed);
-  std::vector<int32_t> perm(kItems);
+  std::vector<int32_t> perm(num_items);
   std::iota(perm.begin(), perm.end(), 0);
   std::shuffle(perm.begin(), perm.end(), rng);
-  successor->assign(kItems, -1);
-  for (int c = 0; c < 2; ++c) {
+  successor->assign(num_items, -1);
+  for (int c = 0; c < num_items / 15; ++c) {
     for (int k = 0; k < 15; ++k) {
       (*successor)[static_cast<size_t>(perm[static_cast<size_t>(c * 15 + k)])] =
           perm[static_cast<size_t>(c * 15 + (k + 1) % 15)];
     }
   }
   Dataset data;
-  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd(std::to_string(i));
-  data.item_info.resize(kItems);
-  std::uniform_int_distribution<int> item_dist(0, kItems - 1);
+  for (int i = 0; i < num_items; ++i) data.items.GetOrAdd(std::to_string(i));
+  data.item_info.resize(num_items);
+  std::uniform_int_distribution<int> item_dist(0, num_items - 1);
   std::uniform_int_distribution<int> len_dist(6, 12);
   std::bernoulli_distribution noise(0.1);
   for (int u = 0; u < users; ++u) {
@@ -350,6 +349,55 @@ class PopularityScorer : public Scorer {
  private:
   std::vector<float> counts_;
 };
+
+TEST(LstmTrainerTest, SampledSoftmaxLearnsPlantedCyclesInALargerCatalog) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(3000, 33, &successor, 1500);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  const Dataset train = TrainingView(data, split);
+  LstmTrainOptions o = SmallOptions();
+  o.sampled_negatives = 64;  // 4% of the catalog per batch
+  o.epochs = 12;
+  o.threads = 1;
+  std::vector<LstmEpochReport> reports;
+  auto scorer = TrainLstm(train, split, o, [&](const LstmEpochReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  const RankingMetrics lstm = EvaluateScorer(**scorer, split, EvalTarget::kValidation);
+  const RankingMetrics popular =
+      EvaluateScorer(PopularityScorer(train), split, EvalTarget::kValidation);
+  EXPECT_LT(reports.back().loss, 0.6 * reports.front().loss);
+  EXPECT_GT(lstm.hr10, 0.5);
+  EXPECT_GT(lstm.hr10, 10 * popular.hr10);
+  EXPECT_GT(lstm.ndcg10, 10 * popular.ndcg10);
+}
+
+TEST(LstmTrainerTest, SampledSoftmaxWithFixedSeedIsDeterministic) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(300, 34, &successor, 150);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  LstmTrainOptions o = SmallOptions();
+  o.sampled_negatives = 20;
+  o.epochs = 3;
+  o.threads = 2;
+  auto a = TrainLstm(TrainingView(data, split), split, o);
+  auto b = TrainLstm(TrainingView(data, split), split, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const LstmWeights wa = (*a)->CopyWeights();
+  const LstmWeights wb = (*b)->CopyWeights();
+  EXPECT_EQ(wa.item_embedding, wb.item_embedding);
+  EXPECT_EQ(wa.weight_hh, wb.weight_hh);
+  EXPECT_EQ(wa.output_weight, wb.output_weight);
+  EXPECT_EQ(wa.output_bias, wb.output_bias);
+}
+
+TEST(LstmTrainerTest, RejectsNegativeSampledNegatives) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(20, 35, &successor);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  LstmTrainOptions o = SmallOptions();
+  o.sampled_negatives = -1;
+  EXPECT_FALSE(TrainLstm(TrainingView(data, split), split, o).ok());
+}
 
 // A reduced budget by default (two epochs, ~1-2 minutes on 2 cores);
 // RECD_FULL_TRAINING=1 runs the default (benchmark) options and prints the
