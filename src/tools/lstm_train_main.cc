@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads);
   app.add_option("--validation-users", o.validation_users);
   app.add_option("--time-budget", o.time_budget_seconds, "seconds; 0 = none");
+  app.add_option("--sampled-negatives", o.sampled_negatives, "0 = full softmax");
+  app.add_option("--sampling-power", o.sampling_power, "negatives ~ (count + 1)^power");
   CLI11_PARSE(app, argc, argv);
 
   recd::LoadReport report;
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
                        {"batch_size", std::to_string(o.batch_size)},
                        {"embedding_dropout", std::to_string(o.embedding_dropout)},
                        {"hidden_dropout", std::to_string(o.hidden_dropout)},
+                       {"sampled_negatives", std::to_string(o.sampled_negatives)},
                        {"seed", std::to_string(o.seed)}};
     if (absl::Status s = (*scorer)->Save(out, manifest); !s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());

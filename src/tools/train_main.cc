@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <string>
 
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
@@ -32,6 +33,14 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "training threads (0 = all cores)")->capture_default_str();
   app.add_option("--lstm-epochs", lstm_epochs, "LSTM epoch limit (early stopping may end sooner)")->capture_default_str();
   app.add_option("--lstm-time-budget", lstm_budget, "stop LSTM training after this many seconds (default: the trainer's budget)");
+  app.add_option("--lstm-negatives", options.lstm_negatives,
+                 "LSTM sampled-softmax negatives per batch: 0 = full softmax, -1 = auto (full "
+                 "softmax up to " + std::to_string(options.lstm_full_softmax_max_items) +
+                     " items, else " + std::to_string(options.lstm_auto_negatives) + ")")
+      ->capture_default_str();
+  app.add_option("--lstm-sampling-power", options.lstm.sampling_power,
+                 "sampled softmax draws negatives ~ (target count + 1)^power; 0 = uniform")
+      ->capture_default_str();
   app.add_option("--als-iterations", als_iterations, "ALS sweeps")->capture_default_str();
   app.add_option("--validation-users", options.fusion.max_users, "validation users for model selection, early stopping and fusion tuning (0 = all)")
       ->capture_default_str();

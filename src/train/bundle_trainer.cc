@@ -60,7 +60,15 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
                             o.validation_users);
   }
 
-  if (name == "lstm") return AsScorer(TrainLstm(train_view, split, o.lstm));
+  if (name == "lstm") {
+    LstmTrainOptions lstm = o.lstm;
+    lstm.sampled_negatives = LstmNegatives(o, train_view.num_items());
+    if (lstm.sampled_negatives > 0) {
+      spdlog::info("lstm: sampled softmax with {} negatives over {} items", lstm.sampled_negatives,
+                   train_view.num_items());
+    }
+    return AsScorer(TrainLstm(train_view, split, lstm));
+  }
   if (name == "mf") {
     AlsOptions als_options = o.als;
     // Its per-iteration validation ranks the whole catalog per user: on
@@ -96,6 +104,11 @@ absl::Status Publish(const fs::path& staging, const fs::path& out_dir) {
 }
 
 }  // namespace
+
+int LstmNegatives(const BundleTrainOptions& options, int32_t num_items) {
+  if (options.lstm_negatives >= 0) return options.lstm_negatives;
+  return num_items > options.lstm_full_softmax_max_items ? options.lstm_auto_negatives : 0;
+}
 
 absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
                                               const BundleTrainOptions& options, const std::string& out_dir) {

@@ -13,7 +13,6 @@
 #include "train/fusion_tuner.h"
 #include "train/knn_builder.h"
 #include "train/lstm_trainer.h"
-
 #include "train/markov_builder.h"
 #include "train/pop_builder.h"
 
@@ -30,6 +29,17 @@ struct BundleTrainOptions {
   ContentBuilderOptions content;
   AlsOptions als;
   LstmTrainOptions lstm;
+  // The LSTM's softmax. -1 = by catalog size: full softmax up to
+  // lstm_full_softmax_max_items items (so Beauty's 12k keep the exact
+  // recipe), sampled softmax with lstm_auto_negatives negatives above, where
+  // the full softmax's O(items) cost per position dominates an epoch.
+  // 0 = full softmax; N > 0 = N negatives. Overrides lstm.sampled_negatives.
+  int lstm_negatives = -1;
+  int32_t lstm_full_softmax_max_items = 20000;
+  // On a generated 100k-item catalog, 512 negatives lost 15% validation
+  // NDCG@10 after 3 epochs against 1024, and 2048 gained 2% for roughly
+  // twice the epoch time.
+  int lstm_auto_negatives = 1024;
 
   FusionTunerOptions fusion;
   // Validation users scored per model for the manifest's metrics; 0 = all.
@@ -49,6 +59,10 @@ struct BundleTrainReport {
   FusionTuningResult fusion;
   double seconds = 0;
 };
+
+// The sampled_negatives the LSTM trains with on a catalog of `num_items`
+// (see BundleTrainOptions::lstm_negatives).
+int LstmNegatives(const BundleTrainOptions& options, int32_t num_items);
 
 // Trains every model on split.train (the leave-one-out training view of
 // `data`), measures each on the validation targets, tunes the fusion weights

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <utility>
 
 namespace recd {
 namespace {
 
 // Rows of logits materialised at once: big enough for efficient GEMMs,
-// small enough (~50 MB at 12k items) to stay out of the way of other work.
+// small enough (~50 MB at 12k items, 4 MB with 1024 sampled negatives) to
+// stay out of the way of other work.
 constexpr int64_t kLogitChunkRows = 1024;
 
 // Fills `mask` with 0 (probability p) or 1/(1-p): inverted dropout, so
@@ -131,7 +134,81 @@ double LstmBackprop::SoftmaxAndOutputGrad(const LstmWeights& w, LstmWeights* gra
   return std::accumulate(row_loss.begin(), row_loss.end(), 0.0) / static_cast<double>(p);
 }
 
-void LstmBackprop::Backward(const LstmWeights& w, LstmWeights* grad) {
+double LstmBackprop::SampledSoftmaxAndOutputGrad(const LstmWeights& w,
+                                                 const NegativeSample& negatives,
+                                                 std::span<const float> log_expected_count,
+                                                 SparseLstmGrad* grad) {
+  const int64_t p = positions_;
+  const auto k = static_cast<Eigen::Index>(negatives.items.size());
+  const float inv_p = 1.0f / static_cast<float>(p);
+  rows_.Resize(w.num_items());
+  // The negatives take rows 0..k-1 of the output gradient, in their order,
+  // and the targets that are no negative the rows after them.
+  std::vector<int32_t> output_items;
+  negative_weight_.resize(k, w.hidden_dim());
+  negative_offset_.resize(k);
+  for (Eigen::Index j = 0; j < k; ++j) {
+    const int32_t item = negatives.items[static_cast<size_t>(j)];
+    rows_.Insert(item, &output_items);
+    negative_weight_.row(j) = w.output_weight.row(item);
+    negative_offset_(j) = w.output_bias(item) - log_expected_count[static_cast<size_t>(item)] +
+                          std::log(static_cast<float>(negatives.counts[static_cast<size_t>(j)]));
+  }
+  if (grad != nullptr) {
+    for (int32_t target : targets_) rows_.Insert(target, &output_items);
+    grad->output_weight.setZero(static_cast<Eigen::Index>(output_items.size()), w.hidden_dim());
+    grad->output_bias.setZero(static_cast<Eigen::Index>(output_items.size()));
+  }
+  d_target_logit_.resize(static_cast<size_t>(p));
+  double loss = 0;
+  for (int64_t r0 = 0; r0 < p; r0 += kLogitChunkRows) {
+    const int64_t m = std::min(kLogitChunkRows, p - r0);
+    logits_.resize(m, k);
+    logits_.noalias() = h_out_.middleRows(r0, m) * negative_weight_.transpose();
+    logits_.rowwise() += negative_offset_.transpose();
+    for (int64_t i = 0; i < m; ++i) {
+      const int32_t target = targets_[static_cast<size_t>(r0 + i)];
+      const float target_logit = h_out_.row(r0 + i).dot(w.output_weight.row(target)) +
+                                 w.output_bias(target) -
+                                 log_expected_count[static_cast<size_t>(target)];
+      auto row = logits_.row(i).array();
+      // An accidental hit, the target drawn as a negative, is no negative.
+      if (const int32_t hit = rows_.Find(target); hit >= 0 && hit < k) {
+        row(hit) = -std::numeric_limits<float>::infinity();
+      }
+      const float max = k > 0 ? std::max(target_logit, row.maxCoeff()) : target_logit;
+      row = (row - max).exp();
+      const float target_exp = std::exp(target_logit - max);
+      const float sum = row.sum() + target_exp;
+      loss += std::log(static_cast<double>(sum)) + max - target_logit;
+      if (grad != nullptr) {
+        row *= inv_p / sum;
+        d_target_logit_[static_cast<size_t>(r0 + i)] = inv_p * (target_exp / sum - 1.0f);
+      }
+    }
+    if (grad == nullptr) continue;
+    grad->output_weight.topRows(k).noalias() += logits_.transpose() * h_out_.middleRows(r0, m);
+    grad->output_bias.head(k) += logits_.colwise().sum().transpose();
+    d_h_.middleRows(r0, m).noalias() = logits_ * negative_weight_;
+  }
+  if (grad != nullptr) {
+    for (int64_t r = 0; r < p; ++r) {
+      const int32_t target = targets_[static_cast<size_t>(r)];
+      const int32_t row = rows_.Find(target);
+      const float g = d_target_logit_[static_cast<size_t>(r)];
+      grad->output_weight.row(row) += g * h_out_.row(r);
+      grad->output_bias(row) += g;
+      d_h_.row(r) += g * w.output_weight.row(target);
+    }
+  }
+  rows_.Clear(output_items);
+  if (grad != nullptr) grad->output_items = std::move(output_items);
+  return loss / static_cast<double>(p);
+}
+
+void LstmBackprop::Backward(const LstmWeights& w, RowMatrixXf* d_weight_ih,
+                            RowMatrixXf* d_weight_hh, Eigen::VectorXf* d_bias_ih,
+                            Eigen::VectorXf* d_bias_hh) {
   const int64_t h = w.hidden_dim();
   d_h_.array() *= h_mask_.array();
   d_c_.setZero();
@@ -161,36 +238,16 @@ void LstmBackprop::Backward(const LstmWeights& w, LstmWeights* grad) {
       dz.middleCols(h, h).setZero();  // c_{-1} = 0: the forget gate has no effect
     }
   }
-  grad->weight_ih.noalias() = d_gates_.transpose() * x_;
-  grad->weight_hh.noalias() = d_gates_.transpose() * h_prev_;
-  grad->bias_ih = d_gates_.colwise().sum().transpose();
-  grad->bias_hh = grad->bias_ih;
+  d_weight_ih->noalias() = d_gates_.transpose() * x_;
+  d_weight_hh->noalias() = d_gates_.transpose() * h_prev_;
+  *d_bias_ih = d_gates_.colwise().sum().transpose();
+  *d_bias_hh = *d_bias_ih;
   d_x_.noalias() = d_gates_ * w.weight_ih;
   d_x_.array() *= x_mask_.array();
-  for (int64_t r = 0; r < positions_; ++r) {
-    grad->item_embedding.row(inputs_[static_cast<size_t>(r)]) += d_x_.row(r);
-  }
 }
 
-double LstmBackprop::Compute(const LstmWeights& w,
-                             std::span<const std::span<const int32_t>> sequences,
-                             const Dropout& dropout, std::mt19937_64* rng, LstmWeights* grad) {
-  Pack(sequences);
-  if (grad != nullptr) {
-    grad->item_embedding.setZero();
-    grad->output_weight.setZero();
-    grad->output_bias.setZero();
-  }
+void LstmBackprop::Prepare(const LstmWeights& w, const Dropout& dropout, std::mt19937_64* rng) {
   const int64_t p = positions_;
-  if (p == 0) {
-    if (grad != nullptr) {
-      grad->weight_ih.setZero();
-      grad->weight_hh.setZero();
-      grad->bias_ih.setZero();
-      grad->bias_hh.setZero();
-    }
-    return 0.0;
-  }
   const int64_t e = w.embedding_dim();
   const int64_t h = w.hidden_dim();
   x_.resize(p, e);
@@ -208,9 +265,59 @@ double LstmBackprop::Compute(const LstmWeights& w,
   d_x_.resize(p, e);
   DrawMask(dropout.embedding, rng, &x_mask_);
   DrawMask(dropout.hidden, rng, &h_mask_);
+}
+
+double LstmBackprop::Compute(const LstmWeights& w,
+                             std::span<const std::span<const int32_t>> sequences,
+                             const Dropout& dropout, std::mt19937_64* rng, LstmWeights* grad) {
+  Pack(sequences);
+  if (grad != nullptr) {
+    grad->item_embedding.setZero();
+    grad->output_weight.setZero();
+    grad->output_bias.setZero();
+  }
+  if (positions_ == 0) {
+    if (grad != nullptr) {
+      grad->weight_ih.setZero();
+      grad->weight_hh.setZero();
+      grad->bias_ih.setZero();
+      grad->bias_hh.setZero();
+    }
+    return 0.0;
+  }
+  Prepare(w, dropout, rng);
   Forward(w);
   const double loss = SoftmaxAndOutputGrad(w, grad);
-  if (grad != nullptr) Backward(w, grad);
+  if (grad != nullptr) {
+    Backward(w, &grad->weight_ih, &grad->weight_hh, &grad->bias_ih, &grad->bias_hh);
+    for (int64_t r = 0; r < positions_; ++r) {
+      grad->item_embedding.row(inputs_[static_cast<size_t>(r)]) += d_x_.row(r);
+    }
+  }
+  return loss;
+}
+
+double LstmBackprop::ComputeSampled(const LstmWeights& w,
+                                    std::span<const std::span<const int32_t>> sequences,
+                                    const NegativeSample& negatives,
+                                    std::span<const float> log_expected_count,
+                                    const Dropout& dropout, std::mt19937_64* rng,
+                                    SparseLstmGrad* grad) {
+  Pack(sequences);
+  if (grad != nullptr) grad->ResetCell(w.embedding_dim(), w.hidden_dim());
+  if (positions_ == 0) return 0.0;
+  Prepare(w, dropout, rng);
+  Forward(w);
+  const double loss = SampledSoftmaxAndOutputGrad(w, negatives, log_expected_count, grad);
+  if (grad == nullptr) return loss;
+  Backward(w, &grad->weight_ih, &grad->weight_hh, &grad->bias_ih, &grad->bias_hh);
+  for (int32_t item : inputs_) rows_.Insert(item, &grad->embedding_items);
+  grad->item_embedding.setZero(static_cast<Eigen::Index>(grad->embedding_items.size()),
+                               w.embedding_dim());
+  for (int64_t r = 0; r < positions_; ++r) {
+    grad->item_embedding.row(rows_.Find(inputs_[static_cast<size_t>(r)])) += d_x_.row(r);
+  }
+  rows_.Clear(grad->embedding_items);
   return loss;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <span>
 #include <utility>
@@ -13,24 +14,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "train/lstm_adam.h"
 #include "train/lstm_backprop.h"
+#include "train/lstm_validation.h"
+#include "train/negative_sampler.h"
+#include "train/sparse_lstm_grad.h"
 
 namespace recd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The seven parameter tensors of LstmWeights as flat arrays, in a fixed order.
-std::array<Eigen::Map<Eigen::ArrayXf>, 7> Flat(LstmWeights& w) {
-  auto map = [](float* data, Eigen::Index n) { return Eigen::Map<Eigen::ArrayXf>(data, n); };
-  return {map(w.item_embedding.data(), w.item_embedding.size()),
-          map(w.weight_ih.data(), w.weight_ih.size()),
-          map(w.weight_hh.data(), w.weight_hh.size()),
-          map(w.bias_ih.data(), w.bias_ih.size()),
-          map(w.bias_hh.data(), w.bias_hh.size()),
-          map(w.output_weight.data(), w.output_weight.size()),
-          map(w.output_bias.data(), w.output_bias.size())};
-}
 
 // PyTorch's nn.LSTM / nn.Linear initialisation (uniform in +-1/sqrt(H)),
 // with small normal item embeddings: large ones saturate the gates early.
@@ -39,7 +32,7 @@ LstmWeights InitialWeights(int32_t num_items, const LstmTrainOptions& o, std::mt
   std::normal_distribution<float> normal(0.0f, o.init_scale);
   const float bound = 1.0f / std::sqrt(static_cast<float>(o.hidden_dim));
   std::uniform_real_distribution<float> uniform(-bound, bound);
-  auto flat = Flat(w);
+  auto flat = FlatTensors(w);
   for (Eigen::Index i = 0; i < flat[0].size(); ++i) flat[0][i] = normal(*rng);
   for (size_t t = 1; t < flat.size(); ++t) {
     for (Eigen::Index i = 0; i < flat[t].size(); ++i) flat[t][i] = uniform(*rng);
@@ -47,50 +40,21 @@ LstmWeights InitialWeights(int32_t num_items, const LstmTrainOptions& o, std::mt
   return w;
 }
 
-// Adam with decoupled weight decay over all tensors of LstmWeights.
-class Adam {
- public:
-  Adam(const LstmWeights& like, const LstmTrainOptions& o)
-      : m_(LstmWeights::Zeros(like.num_items(), like.embedding_dim(), like.hidden_dim())),
-        v_(LstmWeights::Zeros(like.num_items(), like.embedding_dim(), like.hidden_dim())),
-        options_(o) {}
-
-  void Update(LstmWeights& w, LstmWeights& g) {
-    ++step_;
-    const float b1 = options_.adam_beta1;
-    const float b2 = options_.adam_beta2;
-    const float lr = options_.learning_rate;
-    const float step_size = lr * std::sqrt(1.0f - std::pow(b2, static_cast<float>(step_))) /
-                            (1.0f - std::pow(b1, static_cast<float>(step_)));
-    const float decay = 1.0f - lr * options_.weight_decay;
-    auto p = Flat(w);
-    auto grad = Flat(g);
-    auto m = Flat(m_);
-    auto v = Flat(v_);
-    for (size_t t = 0; t < p.size(); ++t) {
-      m[t] = b1 * m[t] + (1.0f - b1) * grad[t];
-      v[t] = b2 * v[t] + (1.0f - b2) * grad[t].square();
-      if (options_.weight_decay > 0.0f) p[t] *= decay;
-      p[t] -= step_size * m[t] / (v[t].sqrt() + 1e-8f);
-    }
-  }
-
- private:
-  LstmWeights m_;
-  LstmWeights v_;
-  const LstmTrainOptions& options_;
-  int64_t step_ = 0;
-};
-
 void ClipGradient(LstmWeights& g, float clip_norm) {
   if (clip_norm <= 0.0f) return;
-  auto flat = Flat(g);
+  auto flat = FlatTensors(g);
   double sq = 0;
   for (const auto& t : flat) sq += static_cast<double>(t.matrix().squaredNorm());
   const double norm = std::sqrt(sq);
   if (norm <= clip_norm) return;
   const float scale = static_cast<float>(clip_norm / norm);
   for (auto& t : flat) t *= scale;
+}
+
+void ClipGradient(SparseLstmGrad& g, float clip_norm) {
+  if (clip_norm <= 0.0f) return;
+  const double norm = std::sqrt(g.SquaredNorm());
+  if (norm > clip_norm) g.Scale(static_cast<float>(clip_norm / norm));
 }
 
 absl::Status CheckOptions(const LstmTrainOptions& o) {
@@ -107,6 +71,11 @@ absl::Status CheckOptions(const LstmTrainOptions& o) {
   }
   if (!(o.learning_rate > 0)) {
     return absl::InvalidArgumentError("lstm options: learning_rate must be positive");
+  }
+  if (o.sampled_negatives < 0 || !(o.sampling_power >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lstm options: sampled_negatives and sampling_power must be >= 0 (got ",
+                     o.sampled_negatives, ", ", o.sampling_power, ")"));
   }
   return absl::OkStatus();
 }
@@ -139,6 +108,151 @@ class ScopedThreads {
   int previous_;
 };
 
+// How often each item is a training target (any position after the first):
+// the popularity the negative sampler draws from.
+std::vector<int64_t> TargetCounts(const std::vector<std::vector<int32_t>>& sequences,
+                                  int32_t num_items) {
+  std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
+  for (const auto& seq : sequences) {
+    for (size_t t = 1; t < seq.size(); ++t) ++counts[static_cast<size_t>(seq[t])];
+  }
+  return counts;
+}
+
+using ShardBatch = std::vector<std::span<const int32_t>>;
+
+// One optimisation step per batch. Data parallelism: the batch is split into
+// one shard per thread, each thread runs forward and backward on its shard
+// with single-threaded Eigen, and the shard gradients are summed once per
+// batch. One synchronisation per batch instead of one per GEMM keeps
+// throughput up when other processes share the cores.
+//
+// Full softmax keeps dense gradients and dense Adam; sampled softmax keeps
+// sparse row gradients and lazy Adam, so that none of its per-step work
+// (buffers, sums, clipping, updates) scales with the catalog.
+// Not thread-safe.
+class ShardedStep {
+ public:
+  ShardedStep(const LstmWeights& weights, const LstmTrainOptions& o,
+              const std::vector<std::vector<int32_t>>& sequences, std::mt19937_64* rng)
+      : options_(o),
+        backprop_(static_cast<size_t>(std::max(1, omp_get_max_threads()))),
+        shard_loss_(backprop_.size()),
+        adam_(weights, o) {
+    const int32_t items = weights.num_items();
+    if (o.sampled_negatives == 0) {
+      grad_ = LstmWeights::Zeros(items, o.embedding_dim, o.hidden_dim);
+      for (size_t s = 0; s < backprop_.size(); ++s) {
+        shard_grad_.push_back(LstmWeights::Zeros(items, o.embedding_dim, o.hidden_dim));
+      }
+      return;
+    }
+    sampler_.emplace(TargetCounts(sequences, items), o.sampling_power, o.sampled_negatives);
+    negative_rng_.seed((*rng)());
+    shard_sparse_grad_.resize(backprop_.size());
+    rows_.Resize(items);
+  }
+
+  int shards() const { return static_cast<int>(backprop_.size()); }
+
+  // Trains on one batch (`shard_batch[s]` for thread s, dropout seeded by
+  // `seeds[s]`); adds loss times positions to *loss_sum and returns the
+  // batch's positions.
+  int64_t Run(std::span<const ShardBatch> shard_batch, std::span<const uint64_t> seeds,
+              LstmWeights& weights, double* loss_sum) {
+    return sampler_ ? RunSampled(shard_batch, seeds, weights, loss_sum)
+                    : RunFull(shard_batch, seeds, weights, loss_sum);
+  }
+
+ private:
+  // Each shard's gradient is of its own mean loss; weighting by positions
+  // gives the gradient of the batch mean. Adds to *loss_sum.
+  std::vector<float> ShardWeights(int64_t batch_positions, double* loss_sum) const {
+    std::vector<float> weight(backprop_.size());
+    for (size_t s = 0; s < backprop_.size(); ++s) {
+      const int64_t p = backprop_[s].positions();
+      *loss_sum += shard_loss_[s] * static_cast<double>(p);
+      weight[s] = static_cast<float>(p) / static_cast<float>(batch_positions);
+    }
+    return weight;
+  }
+
+  int64_t BatchPositions() const {
+    int64_t positions = 0;
+    for (const LstmBackprop& bp : backprop_) positions += bp.positions();
+    return positions;
+  }
+
+  int64_t RunFull(std::span<const ShardBatch> shard_batch, std::span<const uint64_t> seeds,
+                  LstmWeights& weights, double* loss_sum) {
+    const LstmBackprop::Dropout dropout{options_.embedding_dropout, options_.hidden_dropout};
+    const int shards = this->shards();
+#pragma omp parallel for num_threads(shards) schedule(static, 1)
+    for (int s = 0; s < shards; ++s) {
+      const auto i = static_cast<size_t>(s);
+      std::mt19937_64 shard_rng(seeds[i]);
+      shard_loss_[i] =
+          backprop_[i].Compute(weights, shard_batch[i], dropout, &shard_rng, &shard_grad_[i]);
+    }
+    const int64_t batch_positions = BatchPositions();
+    if (batch_positions == 0) return 0;
+    const std::vector<float> weight = ShardWeights(batch_positions, loss_sum);
+    auto dst = FlatTensors(grad_);
+    for (size_t s = 0; s < backprop_.size(); ++s) {
+      auto src = FlatTensors(shard_grad_[s]);
+      for (size_t t = 0; t < dst.size(); ++t) {
+        if (s == 0) {
+          dst[t] = weight[s] * src[t];
+        } else {
+          dst[t] += weight[s] * src[t];
+        }
+      }
+    }
+    ClipGradient(grad_, options_.clip_norm);
+    adam_.Update(weights, grad_);
+    return batch_positions;
+  }
+
+  int64_t RunSampled(std::span<const ShardBatch> shard_batch, std::span<const uint64_t> seeds,
+                     LstmWeights& weights, double* loss_sum) {
+    const LstmBackprop::Dropout dropout{options_.embedding_dropout, options_.hidden_dropout};
+    // One draw per batch, shared by the shards: fewer distinct output rows
+    // to sum and update than a draw per shard, for the same softmax cost.
+    sampler_->Sample(&negative_rng_, &negatives_);
+    const int shards = this->shards();
+#pragma omp parallel for num_threads(shards) schedule(static, 1)
+    for (int s = 0; s < shards; ++s) {
+      const auto i = static_cast<size_t>(s);
+      std::mt19937_64 shard_rng(seeds[i]);
+      shard_loss_[i] = backprop_[i].ComputeSampled(weights, shard_batch[i], negatives_,
+                                                   sampler_->log_expected_count(), dropout,
+                                                   &shard_rng, &shard_sparse_grad_[i]);
+    }
+    const int64_t batch_positions = BatchPositions();
+    if (batch_positions == 0) return 0;
+    const std::vector<float> weight = ShardWeights(batch_positions, loss_sum);
+    SumSparseGrads(shard_sparse_grad_, weight, &rows_, &sparse_grad_);
+    ClipGradient(sparse_grad_, options_.clip_norm);
+    adam_.Update(weights, sparse_grad_);
+    return batch_positions;
+  }
+
+  const LstmTrainOptions& options_;
+  std::vector<LstmBackprop> backprop_;  // one per shard
+  std::vector<double> shard_loss_;
+  LstmAdam adam_;
+  // Full softmax.
+  std::vector<LstmWeights> shard_grad_;
+  LstmWeights grad_;
+  // Sampled softmax.
+  std::optional<NegativeSampler> sampler_;
+  std::mt19937_64 negative_rng_;
+  NegativeSample negatives_;
+  std::vector<SparseLstmGrad> shard_sparse_grad_;
+  SparseLstmGrad sparse_grad_;
+  ItemRowIndex rows_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
@@ -155,22 +269,10 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
   ScopedThreads threads(options.threads);
   std::mt19937_64 rng(options.seed);
   LstmWeights weights = InitialWeights(num_items, options, &rng);
-  LstmWeights grad = LstmWeights::Zeros(num_items, options.embedding_dim, options.hidden_dim);
-  Adam adam(weights, options);
-  // Data parallelism: each thread runs forward and backward on its own shard
-  // of the batch with single-threaded Eigen, and the shard gradients are
-  // summed once per batch. One synchronisation per batch instead of one per
-  // GEMM keeps throughput up when other processes share the cores.
-  const int shards = std::max(1, omp_get_max_threads());
-  std::vector<LstmBackprop> backprop(static_cast<size_t>(shards));
-  std::vector<LstmWeights> shard_grad;
-  for (int s = 0; s < shards; ++s) {
-    shard_grad.push_back(LstmWeights::Zeros(num_items, options.embedding_dim, options.hidden_dim));
-  }
-  std::vector<std::vector<std::span<const int32_t>>> shard_batch(static_cast<size_t>(shards));
-  std::vector<double> shard_loss(static_cast<size_t>(shards));
-  std::vector<uint64_t> shard_seed(static_cast<size_t>(shards));
-  const LstmBackprop::Dropout dropout{options.embedding_dropout, options.hidden_dropout};
+  ShardedStep step(weights, options, sequences, &rng);
+  const auto shards = static_cast<size_t>(step.shards());
+  std::vector<ShardBatch> shard_batch(shards);
+  std::vector<uint64_t> shard_seed(shards);
 
   std::vector<size_t> order(sequences.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -187,51 +289,35 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
       const size_t end = std::min(order.size(), b + static_cast<size_t>(options.batch_size));
       for (auto& sb : shard_batch) sb.clear();
       for (size_t i = b; i < end; ++i) {
-        shard_batch[(i - b) % static_cast<size_t>(shards)].emplace_back(sequences[order[i]]);
+        shard_batch[(i - b) % shards].emplace_back(sequences[order[i]]);
       }
       for (uint64_t& seed : shard_seed) seed = rng();
-#pragma omp parallel for num_threads(shards) schedule(static, 1)
-      for (int s = 0; s < shards; ++s) {
-        std::mt19937_64 shard_rng(shard_seed[static_cast<size_t>(s)]);
-        shard_loss[static_cast<size_t>(s)] =
-            backprop[static_cast<size_t>(s)].Compute(weights, shard_batch[static_cast<size_t>(s)],
-                                                     dropout, &shard_rng, &shard_grad[static_cast<size_t>(s)]);
-      }
-      // Each shard's gradient is of its own mean loss; weight by positions
-      // to get the gradient of the batch mean.
-      int64_t batch_positions = 0;
-      for (const LstmBackprop& bp : backprop) batch_positions += bp.positions();
-      if (batch_positions == 0) continue;
-      for (int s = 0; s < shards; ++s) {
-        const int64_t p = backprop[static_cast<size_t>(s)].positions();
-        loss_sum += shard_loss[static_cast<size_t>(s)] * static_cast<double>(p);
-        const float weight = static_cast<float>(p) / static_cast<float>(batch_positions);
-        auto dst = Flat(grad);
-        auto src = Flat(shard_grad[static_cast<size_t>(s)]);
-        for (size_t t = 0; t < dst.size(); ++t) {
-          if (s == 0) {
-            dst[t] = weight * src[t];
-          } else {
-            dst[t] += weight * src[t];
-          }
-        }
-      }
-      positions += batch_positions;
-      ClipGradient(grad, options.clip_norm);
-      adam.Update(weights, grad);
+      positions += step.Run(shard_batch, shard_seed, weights, &loss_sum);
     }
     absl::StatusOr<std::unique_ptr<LstmScorer>> scorer = LstmScorer::Create(weights, options.max_len);
     if (!scorer.ok()) return scorer.status();
     LstmEpochReport report;
     report.epoch = epoch;
     report.loss = loss_sum / static_cast<double>(std::max<int64_t>(positions, 1));
-    report.validation = EvaluateScorer(**scorer, split_for_validation, EvalTarget::kValidation,
-                                       options.validation_users);
-    report.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    const Clock::time_point validation_start = Clock::now();
+    // Sampled mode is the large-catalog mode, where per-user scoring is slow;
+    // full softmax keeps EvaluateScorer so that its kept epoch cannot move by
+    // a rounding difference.
+    report.validation =
+        options.sampled_negatives > 0
+            ? ValidateLstm(**scorer, split_for_validation, options.validation_users)
+            : EvaluateScorer(**scorer, split_for_validation, EvalTarget::kValidation,
+                             options.validation_users);
+    const Clock::time_point epoch_end = Clock::now();
+    report.seconds = std::chrono::duration<double>(epoch_end - epoch_start).count();
     report.improved = report.validation.ndcg10 > best_ndcg;
-    spdlog::info("lstm epoch {} loss {:.4f} val HR@10 {:.4f} NDCG@10 {:.4f} ({} users) {:.1f}s{}",
-                 epoch, report.loss, report.validation.hr10, report.validation.ndcg10,
-                 report.validation.users, report.seconds, report.improved ? " *" : "");
+    spdlog::info(
+        "lstm epoch {} loss {:.4f} val HR@10 {:.4f} NDCG@10 {:.4f} ({} users) {:.1f}s "
+        "(validation {:.1f}s){}",
+        epoch, report.loss, report.validation.hr10, report.validation.ndcg10,
+        report.validation.users, report.seconds,
+        std::chrono::duration<double>(epoch_end - validation_start).count(),
+        report.improved ? " *" : "");
     if (progress) progress(report);
     if (report.improved) {
       best_ndcg = report.validation.ndcg10;

@@ -93,6 +93,17 @@ TEST(BundleTrainerTest, ReplacingABundleKeepsOpenReadersWorking) {
   fs::remove_all(dir);
 }
 
+TEST(BundleTrainerTest, LstmUsesSampledSoftmaxOnlyForLargeCatalogsUnlessTold) {
+  BundleTrainOptions o;
+  EXPECT_EQ(LstmNegatives(o, 12101), 0);  // Amazon Beauty keeps the full softmax
+  EXPECT_EQ(LstmNegatives(o, o.lstm_full_softmax_max_items), 0);
+  EXPECT_EQ(LstmNegatives(o, 100000), o.lstm_auto_negatives);
+  o.lstm_negatives = 0;
+  EXPECT_EQ(LstmNegatives(o, 100000), 0);
+  o.lstm_negatives = 256;
+  EXPECT_EQ(LstmNegatives(o, 500), 256);
+}
+
 TEST(BundleTrainerTest, UnknownModelIsAnError) {
   const fs::path dir = TempDir("recd_bundle_unknown");
   const Dataset data = Generated(dir);

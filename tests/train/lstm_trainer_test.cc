@@ -15,6 +15,8 @@
 #include "test_util/beauty_data.h"
 #include "recd/data_loaders.h"
 #include "train/lstm_backprop.h"
+#include "train/negative_sampler.h"
+#include "train/sparse_lstm_grad.h"
 
 namespace recd {
 namespace {
@@ -109,6 +111,95 @@ TEST(LstmBackpropTest, GradientsWithFixedDropoutMasksMatchFiniteDifferences) {
   }
 }
 
+// The dense tensor a sparse sampled-softmax gradient stands for.
+LstmWeights Densify(const SparseLstmGrad& g, int32_t items, int e, int h) {
+  LstmWeights d = LstmWeights::Zeros(items, e, h);
+  d.weight_ih = g.weight_ih;
+  d.weight_hh = g.weight_hh;
+  d.bias_ih = g.bias_ih;
+  d.bias_hh = g.bias_hh;
+  for (size_t k = 0; k < g.embedding_items.size(); ++k) {
+    d.item_embedding.row(g.embedding_items[k]) = g.item_embedding.row(static_cast<Eigen::Index>(k));
+  }
+  for (size_t k = 0; k < g.output_items.size(); ++k) {
+    d.output_weight.row(g.output_items[k]) = g.output_weight.row(static_cast<Eigen::Index>(k));
+    d.output_bias(g.output_items[k]) = g.output_bias(static_cast<Eigen::Index>(k));
+  }
+  return d;
+}
+
+TEST(LstmBackpropTest, SampledGradientsMatchCentralFiniteDifferences) {
+  constexpr int32_t kItems = 9;
+  LstmWeights w = RandomWeights(kItems, 3, 4, 0.6f, 24);
+  const std::vector<std::vector<int32_t>> data = {
+      {0, 3, 5, 3, 6}, {2, 1}, {4}, {6, 6, 0}, {1, 5, 2, 4, 0, 3}};
+  std::vector<std::span<const int32_t>> batch(data.begin(), data.end());
+  // 0 and 3 are also targets (accidental hits), 3 was drawn twice, 7 is
+  // only a negative and 8 is in nothing, so its rows must get no gradient.
+  NegativeSample negatives{{0, 3, 7}, {1, 2, 3}};
+  const std::vector<float> log_expected = {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.2f, 0.0f, -0.6f, 0.4f};
+  const LstmBackprop::Dropout dropout{0.2f, 0.3f};
+  LstmBackprop backprop;
+  auto loss = [&](SparseLstmGrad* grad) {
+    std::mt19937_64 rng(6);
+    return backprop.ComputeSampled(w, batch, negatives, log_expected, dropout, &rng, grad);
+  };
+  SparseLstmGrad sparse;
+  loss(&sparse);
+  EXPECT_EQ(sparse.output_items.size(), 3u + 5u);  // negatives, then targets 5, 6, 1, 2, 4
+  EXPECT_EQ(std::count(sparse.output_items.begin(), sparse.output_items.end(), 8), 0);
+  EXPECT_EQ(std::count(sparse.embedding_items.begin(), sparse.embedding_items.end(), 7), 0);
+  LstmWeights grad = Densify(sparse, kItems, 3, 4);
+
+  std::vector<NamedTensor> params = Tensors(w);
+  std::vector<NamedTensor> grads = Tensors(grad);
+  const float eps = 1e-2f;
+  for (size_t t = 0; t < params.size(); ++t) {
+    for (Eigen::Index i = 0; i < params[t].size; ++i) {
+      float& p = params[t].data[i];
+      const float saved = p;
+      p = saved + eps;
+      const double up = loss(nullptr);
+      p = saved - eps;
+      const double down = loss(nullptr);
+      p = saved;
+      const double numeric = (up - down) / (2.0 * static_cast<double>(eps));
+      EXPECT_NEAR(grads[t].data[i], numeric, 1e-3 + 1e-2 * std::abs(numeric))
+          << params[t].name << "[" << i << "]";
+    }
+  }
+}
+
+TEST(LstmBackpropTest, SampledSoftmaxOverEveryItemOnceIsFullSoftmax) {
+  constexpr int32_t kItems = 7;
+  const LstmWeights w = RandomWeights(kItems, 3, 4, 0.6f, 25);
+  const std::vector<std::vector<int32_t>> data = {{0, 3, 5, 3, 6}, {2, 1}, {6, 6, 0, 4}};
+  std::vector<std::span<const int32_t>> batch(data.begin(), data.end());
+  NegativeSample every;
+  for (int32_t i = 0; i < kItems; ++i) {
+    every.items.push_back(i);
+    every.counts.push_back(1);
+  }
+  // log(K q) = log(7 * 1/7) = 0: no correction, and the target's own column
+  // is the accidental hit that is dropped, leaving exactly the full softmax.
+  const std::vector<float> log_expected(kItems, 0.0f);
+  LstmBackprop backprop;
+  LstmWeights full = LstmWeights::Zeros(kItems, 3, 4);
+  const double full_loss = backprop.Compute(w, batch, {}, nullptr, &full);
+  SparseLstmGrad sparse;
+  const double sampled_loss =
+      backprop.ComputeSampled(w, batch, every, log_expected, {}, nullptr, &sparse);
+  EXPECT_NEAR(sampled_loss, full_loss, 1e-6);
+  LstmWeights sampled = Densify(sparse, kItems, 3, 4);
+  std::vector<NamedTensor> a = Tensors(full);
+  std::vector<NamedTensor> b = Tensors(sampled);
+  for (size_t t = 0; t < a.size(); ++t) {
+    for (Eigen::Index i = 0; i < a[t].size; ++i) {
+      EXPECT_NEAR(b[t].data[i], a[t].data[i], 1e-6) << a[t].name << "[" << i << "]";
+    }
+  }
+}
+
 TEST(LstmBackpropTest, LossIsMeanCrossEntropyOfScorerPredictions) {
   LstmWeights w = RandomWeights(9, 3, 5, 0.5f, 22);
   const std::vector<int32_t> seq = {2, 7, 1, 8};
@@ -130,25 +221,24 @@ TEST(LstmBackpropTest, LossIsMeanCrossEntropyOfScorerPredictions) {
   EXPECT_NEAR(loss, expected / 3.0, 1e-5);
 }
 
-// Users walk one of two fixed cycles of 15 items from a random start; 10% of
-// the items are replaced by random noise.
-Dataset CycleData(int users, uint64_t seed, std::vector<int32_t>* successor) {
-  constexpr int kItems = 30;
+// Users walk one of num_items / 15 fixed cycles of 15 items from a random
+// start; 10% of the items are replaced by random noise.
+Dataset CycleData(int users, uint64_t seed, std::vector<int32_t>* successor, int num_items = 30) {
   std::mt19937_64 rng(seed);
-  std::vector<int32_t> perm(kItems);
+  std::vector<int32_t> perm(num_items);
   std::iota(perm.begin(), perm.end(), 0);
   std::shuffle(perm.begin(), perm.end(), rng);
-  successor->assign(kItems, -1);
-  for (int c = 0; c < 2; ++c) {
+  successor->assign(num_items, -1);
+  for (int c = 0; c < num_items / 15; ++c) {
     for (int k = 0; k < 15; ++k) {
       (*successor)[static_cast<size_t>(perm[static_cast<size_t>(c * 15 + k)])] =
           perm[static_cast<size_t>(c * 15 + (k + 1) % 15)];
     }
   }
   Dataset data;
-  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd(std::to_string(i));
-  data.item_info.resize(kItems);
-  std::uniform_int_distribution<int> item_dist(0, kItems - 1);
+  for (int i = 0; i < num_items; ++i) data.items.GetOrAdd(std::to_string(i));
+  data.item_info.resize(num_items);
+  std::uniform_int_distribution<int> item_dist(0, num_items - 1);
   std::uniform_int_distribution<int> len_dist(6, 12);
   std::bernoulli_distribution noise(0.1);
   for (int u = 0; u < users; ++u) {
@@ -259,6 +349,55 @@ class PopularityScorer : public Scorer {
  private:
   std::vector<float> counts_;
 };
+
+TEST(LstmTrainerTest, SampledSoftmaxLearnsPlantedCyclesInALargerCatalog) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(3000, 33, &successor, 1500);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  const Dataset train = TrainingView(data, split);
+  LstmTrainOptions o = SmallOptions();
+  o.sampled_negatives = 64;  // 4% of the catalog per batch
+  o.epochs = 12;
+  o.threads = 1;
+  std::vector<LstmEpochReport> reports;
+  auto scorer = TrainLstm(train, split, o, [&](const LstmEpochReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  const RankingMetrics lstm = EvaluateScorer(**scorer, split, EvalTarget::kValidation);
+  const RankingMetrics popular =
+      EvaluateScorer(PopularityScorer(train), split, EvalTarget::kValidation);
+  EXPECT_LT(reports.back().loss, 0.6 * reports.front().loss);
+  EXPECT_GT(lstm.hr10, 0.5);
+  EXPECT_GT(lstm.hr10, 10 * popular.hr10);
+  EXPECT_GT(lstm.ndcg10, 10 * popular.ndcg10);
+}
+
+TEST(LstmTrainerTest, SampledSoftmaxWithFixedSeedIsDeterministic) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(300, 34, &successor, 150);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  LstmTrainOptions o = SmallOptions();
+  o.sampled_negatives = 20;
+  o.epochs = 3;
+  o.threads = 2;
+  auto a = TrainLstm(TrainingView(data, split), split, o);
+  auto b = TrainLstm(TrainingView(data, split), split, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const LstmWeights wa = (*a)->CopyWeights();
+  const LstmWeights wb = (*b)->CopyWeights();
+  EXPECT_EQ(wa.item_embedding, wb.item_embedding);
+  EXPECT_EQ(wa.weight_hh, wb.weight_hh);
+  EXPECT_EQ(wa.output_weight, wb.output_weight);
+  EXPECT_EQ(wa.output_bias, wb.output_bias);
+}
+
+TEST(LstmTrainerTest, RejectsNegativeSampledNegatives) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(20, 35, &successor);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  LstmTrainOptions o = SmallOptions();
+  o.sampled_negatives = -1;
+  EXPECT_FALSE(TrainLstm(TrainingView(data, split), split, o).ok());
+}
 
 // A reduced budget by default (two epochs, ~1-2 minutes on 2 cores);
 // RECD_FULL_TRAINING=1 runs the default (benchmark) options and prints the
