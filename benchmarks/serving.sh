@@ -21,7 +21,8 @@ recd_pid=$!
 "$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
 echo_pid=$!
 trap 'kill $recd_pid $echo_pid 2>/dev/null; wait 2>/dev/null' EXIT
-for _ in $(seq 100); do
+# Large bundles build their ANN indexes before the port opens.
+for _ in $(seq 900); do
   "$build/recd-cli" --target "127.0.0.1:$recd_port" status >/dev/null 2>&1 && break
   sleep 0.2
 done
