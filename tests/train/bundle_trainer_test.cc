@@ -148,7 +148,9 @@ TEST(BundleTrainerTest, BeautyReducedBudgetGivesSaneTestMetrics) {
   EXPECT_GT(fusion.ranking.hr10, 0.06);
   EXPECT_GT(fusion.ranking.ndcg10, 0.03);
   for (const ModelReport& m : result.models) {
-    if (m.name != "pop") EXPECT_GT(m.ranking.hr10, 0.0152 * 1.5) << m.name;
+    if (m.name != "pop") {
+      EXPECT_GT(m.ranking.hr10, 0.0152 * 1.5) << m.name;
+    }
   }
   fs::remove_all(dir);
 }
