@@ -13,12 +13,12 @@ absl::StatusOr<std::shared_ptr<const CandidateStage>> CandidateStage::Build(
   if (options.per_source < 1) {
     return absl::InvalidArgumentError(absl::StrCat("candidates.per_source: must be >= 1, got ", options.per_source));
   }
-  std::shared_ptr<CandidateStage> stage(new CandidateStage(std::move(bundle), options));
-  if (stage->bundle_->num_items() <= options.full_scan_max_items) return stage;
   if (options.ann_ef_search < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("candidates.ann_ef_search: must be >= 1, got ", options.ann_ef_search));
   }
+  std::shared_ptr<CandidateStage> stage(new CandidateStage(std::move(bundle), options));
+  if (stage->bundle_->num_items() <= options.full_scan_max_items) return stage;
   const absl::Time start = absl::Now();
   AnnIndexOptions ann;
   ann.ef_search = options.ann_ef_search;
@@ -27,8 +27,8 @@ absl::StatusOr<std::shared_ptr<const CandidateStage>> CandidateStage::Build(
     if (options.ann) {
       auto indexed = MakeAnnCandidateSource(*scorer, ann);
       if (!indexed.ok()) {
-        return absl::Status(indexed.status().code(),
-                            absl::StrCat("ANN index of model '", std::string(scorer->name()), "': ", std::string(indexed.status().message())));
+        return absl::Status(indexed.status().code(), absl::StrCat("ANN index of model '", std::string(scorer->name()),
+                                                                  "': ", std::string(indexed.status().message())));
       }
       source = *std::move(indexed);
     }

@@ -38,7 +38,8 @@ class CandidateStage {
  public:
   // Builds the sources when the catalog is larger than
   // options.full_scan_max_items; otherwise the stage is disabled and costs
-  // nothing. Errors: per_source < 1.
+  // nothing. Errors: per_source or ann_ef_search < 1, an index that
+  // fails to build (naming the model).
   static absl::StatusOr<std::shared_ptr<const CandidateStage>> Build(
       std::shared_ptr<const ModelBundle> bundle, const CandidateOptions& options);
 

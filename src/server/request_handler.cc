@@ -108,7 +108,7 @@ const char* PastTense(EventType type) {
   }
 }
 
-// "similar to the X you viewed; " when a history item is alike, else "".
+// "similar to X you viewed; " when a history item is alike, else "".
 std::string SimilarHistoryItem(int32_t item, const ServingState& state, std::span<const Event> history) {
   if (state.similarity == nullptr) return "";
   const int pos = state.similarity->MostSimilar(item, history);
