@@ -12,6 +12,9 @@ TEST(ServerConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(c->max_k, 1000);
   EXPECT_EQ(c->store_path, "/etc/recd/data/store");
   EXPECT_FALSE(c->fusion.has_value());
+  EXPECT_EQ(c->candidates.full_scan_max_items, 20000);
+  EXPECT_TRUE(c->candidates.ann);
+  EXPECT_EQ(c->state_cache_entries, 100000);
 }
 
 TEST(ServerConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
@@ -38,6 +41,10 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"rules: {diversity_max_per_category: -1}", "rules.diversity_max_per_category"},
       {"fusion: {weights: {mf: -1}}", "fusion.weights.mf"},
       {"models: {budget_overrides_ms: {lstm: 0}}", "models.budget_overrides_ms.lstm"},
+      {"models: {state_cache_entries: -1}", "models.state_cache_entries"},
+      {"candidates: {per_source: 0}", "candidates.per_source"},
+      {"candidates: {ann_ef_search: 0}", "candidates.ann_ef_search"},
+      {"candidates: {ann: maybe}", "candidates.ann"},
       {"nonsense: 1", "config.nonsense"},
   };
   for (const auto& [yaml, field] : cases) {
