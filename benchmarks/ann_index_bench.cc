@@ -25,6 +25,7 @@
 
 #include "benchmark/benchmark.h"
 #include "retrieval/ann_index.h"
+#include "test_util/clustered_vectors.h"
 
 namespace recd {
 namespace {
@@ -34,26 +35,6 @@ constexpr int kDim = 64;
 constexpr int kClusters = 500;
 constexpr int kQueries = 1000;
 constexpr int kTopK = 100;
-// Standard deviation of log |row|, as in the demo MF model's item factors.
-constexpr float kNormLogSd = 0.8f;
-
-// Rows around random centres, each scaled by a log-normal factor so norms
-// vary as popularity makes them vary in trained item factors (the same
-// generator as tests/retrieval/ann_index_test.cc).
-RowMatrixXf Clustered(int rows, int dim, int clusters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  RowMatrixXf centres(clusters, dim);
-  for (float& v : centres.reshaped()) v = normal(rng);
-  RowMatrixXf out(rows, dim);
-  for (int r = 0; r < rows; ++r) {
-    const int c = static_cast<int>(rng() % clusters);
-    for (int j = 0; j < dim; ++j) out(r, j) = centres(c, j) + 0.5f * normal(rng);
-    out.row(r) *= std::exp(kNormLogSd * normal(rng));
-  }
-  return out;
-}
-
 // Exact top k by brute force, reusing the caller's buffers.
 void ExactTopK(const RowMatrixXf& items, std::span<const float> q, int k, Eigen::VectorXf& scores,
                std::vector<int32_t>& ids) {
@@ -77,7 +58,7 @@ struct Data {
   static const Data& Get() {
     static const Data* data = [] {
       auto* d = new Data;
-      RowMatrixXf all = Clustered(kItems + kQueries, kDim, kClusters, 20240601);
+      RowMatrixXf all = ClusteredVectors(kItems + kQueries, kDim, kClusters, 20240601);
       d->items = all.topRows(kItems);
       d->queries = all.bottomRows(kQueries);
       Eigen::VectorXf scores;

@@ -114,32 +114,26 @@ std::vector<int32_t> ContentScorer::TopItemsBySelectiveTokens(const UserState& s
   // Per-thread accumulator over the catalog, all zero between calls: only
   // the touched entries are read and reset.
   thread_local std::vector<float> acc;
-  thread_local std::vector<int32_t> touched;
   acc.resize(static_cast<size_t>(num_items()), 0.0f);
-  touched.clear();
+  std::vector<int32_t> touched;
   for (size_t k = 0; k < p.tokens.size(); ++k) {
     const int32_t token = p.tokens[k];
     const auto postings = token_items_.outerIndexPtr()[token + 1] - token_items_.outerIndexPtr()[token];
     if (postings > max_postings) continue;
-    const float wk = p.weights[k];
     for (SparseRowMatrix::InnerIterator it(token_items_, token); it; ++it) {
       float& a = acc[static_cast<size_t>(it.col())];
       if (a == 0.0f) touched.push_back(static_cast<int32_t>(it.col()));
-      a += wk * it.value();
+      a += p.weights[k] * it.value();
       if (a == 0.0f) a = 1e-30f;  // stays marked as touched
     }
   }
-  std::vector<std::pair<float, int32_t>> ranked;
-  ranked.reserve(touched.size());
-  for (int32_t item : touched) {
-    ranked.emplace_back(acc[static_cast<size_t>(item)], item);
-    acc[static_cast<size_t>(item)] = 0.0f;
+  std::vector<ItemScore> scored(touched.size());
+  for (size_t i = 0; i < touched.size(); ++i) {
+    scored[i] = {touched[i], acc[static_cast<size_t>(touched[i])]};
+    acc[static_cast<size_t>(touched[i])] = 0.0f;
   }
-  const size_t kk = std::min(ranked.size(), static_cast<size_t>(std::max(n, 0)));
-  auto better = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(kk), ranked.end(), better);
-  std::vector<int32_t> top(kk);
-  for (size_t i = 0; i < kk; ++i) top[i] = ranked[i].second;
+  std::vector<int32_t> top;
+  for (const ItemScore& s : TopItemScores(std::move(scored), n)) top.push_back(s.item);
   return top;
 }
 

@@ -2,6 +2,7 @@
 #define RECD_MODELS_SPARSE_MATRIX_H_
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <Eigen/Sparse>
@@ -26,7 +27,10 @@ std::vector<ItemScore> TopOfRow(const SparseRowMatrix& m, int32_t row, int32_t k
 
 // The `k` largest entries of a dense score vector, best first, ties by lower
 // index.
-std::vector<ItemScore> TopOfVector(const std::vector<float>& scores, int32_t k);
+std::vector<ItemScore> TopOfVector(std::span<const float> scores, int32_t k);
+
+// The `k` best of `all`, best first, ties by lower item id.
+std::vector<ItemScore> TopItemScores(std::vector<ItemScore> all, int32_t k);
 
 }  // namespace recd
 

@@ -13,7 +13,17 @@ std::unique_ptr<ItemSimilarity> ItemSimilarity::ForBundle(const ModelBundle& bun
     if (mf == nullptr) mf = dynamic_cast<const MfScorer*>(scorer.get());
   }
   if (knn == nullptr && mf == nullptr) return nullptr;
-  return std::unique_ptr<ItemSimilarity>(new ItemSimilarity(knn, mf));
+  std::unique_ptr<ItemSimilarity> similarity(new ItemSimilarity(knn, mf));
+  if (knn == nullptr) {
+    // Norms once at load, so a cosine at request time is one dot product.
+    const auto factors = mf->item_factors();
+    similarity->inverse_norms_.resize(static_cast<size_t>(factors.rows()));
+    for (Eigen::Index i = 0; i < factors.rows(); ++i) {
+      const float norm = factors.row(i).norm();
+      similarity->inverse_norms_[static_cast<size_t>(i)] = norm > 0 ? 1.0f / norm : 0.0f;
+    }
+  }
+  return similarity;
 }
 
 float ItemSimilarity::Similarity(int32_t a, int32_t b) const {
@@ -24,8 +34,8 @@ float ItemSimilarity::Similarity(int32_t a, int32_t b) const {
   }
   const auto factors = mf_->item_factors();
   if (a < 0 || b < 0 || a >= factors.rows() || b >= factors.rows()) return 0;
-  const float norms = factors.row(a).norm() * factors.row(b).norm();
-  return norms > 0 ? factors.row(a).dot(factors.row(b)) / norms : 0.0f;
+  return factors.row(a).dot(factors.row(b)) * inverse_norms_[static_cast<size_t>(a)] *
+         inverse_norms_[static_cast<size_t>(b)];
 }
 
 int ItemSimilarity::MostSimilar(int32_t item, std::span<const Event> history) const {

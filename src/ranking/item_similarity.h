@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "recd/dataset.h"
 #include "recd/model_bundle.h"
@@ -33,6 +34,7 @@ class ItemSimilarity {
   ItemSimilarity(const KnnScorer* knn, const MfScorer* mf) : knn_(knn), mf_(mf) {}
   const KnnScorer* knn_;  // preferred when set
   const MfScorer* mf_;
+  std::vector<float> inverse_norms_;  // of the MF item factors (0 for a zero row), without knn
 };
 
 }  // namespace recd

@@ -11,6 +11,18 @@
 namespace recd {
 namespace {
 
+// Scores `items` (all items when empty) into `raw` from an encoded user.
+void ScoreItems(const Scorer& scorer, const UserState& state, std::span<const int32_t> items,
+                std::vector<float>& raw) {
+  if (items.empty()) {
+    raw.resize(static_cast<size_t>(scorer.num_items()));
+    scorer.ScoreAll(state, raw);
+  } else {
+    raw.resize(items.size());
+    scorer.ScoreCandidates(state, items, raw);
+  }
+}
+
 // Phase one of one model: encode the user unless the caller supplied the
 // state, then nominate candidates (`source` set) or score `items` (all
 // items when empty). Exceptions (bad_alloc, a broken model) become a failure
@@ -24,12 +36,8 @@ void RunModel(const Scorer& scorer, const UserHistory& history, std::span<const 
     if (state == nullptr) state = scorer.Encode(history);
     if (source != nullptr) {
       source->Retrieve(*state, retrieve, retrieved);
-    } else if (items.empty()) {
-      raw.resize(static_cast<size_t>(scorer.num_items()));
-      scorer.ScoreAll(*state, raw);
     } else {
-      raw.resize(items.size());
-      scorer.ScoreCandidates(*state, items, raw);
+      ScoreItems(scorer, *state, items, raw);
     }
   } catch (const std::exception& e) {
     outcome.kind = ScorerOutcome::kFailed;
@@ -183,12 +191,7 @@ void RankingPipeline::ScoreFromStates(std::vector<ModelRun>& runs, std::span<con
     const Scorer& scorer = *bundle_->scorers()[r.index];
     const absl::Time start = absl::Now();
     try {
-      r.raw.resize(items.empty() ? static_cast<size_t>(scorer.num_items()) : items.size());
-      if (items.empty()) {
-        scorer.ScoreAll(*r.state, r.raw);
-      } else {
-        scorer.ScoreCandidates(*r.state, items, r.raw);
-      }
+      ScoreItems(scorer, *r.state, items, r.raw);
     } catch (const std::exception& e) {
       r.outcome.kind = ScorerOutcome::kFailed;
       r.outcome.error = e.what();
@@ -197,24 +200,20 @@ void RankingPipeline::ScoreFromStates(std::vector<ModelRun>& runs, std::span<con
   }
 }
 
-namespace {
-
-// Blends the raw scores of the models still in; `n` items were scored.
-void BlendRuns(const FusionConfig& fusion, const std::map<std::string, double>& weights, size_t n,
-               std::vector<float>& fused, std::vector<ModelScores>& per_model,
-               std::span<const std::string> names, std::span<std::vector<float>* const> raws) {
+void RankingPipeline::Blend(std::vector<ModelRun>& runs, const std::map<std::string, double>& weights,
+                            std::span<const int32_t> items, std::vector<float>& fused,
+                            std::vector<ModelScores>& per_model) const {
   per_model.clear();
-  for (size_t m = 0; m < names.size(); ++m) {
+  for (ModelRun& r : runs) {
+    if (r.outcome.kind != ScorerOutcome::kOk) continue;
     ModelScores scores;
-    scores.model = names[m];
-    scores.raw = std::move(*raws[m]);
+    scores.model = r.outcome.model;
+    scores.raw = std::move(r.raw);
     per_model.push_back(std::move(scores));
   }
-  fused.assign(n, 0.0f);
-  FusionLayer::Blend(fusion, weights, per_model, fused);
+  fused.assign(items.empty() ? static_cast<size_t>(bundle_->num_items()) : items.size(), 0.0f);
+  FusionLayer::Blend(fusion_, weights, per_model, fused);
 }
-
-}  // namespace
 
 void RankingPipeline::FusedScores(const UserHistory& history, std::span<const int32_t> candidates,
                                   std::vector<float>& fused, std::vector<ModelScores>& per_model,
@@ -223,32 +222,18 @@ void RankingPipeline::FusedScores(const UserHistory& history, std::span<const in
   const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(history.events.size()));
   std::vector<ModelRun> runs = WeightedRuns(weights, {});
   RunModels(runs, history, candidates, 0, options);
-  std::vector<std::string> names;
-  std::vector<std::vector<float>*> raws;
-  for (ModelRun& r : runs) {
+  for (const ModelRun& r : runs) {
     if (outcomes != nullptr) outcomes->push_back(r.outcome);
-    if (r.outcome.kind != ScorerOutcome::kOk) continue;
-    names.push_back(r.outcome.model);
-    raws.push_back(&r.raw);
   }
-  const size_t n = candidates.empty() ? static_cast<size_t>(bundle_->num_items()) : candidates.size();
-  BlendRuns(fusion_, weights, n, fused, per_model, names, raws);
+  Blend(runs, weights, candidates, fused, per_model);
 }
 
 RankingResult RankingPipeline::FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
                                              const std::map<std::string, double>& weights,
                                              std::span<const int32_t> items) const {
-  std::vector<std::string> names;
-  std::vector<std::vector<float>*> raws;
-  for (ModelRun& r : runs) {
-    if (r.outcome.kind != ScorerOutcome::kOk) continue;
-    names.push_back(r.outcome.model);
-    raws.push_back(&r.raw);
-  }
   std::vector<float> fused;
   std::vector<ModelScores> per_model;
-  const size_t n = items.empty() ? static_cast<size_t>(bundle_->num_items()) : items.size();
-  BlendRuns(fusion_, weights, n, fused, per_model, names, raws);
+  Blend(runs, weights, items, fused, per_model);
   return Select(request, items, fused, per_model);
 }
 

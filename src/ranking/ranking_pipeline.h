@@ -135,6 +135,11 @@ class RankingPipeline {
   // Phase two after retrieval, on the calling thread: each model that is
   // still in scores `items` (all items when empty) from its state.
   void ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items) const;
+  // Moves the raw scores of the models still in into `per_model` and blends
+  // them into `fused`, one score per item of `items` (all when empty).
+  void Blend(std::vector<ModelRun>& runs, const std::map<std::string, double>& weights,
+             std::span<const int32_t> items, std::vector<float>& fused,
+             std::vector<ModelScores>& per_model) const;
   // Fusion of the models still in, then SelectTop over `items`.
   RankingResult FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
                               const std::map<std::string, double>& weights,

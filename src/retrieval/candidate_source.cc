@@ -1,7 +1,6 @@
 #include "retrieval/candidate_source.h"
 
 #include <algorithm>
-#include <utility>
 
 #include "models/content_scorer.h"
 #include "models/knn_scorer.h"
@@ -12,26 +11,8 @@
 namespace recd {
 namespace {
 
-// Appends the positions (or ids[position]) of the n largest scores, best
-// first. Selects with nth_element over (score, position) pairs, so a
-// catalog-sized input costs one linear pass plus a sort of the n kept.
-void AppendTop(std::span<const float> scores, int n, std::vector<int32_t>& out,
-               std::span<const int32_t> ids = {}) {
-  // Reused per thread: a catalog-sized buffer per request would be an mmap
-  // and a page fault per page.
-  thread_local std::vector<std::pair<float, int32_t>> ranked;
-  ranked.clear();
-  for (size_t i = 0; i < scores.size(); ++i) ranked.emplace_back(scores[i], static_cast<int32_t>(i));
-  const size_t k = std::min(static_cast<size_t>(std::max(n, 0)), ranked.size());
-  // Higher score first; ties by lower position, so answers are deterministic.
-  auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
-  if (k < ranked.size()) {
-    std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(), better);
-  }
-  std::sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), better);
-  for (size_t i = 0; i < k; ++i) out.push_back(ids.empty() ? ranked[i].second : ids[ranked[i].second]);
+void AppendItems(const std::vector<ItemScore>& top, std::vector<int32_t>& out) {
+  for (const ItemScore& s : top) out.push_back(s.item);
 }
 
 // Popularity is the same for every user: its ranking is computed at load.
@@ -39,7 +20,7 @@ class PopularSource final : public CandidateSource {
  public:
   explicit PopularSource(const PopScorer& pop) : pop_(pop) {}
   void Retrieve(const UserState&, int n, std::vector<int32_t>& out) const override {
-    for (const ItemScore& s : pop_.TopItems(n)) out.push_back(s.item);
+    AppendItems(pop_.TopItems(n), out);
   }
 
  private:
@@ -53,7 +34,9 @@ class SparseNeighbourSource final : public CandidateSource {
  public:
   void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
     const auto& sparse = static_cast<const SparseScores&>(state);
-    AppendTop(sparse.scores(), n, out, sparse.items());
+    std::vector<ItemScore> entries(sparse.items().size());
+    for (size_t i = 0; i < entries.size(); ++i) entries[i] = {sparse.items()[i], sparse.scores()[i]};
+    AppendItems(TopItemScores(std::move(entries), n), out);
   }
 };
 
@@ -80,10 +63,9 @@ class ExactTopSource final : public CandidateSource {
  public:
   explicit ExactTopSource(const Scorer& scorer) : scorer_(scorer) {}
   void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
-    thread_local std::vector<float> scores;
-    scores.resize(static_cast<size_t>(scorer_.num_items()));
+    std::vector<float> scores(static_cast<size_t>(scorer_.num_items()));
     scorer_.ScoreAll(state, scores);
-    AppendTop(scores, n, out);
+    AppendItems(TopOfVector(scores, n), out);
   }
 
  private:

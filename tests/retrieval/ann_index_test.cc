@@ -1,4 +1,5 @@
 #include "retrieval/ann_index.h"
+#include "test_util/clustered_vectors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,27 +22,6 @@ constexpr int kItems = 5000;
 constexpr int kDim = 32;
 constexpr int kQueries = 100;
 constexpr int kTopK = 50;
-
-// Standard deviation of log |row|: 0.8 is what the demo MF model's item
-// factors have (norms p5 0.12, p50 0.56, p95 1.6).
-constexpr float kNormLogSd = 0.8f;
-
-// Rows around `clusters` random centres, each row scaled by a log-normal
-// factor so that norms vary as popularity makes them vary in trained item
-// factors. Queries are drawn the same way (later rows).
-RowMatrixXf Clustered(int rows, int dim, int clusters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  RowMatrixXf centres(clusters, dim);
-  for (float& v : centres.reshaped()) v = normal(rng);
-  RowMatrixXf out(rows, dim);
-  for (int r = 0; r < rows; ++r) {
-    const int c = static_cast<int>(rng() % clusters);
-    for (int j = 0; j < dim; ++j) out(r, j) = centres(c, j) + 0.5f * normal(rng);
-    out.row(r) *= std::exp(kNormLogSd * normal(rng));
-  }
-  return out;
-}
 
 std::vector<float> Row(const RowMatrixXf& m, int r) {
   return std::vector<float>(m.row(r).data(), m.row(r).data() + m.cols());
@@ -90,7 +70,7 @@ AnnIndexOptions SerialOptions() {
 class AnnIndexTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    RowMatrixXf all = Clustered(kItems + kQueries, kDim, 50, 7);
+    RowMatrixXf all = ClusteredVectors(kItems + kQueries, kDim, 50, 7);
     items_ = new RowMatrixXf(all.topRows(kItems));
     queries_ = new RowMatrixXf(all.bottomRows(kQueries));
     auto index = AnnIndex::Build(*items_, {}, SerialOptions());

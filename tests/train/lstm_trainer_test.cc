@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <numeric>
 #include <random>
 #include <string>
@@ -79,6 +80,29 @@ TEST(LstmBackpropTest, GradientsMatchCentralFiniteDifferences) {
   }
 }
 
+// Checks every entry of `grad` against the central difference of `loss`
+// (which reads `w`) when that entry of `w` moves by +-1e-2.
+void ExpectGradientMatchesCentralDifferences(LstmWeights& w, LstmWeights& grad,
+                                             const std::function<double()>& loss) {
+  std::vector<NamedTensor> params = Tensors(w);
+  std::vector<NamedTensor> grads = Tensors(grad);
+  const float eps = 1e-2f;
+  for (size_t t = 0; t < params.size(); ++t) {
+    for (Eigen::Index i = 0; i < params[t].size; ++i) {
+      float& p = params[t].data[i];
+      const float saved = p;
+      p = saved + eps;
+      const double up = loss();
+      p = saved - eps;
+      const double down = loss();
+      p = saved;
+      const double numeric = (up - down) / (2.0 * static_cast<double>(eps));
+      EXPECT_NEAR(grads[t].data[i], numeric, 1e-3 + 1e-2 * std::abs(numeric))
+          << params[t].name << "[" << i << "]";
+    }
+  }
+}
+
 TEST(LstmBackpropTest, GradientsWithFixedDropoutMasksMatchFiniteDifferences) {
   LstmWeights w = RandomWeights(6, 3, 3, 0.6f, 23);
   const std::vector<std::vector<int32_t>> data = {{0, 3, 5, 1}, {2, 1, 4}};
@@ -92,23 +116,7 @@ TEST(LstmBackpropTest, GradientsWithFixedDropoutMasksMatchFiniteDifferences) {
   };
   LstmWeights grad = LstmWeights::Zeros(6, 3, 3);
   loss(&grad);
-  std::vector<NamedTensor> params = Tensors(w);
-  std::vector<NamedTensor> grads = Tensors(grad);
-  const float eps = 1e-2f;
-  for (size_t t = 0; t < params.size(); ++t) {
-    for (Eigen::Index i = 0; i < params[t].size; ++i) {
-      float& p = params[t].data[i];
-      const float saved = p;
-      p = saved + eps;
-      const double up = loss(nullptr);
-      p = saved - eps;
-      const double down = loss(nullptr);
-      p = saved;
-      const double numeric = (up - down) / (2.0 * static_cast<double>(eps));
-      EXPECT_NEAR(grads[t].data[i], numeric, 1e-3 + 1e-2 * std::abs(numeric))
-          << params[t].name << "[" << i << "]";
-    }
-  }
+  ExpectGradientMatchesCentralDifferences(w, grad, [&] { return loss(nullptr); });
 }
 
 // The dense tensor a sparse sampled-softmax gradient stands for.
@@ -151,23 +159,7 @@ TEST(LstmBackpropTest, SampledGradientsMatchCentralFiniteDifferences) {
   EXPECT_EQ(std::count(sparse.embedding_items.begin(), sparse.embedding_items.end(), 7), 0);
   LstmWeights grad = Densify(sparse, kItems, 3, 4);
 
-  std::vector<NamedTensor> params = Tensors(w);
-  std::vector<NamedTensor> grads = Tensors(grad);
-  const float eps = 1e-2f;
-  for (size_t t = 0; t < params.size(); ++t) {
-    for (Eigen::Index i = 0; i < params[t].size; ++i) {
-      float& p = params[t].data[i];
-      const float saved = p;
-      p = saved + eps;
-      const double up = loss(nullptr);
-      p = saved - eps;
-      const double down = loss(nullptr);
-      p = saved;
-      const double numeric = (up - down) / (2.0 * static_cast<double>(eps));
-      EXPECT_NEAR(grads[t].data[i], numeric, 1e-3 + 1e-2 * std::abs(numeric))
-          << params[t].name << "[" << i << "]";
-    }
-  }
+  ExpectGradientMatchesCentralDifferences(w, grad, [&] { return loss(nullptr); });
 }
 
 TEST(LstmBackpropTest, SampledSoftmaxOverEveryItemOnceIsFullSoftmax) {
