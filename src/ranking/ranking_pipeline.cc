@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <numeric>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -52,6 +53,10 @@ void RunModel(const Scorer& scorer, const UserHistory& history, std::span<const 
 struct ScoringJob {
   std::vector<Event> events;
   std::vector<int32_t> items;
+  absl::Time deadline;
+  // Set when the request stops waiting: tasks not yet started then skip.
+  std::atomic<bool> abandoned{false};
+  std::atomic<int64_t>* skipped_tasks = nullptr;
   absl::Mutex mu;
   int remaining ABSL_GUARDED_BY(mu) = 0;
   std::vector<bool> done ABSL_GUARDED_BY(mu);
@@ -84,6 +89,21 @@ std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const
 
 }  // namespace
 
+bool RankingPipeline::AnyOk(const std::vector<ModelRun>& runs) {
+  return std::any_of(runs.begin(), runs.end(),
+                     [](const ModelRun& r) { return r.outcome.kind == ScorerOutcome::kOk; });
+}
+
+std::vector<int32_t> RankingPipeline::UnionOfNominations(const std::vector<ModelRun>& runs) {
+  std::vector<int32_t> items;
+  for (const ModelRun& r : runs) {
+    if (r.outcome.kind == ScorerOutcome::kOk) items.insert(items.end(), r.retrieved.begin(), r.retrieved.end());
+  }
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+  return items;
+}
+
 RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion,
                                  std::shared_ptr<const CandidateStage> candidates)
     : bundle_(std::move(bundle)), fusion_(std::move(fusion)), candidates_(std::move(candidates)) {}
@@ -91,6 +111,23 @@ RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, Fusi
 std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeAll(const UserHistory& history) const {
   std::vector<std::shared_ptr<const UserState>> states;
   for (const auto& scorer : bundle_->scorers()) states.push_back(scorer->Encode(history));
+  return states;
+}
+
+std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeWeighted(const UserHistory& history) const {
+  auto weighted = [&](std::string_view name) {
+    auto positive = [&](const std::map<std::string, double>& w) {
+      auto it = w.find(std::string(name));
+      return it != w.end() && it->second > 0;
+    };
+    if (positive(fusion_.weights)) return true;
+    return std::any_of(fusion_.segments.begin(), fusion_.segments.end(),
+                       [&](const FusionSegment& s) { return positive(s.weights); });
+  };
+  std::vector<std::shared_ptr<const UserState>> states(bundle_->scorers().size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (weighted(bundle_->scorers()[i]->name())) states[i] = bundle_->scorers()[i]->Encode(history);
+  }
   return states;
 }
 
@@ -135,6 +172,8 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   auto job = std::make_shared<ScoringJob>();
   job->events.assign(history.events.begin(), history.events.end());
   job->items.assign(items.begin(), items.end());
+  job->deadline = options.deadline;
+  job->skipped_tasks = options.skipped_tasks;
   {
     absl::MutexLock lock(&job->mu);
     job->remaining = static_cast<int>(runs.size());
@@ -147,11 +186,17 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   // The tasks hold the bundle and the candidate stage through `keep_alive`.
   auto keep_alive = std::make_pair(bundle_, candidates_);
   const absl::Time start = absl::Now();
-  absl::Duration longest = absl::ZeroDuration();
   for (size_t i = 0; i < runs.size(); ++i) {
-    longest = std::max(longest, budget_of(runs[i]));
     options.pool->Submit([job, keep_alive, i, user = history.user, scorer = &scorer_of(runs[i]),
                           source = source_of(runs[i]), state = runs[i].state, retrieve] () mutable {
+      if (job->abandoned.load(std::memory_order_acquire) || absl::Now() >= job->deadline) {
+        // Its request has answered or its caller has gone: the work would
+        // be thrown away, and under overload it is what keeps others late.
+        if (job->skipped_tasks != nullptr) job->skipped_tasks->fetch_add(1, std::memory_order_relaxed);
+        absl::MutexLock lock(&job->mu);
+        --job->remaining;
+        return;
+      }
       std::vector<int32_t> retrieved;
       std::vector<float> raw;
       ScorerOutcome outcome;
@@ -166,9 +211,25 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
       --job->remaining;
     });
   }
-  const absl::Time wait_until = std::min(options.deadline, start + longest);
+  // Wait until every model is done, or until each one still running is past
+  // its own budget (a fast model with a long budget must not keep the
+  // request waiting for a slow one past the slow one's budget), never past
+  // the caller's deadline.
   absl::MutexLock lock(&job->mu);
-  job->mu.AwaitWithDeadline(absl::Condition(+[](int* r) { return *r == 0; }, &job->remaining), wait_until);
+  for (;;) {
+    const int remaining = job->remaining;
+    if (remaining == 0) break;
+    absl::Time until = start;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (!job->done[i]) until = std::max(until, start + budget_of(runs[i]));
+    }
+    until = std::min(until, options.deadline);
+    if (absl::Now() >= until) break;
+    std::pair<int*, int> changed{&job->remaining, remaining};
+    job->mu.AwaitWithDeadline(
+        absl::Condition(+[](std::pair<int*, int>* c) { return *c->first != c->second; }, &changed), until);
+  }
+  job->abandoned.store(true, std::memory_order_release);
   for (size_t i = 0; i < runs.size(); ++i) {
     ModelRun& r = runs[i];
     if (!job->done[i]) {
@@ -185,11 +246,16 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   }
 }
 
-void RankingPipeline::ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items) const {
+void RankingPipeline::ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items,
+                                      absl::Time deadline) const {
   for (ModelRun& r : runs) {
     if (r.outcome.kind != ScorerOutcome::kOk) continue;
     const Scorer& scorer = *bundle_->scorers()[r.index];
     const absl::Time start = absl::Now();
+    if (start >= deadline) {
+      r.outcome.kind = ScorerOutcome::kTimedOut;
+      continue;
+    }
     try {
       ScoreItems(scorer, *r.state, items, r.raw);
     } catch (const std::exception& e) {
@@ -249,26 +315,22 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
                          static_cast<size_t>(std::max(request.k, 0)) + excluded),
         static_cast<size_t>(bundle_->num_items())));
     RunModels(runs, request.history, {}, depth, options);
-    std::vector<int32_t> items;
-    for (const ModelRun& r : runs) {
-      if (r.outcome.kind == ScorerOutcome::kOk) items.insert(items.end(), r.retrieved.begin(), r.retrieved.end());
-    }
-    std::sort(items.begin(), items.end());
-    items.erase(std::unique(items.begin(), items.end()), items.end());
-    ScoreFromStates(runs, items);
-    result = FuseAndSelect(request, runs, weights, items);
-    // Rules narrower than the candidates (a category, stock, a diversity
-    // cap) may leave fewer than k: rank the whole catalog from the same
-    // states rather than answer short.
-    const bool rules = request.allowed || request.max_per_group > 0;
-    if (rules && static_cast<int>(result.items.size()) < request.k) {
-      ScoreFromStates(runs, {});
-      result = FuseAndSelect(request, runs, weights, {});
+    if (AnyOk(runs)) {
+      const std::vector<int32_t> items = UnionOfNominations(runs);
+      ScoreFromStates(runs, items, options.deadline);
+      result = FuseAndSelect(request, runs, weights, items);
+      const bool rules = request.allowed || request.max_per_group > 0;
+      if (rules && static_cast<int>(result.items.size()) < request.k && AnyOk(runs)) {
+        result = Widen(request, runs, weights, depth, std::move(result), options);
+      }
     }
   } else {
     RunModels(runs, request.history, request.candidates, 0, options);
-    result = FuseAndSelect(request, runs, weights, request.candidates);
+    if (AnyOk(runs)) result = FuseAndSelect(request, runs, weights, request.candidates);
   }
+  // An empty item list means "the whole catalog" to the fusion: without a
+  // model in, that would rank unscored items. Answer from popularity instead.
+  if (!AnyOk(runs)) result = Fallback(request, runs);
   result.states.resize(bundle_->scorers().size());
   for (ModelRun& r : runs) {
     if (r.outcome.kind != ScorerOutcome::kOk) {
@@ -278,6 +340,74 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
     }
     result.outcomes.push_back(std::move(r.outcome));
   }
+  return result;
+}
+
+RankingResult RankingPipeline::Widen(const RankRequest& request, std::vector<ModelRun>& runs,
+                                     const std::map<std::string, double>& weights, int depth,
+                                     RankingResult short_result, const ScoringOptions& options) const {
+  const int num_items = bundle_->num_items();
+  // Deeper nominations from the states already encoded: 4x, then 16x.
+  const int base = depth;
+  for (int factor : {4, 16}) {
+    if (depth >= num_items || absl::Now() >= options.deadline) break;
+    depth = static_cast<int>(std::min<int64_t>(num_items, static_cast<int64_t>(base) * factor));
+    for (ModelRun& r : runs) {
+      if (r.outcome.kind != ScorerOutcome::kOk) continue;
+      r.retrieved.clear();
+      try {
+        candidates_->source(r.index).Retrieve(*r.state, depth, r.retrieved);
+      } catch (const std::exception& e) {
+        r.outcome.kind = ScorerOutcome::kFailed;
+        r.outcome.error = e.what();
+      }
+    }
+    if (!AnyOk(runs)) return short_result;
+    const std::vector<int32_t> items = UnionOfNominations(runs);
+    ScoreFromStates(runs, items, options.deadline);
+    if (!AnyOk(runs)) return short_result;
+    RankingResult wider = FuseAndSelect(request, runs, weights, items);
+    if (static_cast<int>(wider.items.size()) >= request.k) return wider;
+    short_result = std::move(wider);
+  }
+  // Still short: the rule is narrow (a small category, few items in stock).
+  // Score the allowed items themselves, up to a bound.
+  if (!request.allowed || absl::Now() >= options.deadline) return short_result;
+  std::vector<int32_t> allowed;
+  for (int32_t item = 0; item < num_items && static_cast<int>(allowed.size()) < request.max_rule_scan_items; ++item) {
+    if (request.allowed(item)) allowed.push_back(item);
+  }
+  if (allowed.empty()) return short_result;
+  ScoreFromStates(runs, allowed, options.deadline);
+  if (!AnyOk(runs)) return short_result;
+  return FuseAndSelect(request, runs, weights, allowed);
+}
+
+RankingResult RankingPipeline::Fallback(const RankRequest& request, const std::vector<ModelRun>& runs) const {
+  RankingResult result;
+  result.fallback = true;
+  std::optional<size_t> pop;
+  for (size_t i = 0; i < bundle_->scorers().size(); ++i) {
+    if (bundle_->scorers()[i]->name() == "pop") pop = i;
+  }
+  if (!pop) return result;
+  for (const ModelRun& r : runs) {
+    if (r.index == *pop) return result;  // weighted, and it failed too
+  }
+  const Scorer& scorer = *bundle_->scorers()[*pop];
+  std::vector<ModelScores> per_model(1);
+  per_model[0].model = "pop";
+  try {
+    const std::unique_ptr<UserState> state = scorer.Encode(request.history);
+    per_model[0].raw.resize(static_cast<size_t>(scorer.num_items()));
+    scorer.ScoreAll(*state, per_model[0].raw);
+  } catch (const std::exception&) {
+    return result;
+  }
+  std::vector<float> fused(per_model[0].raw.size(), 0.0f);
+  FusionLayer::Blend(fusion_, {{"pop", 1.0}}, per_model, fused);
+  result = Select(request, {}, fused, per_model);
+  result.fallback = true;
   return result;
 }
 

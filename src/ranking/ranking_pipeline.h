@@ -1,6 +1,7 @@
 #ifndef RECD_RANKING_RANKING_PIPELINE_H_
 #define RECD_RANKING_RANKING_PIPELINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +34,11 @@ struct RankRequest {
   // the answer; 0 = no cap. REQUIRES: group_of set when max_per_group > 0.
   int max_per_group = 0;
   std::function<int32_t(int32_t item)> group_of;
+  // On large catalogs, when rules leave fewer than k nominated items and
+  // deeper nomination does not fill k either: at most this many allowed
+  // items are scored directly (in id order). Bounds a request's cost on any
+  // rule; the answer may then be short.
+  int max_rule_scan_items = 20000;
   // The user already encoded, by position in the bundle's scorers (e.g. from
   // a per-user cache kept fresh as events arrive). Empty, or a null entry:
   // that model encodes `history` itself.
@@ -44,9 +50,13 @@ struct RankRequest {
 // daemon passes a pool, the caller's deadline and per-model budgets.
 struct ScoringOptions {
   ThreadPool* pool = nullptr;
+  // The caller's deadline. A model task that starts after it, or after the
+  // request stopped waiting for it, is skipped: nobody waits for its answer.
   absl::Time deadline = absl::InfiniteFuture();
   // Longest a model may take; a model still running then is left out.
   std::function<absl::Duration(std::string_view model)> budget;
+  // Counts model tasks skipped that way (optional; must outlive the pool).
+  std::atomic<int64_t>* skipped_tasks = nullptr;
 };
 
 // What happened to each model in one request, for metrics and `degraded`.
@@ -71,6 +81,10 @@ struct RankingResult {
   std::vector<double> weights;        // their weights, same order
   std::vector<ScorerOutcome> outcomes;  // every weighted model, ran or not
   std::vector<std::string> degraded;    // models left out of this answer
+  // No weighted model could rank: the items are the popularity model's
+  // (`models` is {"pop"}), or empty when that failed too or the bundle has
+  // none. Never unscored items.
+  bool fallback = false;
   // The user as each model encoded them, by bundle scorer position; null
   // for models that did not run or failed. What a per-user cache keeps.
   std::vector<std::shared_ptr<const UserState>> states;
@@ -98,6 +112,11 @@ class RankingPipeline {
   // RankRequest::states takes. Throws what a scorer's Encode throws.
   std::vector<std::shared_ptr<const UserState>> EncodeAll(const UserHistory& history) const;
 
+  // As EncodeAll, but only the models the fusion weighs (in any segment);
+  // the others' entries are null. What warming a cache for this pipeline
+  // needs: states that requests will use, nothing else.
+  std::vector<std::shared_ptr<const UserState>> EncodeWeighted(const UserHistory& history) const;
+
   // Fused score of every candidate (all items when `candidates` is empty),
   // and each contributing model's raw and normalised scores.
   // Models that fail or overrun their budget are left out of the blend and
@@ -124,6 +143,9 @@ class RankingPipeline {
     ScorerOutcome outcome;
   };
 
+  static bool AnyOk(const std::vector<ModelRun>& runs);
+  // The sorted, distinct items the models still in nominated.
+  static std::vector<int32_t> UnionOfNominations(const std::vector<ModelRun>& runs);
   // The weighted models of a request, with any states the caller supplied.
   std::vector<ModelRun> WeightedRuns(const std::map<std::string, double>& weights,
                                      std::span<const std::shared_ptr<const UserState>> states) const;
@@ -133,8 +155,10 @@ class RankingPipeline {
   void RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
                  std::span<const int32_t> candidates, int retrieve, const ScoringOptions& options) const;
   // Phase two after retrieval, on the calling thread: each model that is
-  // still in scores `items` (all items when empty) from its state.
-  void ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items) const;
+  // still in scores `items` (all items when empty) from its state; a model
+  // reached after the deadline is left out as timed out.
+  void ScoreFromStates(std::vector<ModelRun>& runs, std::span<const int32_t> items,
+                       absl::Time deadline) const;
   // Moves the raw scores of the models still in into `per_model` and blends
   // them into `fused`, one score per item of `items` (all when empty).
   void Blend(std::vector<ModelRun>& runs, const std::map<std::string, double>& weights,
@@ -144,6 +168,14 @@ class RankingPipeline {
   RankingResult FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
                               const std::map<std::string, double>& weights,
                               std::span<const int32_t> items) const;
+  // Rules left fewer than k of the nominated items: nominate deeper, then
+  // score a bounded slice of the allowed items; never the whole catalog.
+  RankingResult Widen(const RankRequest& request, std::vector<ModelRun>& runs,
+                      const std::map<std::string, double>& weights, int depth, RankingResult short_result,
+                      const ScoringOptions& options) const;
+  // The answer when no weighted model produced scores: popularity alone,
+  // unless it failed in this request or the bundle has no "pop" model.
+  RankingResult Fallback(const RankRequest& request, const std::vector<ModelRun>& runs) const;
   RankingResult Select(const RankRequest& request, std::span<const int32_t> items,
                        std::span<const float> fused, const std::vector<ModelScores>& per_model) const;
 

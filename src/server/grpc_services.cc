@@ -1,5 +1,9 @@
 #include "server/grpc_services.h"
 
+#include <memory>
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
@@ -7,27 +11,70 @@
 namespace recd {
 namespace {
 
+// Finishes a call with `status`, counting it as an error of `method`.
+void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const char* method,
+                const absl::Status& status) {
+  if (!status.ok()) {
+    metrics->CountError(method, absl::StatusCodeToString(status.code()));
+    spdlog::debug("{} failed: {}", method, std::string(status.message()));
+  }
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+// Refuses a call at once, before any work, telling the client's retry
+// policy when to come back (gRPC's grpc-retry-pushback-ms).
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics* metrics, const char* method,
+                                 const AdmissionController& admission, AdmissionController::Lane lane) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const int64_t pushback = admission.RetryPushbackMs();
+  ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(pushback));
+  const bool read = lane == AdmissionController::Lane::kRead;
+  FinishCall(reactor, metrics, method,
+             absl::ResourceExhaustedError(absl::StrCat(
+                 "recd is at capacity (", read ? admission.options().max_in_flight_reads
+                                               : admission.options().max_in_flight_writes,
+                 read ? " reads" : " writes", " in flight); retry after ", pushback, " ms")));
+  return reactor;
+}
+
 // Runs `work` on `pool` and finishes the call with its status, counting
-// requests and errors under `method`.
+// requests and errors under `method`. With `admission`, the call first
+// takes a place in `lane` or is refused at once; a call that then queued
+// longer than the admission bound, or whose caller left or ran out of
+// time while it queued, ends without doing its work.
 template <typename Work>
 grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, ThreadPool* pool, ServerMetrics* metrics,
-                                   const char* method, Work work) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+                                   const char* method, AdmissionController* admission,
+                                   AdmissionController::Lane lane, Work work) {
   metrics->CountRequest(method);
-  pool->Submit([ctx, reactor, metrics, method, work = std::move(work)]() mutable {
+  std::optional<AdmissionController::Ticket> ticket;
+  if (admission != nullptr) {
+    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane);
+    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
+    ticket.emplace(std::move(*admitted));
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::Time admitted = absl::Now();
+  pool->Submit([ctx, reactor, metrics, method, admission, admitted, work = std::move(work),
+                ticket = std::make_shared<std::optional<AdmissionController::Ticket>>(std::move(ticket))]() mutable {
+    const absl::Time now = absl::Now();
     absl::Status status;
     if (ctx->IsCancelled()) {
       status = absl::CancelledError("cancelled by the caller before it started");
-    } else if (absl::FromChrono(ctx->deadline()) < absl::Now()) {
+    } else if (absl::FromChrono(ctx->deadline()) < now) {
       status = absl::DeadlineExceededError("deadline passed while queued");
+    } else if (admission != nullptr && admission->QueuedTooLong(admitted, now)) {
+      metrics->CountQueueTimeout();
+      ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(admission->RetryPushbackMs()));
+      status = absl::ResourceExhaustedError(absl::StrCat("recd is overloaded: queued ",
+                                                         absl::ToInt64Milliseconds(now - admitted), " ms > ",
+                                                         absl::ToInt64Milliseconds(admission->options().max_queue_time),
+                                                         " ms"));
     } else {
       status = work(absl::FromChrono(ctx->deadline()));
     }
-    if (!status.ok()) {
-      metrics->CountError(method, absl::StatusCodeToString(status.code()));
-      spdlog::debug("{} failed: {}", method, std::string(status.message()));
-    }
-    reactor->Finish(ToGrpcStatus(status));
+    ticket->reset();  // the place is free before the answer leaves
+    FinishCall(reactor, metrics, method, status);
   });
   return reactor;
 }
@@ -47,7 +94,8 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
 grpc::ServerUnaryReactor* RecommenderService::RecommendItems(grpc::CallbackServerContext* ctx,
                                                              const v1::RecommendRequest* req,
                                                              v1::RecommendResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "RecommendItems", [this, req, resp](absl::Time deadline) {
+  return Dispatch(ctx, pool_, metrics_, "RecommendItems", admission_, AdmissionController::Lane::kRead,
+                  [this, req, resp](absl::Time deadline) {
     return handler_->Recommend(*req, DeadlineOrInfinite(deadline), resp);
   });
 }
@@ -55,7 +103,8 @@ grpc::ServerUnaryReactor* RecommenderService::RecommendItems(grpc::CallbackServe
 grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerContext* ctx,
                                                            const v1::SimilarItemsRequest* req,
                                                            v1::SimilarItemsResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "SimilarItems", [this, req, resp](absl::Time deadline) {
+  return Dispatch(ctx, pool_, metrics_, "SimilarItems", admission_, AdmissionController::Lane::kRead,
+                  [this, req, resp](absl::Time deadline) {
     return handler_->SimilarItems(*req, DeadlineOrInfinite(deadline), resp);
   });
 }
@@ -63,30 +112,41 @@ grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerC
 grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerContext* ctx,
                                                            const v1::RecordEventsRequest* req,
                                                            v1::RecordEventsResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "RecordEvents",
-                  [this, req, resp](absl::Time) { return handler_->RecordEvents(*req, resp); });
+  return Dispatch(ctx, pool_, metrics_, "RecordEvents", admission_, AdmissionController::Lane::kWrite,
+                  [this, req, resp](absl::Time deadline) {
+                    return handler_->RecordEvents(*req, DeadlineOrInfinite(deadline), resp);
+                  });
 }
 
 grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,
                                                      const v1::ReloadConfigRequest*,
                                                      v1::ReloadConfigResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "ReloadConfig", [this, resp](absl::Time) {
-    absl::Status s = states_->Reload();
+  // The reload runs on the state manager's own thread (bundle loads take
+  // seconds); concurrent calls share one reload. No thread waits for it:
+  // the reactor finishes from the completion.
+  metrics_->CountRequest("ReloadConfig");
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  states_->ReloadAsync([this, reactor, resp](absl::Status s) {
     auto current = states_->Current();
     resp->set_config_version(current->config->version);
     resp->set_bundle_version(current->bundle->version());
-    if (!s.ok()) {
+    if (s.ok()) {
+      resp->set_message("reloaded");
+    } else {
       // The caller learns why, and that the running config stays.
-      return absl::Status(s.code(), absl::StrCat(s.message(), " (kept config ", current->config->version, ")"));
+      s = absl::Status(s.code(), absl::StrCat(s.message(), " (kept config ", current->config->version, ")"));
     }
-    resp->set_message("reloaded");
-    return s;
+    FinishCall(reactor, metrics_, "ReloadConfig", s);
   });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* ctx, const v1::GetStatusRequest*,
                                                   v1::GetStatusResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "GetStatus", [this, resp](absl::Time) {
+  // On the admin pool and never refused: operators must see an overloaded
+  // daemon's status.
+  return Dispatch(ctx, pool_, metrics_, "GetStatus", nullptr, AdmissionController::Lane::kRead,
+                  [this, resp](absl::Time) {
     auto state = states_->Current();
     resp->set_server_version(RECD_VERSION);
     resp->set_uptime_seconds(absl::ToInt64Seconds(absl::Now() - started_));

@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "recd/v1/echo.grpc.pb.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "server/admission_controller.h"
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
@@ -20,8 +21,10 @@ grpc::Status ToGrpcStatus(const absl::Status& s);
 // Thread-safe.
 class RecommenderService final : public v1::Recommender::CallbackService {
  public:
-  RecommenderService(const RequestHandler* handler, ThreadPool* request_pool, ServerMetrics* metrics)
-      : handler_(handler), pool_(request_pool), metrics_(metrics) {}
+  // `admission` decides which calls are served; null admits every call.
+  RecommenderService(const RequestHandler* handler, ThreadPool* request_pool, ServerMetrics* metrics,
+                     AdmissionController* admission)
+      : handler_(handler), pool_(request_pool), metrics_(metrics), admission_(admission) {}
 
   grpc::ServerUnaryReactor* RecommendItems(grpc::CallbackServerContext* ctx, const v1::RecommendRequest* req,
                                            v1::RecommendResponse* resp) override;
@@ -34,13 +37,16 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   const RequestHandler* handler_;
   ThreadPool* pool_;
   ServerMetrics* metrics_;
+  AdmissionController* admission_;
 };
 
-// Reload and status for operators. Thread-safe.
+// Reload and status for operators, on a pool of their own and never shed,
+// so an overloaded daemon can still be inspected and reconfigured.
+// Thread-safe.
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(ServingStateManager* states, ThreadPool* request_pool, ServerMetrics* metrics, absl::Time started)
-      : states_(states), pool_(request_pool), metrics_(metrics), started_(started) {}
+  AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started)
+      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started) {}
 
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx, const v1::ReloadConfigRequest* req,
                                          v1::ReloadConfigResponse* resp) override;

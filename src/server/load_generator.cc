@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -17,16 +18,36 @@
 namespace recd {
 namespace {
 
+// Percentile p (0..1) of sorted values; 0 when empty.
+double Quantile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0.0;
+  const auto i = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size()))) - 1;
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
 // Shared by all in-flight calls of one run.
 class Recorder {
  public:
-  explicit Recorder(absl::Time measure_from) : measure_from_(measure_from) {}
-  void Record(absl::Time planned_start, absl::Time done, grpc::StatusCode code) {
+  Recorder(absl::Time measure_from, absl::Duration deadline) : measure_from_(measure_from), deadline_(deadline) {}
+  void Record(absl::Time planned_start, absl::Time done, grpc::StatusCode code, AnswerKind kind, bool write) {
     if (planned_start < measure_from_) return;  // warm-up
+    const absl::Duration latency = done - planned_start;
+    const double ms = absl::ToDoubleMilliseconds(latency);
     absl::MutexLock lock(&mu_);
-    latencies_ms_.push_back(absl::ToDoubleMilliseconds(done - planned_start));
-    // gRPC and absl number their status codes alike.
-    if (code != grpc::OK) ++errors_[absl::StatusCodeToString(static_cast<absl::StatusCode>(code))];
+    latencies_ms_.push_back(ms);
+    if (code == grpc::OK) {
+      ok_ms_.push_back(ms);
+      (write ? write_ok_ms_ : read_ok_ms_).push_back(ms);
+      if (kind == AnswerKind::kDegraded) ++degraded_;
+      if (kind == AnswerKind::kFallback) ++fallback_;
+      // Goodput: complete answers the caller still waited for. Latency runs
+      // from the planned start, so a lagging client does not flatter it.
+      if (kind == AnswerKind::kFull && latency <= deadline_) ++good_;
+    } else {
+      // gRPC and absl number their status codes alike.
+      ++errors_[absl::StatusCodeToString(static_cast<absl::StatusCode>(code))];
+      if (code == grpc::RESOURCE_EXHAUSTED) refused_ms_.push_back(ms);
+    }
   }
   LoadResult Finish(double seconds) {
     absl::MutexLock lock(&mu_);
@@ -36,27 +57,41 @@ class Recorder {
     int64_t failed = 0;
     for (const auto& [code, n] : errors_) failed += n;
     r.ok = r.calls - failed;
+    r.degraded = degraded_;
+    r.fallback = fallback_;
     r.seconds = seconds;
     r.qps = seconds > 0 ? static_cast<double>(r.calls) / seconds : 0;
-    std::sort(latencies_ms_.begin(), latencies_ms_.end());
-    auto q = [&](double p) {
-      if (latencies_ms_.empty()) return 0.0;
-      const auto i = static_cast<size_t>(std::ceil(p * static_cast<double>(latencies_ms_.size()))) - 1;
-      return latencies_ms_[std::min(i, latencies_ms_.size() - 1)];
-    };
-    r.p50_ms = q(0.5);
-    r.p90_ms = q(0.9);
-    r.p99_ms = q(0.99);
-    r.p999_ms = q(0.999);
+    r.goodput_qps = seconds > 0 ? static_cast<double>(good_) / seconds : 0;
+    for (auto* v : {&latencies_ms_, &ok_ms_, &refused_ms_, &read_ok_ms_, &write_ok_ms_}) std::sort(v->begin(), v->end());
+    r.p50_ms = Quantile(latencies_ms_, 0.5);
+    r.p90_ms = Quantile(latencies_ms_, 0.9);
+    r.p99_ms = Quantile(latencies_ms_, 0.99);
+    r.p999_ms = Quantile(latencies_ms_, 0.999);
     r.max_ms = latencies_ms_.empty() ? 0 : latencies_ms_.back();
+    r.ok_p50_ms = Quantile(ok_ms_, 0.5);
+    r.ok_p99_ms = Quantile(ok_ms_, 0.99);
+    r.read_p50_ms = Quantile(read_ok_ms_, 0.5);
+    r.read_p99_ms = Quantile(read_ok_ms_, 0.99);
+    r.write_p50_ms = Quantile(write_ok_ms_, 0.5);
+    r.write_p99_ms = Quantile(write_ok_ms_, 0.99);
+    r.refused_p50_ms = Quantile(refused_ms_, 0.5);
+    r.refused_p99_ms = Quantile(refused_ms_, 0.99);
     return r;
   }
 
  private:
   const absl::Time measure_from_;
+  const absl::Duration deadline_;
   absl::Mutex mu_;
   std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> ok_ms_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> refused_ms_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> read_ok_ms_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> write_ok_ms_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
+  int64_t degraded_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t fallback_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t good_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Issues one call of the configured mix and calls `done` with its status.
@@ -84,7 +119,7 @@ class CallMaker {
       auto* resp = new v1::EchoMessage();
       req->set_payload("ping");
       echo_[c]->async()->Echo(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
-        done(s.error_code());
+        done(s.error_code(), AnswerKind::kFull, /*write=*/false);
         delete ctx, delete req, delete resp;
       });
       return;
@@ -100,7 +135,7 @@ class CallMaker {
       e->set_item_id(options_.items[rng() % options_.items.size()]);
       e->set_type(v1::VIEW);
       recd_[c]->async()->RecordEvents(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
-        done(s.error_code());
+        done(s.error_code(), AnswerKind::kFull, /*write=*/true);
         delete ctx, delete req, delete resp;
       });
       return;
@@ -110,7 +145,10 @@ class CallMaker {
     req->set_user_id(user);
     req->set_k(options_.k);
     recd_[c]->async()->RecommendItems(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
-      done(s.error_code());
+      done(s.error_code(), resp->fallback()            ? AnswerKind::kFallback
+                           : resp->degraded_size() > 0 ? AnswerKind::kDegraded
+                                                       : AnswerKind::kFull,
+           /*write=*/false);
       delete ctx, delete req, delete resp;
     });
   }
@@ -137,7 +175,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + options.warmup;
   const absl::Time end = measure_from + options.duration;
-  Recorder recorder(measure_from);
+  Recorder recorder(measure_from, options.call_timeout);
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint64_t> next{0};
 
@@ -147,9 +185,9 @@ absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
       const uint64_t n = next.fetch_add(1);
       const absl::Time planned = absl::Now();
       ++in_flight;
-      maker.Start(n, [&, planned](grpc::StatusCode code) {
+      maker.Start(n, [&, planned](grpc::StatusCode code, AnswerKind kind, bool write) {
         const absl::Time now = absl::Now();
-        recorder.Record(planned, now, code);
+        recorder.Record(planned, now, code, kind, write);
         if (now < end) launch();
         --in_flight;
       });
@@ -164,8 +202,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
       if (now < planned) absl::SleepFor(std::min(planned - now, absl::Milliseconds(1)));
       while (planned <= absl::Now() && planned < end) {
         ++in_flight;
-        maker.Start(next.fetch_add(1), [&, planned](grpc::StatusCode code) {
-          recorder.Record(planned, absl::Now(), code);
+        maker.Start(next.fetch_add(1), [&, planned](grpc::StatusCode code, AnswerKind kind, bool write) {
+          recorder.Record(planned, absl::Now(), code, kind, write);
           --in_flight;
         });
         planned += interval;
@@ -180,16 +218,45 @@ absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
 }
 
 nlohmann::json LoadResult::ToJson() const {
-  return {{"calls", calls}, {"ok", ok},         {"errors", errors},   {"seconds", seconds},
-          {"qps", qps},     {"p50_ms", p50_ms}, {"p90_ms", p90_ms},   {"p99_ms", p99_ms},
-          {"p999_ms", p999_ms}, {"max_ms", max_ms}};
+  return {{"calls", calls},
+          {"ok", ok},
+          {"degraded", degraded},
+          {"fallback", fallback},
+          {"errors", errors},
+          {"seconds", seconds},
+          {"qps", qps},
+          {"goodput_qps", goodput_qps},
+          {"p50_ms", p50_ms},
+          {"p90_ms", p90_ms},
+          {"p99_ms", p99_ms},
+          {"p999_ms", p999_ms},
+          {"max_ms", max_ms},
+          {"ok_p50_ms", ok_p50_ms},
+          {"ok_p99_ms", ok_p99_ms},
+          {"read_p50_ms", read_p50_ms},
+          {"read_p99_ms", read_p99_ms},
+          {"write_p50_ms", write_p50_ms},
+          {"write_p99_ms", write_p99_ms},
+          {"refused_p50_ms", refused_p50_ms},
+          {"refused_p99_ms", refused_p99_ms}};
 }
 
 std::string LoadResult::ToText() const {
   std::string s = absl::StrFormat(
       "calls %d ok %d in %.1f s: %.0f QPS; latency ms p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f", calls, ok,
       seconds, qps, p50_ms, p90_ms, p99_ms, p999_ms, max_ms);
+  absl::StrAppend(&s, absl::StrFormat("\n  answers: %d full, %d degraded, %d fallback; goodput %.0f/s (full "
+                                      "answers within the deadline); answered p50 %.3f p99 %.3f ms",
+                                      ok - degraded - fallback, degraded, fallback, goodput_qps, ok_p50_ms,
+                                      ok_p99_ms));
   for (const auto& [code, n] : errors) absl::StrAppend(&s, "\n  errors ", code, ": ", n);
+  if (write_p99_ms > 0) {
+    absl::StrAppend(&s, absl::StrFormat("\n  answered reads p50 %.3f p99 %.3f ms, writes p50 %.3f p99 %.3f ms",
+                                        read_p50_ms, read_p99_ms, write_p50_ms, write_p99_ms));
+  }
+  if (errors.count("RESOURCE_EXHAUSTED")) {
+    absl::StrAppend(&s, absl::StrFormat("\n  refused in p50 %.3f p99 %.3f ms", refused_p50_ms, refused_p99_ms));
+  }
   return s;
 }
 

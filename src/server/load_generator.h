@@ -36,14 +36,26 @@ struct LoadGeneratorOptions {
 };
 
 
+// How an OK answer was made: every weighted model, some left out
+// (`degraded` non-empty), or the popularity fallback.
+enum class AnswerKind { kFull, kDegraded, kFallback };
+
 // What one run measured.
 struct LoadResult {
   int64_t calls = 0;
   int64_t ok = 0;
+  int64_t degraded = 0;  // OK answers with models left out
+  int64_t fallback = 0;  // OK answers from the popularity fallback
+  // Full answers that arrived within the call deadline, per second.
+  double goodput_qps = 0;
   std::map<std::string, int64_t> errors;  // status code name -> count
   double seconds = 0;
   double qps = 0;  // completed calls per second, errors included
-  double p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;  // every call
+  double ok_p50_ms = 0, ok_p99_ms = 0;            // answered (OK) calls
+  double read_p50_ms = 0, read_p99_ms = 0;        // answered RecommendItems
+  double write_p50_ms = 0, write_p99_ms = 0;      // answered RecordEvents
+  double refused_p50_ms = 0, refused_p99_ms = 0;  // RESOURCE_EXHAUSTED calls
 
   nlohmann::json ToJson() const;
   std::string ToText() const;

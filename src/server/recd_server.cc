@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "ranking/recommend.h"
 #include "recd/feature_store_factory.h"
 #include "spdlog/spdlog.h"
 
@@ -31,9 +32,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   server->store_ = *std::move(store);
   if (auto s = SeedStoreIfEmpty(*config, *server->store_); !s.ok()) return s;
 
+  server->state_cache_ = std::make_unique<UserStateCache>(static_cast<size_t>(config->state_cache_entries));
   ServingStateManager::Options state_options;
   state_options.config_path = options.config_path;
   state_options.store = server->store_.get();
+  state_options.before_swap = [s = server.get()](const std::shared_ptr<const ServingState>& next) {
+    return s->WarmStates(next);
+  };
   auto states = ServingStateManager::Create(state_options);
   if (!states.ok()) return states.status();
   server->states_ = *std::move(states);
@@ -42,15 +47,34 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   const int scorer_threads = config->threads > 0 ? config->threads : cores;
   server->scorer_pool_ = std::make_unique<ThreadPool>(scorer_threads, "scorer");
   // Request threads mostly wait for scorers; twice as many keep the scorers busy.
-  server->request_pool_ = std::make_unique<ThreadPool>(2 * scorer_threads, "request");
-  server->state_cache_ = std::make_unique<UserStateCache>(static_cast<size_t>(config->state_cache_entries));
+  const int request_threads = 2 * scorer_threads;
+  server->request_pool_ = std::make_unique<ThreadPool>(request_threads, "request");
+  // Admin calls never wait behind serving traffic.
+  server->admin_pool_ = std::make_unique<ThreadPool>(1, "admin");
+  AdmissionController::Options admission;
+  // One call queued behind each running one: enough to keep every thread
+  // busy between completions, little enough that an admitted call waits
+  // about one service time.
+  admission.max_in_flight_reads = config->max_in_flight_reads > 0 ? config->max_in_flight_reads : 2 * request_threads;
+  admission.max_in_flight_writes = config->max_in_flight_writes > 0 ? config->max_in_flight_writes : 256;
+  admission.max_queue_time = absl::Milliseconds(config->max_queue_ms);
+  server->admission_ = std::make_unique<AdmissionController>(admission);
+  server->metrics_.SetExtraCounters([s = server.get()] {
+    return std::map<std::string, int64_t>{
+        {"refused_reads", s->admission_->refused(AdmissionController::Lane::kRead)},
+        {"refused_writes", s->admission_->refused(AdmissionController::Lane::kWrite)},
+        {"reloads", s->states_->reloads()},
+        {"rejected_reloads", s->states_->rejected_reloads()}};
+  });
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
                                                       server->scorer_pool_.get(), &server->metrics_,
                                                       server->state_cache_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
-                                                              &server->metrics_);
-  server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->request_pool_.get(),
+                                                              &server->metrics_, server->admission_.get());
+  server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
                                                   &server->metrics_, absl::Now());
+  spdlog::info("admission: {} reads and {} writes in flight, {} ms queue bound", admission.max_in_flight_reads,
+               admission.max_in_flight_writes, config->max_queue_ms);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -84,7 +108,44 @@ void RecdServer::Shutdown(absl::Duration grace) {
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   // Request tasks may still be queued: drain them before the handler goes.
   request_pool_.reset();
+  admin_pool_.reset();
   scorer_pool_.reset();
+  // The reload thread warms the state cache: stop it before the cache goes.
+  states_.reset();
+}
+
+std::function<void()> RecdServer::WarmStates(const std::shared_ptr<const ServingState>& next) {
+  const ServerConfig& config = *next->config;
+  if (state_cache_ == nullptr || config.warm_users <= 0) return nullptr;
+  struct Warmed {
+    std::string user;
+    uint64_t fingerprint;
+    UserStateCache::States states;
+  };
+  auto warmed = std::make_shared<std::vector<Warmed>>();
+  const absl::Time start = absl::Now();
+  const absl::Time until = start + absl::Milliseconds(config.warm_ms);
+  for (std::string& user : state_cache_->RecentUsers(static_cast<size_t>(config.warm_users))) {
+    if (absl::Now() >= until) break;
+    auto stored = store_->GetHistory(user);
+    if (!stored.ok()) continue;
+    const DenseHistory history = ToDenseHistory(stored->events, next->bundle->items());
+    try {
+      warmed->push_back(Warmed{std::move(user), HistoryFingerprint(history.events),
+                               next->pipeline->EncodeWeighted(UserHistory{history.events, -1})});
+    } catch (const std::exception& e) {
+      spdlog::warn("warming user {} for bundle {} failed: {}", user, next->bundle->version(), e.what());
+    }
+  }
+  spdlog::info("bundle {}: {} recent users encoded before the swap in {:.0f} ms", next->bundle->version(),
+               warmed->size(), absl::ToDoubleMilliseconds(absl::Now() - start));
+  // Inserted only after the swap: before it, requests still on the old
+  // bundle would overwrite them. A history that changed meanwhile makes
+  // its entry miss, never serve stale states.
+  return [this, warmed, bundle = next->bundle] {
+    for (Warmed& w : *warmed) state_cache_->Insert(w.user, bundle, w.fingerprint, std::move(w.states));
+    metrics_.CountStatesWarmed(static_cast<int64_t>(warmed->size()));
+  };
 }
 
 }  // namespace recd

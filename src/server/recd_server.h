@@ -1,6 +1,7 @@
 #ifndef RECD_SERVER_RECD_SERVER_H_
 #define RECD_SERVER_RECD_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -8,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "recd/feature_store.h"
+#include "server/admission_controller.h"
 #include "server/grpc_services.h"
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
@@ -41,12 +43,19 @@ class RecdServer {
 
  private:
   RecdServer() = default;
+  // ServingStateManager::Options::before_swap: encodes the most recently
+  // served users with `next`'s models; the returned closure puts them in
+  // the state cache once `next` serves.
+  std::function<void()> WarmStates(const std::shared_ptr<const ServingState>& next);
+
 
   std::unique_ptr<FeatureStore> store_;
   std::unique_ptr<ServingStateManager> states_;
   ServerMetrics metrics_;
   std::unique_ptr<ThreadPool> scorer_pool_;
   std::unique_ptr<ThreadPool> request_pool_;
+  std::unique_ptr<ThreadPool> admin_pool_;
+  std::unique_ptr<AdmissionController> admission_;
   std::unique_ptr<UserStateCache> state_cache_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<RecommenderService> recommender_;

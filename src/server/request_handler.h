@@ -8,16 +8,17 @@
 #include "absl/time/time.h"
 #include "recd/feature_store.h"
 #include "recd/v1/recommender.pb.h"
+#include "ranking/user_state_cache.h"
 #include "server/server_metrics.h"
-#include "server/user_state_cache.h"
 #include "server/serving_state.h"
 #include "util/thread_pool.h"
 
 namespace recd {
 
-// The work behind each RPC, free of gRPC plumbing: validate, read the user
-// from the store, run the ranking pipeline on the current serving state,
-// apply the rules, fill the response. The gRPC services call it from their
+// The work behind each RPC: validate the proto, read the user from the
+// store, convert to a ranking query, call the ranking layer
+// (ranking/recommend.h: rules, cache policy, explanations) on the current
+// serving state, convert back. The gRPC services call it from their
 // own pool. Thread-safe; holds no per-request state.
 class RequestHandler {
  public:
@@ -33,8 +34,9 @@ class RequestHandler {
   absl::Status SimilarItems(const v1::SimilarItemsRequest& request, absl::Time deadline,
                             v1::SimilarItemsResponse* response) const;
   // Durable before it returns OK; cached users' model states are re-encoded
-  // before it returns, so their next request starts from them.
-  absl::Status RecordEvents(const v1::RecordEventsRequest& request,
+  // before it returns, so their next request starts from them. Nothing is
+  // written once `deadline` has passed (the caller has stopped waiting).
+  absl::Status RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
                             v1::RecordEventsResponse* response) const;
 
   // A process-unique id for logs and responses.

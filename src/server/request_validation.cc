@@ -37,6 +37,11 @@ absl::Status CheckFilters(const v1::Filters& f, const std::string& field, const 
   if (f.allowed_categories_size() > config.max_ids_per_request) {
     return Invalid(field + ".allowed_categories", "too many categories");
   }
+  for (int i = 0; i < f.allowed_categories_size(); ++i) {
+    if (auto s = CheckId(f.allowed_categories(i), absl::StrCat(field, ".allowed_categories[", i, "]")); !s.ok()) {
+      return s;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -46,7 +51,9 @@ absl::Status ValidateRecommendRequest(const v1::RecommendRequest& r, const Serve
   if (auto s = CheckId(r.user_id(), "user_id"); !s.ok()) return s;
   if (auto s = CheckK(r.k(), config); !s.ok()) return s;
   if (auto s = CheckIdList(r.recent_item_ids(), "recent_item_ids", config); !s.ok()) return s;
-  if (r.category().size() > kMaxIdLength) return Invalid("category", "too long");
+  if (r.category().size() > kMaxIdLength) {
+    return Invalid("category", absl::StrCat("longer than ", kMaxIdLength, " bytes"));
+  }
   return CheckFilters(r.filters(), "filters", config);
 }
 

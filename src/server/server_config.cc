@@ -56,7 +56,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   ServerConfig c;
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "store", "models", "fusion", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -65,6 +65,12 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "default_deadline_ms", "server.default_deadline_ms", 1, c.default_deadline_ms));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_k", "server.max_k", 1, c.max_k));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_ids_per_request", "server.max_ids_per_request", 1, c.max_ids_per_request));
+    if (const YAML::Node a = s["admission"]) {
+      RECD_RETURN_IF_ERROR(CheckKeys(a, "server.admission", {"max_in_flight_reads", "max_in_flight_writes", "max_queue_ms"}));
+      RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_reads", "server.admission.max_in_flight_reads", 0, c.max_in_flight_reads));
+      RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_writes", "server.admission.max_in_flight_writes", 0, c.max_in_flight_writes));
+      RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(a, "max_queue_ms", "server.admission.max_queue_ms", 1, c.max_queue_ms));
+    }
   }
   if (const YAML::Node s = root["store"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "store", {"path", "history_length", "history_cache_entries", "seed_catalog", "seed_events"}));
@@ -75,7 +81,9 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(Read(s, "seed_events", "store.seed_events", c.seed_events));
   }
   if (const YAML::Node s = root["models"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries", "warm_users", "warm_ms"}));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "warm_users", "models.warm_users", 0, c.warm_users));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "warm_ms", "models.warm_ms", 0, c.warm_ms));
     RECD_RETURN_IF_ERROR(Read(s, "path", "models.path", c.models_path));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "budget_ms", "models.budget_ms", 1, c.model_budget_ms));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "state_cache_entries", "models.state_cache_entries", 0,
@@ -104,7 +112,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "diversity_max_per_category", "rules.diversity_max_per_category", 0, c.diversity_max_per_category));
   }
   if (const YAML::Node s = root["candidates"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "candidates", {"full_scan_max_items", "per_source", "ann", "ann_ef_search"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "candidates", {"full_scan_max_items", "per_source", "ann", "ann_ef_search", "max_rule_scan_items"}));
+    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_rule_scan_items", "candidates.max_rule_scan_items", 1, c.max_rule_scan_items));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "full_scan_max_items", "candidates.full_scan_max_items", 0, c.candidates.full_scan_max_items));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "per_source", "candidates.per_source", 1, c.candidates.per_source));
     RECD_RETURN_IF_ERROR(Read(s, "ann", "candidates.ann", c.candidates.ann));
@@ -130,6 +139,31 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
 int64_t ServerConfig::BudgetMs(const std::string& model) const {
   auto it = model_budget_overrides.find(model);
   return it == model_budget_overrides.end() ? model_budget_ms : it->second;
+}
+
+absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
+  // Keys read once at start: the listener, the thread pools, the store and
+  // the cache sizes. Accepting a change and ignoring it would leave the
+  // operator believing it applied.
+  auto changed = [](const std::string& key, const auto& was, const auto& now) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        key, ": read only at start (running ", was, ", file has ", now, "); restart recd to apply it"));
+  };
+#define RECD_START_ONLY(key, field) \
+  if (field != next.field) return changed(key, field, next.field)
+  RECD_START_ONLY("server.listen", listen);
+  RECD_START_ONLY("server.threads", threads);
+  RECD_START_ONLY("server.admission.max_in_flight_reads", max_in_flight_reads);
+  RECD_START_ONLY("server.admission.max_in_flight_writes", max_in_flight_writes);
+  RECD_START_ONLY("server.admission.max_queue_ms", max_queue_ms);
+  RECD_START_ONLY("store.path", store_path);
+  RECD_START_ONLY("store.history_length", history_length);
+  RECD_START_ONLY("store.history_cache_entries", history_cache_entries);
+  RECD_START_ONLY("store.seed_catalog", seed_catalog);
+  RECD_START_ONLY("store.seed_events", seed_events);
+  RECD_START_ONLY("models.state_cache_entries", state_cache_entries);
+#undef RECD_START_ONLY
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ServerConfig> ServerConfig::Parse(const std::string& yaml_text, const std::string& base_dir) {

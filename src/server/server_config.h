@@ -22,6 +22,14 @@ struct ServerConfig {
   int64_t default_deadline_ms = 100; // when the caller sets no gRPC deadline
   int max_k = 1000;                  // larger k is INVALID_ARGUMENT
   int max_ids_per_request = 1000;    // recent_item_ids, exclusions, events
+  // server.admission: how much work may be in flight before calls are
+  // refused with RESOURCE_EXHAUSTED. 0 = sized from the machine: reads
+  // 2 x the request threads (each a scorer's worth of work queued behind
+  // one running), writes 256 (they mostly wait for a shared fsync).
+  int max_in_flight_reads = 0;
+  int max_in_flight_writes = 0;
+  // An admitted read that waited longer than this for a thread is refused.
+  int64_t max_queue_ms = 20;
   // store:
   std::string store_path = "data/store";
   int history_length = 200;          // events kept per user
@@ -35,6 +43,11 @@ struct ServerConfig {
   // Users whose encoded model states are kept between requests (read at
   // start); 0 = encode every request.
   int64_t state_cache_entries = 100000;
+  // Before a new bundle takes traffic, this many of the most recently
+  // served users have their states encoded by it (bounded by warm_ms too),
+  // so a swap does not turn every cached user into a miss at once.
+  int64_t warm_users = 2000;
+  int64_t warm_ms = 3000;
   // fusion: optional; when absent the bundle's tuned fusion.yaml is used.
   std::optional<FusionConfig> fusion;
   // rules:
@@ -46,6 +59,9 @@ struct ServerConfig {
   int diversity_max_per_category = 0;// 0 = no cap
   // candidates: when to retrieve rather than score the whole catalog.
   CandidateOptions candidates;
+  // When rules leave fewer than k candidates even after deeper nomination:
+  // at most this many allowed items are scored directly.
+  int max_rule_scan_items = 20000;
   // logging:
   std::string log_level = "info";
 
@@ -53,6 +69,10 @@ struct ServerConfig {
   std::string version;  // content hash of that file
 
   int64_t BudgetMs(const std::string& model) const;
+
+  // OK if `next` differs from this running config only in keys a reload
+  // can apply; otherwise names the first start-only key that changed.
+  absl::Status CheckReloadable(const ServerConfig& next) const;
 
   static absl::StatusOr<ServerConfig> LoadFile(const std::string& path);
   static absl::StatusOr<ServerConfig> Parse(const std::string& yaml_text, const std::string& base_dir);

@@ -64,9 +64,16 @@ std::map<std::string, int64_t> ServerMetrics::Errors() const {
 }
 
 std::map<std::string, int64_t> ServerMetrics::Counters() const {
-  return {{"state_cache_hits", state_cache_hits_.load()},
-          {"state_cache_misses", state_cache_misses_.load()},
-          {"states_refreshed", states_refreshed_.load()}};
+  std::map<std::string, int64_t> counters = {{"state_cache_hits", state_cache_hits_.load()},
+                                              {"state_cache_misses", state_cache_misses_.load()},
+                                              {"states_refreshed", states_refreshed_.load()},
+                                              {"states_warmed", states_warmed_.load()},
+                                              {"degraded_answers", degraded_answers_.load()},
+                                              {"fallback_answers", fallback_answers_.load()},
+                                              {"queue_timeouts", queue_timeouts_.load()},
+                                              {"skipped_model_tasks", skipped_tasks_.load()}};
+  if (extra_) counters.merge(extra_());
+  return counters;
 }
 
 }  // namespace recd

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,6 +50,17 @@ class ServerMetrics {
   // users re-encoded as their events arrived.
   void CountStateCache(bool hit) { (hit ? state_cache_hits_ : state_cache_misses_).fetch_add(1); }
   void CountStateRefresh() { states_refreshed_.fetch_add(1); }
+  void CountStatesWarmed(int64_t n) { states_warmed_.fetch_add(n); }
+  // Answers with models left out / from the popularity fallback.
+  void CountDegraded() { degraded_answers_.fetch_add(1, std::memory_order_relaxed); }
+  void CountFallback() { fallback_answers_.fetch_add(1, std::memory_order_relaxed); }
+  // Admitted calls refused because they queued too long.
+  void CountQueueTimeout() { queue_timeouts_.fetch_add(1, std::memory_order_relaxed); }
+  // Where the pipeline counts model tasks it skipped (ScoringOptions).
+  std::atomic<int64_t>* skipped_tasks() { return &skipped_tasks_; }
+  // Extra named values for Counters(), read when it is called (admission
+  // refusals, reload counts: owned elsewhere). Set once at start.
+  void SetExtraCounters(std::function<std::map<std::string, int64_t>()> extra) { extra_ = std::move(extra); }
   // Named counters for GetStatus ("state_cache_hits", ...).
   std::map<std::string, int64_t> Counters() const;
 
@@ -65,6 +77,12 @@ class ServerMetrics {
   std::atomic<int64_t> state_cache_hits_{0};
   std::atomic<int64_t> state_cache_misses_{0};
   std::atomic<int64_t> states_refreshed_{0};
+  std::atomic<int64_t> states_warmed_{0};
+  std::atomic<int64_t> degraded_answers_{0};
+  std::atomic<int64_t> fallback_answers_{0};
+  std::atomic<int64_t> queue_timeouts_{0};
+  std::atomic<int64_t> skipped_tasks_{0};
+  std::function<std::map<std::string, int64_t>()> extra_;
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);

@@ -68,14 +68,19 @@ absl::StatusOr<std::unique_ptr<ServingStateManager>> ServingStateManager::Create
   auto manager = std::unique_ptr<ServingStateManager>(new ServingStateManager(options));
   auto state = manager->Build(nullptr);
   if (!state.ok()) return state.status();
-  absl::MutexLock lock(&manager->mu_);
-  manager->state_ = *std::move(state);
+  {
+    absl::MutexLock lock(&manager->mu_);
+    manager->state_ = *std::move(state);
+  }
+  manager->reloader_ = std::thread([m = manager.get()] { m->ReloadLoop(); });
   return manager;
 }
 
 ServingStateManager::~ServingStateManager() {
   stop_.Notify();
-  if (watcher_.joinable()) watcher_.join();
+  if (reloader_.joinable()) reloader_.join();
+  absl::MutexLock lock(&waiters_mu_);
+  for (auto& done : waiters_) done(absl::UnavailableError("recd is shutting down; not reloaded"));
 }
 
 std::shared_ptr<const ServingState> ServingStateManager::Current() const {
@@ -85,8 +90,25 @@ std::shared_ptr<const ServingState> ServingStateManager::Current() const {
 
 absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::Build(
     const ServingState* current) const {
+  // Loading touches the file system and parses untrusted files: whatever it
+  // throws (filesystem_error, bad_alloc from a corrupt size) rejects this
+  // reload, never ends the process.
+  try {
+    return BuildUnchecked(current);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("loading ", options_.config_path, " failed: ", e.what()));
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUnchecked(
+    const ServingState* current) const {
   auto config = ServerConfig::LoadFile(options_.config_path);
   if (!config.ok()) return config.status();
+  if (current != nullptr) {
+    if (auto s = current->config->CheckReloadable(*config); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(options_.config_path, ": ", s.message()));
+    }
+  }
   auto state = std::make_shared<ServingState>();
   state->config = std::make_shared<const ServerConfig>(*std::move(config));
 
@@ -138,32 +160,53 @@ absl::Status ServingStateManager::Reload() {
                   current->bundle->version(), std::string(next.status().message()));
     return next.status();
   }
+  std::function<void()> after_swap;
+  if (options_.before_swap && (*next)->bundle != current->bundle) after_swap = options_.before_swap(*next);
   {
     absl::MutexLock lock(&mu_);
     state_ = *next;
   }
+  if (after_swap) after_swap();
   ++reloads_;
   spdlog::info("reloaded: config {} bundle {}", (*next)->config->version, (*next)->bundle->version());
   return absl::OkStatus();
 }
 
-void ServingStateManager::StartWatching() {
-  watcher_ = std::thread([this] { WatchLoop(); });
+void ServingStateManager::ReloadAsync(std::function<void(absl::Status)> done) {
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    waiters_.push_back(std::move(done));
+  }
+  reload_requested_.store(true);
 }
 
-void ServingStateManager::WatchLoop() {
+void ServingStateManager::ReloadLoop() {
   std::string config_stamp = FileStamp(options_.config_path);
   std::string bundle_stamp = Current()->bundle_fingerprint;
-  while (!stop_.WaitForNotificationWithTimeout(options_.watch_interval)) {
-    const std::string c = FileStamp(options_.config_path);
-    const std::string b = BundleFingerprint(Current()->config->models_path);
-    const bool requested = reload_requested_.exchange(false);
-    if (!requested && c == config_stamp && b == bundle_stamp) continue;
-    // Whether or not the reload succeeds, wait for the next change before
-    // trying again, so a broken file is reported once rather than every tick.
-    config_stamp = c;
-    bundle_stamp = b;
-    (void)Reload();
+  // Short ticks so an admin reload starts promptly; the files are looked at
+  // once per watch_interval.
+  const absl::Duration tick = std::min(options_.watch_interval, absl::Milliseconds(20));
+  absl::Time next_look = absl::Now() + options_.watch_interval;
+  while (!stop_.WaitForNotificationWithTimeout(tick)) {
+    bool changed = false;
+    if (watching_.load() && absl::Now() >= next_look) {
+      next_look = absl::Now() + options_.watch_interval;
+      const std::string c = FileStamp(options_.config_path);
+      const std::string b = BundleFingerprint(Current()->config->models_path);
+      changed = c != config_stamp || b != bundle_stamp;
+      // Whether or not the reload succeeds, wait for the next change before
+      // trying again, so a broken file is reported once rather than every tick.
+      config_stamp = c;
+      bundle_stamp = b;
+    }
+    if (!reload_requested_.exchange(false) && !changed) continue;
+    std::vector<std::function<void(absl::Status)>> waiters;
+    {
+      absl::MutexLock lock(&waiters_mu_);
+      waiters.swap(waiters_);
+    }
+    const absl::Status status = Reload();
+    for (auto& done : waiters) done(status);
   }
 }
 

@@ -2,9 +2,11 @@
 #define RECD_SERVER_SERVING_STATE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -16,7 +18,7 @@
 #include "retrieval/candidate_stage.h"
 #include "recd/feature_store.h"
 #include "recd/model_bundle.h"
-#include "server/catalog_index.h"
+#include "ranking/catalog_index.h"
 #include "server/server_config.h"
 
 namespace recd {
@@ -45,6 +47,10 @@ class ServingStateManager {
     FeatureStore* store = nullptr;   // required; catalog facts for the rules
     // How often the watcher looks for a changed config file or bundle.
     absl::Duration watch_interval = absl::Seconds(1);
+    // Called on the reload thread with a state whose bundle is new, before
+    // it takes traffic (to warm caches for it); the closure it returns runs
+    // right after the swap. Optional.
+    std::function<std::function<void()>(const std::shared_ptr<const ServingState>& next)> before_swap;
   };
 
   static absl::StatusOr<std::unique_ptr<ServingStateManager>> Create(const Options& options);
@@ -53,13 +59,21 @@ class ServingStateManager {
   std::shared_ptr<const ServingState> Current() const;
 
   // Re-reads the config file and the bundle it names. Returns why a bad
-  // config or bundle was rejected; the current state then stays.
+  // config or bundle was rejected; the current state then stays. Changes
+  // to start-only keys (listen, threads, store, cache sizes) are rejected,
+  // naming the key.
   absl::Status Reload();
 
-  // Starts a thread that reloads when the config file or the bundle changes
-  // on disk, or after RequestReload() (the SIGHUP handler calls it).
-  void StartWatching();
-  // Async-signal-safe: only sets a flag for the watcher.
+  // Reloads on the manager's own thread and calls `done` there with the
+  // outcome. Calls made while a reload is waiting share it; a call made
+  // during a reload gets the next one, so every caller sees a reload that
+  // read the files after it asked. At shutdown, waiting callers get
+  // UNAVAILABLE.
+  void ReloadAsync(std::function<void(absl::Status)> done);
+
+  // Also reload when the config file or the bundle changes on disk.
+  void StartWatching() { watching_.store(true); }
+  // Async-signal-safe: only sets a flag for the reload thread.
   void RequestReload() { reload_requested_.store(true); }
 
   int64_t reloads() const { return reloads_.load(); }
@@ -68,19 +82,24 @@ class ServingStateManager {
  private:
   explicit ServingStateManager(Options options) : options_(std::move(options)) {}
   // Builds a state from the config file, reusing `current`'s bundle when the
-  // bundle on disk has not changed.
+  // bundle on disk has not changed. Catches what loading throws.
   absl::StatusOr<std::shared_ptr<const ServingState>> Build(const ServingState* current) const;
-  void WatchLoop();
+  absl::StatusOr<std::shared_ptr<const ServingState>> BuildUnchecked(const ServingState* current) const;
+  // The reload thread: serves ReloadAsync callers, SIGHUP and file changes.
+  void ReloadLoop();
 
   const Options options_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const ServingState> state_ ABSL_GUARDED_BY(mu_);
   absl::Mutex reload_mu_;  // one reload at a time
   std::atomic<bool> reload_requested_{false};
+  std::atomic<bool> watching_{false};
+  absl::Mutex waiters_mu_;
+  std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(waiters_mu_);
   std::atomic<int64_t> reloads_{0};
   std::atomic<int64_t> rejected_{0};
   absl::Notification stop_;
-  std::thread watcher_;
+  std::thread reloader_;
 };
 
 // A cheap stamp of a bundle directory's files (names, sizes, mtimes), so a

@@ -93,6 +93,27 @@ class ShardedLruCache {
     }
   }
 
+  // Up to `n` keys, the most recently used of each shard first, taken from
+  // the shards in turn (so roughly the n most recent overall). For warming
+  // a replacement of what the entries were computed from.
+  std::vector<std::string> RecentKeys(size_t n) const {
+    std::vector<std::vector<std::string>> per_shard(shards_.size());
+    const size_t each = (n + shards_.size() - 1) / std::max<size_t>(1, shards_.size());
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      absl::MutexLock lock(&shards_[i]->mu);
+      for (auto it = shards_[i]->lru.begin(); it != shards_[i]->lru.end() && per_shard[i].size() < each; ++it) {
+        per_shard[i].push_back(it->first);
+      }
+    }
+    std::vector<std::string> keys;
+    for (size_t rank = 0; rank < each && keys.size() < n; ++rank) {
+      for (size_t i = 0; i < per_shard.size() && keys.size() < n; ++i) {
+        if (rank < per_shard[i].size()) keys.push_back(std::move(per_shard[i][rank]));
+      }
+    }
+    return keys;
+  }
+
   size_t size() const {
     size_t n = 0;
     for (const auto& shard : shards_) {

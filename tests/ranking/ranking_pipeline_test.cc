@@ -1,6 +1,9 @@
 #include "ranking/ranking_pipeline.h"
 
+#include <atomic>
+
 #include "gmock/gmock.h"
+#include "retrieval/candidate_stage.h"
 #include "gtest/gtest.h"
 #include "test_util/fake_scorer.h"
 
@@ -144,6 +147,174 @@ TEST(RankingPipelineTest, DiversityCapLimitsItemsPerGroup) {
   req.group_of = [](int32_t item) { return item < 2 ? 0 : 1; };  // {0,1} and {2,3}
   // Best two (0 and 1) share a group, so 1 gives way to 2; only 2 groups exist.
   EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 2));
+}
+
+// A bundle whose weighted models all fail, with or without a popularity
+// model beside them.
+std::shared_ptr<const ModelBundle> FailingBundle(bool with_pop) {
+  IdMap items;
+  for (const char* id : {"a", "b", "c", "d"}) items.GetOrAdd(id);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FailingScorer>("m1", std::vector<float>(4)));
+  scorers.push_back(std::make_unique<FailingScorer>("m2", std::vector<float>(4)));
+  if (with_pop) scorers.push_back(std::make_unique<FakeScorer>("pop", std::vector<float>{1, 9, 5, 7}));
+  return ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
+}
+
+TEST(RankingPipelineTest, AllModelsFailingAnswersFromPopularityNotUnscoredItems) {
+  RankRequest req;
+  req.k = 3;
+  req.explain = true;
+  const auto result = RankingPipeline(FailingBundle(true), Weights(1, 1)).Rank(req);
+  EXPECT_TRUE(result.fallback);
+  EXPECT_THAT(result.degraded, ElementsAre("m1", "m2"));
+  EXPECT_THAT(result.models, ElementsAre("pop"));
+  EXPECT_THAT(Ids(result), ElementsAre(1, 3, 2));  // popularity order, not item order
+  for (const auto& item : result.items) EXPECT_NEAR(item.score, item.normalized[0], 1e-6);
+}
+
+TEST(RankingPipelineTest, AllModelsFailingWithoutPopularityAnswersNothing) {
+  RankRequest req;
+  req.k = 3;
+  for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), new ThreadPool(2)}) {
+    ScoringOptions options;
+    options.pool = pool;
+    const auto result = RankingPipeline(FailingBundle(false), Weights(1, 1)).Rank(req, options);
+    EXPECT_TRUE(result.fallback);
+    EXPECT_TRUE(result.items.empty());
+    EXPECT_TRUE(result.models.empty());
+    delete pool;
+  }
+}
+
+TEST(RankingPipelineTest, WeightedPopularityThatFailedIsNoFallback) {
+  IdMap items;
+  for (const char* id : {"a", "b"}) items.GetOrAdd(id);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FailingScorer>("pop", std::vector<float>(2)));
+  FusionConfig fusion;
+  fusion.weights = {{"pop", 1.0}};
+  RankRequest req;
+  req.k = 2;
+  const auto result =
+      RankingPipeline(ModelBundle::FromScorers(std::move(items), std::move(scorers), {}), fusion).Rank(req);
+  EXPECT_TRUE(result.fallback);
+  EXPECT_TRUE(result.items.empty());
+}
+
+// A scorer that sleeps in Encode and counts its calls and finished sleeps.
+class SleepingScorer : public FakeScorer {
+ public:
+  SleepingScorer(std::string name, std::vector<float> scores, absl::Duration sleep)
+      : FakeScorer(std::move(name), std::move(scores)), sleep_(sleep) {}
+  std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
+    ++started;
+    absl::SleepFor(sleep_);
+    ++finished;
+    return FakeScorer::Encode(h);
+  }
+  mutable std::atomic<int> started{0};
+  mutable std::atomic<int> finished{0};
+
+ private:
+  absl::Duration sleep_;
+};
+
+TEST(RankingPipelineTest, SleepingModelNeitherHoldsTheAnswerNorRunsForAGoneRequest) {
+  auto sleeper = std::make_unique<SleepingScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(300));
+  const SleepingScorer* m2 = sleeper.get();
+  RankingPipeline pipeline(BundleWith(std::move(sleeper)), Weights(1, 1));
+  std::atomic<int64_t> skipped{0};
+  {
+    ThreadPool pool(1);  // one scorer thread: the second request's tasks queue behind the sleeper
+    ScoringOptions options;
+    options.pool = &pool;
+    options.skipped_tasks = &skipped;
+    options.budget = [](std::string_view) { return absl::Milliseconds(30); };
+    RankRequest req;
+    req.k = 4;
+    const auto first = pipeline.Rank(req, options);
+    EXPECT_EQ(m2->finished.load(), 0) << "the answer waited for the sleeping model";
+    EXPECT_THAT(first.degraded, ElementsAre("m2"));
+    EXPECT_THAT(Ids(first), ElementsAre(0, 1, 2, 3));
+    const auto second = pipeline.Rank(req, options);
+    EXPECT_THAT(second.degraded, ElementsAre("m1", "m2"));  // both queued behind the sleeper
+    EXPECT_TRUE(second.fallback);
+  }  // the pool drains: the second request's tasks start after it answered
+  EXPECT_EQ(m2->started.load(), 1);
+  EXPECT_EQ(skipped.load(), 2);
+}
+
+TEST(RankingPipelineTest, SlowModelIsNotWaitedForPastItsOwnBudget) {
+  auto sleeper = std::make_unique<SleepingScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(300));
+  const SleepingScorer* m2 = sleeper.get();
+  RankingPipeline pipeline(BundleWith(std::move(sleeper)), Weights(1, 1));
+  ThreadPool pool(2);
+  ScoringOptions options;
+  options.pool = &pool;
+  // m1 may take long but is quick; m2 may take 30 ms but sleeps 300.
+  options.budget = [](std::string_view m) { return m == "m2" ? absl::Milliseconds(30) : absl::Seconds(10); };
+  RankRequest req;
+  req.k = 4;
+  const auto result = pipeline.Rank(req, options);
+  EXPECT_EQ(m2->finished.load(), 0) << "the answer waited for m2 past its budget";
+  EXPECT_THAT(result.degraded, ElementsAre("m2"));
+}
+
+TEST(RankingPipelineTest, TasksStartingAfterTheDeadlineAreSkipped) {
+  auto sleeper = std::make_unique<SleepingScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(0));
+  const SleepingScorer* m2 = sleeper.get();
+  RankingPipeline pipeline(BundleWith(std::move(sleeper)), Weights(1, 1));
+  ThreadPool pool(1);
+  ScoringOptions options;
+  options.pool = &pool;
+  options.deadline = absl::Now() - absl::Milliseconds(1);
+  RankRequest req;
+  req.k = 4;
+  const auto result = pipeline.Rank(req, options);
+  EXPECT_EQ(m2->started.load(), 0);
+  EXPECT_TRUE(result.items.empty());
+  EXPECT_TRUE(result.fallback);
+}
+
+// 100 items scored 100, 99, ... by one model, with a candidate stage that
+// nominates from an exact scan (fakes have no index).
+RankingPipeline RetrievingPipeline(int per_source) {
+  IdMap items;
+  std::vector<float> scores;
+  for (int i = 0; i < 100; ++i) {
+    items.GetOrAdd("i" + std::to_string(i));
+    scores.push_back(static_cast<float>(100 - i));
+  }
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FakeScorer>("m1", scores));
+  auto bundle = ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
+  CandidateOptions options;
+  options.full_scan_max_items = 10;
+  options.per_source = per_source;
+  options.ann = false;
+  auto stage = CandidateStage::Build(bundle, options);
+  EXPECT_TRUE(stage.ok()) << stage.status();
+  return RankingPipeline(bundle, Weights(1, 0), *stage);
+}
+
+TEST(RankingPipelineTest, NarrowRuleWidensNominationsBeforeScanning) {
+  const RankingPipeline pipeline = RetrievingPipeline(1);
+  ASSERT_TRUE(pipeline.retrieves());
+  RankRequest req;
+  req.k = 3;
+  req.allowed = [](int32_t item) { return item >= 40 && item % 2 == 0; };  // first reached at depth 48
+  EXPECT_THAT(Ids(pipeline.Rank(req)), ElementsAre(40, 42, 44));
+}
+
+TEST(RankingPipelineTest, RuleBeyondEveryNominationScoresABoundedSliceOfTheAllowedItems) {
+  const RankingPipeline pipeline = RetrievingPipeline(1);
+  RankRequest req;
+  req.k = 5;
+  req.allowed = [](int32_t item) { return item >= 90; };  // nominations reach 80 deep at most
+  EXPECT_THAT(Ids(pipeline.Rank(req)), ElementsAre(90, 91, 92, 93, 94));
+  req.max_rule_scan_items = 3;
+  EXPECT_THAT(Ids(pipeline.Rank(req)), ElementsAre(90, 91, 92));  // short, not a catalog scan
 }
 
 TEST(TopKTest, BreaksTiesByPosition) {

@@ -169,8 +169,9 @@ TEST_F(CandidateStageTest, RetrievedAnswerHonoursKAndExclusions) {
 }
 
 // A rule that keeps only a few items, which the models did not nominate,
-// must still fill k: the pipeline falls back to the whole catalog.
-TEST_F(CandidateStageTest, NarrowRulesFallBackToTheWholeCatalog) {
+// must still fill k: the pipeline nominates deeper, then scores the allowed
+// items themselves, and ranks them as a full scan would.
+TEST_F(CandidateStageTest, NarrowRulesStillFillKLikeAFullScan) {
   const std::vector<Event> history = SomeHistory();
   std::set<int32_t> seen;
   for (const Event& e : history) seen.insert(e.item);
@@ -183,6 +184,8 @@ TEST_F(CandidateStageTest, NarrowRulesFallBackToTheWholeCatalog) {
   const auto allowed_unseen = std::count_if(seen.begin(), seen.end(), [](int32_t i) { return i >= 390; });
   EXPECT_EQ(ids.size(), std::min<size_t>(5, static_cast<size_t>(10 - allowed_unseen)));
   for (int32_t id : ids) EXPECT_GE(id, 390);
+  const RankingPipeline full(*bundle_, (*bundle_)->fusion());
+  EXPECT_EQ(ids, Ids(full.Rank(request)));
 }
 
 TEST_F(CandidateStageTest, SuppliedStatesGiveTheSameAnswer) {

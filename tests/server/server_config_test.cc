@@ -46,12 +46,40 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"candidates: {ann_ef_search: 0}", "candidates.ann_ef_search"},
       {"candidates: {ann: maybe}", "candidates.ann"},
       {"nonsense: 1", "config.nonsense"},
+      {"server: {admission: {max_in_flight_reads: -1}}", "server.admission.max_in_flight_reads"},
+      {"server: {admission: {max_queue_ms: 0}}", "server.admission.max_queue_ms"},
+      {"server: {admission: {queue: 3}}", "server.admission.queue"},
+      {"models: {warm_users: -2}", "models.warm_users"},
+      {"candidates: {max_rule_scan_items: 0}", "candidates.max_rule_scan_items"},
   };
   for (const auto& [yaml, field] : cases) {
     auto c = ServerConfig::Parse(yaml, "/");
     ASSERT_FALSE(c.ok()) << yaml;
     EXPECT_NE(c.status().message().find(field), absl::string_view::npos) << yaml << " -> " << c.status();
   }
+}
+
+TEST(ServerConfigTest, ReloadRejectsChangedStartOnlyKeysNamingThem) {
+  auto running = ServerConfig::Parse("server: {threads: 2}\nfusion: {weights: {mf: 1}}", "/");
+  ASSERT_TRUE(running.ok());
+  const std::pair<const char*, const char*> cases[] = {
+      {"server: {threads: 4}", "server.threads"},
+      {"server: {threads: 2, listen: '127.0.0.1:1'}", "server.listen"},
+      {"server: {threads: 2, admission: {max_in_flight_reads: 3}}", "server.admission.max_in_flight_reads"},
+      {"server: {threads: 2}\nstore: {path: elsewhere}", "store.path"},
+      {"server: {threads: 2}\nmodels: {state_cache_entries: 5}", "models.state_cache_entries"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    auto next = ServerConfig::Parse(yaml, "/");
+    ASSERT_TRUE(next.ok()) << yaml;
+    const absl::Status s = running->CheckReloadable(*next);
+    EXPECT_FALSE(s.ok()) << yaml;
+    EXPECT_NE(s.message().find(key), absl::string_view::npos) << s;
+  }
+  auto reloadable = ServerConfig::Parse(
+      "server: {threads: 2, default_deadline_ms: 7}\nfusion: {weights: {mf: 2}}\ncandidates: {ann_ef_search: 64}", "/");
+  ASSERT_TRUE(reloadable.ok());
+  EXPECT_TRUE(running->CheckReloadable(*reloadable).ok());
 }
 
 TEST(ServerConfigTest, MalformedYamlIsAnErrorNotACrash) {

@@ -98,7 +98,7 @@ class DaemonTest : public ::testing::Test {
 
   void WriteConfig(const std::filesystem::path& bundle, const std::string& extra, const std::string& models_extra = "") {
     std::ofstream out(config_path_, std::ios::trunc);
-    out << "server: {listen: '127.0.0.1:0', threads: 2, default_deadline_ms: 5000}\n"
+    out << "server: {listen: '127.0.0.1:0', threads: 2, default_deadline_ms: 5000" << server_extra_ << "}\n"
         << "store: {path: " << (test_dir_ / "store").string() << ", seed_catalog: " << world->catalog.string()
         << ", seed_events: " << world->events.string() << "}\n"
         << "models: {path: " << bundle.string() << ", budget_ms: 5000" << models_extra << "}\n"
@@ -158,6 +158,7 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::filesystem::path test_dir_, config_path_;
+  std::string server_extra_;  // more keys of the server: section, e.g. ", admission: {...}"
   std::unique_ptr<RecdServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Recommender::Stub> recommender_;

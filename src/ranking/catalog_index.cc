@@ -1,4 +1,4 @@
-#include "server/catalog_index.h"
+#include "ranking/catalog_index.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_join.h"
@@ -19,6 +19,12 @@ absl::StatusOr<CatalogIndex> CatalogIndex::Build(const IdMap& items, FeatureStor
     const auto i = static_cast<size_t>(*id);
     index.in_stock_[i] = row.info.in_stock;
     index.category_[i] = absl::StrJoin(row.info.category_path, "/");
+    std::string prefix;
+    for (const std::string& part : row.info.category_path) {
+      if (!prefix.empty()) prefix += '/';
+      prefix += part;
+      index.prefixes_.insert(prefix);
+    }
     index.group_[i] = groups.try_emplace(index.category_[i], static_cast<int32_t>(groups.size())).first->second;
     ++index.items_with_rows_;
     return absl::OkStatus();

@@ -1,11 +1,12 @@
-#ifndef RECD_SERVER_CATALOG_INDEX_H_
-#define RECD_SERVER_CATALOG_INDEX_H_
+#ifndef RECD_RANKING_CATALOG_INDEX_H_
+#define RECD_RANKING_CATALOG_INDEX_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "recd/feature_store.h"
 #include "recd/id_map.h"
@@ -28,6 +29,8 @@ class CatalogIndex {
   int32_t group(int32_t item) const { return group_[static_cast<size_t>(item)]; }
   // True if the item's category path equals `prefix` or starts with `prefix/`.
   bool InCategory(int32_t item, std::string_view prefix) const;
+  // True if some item's category path equals `prefix` or lies below it.
+  bool HasCategory(std::string_view prefix) const { return prefixes_.contains(absl::string_view(prefix.data(), prefix.size())); }
   int32_t size() const { return static_cast<int32_t>(in_stock_.size()); }
   int64_t items_with_rows() const { return items_with_rows_; }
 
@@ -35,9 +38,10 @@ class CatalogIndex {
   std::vector<bool> in_stock_;
   std::vector<std::string> category_;
   std::vector<int32_t> group_;
+  absl::flat_hash_set<std::string> prefixes_;  // every path and its ancestors
   int64_t items_with_rows_ = 0;
 };
 
 }  // namespace recd
 
-#endif  // RECD_SERVER_CATALOG_INDEX_H_
+#endif  // RECD_RANKING_CATALOG_INDEX_H_

@@ -1,5 +1,5 @@
-#ifndef RECD_SERVER_USER_STATE_CACHE_H_
-#define RECD_SERVER_USER_STATE_CACHE_H_
+#ifndef RECD_RANKING_USER_STATE_CACHE_H_
+#define RECD_RANKING_USER_STATE_CACHE_H_
 
 #include <cstdint>
 #include <memory>
@@ -37,6 +37,11 @@ class UserStateCache {
   // True if the user has an entry, of any bundle or history.
   bool Contains(const std::string& user);
 
+  // Up to n users with entries, most recently used first (roughly).
+  std::vector<std::string> RecentUsers(size_t n) const {
+    return cache_ ? cache_->RecentKeys(n) : std::vector<std::string>{};
+  }
+
   size_t size() const { return cache_ ? cache_->size() : 0; }
 
  private:
@@ -56,4 +61,4 @@ uint64_t HistoryFingerprint(std::span<const Event> events);
 
 }  // namespace recd
 
-#endif  // RECD_SERVER_USER_STATE_CACHE_H_
+#endif  // RECD_RANKING_USER_STATE_CACHE_H_

@@ -1,4 +1,4 @@
-#include "server/user_state_cache.h"
+#include "ranking/user_state_cache.h"
 
 #include <tuple>
 

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Overload benchmark: how recd behaves past its capacity. Finds the
+# saturation QPS (closed loop), measures half load, then offers 2x and 4x the
+# saturation rate open loop with a tight client deadline, sampling the
+# daemon's RSS, and finally drops back to half load to see it recover.
+#
+#   benchmarks/overload.sh [CONFIG] [OVERLOAD_SECONDS]
+#
+# Env: RECD_CPUS / CLIENT_CPUS pin the daemon and the client (taskset lists,
+# e.g. 0 and 1) so a client that keeps up does not steal the daemon's core;
+# RECD_BENCH_ARGS adds recd-bench flags (e.g. --demo-users 50000);
+# DEADLINE_MS is the client deadline (default 50).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${RECD_BUILD_DIR:-$root/build}
+config=${1:-$root/config/recd.yaml}
+overload_s=${2:-30}
+deadline_ms=${DEADLINE_MS:-50}
+port=${RECD_BENCH_PORT:-50081}
+out=${RECD_BENCH_OUT:-/tmp/recd-overload}
+mkdir -p "$out"
+pin() { local cpus=$1; shift; if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
+
+pin "${RECD_CPUS:-}" "$build/recd" --config "$config" --listen "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+recd_pid=$!
+rss_pid=
+trap 'kill $recd_pid $rss_pid 2>/dev/null; wait 2>/dev/null' EXIT
+for _ in $(seq 900); do
+  "$build/recd-cli" --target "127.0.0.1:$port" status >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+bench() {  # name args...
+  local name=$1
+  shift
+  pin "${CLIENT_CPUS:-}" "$build/recd-bench" --target "127.0.0.1:$port" --json --warmup 2 \
+    ${RECD_BENCH_ARGS:-} "$@" >"$out/$name.json"
+}
+field() { python3 -c "import json; print(json.load(open('$out/$1.json'))['$2'])"; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$recd_pid/status"; }
+sample_rss() {  # writes one RSS figure (MB) per second to $1 until killed
+  while true; do rss_mb >>"$1"; sleep 1; done
+}
+
+bench saturation --concurrency 32 --duration 10
+sat=$(python3 -c "print(int(float($(field saturation qps))))")
+bench half --open-loop --qps $((sat / 2)) --duration 10 --timeout-ms "$deadline_ms"
+rss_idle=$(rss_mb)
+for x in 2 4; do
+  : >"$out/rss-${x}x.txt"
+  sample_rss "$out/rss-${x}x.txt" &
+  rss_pid=$!
+  bench "${x}x" --open-loop --qps $((sat * x)) --duration "$overload_s" --timeout-ms "$deadline_ms"
+  kill $rss_pid 2>/dev/null; wait $rss_pid 2>/dev/null || true
+  rss_pid=
+done
+# Straight after the 4x run: does half load get its latency back?
+bench recovery --open-loop --qps $((sat / 2)) --duration 5 --warmup 0 --timeout-ms "$deadline_ms"
+
+python3 - "$out" "$sat" "$rss_idle" "$deadline_ms" <<'PY'
+import json, sys
+out, sat, rss_idle, deadline = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+r = {n: json.load(open(f"{out}/{n}.json")) for n in ["saturation", "half", "2x", "4x", "recovery"]}
+half_p99 = r["half"]["ok_p99_ms"]
+print(f"saturation {sat:.0f} QPS (closed loop, 32 in flight); half load {sat/2:.0f} QPS: "
+      f"p50 {r['half']['ok_p50_ms']:.2f} ms, p99 {half_p99:.2f} ms; client deadline {deadline} ms")
+for x in ["2x", "4x"]:
+    j = r[x]
+    rss = [float(v) for v in open(f"{out}/rss-{x}.txt").read().split()] or [0]
+    refused = j["errors"].get("RESOURCE_EXHAUSTED", 0)
+    print(f"{x}: offered {j['calls']/j['seconds']:.0f}/s, goodput {j['goodput_qps']:.0f}/s = "
+          f"{j['goodput_qps']/sat:.2f} of saturation; answered p99 {j['ok_p99_ms']:.2f} ms = "
+          f"{j['ok_p99_ms']/half_p99:.2f}x half-load p99; refused {refused} "
+          f"(p50 {j['refused_p50_ms']:.3f} ms, p99 {j['refused_p99_ms']:.3f} ms); "
+          f"degraded {j['degraded']}, fallback {j['fallback']}; other errors "
+          f"{ {k: v for k, v in j['errors'].items() if k != 'RESOURCE_EXHAUSTED'} }; "
+          f"RSS {min(rss):.0f}-{max(rss):.0f} MB (idle {rss_idle:.0f})")
+j = r["recovery"]
+print(f"recovery (first 5 s at half load after 4x): p99 {j['ok_p99_ms']:.2f} ms = "
+      f"{j['ok_p99_ms']/half_p99:.2f}x half-load p99, errors {j['errors']}")
+PY

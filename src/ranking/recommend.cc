@@ -1,0 +1,99 @@
+#include "ranking/recommend.h"
+
+#include "absl/time/clock.h"
+#include "ranking/explanation.h"
+
+namespace recd {
+namespace {
+
+// True if the ranking encoded a state the cache did not have.
+bool EncodedAnyState(const UserStateCache::States& given, const UserStateCache::States& used) {
+  for (size_t i = 0; i < used.size(); ++i) {
+    if (used[i] != nullptr && (i >= given.size() || given[i] == nullptr)) return true;
+  }
+  return false;
+}
+
+void ExplainAll(const RankingContext& context, std::span<const Event> history, RecommendAnswer& answer) {
+  for (const RankedItem& item : answer.ranking.items) {
+    answer.reasons.push_back(
+        ExplainReason(item, answer.ranking, context.bundle->items(), context.similarity, history));
+  }
+}
+
+}  // namespace
+
+DenseHistory ToDenseHistory(std::span<const StoredEvent> stored, const IdMap& items) {
+  DenseHistory h;
+  h.events.reserve(stored.size());
+  for (const StoredEvent& e : stored) {
+    auto id = items.Find(e.item_id);
+    if (!id) continue;
+    h.events.push_back(Event{*id, e.type, e.timestamp});
+    if (e.type == EventType::kPurchase) h.purchased.insert(*id);
+  }
+  return h;
+}
+
+absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, const RecommendQuery& query,
+                                                 const ScoringOptions& options, UserStateCache* cache) {
+  RecommendAnswer answer;
+  const IdMap& items = context.bundle->items();
+  DenseHistory history = ToDenseHistory(query.stored_history, items);
+  const size_t stored_events = history.events.size();
+  const uint64_t fingerprint = HistoryFingerprint(history.events);
+  // Session context the caller knows but may not have recorded yet.
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (const std::string& id : query.recent_item_ids) {
+    if (auto dense = items.Find(id)) {
+      history.events.push_back(Event{*dense, EventType::kView, now});
+    } else {
+      answer.ignored_ids.push_back(id);
+    }
+  }
+
+  RankRequest rank;
+  rank.history = UserHistory{history.events, -1};
+  rank.k = query.k;
+  rank.explain = query.explain;
+  rank.exclude_history = context.exclude_seen;
+  rank.max_rule_scan_items = context.max_rule_scan_items;
+  if (auto s = ApplyRules(query.rules, items, context.catalog, &history.purchased, rank, answer.ignored_ids);
+      !s.ok()) {
+    return s;
+  }
+  // States encoded from the stored history serve this request unless the
+  // session context added events to it.
+  const bool cacheable = cache != nullptr && history.events.size() == stored_events;
+  if (cacheable) {
+    rank.states = cache->Lookup(query.user_id, context.bundle, fingerprint);
+    answer.state_cache_hit = !rank.states.empty();
+  }
+  answer.ranking = context.pipeline->Rank(rank, options);
+  if (cacheable && EncodedAnyState(rank.states, answer.ranking.states)) {
+    cache->Insert(query.user_id, context.bundle, fingerprint, std::move(answer.ranking.states));
+  }
+  if (query.explain) ExplainAll(context, history.events, answer);
+  return answer;
+}
+
+absl::StatusOr<RecommendAnswer> RecommendSimilar(const RankingContext& context, int32_t item, int k, bool explain,
+                                                 const RuleSpec& rules, const ScoringOptions& options) {
+  RecommendAnswer answer;
+  const std::vector<Event> one{Event{item, EventType::kView, absl::ToUnixSeconds(absl::Now())}};
+  RankRequest rank;
+  rank.history = UserHistory{one, -1};
+  rank.k = k;
+  rank.explain = explain;
+  rank.max_rule_scan_items = context.max_rule_scan_items;
+  if (auto s = ApplyRules(rules, context.bundle->items(), context.catalog, nullptr, rank, answer.ignored_ids);
+      !s.ok()) {
+    return s;
+  }
+  answer.ranking = context.pipeline->Rank(rank, options);
+  // The reason names no history item: the answer is about an item, not a user.
+  if (explain) ExplainAll(context, {}, answer);
+  return answer;
+}
+
+}  // namespace recd

@@ -1,0 +1,75 @@
+#ifndef RECD_RANKING_RECOMMEND_H_
+#define RECD_RANKING_RECOMMEND_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ranking/catalog_index.h"
+#include "ranking/item_similarity.h"
+#include "ranking/ranking_pipeline.h"
+#include "ranking/request_rules.h"
+#include "ranking/user_state_cache.h"
+#include "recd/feature_store.h"
+#include "recd/model_bundle.h"
+
+namespace recd {
+
+// What one request ranks with: a serving snapshot's bundle, pipeline and
+// catalog facts, and the config's rule defaults. Borrowed for one call.
+struct RankingContext {
+  std::shared_ptr<const ModelBundle> bundle;
+  const RankingPipeline* pipeline = nullptr;
+  std::shared_ptr<const CatalogIndex> catalog;
+  const ItemSimilarity* similarity = nullptr;  // may be null: reasons name no history item
+  bool exclude_seen = true;
+  int max_rule_scan_items = 20000;
+};
+
+// "Recommend for this user", free of any wire format.
+struct RecommendQuery {
+  std::string user_id;
+  std::span<const StoredEvent> stored_history;   // from the feature store, oldest first
+  std::vector<std::string> recent_item_ids;      // session context, oldest first
+  int k = 10;
+  bool explain = false;
+  RuleSpec rules;
+};
+
+struct RecommendAnswer {
+  RankingResult ranking;
+  std::vector<std::string> reasons;      // with explain: one per ranked item
+  std::vector<std::string> ignored_ids;  // request ids the catalog does not know
+  // Whether the user's model states came from `cache` (unset: not looked up,
+  // e.g. session items made the history differ from the stored one).
+  std::optional<bool> state_cache_hit;
+};
+
+// Ranks for a user: their stored history plus the session items, rules
+// from `query.rules`, states from `cache` when the history is the stored
+// one (and the fresh ones kept there). `cache` may be null.
+absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, const RecommendQuery& query,
+                                                 const ScoringOptions& options, UserStateCache* cache);
+
+// "Shoppers who looked at this item": every model scores the item as a
+// one-event history, so co-occurrence, content and embedding neighbours are
+// fused by the same weights as recommendations.
+// REQUIRES: `item` is a dense id of context.bundle.
+absl::StatusOr<RecommendAnswer> RecommendSimilar(const RankingContext& context, int32_t item, int k, bool explain,
+                                                 const RuleSpec& rules, const ScoringOptions& options);
+
+// A user's history in the dense ids of one bundle; events on items the
+// models do not know are skipped (they cannot be scored from).
+struct DenseHistory {
+  std::vector<Event> events;
+  absl::flat_hash_set<int32_t> purchased;
+};
+DenseHistory ToDenseHistory(std::span<const StoredEvent> stored, const IdMap& items);
+
+}  // namespace recd
+
+#endif  // RECD_RANKING_RECOMMEND_H_

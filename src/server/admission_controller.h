@@ -1,0 +1,84 @@
+#ifndef RECD_SERVER_ADMISSION_CONTROLLER_H_
+#define RECD_SERVER_ADMISSION_CONTROLLER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "absl/time/time.h"
+
+namespace recd {
+
+// Decides, before any model work, whether a call is served or refused, so
+// that under overload the daemon answers what it can within deadlines and
+// refuses the rest at once (RESOURCE_EXHAUSTED) instead of queueing every
+// call until all of them are late. Reads and writes have separate budgets
+// so neither starves the other; admin and health calls never pass through
+// it. Thread-safe and lock-free: one atomic per lane.
+class AdmissionController {
+ public:
+  enum class Lane { kRead, kWrite };
+
+  struct Options {
+    // Calls admitted and not yet finished, per lane. Beyond it a call is
+    // refused on arrival. Sized from the machine by the server (see
+    // ServerConfig::admission).
+    int max_in_flight_reads = 8;
+    int max_in_flight_writes = 64;
+    // An admitted read that waited this long for a request thread is
+    // refused when it gets one: its latency budget is already spent.
+    absl::Duration max_queue_time = absl::Milliseconds(20);
+  };
+
+  // A place in a lane, given back when the call finishes. Movable, not
+  // copyable; a moved-from ticket gives nothing back.
+  class Ticket {
+   public:
+    Ticket(Ticket&& other) noexcept : counter_(other.counter_) { other.counter_ = nullptr; }
+    Ticket& operator=(Ticket&&) = delete;
+    Ticket(const Ticket&) = delete;
+    ~Ticket() {
+      if (counter_ != nullptr) counter_->fetch_sub(1, std::memory_order_acq_rel);
+    }
+
+   private:
+    friend class AdmissionController;
+    explicit Ticket(std::atomic<int>* counter) : counter_(counter) {}
+    std::atomic<int>* counter_;
+  };
+
+  explicit AdmissionController(const Options& options) : options_(options) {}
+
+  // A ticket if the lane has room; nullopt means refuse now.
+  std::optional<Ticket> TryAdmit(Lane lane);
+
+  // True if a call admitted at `admitted` and starting now has queued too
+  // long to be worth serving.
+  bool QueuedTooLong(absl::Time admitted, absl::Time now) const {
+    return now - admitted > options_.max_queue_time;
+  }
+
+  // What a refused caller is told to wait before retrying (gRPC's
+  // grpc-retry-pushback-ms): about the time the admitted calls need.
+  int64_t RetryPushbackMs() const;
+
+  int in_flight(Lane lane) const { return Counter(lane).load(std::memory_order_relaxed); }
+  int64_t refused(Lane lane) const {
+    return (lane == Lane::kRead ? refused_reads_ : refused_writes_).load(std::memory_order_relaxed);
+  }
+  const Options& options() const { return options_; }
+
+ private:
+  std::atomic<int>& Counter(Lane lane) { return lane == Lane::kRead ? reads_ : writes_; }
+  const std::atomic<int>& Counter(Lane lane) const { return lane == Lane::kRead ? reads_ : writes_; }
+
+  const Options options_;
+  std::atomic<int> reads_{0};
+  std::atomic<int> writes_{0};
+  std::atomic<int64_t> refused_reads_{0};
+  std::atomic<int64_t> refused_writes_{0};
+};
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_ADMISSION_CONTROLLER_H_
