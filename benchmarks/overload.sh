@@ -21,7 +21,9 @@ out=${RECD_BENCH_OUT:-/tmp/recd-overload}
 mkdir -p "$out"
 pin() { local cpus=$1; shift; if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
 
-pin "${RECD_CPUS:-}" "$build/recd" --config "$config" --listen "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+recd_cmd=("$build/recd" --config "$config" --listen "127.0.0.1:$port")
+[ -n "${RECD_CPUS:-}" ] && recd_cmd=(taskset -c "$RECD_CPUS" "${recd_cmd[@]}")
+"${recd_cmd[@]}" >"$out/server.log" 2>&1 &
 recd_pid=$!
 rss_pid=
 trap 'kill $recd_pid $rss_pid 2>/dev/null; wait 2>/dev/null' EXIT
@@ -30,39 +32,41 @@ for _ in $(seq 900); do
   sleep 0.2
 done
 
-bench() {  # name args...
-  local name=$1
-  shift
-  pin "${CLIENT_CPUS:-}" "$build/recd-bench" --target "127.0.0.1:$port" --json --warmup 2 \
+bench() {  # name warmup-seconds args...
+  local name=$1 warmup=$2
+  shift 2
+  pin "${CLIENT_CPUS:-}" "$build/recd-bench" --target "127.0.0.1:$port" --json --warmup "$warmup" \
     ${RECD_BENCH_ARGS:-} "$@" >"$out/$name.json"
 }
 field() { python3 -c "import json; print(json.load(open('$out/$1.json'))['$2'])"; }
-rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$recd_pid/status"; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' "/proc/$recd_pid/status"; }
 sample_rss() {  # writes one RSS figure (MB) per second to $1 until killed
   while true; do rss_mb >>"$1"; sleep 1; done
 }
 
-bench saturation --concurrency 32 --duration 10
-sat=$(python3 -c "print(int(float($(field saturation qps))))")
-bench half --open-loop --qps $((sat / 2)) --duration 10 --timeout-ms "$deadline_ms"
+bench saturation 2 --concurrency "${SAT_CONCURRENCY:-8}" --duration 10
+# Saturation counts answers, not calls: refused calls return at once and
+# would inflate a closed loop's rate.
+sat=$(python3 -c "import json; r=json.load(open('$out/saturation.json')); print(int(r['ok'] / r['seconds']))")
+bench half 2 --open-loop --qps $((sat / 2)) --duration 10 --timeout-ms "$deadline_ms"
 rss_idle=$(rss_mb)
 for x in 2 4; do
   : >"$out/rss-${x}x.txt"
   sample_rss "$out/rss-${x}x.txt" &
   rss_pid=$!
-  bench "${x}x" --open-loop --qps $((sat * x)) --duration "$overload_s" --timeout-ms "$deadline_ms"
+  bench "${x}x" 2 --open-loop --qps $((sat * x)) --duration "$overload_s" --timeout-ms "$deadline_ms"
   kill $rss_pid 2>/dev/null; wait $rss_pid 2>/dev/null || true
   rss_pid=
 done
 # Straight after the 4x run: does half load get its latency back?
-bench recovery --open-loop --qps $((sat / 2)) --duration 5 --warmup 0 --timeout-ms "$deadline_ms"
+bench recovery 0 --open-loop --qps $((sat / 2)) --duration 5 --timeout-ms "$deadline_ms"
 
 python3 - "$out" "$sat" "$rss_idle" "$deadline_ms" <<'PY'
 import json, sys
 out, sat, rss_idle, deadline = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 r = {n: json.load(open(f"{out}/{n}.json")) for n in ["saturation", "half", "2x", "4x", "recovery"]}
 half_p99 = r["half"]["ok_p99_ms"]
-print(f"saturation {sat:.0f} QPS (closed loop, 32 in flight); half load {sat/2:.0f} QPS: "
+print(f"saturation {sat:.0f} answers/s (closed loop, {r['saturation']['concurrency'] if 'concurrency' in r['saturation'] else '?'} in flight, {r['saturation']['errors']} refused); half load {sat/2:.0f} QPS: "
       f"p50 {r['half']['ok_p50_ms']:.2f} ms, p99 {half_p99:.2f} ms; client deadline {deadline} ms")
 for x in ["2x", "4x"]:
     j = r[x]
