@@ -330,7 +330,7 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
   }
   // An empty item list means "the whole catalog" to the fusion: without a
   // model in, that would rank unscored items. Answer from popularity instead.
-  if (!AnyOk(runs)) result = Fallback(request, runs);
+  if (!AnyOk(runs)) result = Fallback(request, runs, options.deadline);
   result.states.resize(bundle_->scorers().size());
   for (ModelRun& r : runs) {
     if (r.outcome.kind != ScorerOutcome::kOk) {
@@ -383,7 +383,8 @@ RankingResult RankingPipeline::Widen(const RankRequest& request, std::vector<Mod
   return FuseAndSelect(request, runs, weights, allowed);
 }
 
-RankingResult RankingPipeline::Fallback(const RankRequest& request, const std::vector<ModelRun>& runs) const {
+RankingResult RankingPipeline::Fallback(const RankRequest& request, const std::vector<ModelRun>& runs,
+                                        absl::Time deadline) const {
   RankingResult result;
   result.fallback = true;
   std::optional<size_t> pop;
@@ -392,8 +393,11 @@ RankingResult RankingPipeline::Fallback(const RankRequest& request, const std::v
   }
   if (!pop) return result;
   for (const ModelRun& r : runs) {
-    if (r.index == *pop) return result;  // weighted, and it failed too
+    // Weighted and broken: no fallback. Weighted and late (queued behind
+    // slower work): popularity costs a copy of its scores, so run it here.
+    if (r.index == *pop && r.outcome.kind == ScorerOutcome::kFailed) return result;
   }
+  if (absl::Now() >= deadline) return result;
   const Scorer& scorer = *bundle_->scorers()[*pop];
   std::vector<ModelScores> per_model(1);
   per_model[0].model = "pop";

@@ -82,8 +82,8 @@ struct RankingResult {
   std::vector<ScorerOutcome> outcomes;  // every weighted model, ran or not
   std::vector<std::string> degraded;    // models left out of this answer
   // No weighted model could rank: the items are the popularity model's
-  // (`models` is {"pop"}), or empty when that failed too or the bundle has
-  // none. Never unscored items.
+  // (`models` is {"pop"}), or empty (`models` empty) when that failed too,
+  // the bundle has none or the deadline passed. Never unscored items.
   bool fallback = false;
   // The user as each model encoded them, by bundle scorer position; null
   // for models that did not run or failed. What a per-user cache keeps.
@@ -174,8 +174,10 @@ class RankingPipeline {
                       const std::map<std::string, double>& weights, int depth, RankingResult short_result,
                       const ScoringOptions& options) const;
   // The answer when no weighted model produced scores: popularity alone,
-  // unless it failed in this request or the bundle has no "pop" model.
-  RankingResult Fallback(const RankRequest& request, const std::vector<ModelRun>& runs) const;
+  // unless it failed in this request, the bundle has no "pop" model or the
+  // deadline has passed.
+  RankingResult Fallback(const RankRequest& request, const std::vector<ModelRun>& runs,
+                         absl::Time deadline) const;
   RankingResult Select(const RankRequest& request, std::span<const int32_t> items,
                        std::span<const float> fused, const std::vector<ModelScores>& per_model) const;
 

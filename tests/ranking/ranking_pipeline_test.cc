@@ -275,6 +275,28 @@ TEST(RankingPipelineTest, TasksStartingAfterTheDeadlineAreSkipped) {
   EXPECT_EQ(m2->started.load(), 0);
   EXPECT_TRUE(result.items.empty());
   EXPECT_TRUE(result.fallback);
+  EXPECT_TRUE(result.models.empty());
+}
+
+TEST(RankingPipelineTest, LatePopularityStillServesAsTheFallback) {
+  IdMap items;
+  for (const char* id : {"a", "b", "c"}) items.GetOrAdd(id);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FailingScorer>("m1", std::vector<float>(3)));
+  scorers.push_back(std::make_unique<SlowScorer>("pop", std::vector<float>{1, 3, 2}, absl::Milliseconds(200)));
+  FusionConfig fusion;
+  fusion.weights = {{"m1", 1.0}, {"pop", 0.1}};
+  RankingPipeline pipeline(ModelBundle::FromScorers(std::move(items), std::move(scorers), {}), fusion);
+  ThreadPool pool(2);
+  ScoringOptions options;
+  options.pool = &pool;
+  options.budget = [](std::string_view) { return absl::Milliseconds(20); };
+  RankRequest req;
+  req.k = 3;
+  const auto result = pipeline.Rank(req, options);
+  EXPECT_TRUE(result.fallback);
+  EXPECT_THAT(result.degraded, ElementsAre("m1", "pop"));
+  EXPECT_THAT(Ids(result), ElementsAre(1, 2, 0));
 }
 
 // 100 items scored 100, 99, ... by one model, with a candidate stage that
