@@ -28,14 +28,14 @@ void ScoreItems(const Scorer& scorer, const UserState& state, std::span<const in
 // items when empty). Exceptions (bad_alloc, a broken model) become a failure
 // of this model for this request instead of a crash.
 void RunModel(const Scorer& scorer, const UserHistory& history, std::span<const int32_t> items,
-              const CandidateSource* source, int retrieve, std::shared_ptr<const UserState>& state,
+              const CandidateSource* source, int retrieve, int ef, std::shared_ptr<const UserState>& state,
               std::vector<int32_t>& retrieved, std::vector<float>& raw, ScorerOutcome& outcome) {
   outcome.model = std::string(scorer.name());
   const absl::Time start = absl::Now();
   try {
     if (state == nullptr) state = scorer.Encode(history);
     if (source != nullptr) {
-      source->Retrieve(*state, retrieve, retrieved);
+      source->Retrieve(*state, retrieve, ef, retrieved);
     } else {
       ScoreItems(scorer, *state, items, raw);
     }
@@ -85,8 +85,11 @@ std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const
 }  // namespace
 
 RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion,
-                                 std::shared_ptr<const CandidateStage> candidates)
-    : bundle_(std::move(bundle)), fusion_(std::move(fusion)), candidates_(std::move(candidates)) {}
+                                 std::shared_ptr<const CandidateStage> candidates, CandidateSearchOptions search)
+    : bundle_(std::move(bundle)),
+      fusion_(std::move(fusion)),
+      candidates_(std::move(candidates)),
+      search_(search) {}
 
 std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeAll(const UserHistory& history) const {
   std::vector<std::shared_ptr<const UserState>> states;
@@ -116,6 +119,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   auto source_of = [&](const ModelRun& r) -> const CandidateSource* {
     return retrieve > 0 ? &candidates_->source(r.index) : nullptr;
   };
+  const int ef = search_.ann_ef_search;
   auto budget_of = [&](const ModelRun& r) {
     return options.budget ? options.budget(scorer_of(r).name()) : absl::InfiniteDuration();
   };
@@ -126,7 +130,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   };
   if (options.pool == nullptr) {
     for (ModelRun& r : runs) {
-      RunModel(scorer_of(r), history, items, source_of(r), retrieve, r.state, r.retrieved, r.raw, r.outcome);
+      RunModel(scorer_of(r), history, items, source_of(r), retrieve, ef, r.state, r.retrieved, r.raw, r.outcome);
       mark_late(r);
     }
     return;
@@ -151,11 +155,11 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   for (size_t i = 0; i < runs.size(); ++i) {
     longest = std::max(longest, budget_of(runs[i]));
     options.pool->Submit([job, keep_alive, i, user = history.user, scorer = &scorer_of(runs[i]),
-                          source = source_of(runs[i]), state = runs[i].state, retrieve] () mutable {
+                          source = source_of(runs[i]), state = runs[i].state, retrieve, ef] () mutable {
       std::vector<int32_t> retrieved;
       std::vector<float> raw;
       ScorerOutcome outcome;
-      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, state, retrieved, raw,
+      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, ef, state, retrieved, raw,
                outcome);
       absl::MutexLock lock(&job->mu);
       job->states[i] = std::move(state);
@@ -245,7 +249,7 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
     // Each model nominates enough items to fill k after its exclusions.
     const size_t excluded = request.exclude.size() + (request.exclude_history ? request.history.events.size() : 0);
     const int depth = static_cast<int>(std::min<size_t>(
-        std::max<size_t>(static_cast<size_t>(candidates_->options().per_source),
+        std::max<size_t>(static_cast<size_t>(std::max(search_.per_source, 1)),
                          static_cast<size_t>(std::max(request.k, 0)) + excluded),
         static_cast<size_t>(bundle_->num_items())));
     RunModels(runs, request.history, {}, depth, options);

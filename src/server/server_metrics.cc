@@ -3,6 +3,8 @@
 #include <cmath>
 #include <memory>
 
+#include "retrieval/ann_index.h"
+
 namespace recd {
 namespace {
 
@@ -66,7 +68,9 @@ std::map<std::string, int64_t> ServerMetrics::Errors() const {
 std::map<std::string, int64_t> ServerMetrics::Counters() const {
   return {{"state_cache_hits", state_cache_hits_.load()},
           {"state_cache_misses", state_cache_misses_.load()},
-          {"states_refreshed", states_refreshed_.load()}};
+          {"states_refreshed", states_refreshed_.load()},
+          {"ann_index_builds", AnnIndex::builds_total()},
+          {"ann_index_loads", AnnIndex::loads_total()}};
 }
 
 }  // namespace recd

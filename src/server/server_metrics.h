@@ -49,7 +49,8 @@ class ServerMetrics {
   // users re-encoded as their events arrived.
   void CountStateCache(bool hit) { (hit ? state_cache_hits_ : state_cache_misses_).fetch_add(1); }
   void CountStateRefresh() { states_refreshed_.fetch_add(1); }
-  // Named counters for GetStatus ("state_cache_hits", ...).
+  // Named counters for GetStatus ("state_cache_hits", ...), with the
+  // process's ANN index builds and loads ("ann_index_builds", "ann_index_loads").
   std::map<std::string, int64_t> Counters() const;
 
   std::map<std::string, int64_t> Requests() const;
