@@ -119,7 +119,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   auto source_of = [&](const ModelRun& r) -> const CandidateSource* {
     return retrieve > 0 ? &candidates_->source(r.index) : nullptr;
   };
-  const int ef = search_.ann_ef_search;
+  const int ef = std::max(search_.ann_ef_search, 0);  // 0: the index's default
   auto budget_of = [&](const ModelRun& r) {
     return options.budget ? options.budget(scorer_of(r).name()) : absl::InfiniteDuration();
   };

@@ -132,8 +132,9 @@ class RankingPipeline {
   std::vector<ModelRun> WeightedRuns(const std::map<std::string, double>& weights,
                                      std::span<const std::shared_ptr<const UserState>> states) const;
   // Phase one, inline or on options.pool: each model encodes the user, then
-  // nominates `retrieve` candidates (retrieve > 0, with search_'s beam) or scores `candidates`
-  // (all items when empty). Models that fail or overrun are marked so.
+  // nominates `retrieve` candidates (retrieve > 0, with search_'s beam) or
+  // scores `candidates` (all items when empty). Models that fail or overrun
+  // are marked so.
   void RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
                  std::span<const int32_t> candidates, int retrieve, const ScoringOptions& options) const;
   // Phase two after retrieval, on the calling thread: each model that is
