@@ -81,8 +81,8 @@ struct HnswHeader {
   double mult;
   size_t ef_construction;
 };
-constexpr size_t kHnswHeaderBytes = 10 * sizeof(size_t) + sizeof(int) + sizeof(hnswlib::tableint) +
-                                    sizeof(double);
+constexpr size_t kHnswHeaderBytes =
+    10 * sizeof(size_t) + sizeof(int) + sizeof(hnswlib::tableint) + sizeof(double);
 
 // Levels are drawn as -ln(U) / ln(M): beyond 64 only a corrupt file goes.
 constexpr int kMaxHnswLevel = 64;
@@ -135,13 +135,60 @@ absl::Status CheckHnswFile(const std::string& path, int64_t file_bytes, const An
   return absl::DataLossError(absl::StrCat(path, ": hnswlib header ", wrong));
 }
 
+// FailedPrecondition, naming ann.json, unless the index described by
+// `meta` was built from exactly these vectors with this norm padding.
+absl::Status CheckBuiltFrom(const AnnIndexMeta& meta, const std::string& meta_path,
+                            const Eigen::Ref<const RowMatrixXf>& items, std::span<const float> bias,
+                            const AnnIndexOptions& options) {
+  auto stale = [&](const std::string& what) {
+    return absl::FailedPreconditionError(absl::StrCat(meta_path, ": ", what));
+  };
+  if (meta.items != items.rows() || meta.dim != items.cols() || meta.has_bias == bias.empty()) {
+    return stale(absl::StrCat("indexes ", meta.items, " x ", meta.dim,
+                              meta.has_bias ? " with" : " without", " bias; the model has ",
+                              items.rows(), " x ", items.cols(),
+                              bias.empty() ? " without" : " with"));
+  }
+  if (meta.equalize_norms != options.equalize_norms) {
+    return stale(absl::StrCat("equalize_norms is ", meta.equalize_norms ? "true" : "false",
+                              ", wanted ", options.equalize_norms ? "true" : "false"));
+  }
+  if (meta.items_checksum != ItemsChecksum(items) || meta.bias_checksum != BiasChecksum(bias)) {
+    return stale("built from other item vectors than the model's (items_checksum / bias_checksum)");
+  }
+  return absl::OkStatus();
+}
+
+// DataLoss, naming ann.hnsw, unless it is the file `meta` describes: its
+// size, its checksum, and a header that agrees (CheckHnswFile).
+absl::Status CheckGraphFile(const std::string& graph_path, const AnnIndexMeta& meta,
+                            size_t stored_dim) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(graph_path, ec);
+  if (ec) return absl::DataLossError(absl::StrCat(graph_path, ": ", ec.message()));
+  if (static_cast<int64_t>(bytes) != meta.graph_bytes) {
+    return absl::DataLossError(absl::StrCat(graph_path, ": ", bytes, " bytes, ",
+                                            AnnIndex::kMetaFile, " says ", meta.graph_bytes,
+                                            " (truncated or replaced?)"));
+  }
+  auto checksum = HashFile(graph_path);
+  if (!checksum.ok()) return absl::DataLossError(checksum.status().message());
+  if (*checksum != meta.graph_checksum) {
+    return absl::DataLossError(absl::StrCat(graph_path, ": checksum ", *checksum, ", ",
+                                            AnnIndex::kMetaFile, " says ", meta.graph_checksum));
+  }
+  return CheckHnswFile(graph_path, meta.graph_bytes, meta, stored_dim);
+}
+
 // The size saveIndex writes for `hnsw`, to catch a write that failed
 // silently (hnswlib does not check its stream).
 int64_t ExpectedGraphBytes(const hnswlib::HierarchicalNSW<float>& hnsw) {
-  int64_t bytes = kHnswHeaderBytes + static_cast<int64_t>(hnsw.cur_element_count * hnsw.size_data_per_element_);
+  int64_t bytes =
+      kHnswHeaderBytes + static_cast<int64_t>(hnsw.cur_element_count * hnsw.size_data_per_element_);
   for (size_t i = 0; i < hnsw.cur_element_count; ++i) {
     bytes += sizeof(unsigned int);
-    if (hnsw.element_levels_[i] > 0) bytes += hnsw.size_links_per_element_ * hnsw.element_levels_[i];
+    if (hnsw.element_levels_[i] > 0)
+      bytes += hnsw.size_links_per_element_ * hnsw.element_levels_[i];
   }
   return bytes;
 }
@@ -327,38 +374,10 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Load(const std::string& dir,
   const std::string graph_path = (fs::path(dir) / kGraphFile).string();
   auto meta = ReadAnnIndexMeta(meta_path);
   if (!meta.ok()) return meta.status();
-  auto stale = [&](const std::string& what) {
-    return absl::FailedPreconditionError(absl::StrCat(meta_path, ": ", what));
-  };
-  if (meta->items != items.rows() || meta->dim != items.cols() || meta->has_bias == bias.empty()) {
-    return stale(absl::StrCat("indexes ", meta->items, " x ", meta->dim,
-                              meta->has_bias ? " with" : " without", " bias; the model has ",
-                              items.rows(), " x ", items.cols(), bias.empty() ? " without" : " with"));
-  }
-  if (meta->equalize_norms != options.equalize_norms) {
-    return stale(absl::StrCat("equalize_norms is ", meta->equalize_norms ? "true" : "false",
-                              ", wanted ", options.equalize_norms ? "true" : "false"));
-  }
-  if (meta->items_checksum != ItemsChecksum(items) || meta->bias_checksum != BiasChecksum(bias)) {
-    return stale("built from other item vectors than the model's (items_checksum / bias_checksum)");
-  }
-  std::error_code ec;
-  const auto bytes = fs::file_size(graph_path, ec);
-  if (ec) return absl::DataLossError(absl::StrCat(graph_path, ": ", ec.message()));
-  if (static_cast<int64_t>(bytes) != meta->graph_bytes) {
-    return absl::DataLossError(absl::StrCat(graph_path, ": ", bytes, " bytes, ", kMetaFile, " says ",
-                                            meta->graph_bytes, " (truncated or replaced?)"));
-  }
-  auto checksum = HashFile(graph_path);
-  if (!checksum.ok()) return absl::DataLossError(checksum.status().message());
-  if (*checksum != meta->graph_checksum) {
-    return absl::DataLossError(absl::StrCat(graph_path, ": checksum ", *checksum, ", ", kMetaFile,
-                                            " says ", meta->graph_checksum));
-  }
-  const size_t stored_dim = items.cols() + (meta->has_bias ? 1 : 0) + (meta->equalize_norms ? 1 : 0);
-  if (absl::Status s = CheckHnswFile(graph_path, meta->graph_bytes, *meta, stored_dim); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CheckBuiltFrom(*meta, meta_path, items, bias, options); !s.ok()) return s;
+  const size_t stored_dim =
+      items.cols() + (meta->has_bias ? 1 : 0) + (meta->equalize_norms ? 1 : 0);
+  if (absl::Status s = CheckGraphFile(graph_path, *meta, stored_dim); !s.ok()) return s;
   std::unique_ptr<Graph> graph;
   try {
     graph = std::make_unique<Graph>(stored_dim, graph_path);

@@ -25,7 +25,8 @@ class MetaReader {
   template <typename T>
   absl::Status Int(const char* key, int64_t min, T* out) const {
     const auto it = root_.find(key);
-    if (it == root_.end() || !it->is_number_integer()) return Error(key, "is missing or not an integer");
+    if (it == root_.end() || !it->is_number_integer())
+      return Error(key, "is missing or not an integer");
     const int64_t v = it->get<int64_t>();
     if (v < min || v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
       return Error(key, absl::StrCat("is ", v, ", out of range"));
@@ -57,10 +58,9 @@ class MetaReader {
   const Json& root_;
 };
 
-#define RECD_META_RETURN_IF_ERROR(expr)     \
-  do {                                      \
-    if (absl::Status _s = (expr); !_s.ok()) \
-      return _s;                            \
+#define RECD_META_RETURN_IF_ERROR(expr)                \
+  do {                                                 \
+    if (absl::Status _s = (expr); !_s.ok()) return _s; \
   } while (0)
 
 }  // namespace
@@ -87,7 +87,8 @@ absl::Status WriteAnnIndexMeta(const std::string& path, const AnnIndexMeta& meta
 
 absl::StatusOr<AnnIndexMeta> ReadAnnIndexMeta(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  if (!std::filesystem::exists(path, ec))
+    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();

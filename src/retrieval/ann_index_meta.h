@@ -26,10 +26,10 @@ struct AnnIndexMeta {
   int m = 0;                    // how the graph was built, for the record
   int ef_construction = 0;
   uint64_t seed = 0;
-  std::string items_checksum;   // HashBytes of the row-major item vectors
-  std::string bias_checksum;    // HashBytes of the bias; empty without one
-  int64_t graph_bytes = 0;      // size of ann.hnsw
-  std::string graph_checksum;   // HashFile of ann.hnsw
+  std::string items_checksum;  // HashBytes of the row-major item vectors
+  std::string bias_checksum;   // HashBytes of the bias; empty without one
+  int64_t graph_bytes = 0;     // size of ann.hnsw
+  std::string graph_checksum;  // HashFile of ann.hnsw
 };
 
 // Writes `meta` as JSON to `path`, atomically (see WriteFileAtomically).

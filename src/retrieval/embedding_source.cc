@@ -45,7 +45,8 @@ std::optional<Embedding> EmbeddingOf(const Scorer& scorer) {
 
 class AnnSource final : public CandidateSource {
  public:
-  AnnSource(std::unique_ptr<AnnIndex> index, QueryOf query) : index_(std::move(index)), query_(query) {}
+  AnnSource(std::unique_ptr<AnnIndex> index, QueryOf query)
+      : index_(std::move(index)), query_(query) {}
 
   void Retrieve(const UserState& state, int n, int ef, std::vector<int32_t>& out) const override {
     auto found = index_->Search(query_(state), n, ef);
@@ -90,9 +91,8 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> LoadOrBuild(const Scorer& scorer, cons
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CandidateSource>> MakeAnnCandidateSource(const Scorer& scorer,
-                                                                        const AnnIndexOptions& options,
-                                                                        const std::string& index_dir) {
+absl::StatusOr<std::unique_ptr<CandidateSource>> MakeAnnCandidateSource(
+    const Scorer& scorer, const AnnIndexOptions& options, const std::string& index_dir) {
   const std::optional<Embedding> e = EmbeddingOf(scorer);
   if (!e) return nullptr;
   auto index = LoadOrBuild(scorer, *e, options, index_dir);

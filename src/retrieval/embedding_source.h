@@ -25,9 +25,8 @@ namespace recd {
 // tensors, which ModelDir verified, are the truth and the index can be
 // rebuilt from them, so this logs a warning naming the file and builds.
 // Empty `index_dir`: always build.
-absl::StatusOr<std::unique_ptr<CandidateSource>> MakeAnnCandidateSource(const Scorer& scorer,
-                                                                        const AnnIndexOptions& options,
-                                                                        const std::string& index_dir);
+absl::StatusOr<std::unique_ptr<CandidateSource>> MakeAnnCandidateSource(
+    const Scorer& scorer, const AnnIndexOptions& options, const std::string& index_dir);
 
 // Builds the index MakeAnnCandidateSource would and saves it into
 // `model_dir`, for recd-train. Returns false, writing nothing, for a model

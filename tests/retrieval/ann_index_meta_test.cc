@@ -18,7 +18,9 @@ using ::testing::HasSubstr;
 class AnnIndexMetaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() / ("recd_ann_meta_" + std::to_string(getpid()) + ".json")).string();
+    path_ = (std::filesystem::temp_directory_path() /
+             ("recd_ann_meta_" + std::to_string(getpid()) + ".json"))
+                .string();
   }
   void TearDown() override { std::filesystem::remove(path_); }
 
