@@ -3,6 +3,8 @@
 //   BM_Build        building the index (all hardware threads)
 //   BM_Search       one query's top 100; counter recall@100 is the mean over
 //                   kQueries fixed queries of |found & exact| / 100
+//   BM_Save         writing the built index as recd-train does (AnnIndex::Save)
+//   BM_Load         reading it back as the daemon does (AnnIndex::Load)
 //   BM_ExactTopK    one query by brute force: Eigen GEMV + nth_element + sort
 // `equalize` is AnnIndexOptions::equalize_norms (0: a graph over raw inner
 // products); the other options are the defaults (ef 128 is ef_search's).
@@ -10,17 +12,21 @@
 //   build/benchmarks/ann_index_bench --benchmark_repetitions=3
 //       --benchmark_report_aggregates_only=true   (one command line)
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <random>
 #include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -148,6 +154,47 @@ BENCHMARK(BM_Search)
     ->Threads(2)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// Where BM_Save writes and BM_Load reads the equalized index.
+std::string SaveDir() {
+  static const std::string dir = [] {
+    const auto d = std::filesystem::temp_directory_path() / ("recd_ann_bench_" + std::to_string(getpid()));
+    std::filesystem::create_directories(d);
+    std::atexit([] { std::filesystem::remove_all(SaveDir()); });
+    return d.string();
+  }();
+  return dir;
+}
+
+// Persisting the index (what recd-train does): hnswlib's saveIndex plus the
+// checksum and description, fsynced.
+void BM_Save(benchmark::State& state) {
+  const AnnIndex& index = IndexFor(true);
+  for (auto _ : state) {
+    if (!index.Save(SaveDir()).ok()) std::abort();
+  }
+  state.counters["MB"] =
+      static_cast<double>(std::filesystem::file_size(std::filesystem::path(SaveDir()) / AnnIndex::kGraphFile)) / 1e6;
+}
+BENCHMARK(BM_Save)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Loading it instead of building (what the daemon does with a bundle that
+// carries one): the vectors' and the file's checksums, the header checks and
+// hnswlib's loader. Searches of the result are BM_Search's.
+void BM_Load(benchmark::State& state) {
+  const Data& data = Data::Get();
+  if (!std::filesystem::exists(std::filesystem::path(SaveDir()) / AnnIndex::kMetaFile) &&
+      !IndexFor(true).Save(SaveDir()).ok()) {
+    std::abort();
+  }
+  for (auto _ : state) {
+    auto loaded = AnnIndex::Load(SaveDir(), data.items, {}, Options(true));
+    if (!loaded.ok()) std::abort();
+    benchmark::DoNotOptimize(loaded);
+  }
+  state.counters["items"] = kItems;
+}
+BENCHMARK(BM_Load)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_ExactTopK(benchmark::State& state) {
   const Data& data = Data::Get();

@@ -71,7 +71,7 @@ World* Load() {
       w->error = "no event of these files is on an item of the bundle";
       return w;
     }
-    auto stage = CandidateStage::Build(w->bundle, CandidateOptions{});
+    auto stage = CandidateStage::Build(w->bundle, CandidateBuildOptions{});
     if (!stage.ok()) {
       w->error = std::string(stage.status().message());
       return w;
@@ -135,7 +135,8 @@ void BM_ModelStep(benchmark::State& state) {
       benchmark::DoNotOptimize(scorer.Encode(UserHistory{w->histories[u], -1}));
     } else if (can_retrieve) {
       out.clear();
-      w->stage->source(m).Retrieve(*encoded[u], w->stage->options().per_source, out);
+      const CandidateSearchOptions search;
+      w->stage->source(m).Retrieve(*encoded[u], search.per_source, search.ann_ef_search, out);
       benchmark::DoNotOptimize(out.data());
     }
     u = (u + 1) % users;

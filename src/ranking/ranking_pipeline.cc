@@ -29,14 +29,14 @@ void ScoreItems(const Scorer& scorer, const UserState& state, std::span<const in
 // items when empty). Exceptions (bad_alloc, a broken model) become a failure
 // of this model for this request instead of a crash.
 void RunModel(const Scorer& scorer, const UserHistory& history, std::span<const int32_t> items,
-              const CandidateSource* source, int retrieve, std::shared_ptr<const UserState>& state,
+              const CandidateSource* source, int retrieve, int ef, std::shared_ptr<const UserState>& state,
               std::vector<int32_t>& retrieved, std::vector<float>& raw, ScorerOutcome& outcome) {
   outcome.model = std::string(scorer.name());
   const absl::Time start = absl::Now();
   try {
     if (state == nullptr) state = scorer.Encode(history);
     if (source != nullptr) {
-      source->Retrieve(*state, retrieve, retrieved);
+      source->Retrieve(*state, retrieve, ef, retrieved);
     } else {
       ScoreItems(scorer, *state, items, raw);
     }
@@ -105,8 +105,11 @@ std::vector<int32_t> RankingPipeline::UnionOfNominations(const std::vector<Model
 }
 
 RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion,
-                                 std::shared_ptr<const CandidateStage> candidates)
-    : bundle_(std::move(bundle)), fusion_(std::move(fusion)), candidates_(std::move(candidates)) {}
+                                 std::shared_ptr<const CandidateStage> candidates, CandidateSearchOptions search)
+    : bundle_(std::move(bundle)),
+      fusion_(std::move(fusion)),
+      candidates_(std::move(candidates)),
+      search_(search) {}
 
 std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeAll(const UserHistory& history) const {
   std::vector<std::shared_ptr<const UserState>> states;
@@ -153,6 +156,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   auto source_of = [&](const ModelRun& r) -> const CandidateSource* {
     return retrieve > 0 ? &candidates_->source(r.index) : nullptr;
   };
+  const int ef = std::max(search_.ann_ef_search, 0);  // 0: the index's default
   auto budget_of = [&](const ModelRun& r) {
     return options.budget ? options.budget(scorer_of(r).name()) : absl::InfiniteDuration();
   };
@@ -163,7 +167,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   };
   if (options.pool == nullptr) {
     for (ModelRun& r : runs) {
-      RunModel(scorer_of(r), history, items, source_of(r), retrieve, r.state, r.retrieved, r.raw, r.outcome);
+      RunModel(scorer_of(r), history, items, source_of(r), retrieve, ef, r.state, r.retrieved, r.raw, r.outcome);
       mark_late(r);
     }
     return;
@@ -188,7 +192,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   const absl::Time start = absl::Now();
   for (size_t i = 0; i < runs.size(); ++i) {
     options.pool->Submit([job, keep_alive, i, user = history.user, scorer = &scorer_of(runs[i]),
-                          source = source_of(runs[i]), state = runs[i].state, retrieve] () mutable {
+                          source = source_of(runs[i]), state = runs[i].state, retrieve, ef] () mutable {
       if (job->abandoned.load(std::memory_order_acquire) || absl::Now() >= job->deadline) {
         // Its request has answered or its caller has gone: the work would
         // be thrown away, and under overload it is what keeps others late.
@@ -200,7 +204,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
       std::vector<int32_t> retrieved;
       std::vector<float> raw;
       ScorerOutcome outcome;
-      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, state, retrieved, raw,
+      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, ef, state, retrieved, raw,
                outcome);
       absl::MutexLock lock(&job->mu);
       job->states[i] = std::move(state);
@@ -311,7 +315,7 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
     // Each model nominates enough items to fill k after its exclusions.
     const size_t excluded = request.exclude.size() + (request.exclude_history ? request.history.events.size() : 0);
     const int depth = static_cast<int>(std::min<size_t>(
-        std::max<size_t>(static_cast<size_t>(candidates_->options().per_source),
+        std::max<size_t>(static_cast<size_t>(std::max(search_.per_source, 1)),
                          static_cast<size_t>(std::max(request.k, 0)) + excluded),
         static_cast<size_t>(bundle_->num_items())));
     RunModels(runs, request.history, {}, depth, options);
@@ -356,7 +360,7 @@ RankingResult RankingPipeline::Widen(const RankRequest& request, std::vector<Mod
       if (r.outcome.kind != ScorerOutcome::kOk) continue;
       r.retrieved.clear();
       try {
-        candidates_->source(r.index).Retrieve(*r.state, depth, r.retrieved);
+        candidates_->source(r.index).Retrieve(*r.state, depth, std::max(search_.ann_ef_search, 0), r.retrieved);
       } catch (const std::exception& e) {
         r.outcome.kind = ScorerOutcome::kFailed;
         r.outcome.error = e.what();

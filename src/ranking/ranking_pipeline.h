@@ -99,12 +99,16 @@ struct RankingResult {
 class RankingPipeline {
  public:
   // `candidates` may be null (always score the whole catalog); otherwise it
-  // must have been built for `bundle`.
+  // must have been built for `bundle`. `search` says how much each request
+  // retrieves from it; the stage does not hold it, so a change of these
+  // settings shares the stage and its indexes.
   RankingPipeline(std::shared_ptr<const ModelBundle> bundle, FusionConfig fusion,
-                  std::shared_ptr<const CandidateStage> candidates = nullptr);
+                  std::shared_ptr<const CandidateStage> candidates = nullptr,
+                  CandidateSearchOptions search = {});
 
   const ModelBundle& bundle() const { return *bundle_; }
   const FusionConfig& fusion() const { return fusion_; }
+  const CandidateSearchOptions& search() const { return search_; }
   // True when Rank() scores retrieved candidates rather than the catalog.
   bool retrieves() const { return candidates_ != nullptr && candidates_->enabled(); }
 
@@ -150,8 +154,9 @@ class RankingPipeline {
   std::vector<ModelRun> WeightedRuns(const std::map<std::string, double>& weights,
                                      std::span<const std::shared_ptr<const UserState>> states) const;
   // Phase one, inline or on options.pool: each model encodes the user, then
-  // nominates `retrieve` candidates (retrieve > 0) or scores `candidates`
-  // (all items when empty). Models that fail or overrun are marked so.
+  // nominates `retrieve` candidates (retrieve > 0, with search_'s beam) or
+  // scores `candidates` (all items when empty). Models that fail or overrun
+  // are marked so.
   void RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
                  std::span<const int32_t> candidates, int retrieve, const ScoringOptions& options) const;
   // Phase two after retrieval, on the calling thread: each model that is
@@ -184,6 +189,7 @@ class RankingPipeline {
   std::shared_ptr<const ModelBundle> bundle_;
   FusionConfig fusion_;
   std::shared_ptr<const CandidateStage> candidates_;
+  CandidateSearchOptions search_;
 };
 
 // Indices of the k largest scores, best first, skipping `banned` positions.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -52,11 +53,17 @@ struct AnnIndexOptions {
 // via an HNSW graph (hnswlib). Item ids are row numbers of the built matrix.
 // Holds a copy of the vectors plus about 8*m bytes of links per item.
 //
-// Immutable after Build(); all const methods are thread-safe, and concurrent
-// Search() calls return what serial ones would. Build() once at load time
-// and share the index behind the model snapshot.
+// Immutable after Build() or Load(); all const methods are thread-safe, and
+// concurrent Search() calls return what serial ones would. Build() once (in
+// recd-train, which Save()s it into the bundle, or at load time) and share
+// the index behind the model snapshot.
 class AnnIndex {
  public:
+  // The files Save() writes into a directory: the graph in hnswlib's own
+  // format, and its description (retrieval/ann_index_meta.h).
+  static constexpr char kGraphFile[] = "ann.hnsw";
+  static constexpr char kMetaFile[] = "ann.json";
+
   // Indexes the rows of `items` [n x d]. With `bias` (n values) an item's
   // score is items.row(i) . q + bias[i], as in an output layer; empty `bias`
   // means none. Copies the data: `items` may be freed afterwards.
@@ -65,6 +72,31 @@ class AnnIndex {
   static absl::StatusOr<std::unique_ptr<AnnIndex>> Build(const Eigen::Ref<const RowMatrixXf>& items,
                                                          std::span<const float> bias,
                                                          const AnnIndexOptions& options);
+
+  // Reads the index Save() wrote into `dir` for these very `items` and
+  // `bias`. It must have been built with options.equalize_norms; its M and
+  // ef_construction are whatever the writer chose, and options.ef_search is
+  // this index's default beam as with Build(). The graph file's size and
+  // checksum are verified, and its header checked against the description,
+  // before hnswlib reads it, since hnswlib trusts its input. Errors name the
+  // file: NotFound when `dir` holds no kMetaFile; FailedPrecondition when
+  // the index was built from other vectors or with other settings (stale);
+  // DataLoss when either file is corrupt or truncated.
+  static absl::StatusOr<std::unique_ptr<AnnIndex>> Load(const std::string& dir,
+                                                        const Eigen::Ref<const RowMatrixXf>& items,
+                                                        std::span<const float> bias,
+                                                        const AnnIndexOptions& options);
+
+  // Writes kGraphFile, then kMetaFile, into the existing directory `dir`,
+  // each replaced atomically, so a reader racing the writer sees the old
+  // description (whose checksum the new graph fails) or the new pair.
+  absl::Status Save(const std::string& dir) const;
+
+  // Process-wide counts of indexes made by Build() and by Load() so far, for
+  // the daemon's status: a reload that keeps or loads its indexes adds no
+  // build. Thread-safe.
+  static int64_t builds_total();
+  static int64_t loads_total();
 
   ~AnnIndex();
   AnnIndex(const AnnIndex&) = delete;
@@ -86,8 +118,17 @@ class AnnIndex {
  private:
   struct Graph;  // hnswlib's types; see ann_index.cc for why they stay there
 
+  // What the graph was built from and how, as Save() records it.
+  struct Provenance {
+    int m = 0;
+    int ef_construction = 0;
+    uint64_t seed = 0;
+    std::string items_checksum;
+    std::string bias_checksum;
+  };
+
   AnnIndex(std::unique_ptr<Graph> graph, int32_t size, int dim, bool has_bias, bool equalized,
-           int ef_search);
+           int ef_search, Provenance provenance);
 
   std::unique_ptr<Graph> graph_;
   int32_t size_;
@@ -95,6 +136,7 @@ class AnnIndex {
   bool has_bias_;
   bool equalized_;
   int ef_search_;
+  Provenance provenance_;
 };
 
 }  // namespace recd

@@ -19,7 +19,7 @@ void AppendItems(const std::vector<ItemScore>& top, std::vector<int32_t>& out) {
 class PopularSource final : public CandidateSource {
  public:
   explicit PopularSource(const PopScorer& pop) : pop_(pop) {}
-  void Retrieve(const UserState&, int n, std::vector<int32_t>& out) const override {
+  void Retrieve(const UserState&, int n, int, std::vector<int32_t>& out) const override {
     AppendItems(pop_.TopItems(n), out);
   }
 
@@ -32,7 +32,7 @@ class PopularSource final : public CandidateSource {
 // The dense popularity prior is left to the popular source.
 class SparseNeighbourSource final : public CandidateSource {
  public:
-  void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
+  void Retrieve(const UserState& state, int n, int, std::vector<int32_t>& out) const override {
     const auto& sparse = static_cast<const SparseScores&>(state);
     std::vector<ItemScore> entries(sparse.items().size());
     for (size_t i = 0; i < entries.size(); ++i) entries[i] = {sparse.items()[i], sparse.scores()[i]};
@@ -47,7 +47,7 @@ class ContentSource final : public CandidateSource {
  public:
   explicit ContentSource(const ContentScorer& content)
       : content_(content), max_postings_(std::max<int32_t>(1000, content.num_items() / 50)) {}
-  void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
+  void Retrieve(const UserState& state, int n, int, std::vector<int32_t>& out) const override {
     const std::vector<int32_t> top = content_.TopItemsBySelectiveTokens(state, n, max_postings_);
     out.insert(out.end(), top.begin(), top.end());
   }
@@ -62,7 +62,7 @@ class ContentSource final : public CandidateSource {
 class ExactTopSource final : public CandidateSource {
  public:
   explicit ExactTopSource(const Scorer& scorer) : scorer_(scorer) {}
-  void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const override {
+  void Retrieve(const UserState& state, int n, int, std::vector<int32_t>& out) const override {
     std::vector<float> scores(static_cast<size_t>(scorer_.num_items()));
     scorer_.ScoreAll(state, scores);
     AppendItems(TopOfVector(scores, n), out);

@@ -20,8 +20,11 @@ class CandidateSource {
   virtual ~CandidateSource() = default;
 
   // Appends up to n items, roughly best first, that the model scores highest
-  // for `state`. REQUIRES: `state` came from the scorer this source serves.
-  virtual void Retrieve(const UserState& state, int n, std::vector<int32_t>& out) const = 0;
+  // for `state`. `ef` is the search beam of a source backed by an index
+  // (0 = the index's default); a search-time setting passed per call so
+  // that changing it never rebuilds an index. Other sources ignore it.
+  // REQUIRES: `state` came from the scorer this source serves.
+  virtual void Retrieve(const UserState& state, int n, int ef, std::vector<int32_t>& out) const = 0;
 };
 
 // The index-free source for `scorer`, picked by model type: precomputed

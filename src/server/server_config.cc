@@ -112,12 +112,13 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "diversity_max_per_category", "rules.diversity_max_per_category", 0, c.diversity_max_per_category));
   }
   if (const YAML::Node s = root["candidates"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "candidates", {"full_scan_max_items", "per_source", "ann", "ann_ef_search", "max_rule_scan_items"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "candidates", {"full_scan_max_items", "per_source", "ann", "ann_ef_search", "build_threads", "max_rule_scan_items"}));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_rule_scan_items", "candidates.max_rule_scan_items", 1, c.max_rule_scan_items));
-    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "full_scan_max_items", "candidates.full_scan_max_items", 0, c.candidates.full_scan_max_items));
-    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "per_source", "candidates.per_source", 1, c.candidates.per_source));
-    RECD_RETURN_IF_ERROR(Read(s, "ann", "candidates.ann", c.candidates.ann));
-    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "ann_ef_search", "candidates.ann_ef_search", 1, c.candidates.ann_ef_search));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "full_scan_max_items", "candidates.full_scan_max_items", 0, c.candidates.build.full_scan_max_items));
+    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "per_source", "candidates.per_source", 1, c.candidates.search.per_source));
+    RECD_RETURN_IF_ERROR(Read(s, "ann", "candidates.ann", c.candidates.build.ann));
+    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "ann_ef_search", "candidates.ann_ef_search", 1, c.candidates.search.ann_ef_search));
+    RECD_RETURN_IF_ERROR(ReadAtLeast(s, "build_threads", "candidates.build_threads", 0, c.candidates.build.build_threads));
   }
   if (const YAML::Node s = root["logging"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "logging", {"level"}));

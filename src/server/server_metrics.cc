@@ -3,6 +3,8 @@
 #include <cmath>
 #include <memory>
 
+#include "retrieval/ann_index.h"
+
 namespace recd {
 namespace {
 
@@ -71,7 +73,9 @@ std::map<std::string, int64_t> ServerMetrics::Counters() const {
                                               {"degraded_answers", degraded_answers_.load()},
                                               {"fallback_answers", fallback_answers_.load()},
                                               {"queue_timeouts", queue_timeouts_.load()},
-                                              {"skipped_model_tasks", skipped_tasks_.load()}};
+                                              {"skipped_model_tasks", skipped_tasks_.load()},
+                                              {"ann_index_builds", AnnIndex::builds_total()},
+                                              {"ann_index_loads", AnnIndex::loads_total()}};
   if (extra_) counters.merge(extra_());
   return counters;
 }

@@ -61,7 +61,8 @@ class ServerMetrics {
   // Extra named values for Counters(), read when it is called (admission
   // refusals, reload counts: owned elsewhere). Set once at start.
   void SetExtraCounters(std::function<std::map<std::string, int64_t>()> extra) { extra_ = std::move(extra); }
-  // Named counters for GetStatus ("state_cache_hits", ...).
+  // Named counters for GetStatus ("state_cache_hits", ...), with the
+  // process's ANN index builds and loads ("ann_index_builds", "ann_index_loads").
   std::map<std::string, int64_t> Counters() const;
 
   std::map<std::string, int64_t> Requests() const;

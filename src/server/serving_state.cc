@@ -130,8 +130,9 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   state->bundle_fingerprint = fingerprint;
 
   // Retrieval indexes take long to build on a large catalog: keep them
-  // across reloads that change neither the bundle nor their options.
-  const CandidateOptions candidate_options = state->config->candidates;
+  // across reloads that change neither the bundle nor their build options
+  // (search-time settings go to the pipeline below).
+  const CandidateBuildOptions& candidate_options = state->config->candidates.build;
   if (current != nullptr && current->bundle == state->bundle &&
       current->candidates->options() == candidate_options) {
     state->candidates = current->candidates;
@@ -145,7 +146,8 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   if (auto s = CheckFusionMatchesBundle(fusion, *state->bundle); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(options_.config_path, ": ", s.message()));
   }
-  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates);
+  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates,
+                                                            state->config->candidates.search);
   spdlog::set_level(spdlog::level::from_str(state->config->log_level));
   return std::shared_ptr<const ServingState>(std::move(state));
 }

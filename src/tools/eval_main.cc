@@ -40,10 +40,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
   app.add_option("--json", json_path, "write metrics JSON here");
   app.add_option("--predictions", predictions_path, "write fused top-20 per user here (TSV)");
-  app.add_option("--full-scan-max-items", candidates.full_scan_max_items,
+  app.add_option("--full-scan-max-items", candidates.build.full_scan_max_items,
                  "larger catalogs are ranked from candidates, as in recd.yaml's candidates section")
       ->capture_default_str();
-  app.add_option("--candidates-per-source", candidates.per_source, "items each model nominates")
+  app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -69,12 +69,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
-  auto stage = recd::CandidateStage::Build(*bundle, candidates);
+  auto stage = recd::CandidateStage::Build(*bundle, candidates.build);
   if (!stage.ok()) {
     std::cerr << "recd-eval: " << stage.status().message() << "\n";
     return 1;
   }
-  recd::RankingPipeline pipeline(*bundle, (*bundle)->fusion(), *stage);
+  recd::RankingPipeline pipeline(*bundle, (*bundle)->fusion(), *stage, candidates.search);
   const recd::EvaluationReport report = recd::EvaluateBundle(pipeline, *data, split, options);
   std::cout << summary << report.ToTable();
   if (!json_path.empty()) {

@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
   app.add_option("--als-iterations", als_iterations, "ALS sweeps")->capture_default_str();
   app.add_option("--validation-users", options.fusion.max_users, "validation users for model selection, early stopping and fusion tuning (0 = all)")
       ->capture_default_str();
+  app.add_option("--full-scan-max-items", options.full_scan_max_items,
+                 "larger catalogs get ANN indexes for mf and lstm persisted in the bundle; match "
+                 "recd.yaml's candidates.full_scan_max_items")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--report", report_path, "write a JSON training report here");
   CLI11_PARSE(app, argc, argv);
 
@@ -61,6 +66,7 @@ int main(int argc, char** argv) {
   if (lstm_budget > 0) options.lstm.time_budget_seconds = lstm_budget;
   options.als.iterations = als_iterations;
   options.als.threads = threads;
+  options.ann.threads = threads;
 
   std::string summary;
   auto data = recd::LoadDataSource(source, &summary);

@@ -10,6 +10,7 @@
 #include "models/mf_scorer.h"
 #include "recd/model_bundle.h"
 #include "recd/model_dir.h"
+#include "retrieval/embedding_source.h"
 #include "spdlog/spdlog.h"
 
 namespace recd {
@@ -81,6 +82,23 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
   return absl::InvalidArgumentError(absl::StrCat("unknown model '", name, "' (known: pop, markov, knn, content, mf, lstm)"));
 }
 
+// The ANN index of an embedding model on a catalog the daemon retrieves
+// from, so that loading the bundle does not build it.
+absl::Status SaveIndex(const Scorer& scorer, const BundleTrainOptions& options, const fs::path& model_dir) {
+  if (scorer.num_items() <= options.full_scan_max_items) return absl::OkStatus();
+  const absl::Time start = absl::Now();
+  auto saved = BuildAndSaveAnnIndex(scorer, options.ann, model_dir.string());
+  if (!saved.ok()) {
+    return absl::Status(saved.status().code(),
+                        absl::StrCat(std::string(scorer.name()), ": ANN index: ", saved.status().message()));
+  }
+  if (*saved) {
+    spdlog::info("{}: ANN index over {} items built and saved in {:.1f} s", scorer.name(), scorer.num_items(),
+                 absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteText(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
@@ -140,6 +158,7 @@ absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOn
                         {"valid_users", static_cast<double>(m.validation.users)},
                         {"train_seconds", m.seconds}};
     if (auto s = (*scorer)->Save((staging / name).string(), manifest); !s.ok()) return s;
+    if (auto s = SaveIndex(**scorer, options, staging / name); !s.ok()) return s;
     report.models.push_back(m);
     scorers.push_back(*std::move(scorer));
   }

@@ -8,6 +8,7 @@
 #include "recd/dataset.h"
 #include "recd/evaluator.h"
 #include "recd/leave_one_out.h"
+#include "retrieval/ann_index.h"
 #include "train/als_trainer.h"
 #include "train/content_builder.h"
 #include "train/fusion_tuner.h"
@@ -41,6 +42,16 @@ struct BundleTrainOptions {
   // twice the epoch time.
   int lstm_auto_negatives = 1024;
 
+  // Catalogs with more items than this get, in each embedding model's
+  // directory (mf, lstm), the ANN index the daemon would otherwise build at
+  // every load (ann.hnsw + ann.json, see docs/model_format.md). Match the
+  // daemon's candidates.full_scan_max_items: at or below it the daemon scores
+  // the whole catalog and uses no index, and demo-size bundles carry none.
+  int64_t full_scan_max_items = 20000;
+  // How those indexes are built; threads 0 = all hardware threads, since
+  // training runs offline. The daemon reads them with its own ef_search.
+  AnnIndexOptions ann;
+
   FusionTunerOptions fusion;
   // Validation users scored per model for the manifest's metrics; 0 = all.
   int64_t validation_users = 5000;
@@ -67,7 +78,8 @@ int LstmNegatives(const BundleTrainOptions& options, int32_t num_items);
 // Trains every model on split.train (the leave-one-out training view of
 // `data`), measures each on the validation targets, tunes the fusion weights
 // on the same targets, and writes the bundle (items.txt, fusion.yaml, one
-// directory per model) to `out_dir`. The bundle is built beside `out_dir` and
+// directory per model, with its ANN index above options.full_scan_max_items
+// items) to `out_dir`. The bundle is built beside `out_dir` and
 // renamed into place, so a daemon watching it never sees half a bundle.
 absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
                                               const BundleTrainOptions& options, const std::string& out_dir);

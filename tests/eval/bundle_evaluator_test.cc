@@ -60,12 +60,13 @@ TEST(BundleEvaluatorTest, RanksTargetsAmongNonHistoryItems) {
 // must equal the full scan's.
 TEST(BundleEvaluatorTest, RetrievingPipelineRanksLikeTheDaemon) {
   Fixture f;
-  CandidateOptions candidates;
+  CandidateBuildOptions candidates;
   candidates.full_scan_max_items = 0;
-  candidates.per_source = 2;
+  CandidateSearchOptions search;
+  search.per_source = 2;
   auto stage = CandidateStage::Build(f.bundle, candidates);
   ASSERT_TRUE(stage.ok());
-  RankingPipeline pipeline(f.bundle, f.bundle->fusion(), *stage);
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion(), *stage, search);
   ASSERT_TRUE(pipeline.retrieves());
   EvaluationOptions options;
   options.top_k = 3;

@@ -311,13 +311,14 @@ RankingPipeline RetrievingPipeline(int per_source) {
   std::vector<std::unique_ptr<Scorer>> scorers;
   scorers.push_back(std::make_unique<FakeScorer>("m1", scores));
   auto bundle = ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
-  CandidateOptions options;
-  options.full_scan_max_items = 10;
-  options.per_source = per_source;
-  options.ann = false;
-  auto stage = CandidateStage::Build(bundle, options);
+  CandidateBuildOptions build;
+  build.full_scan_max_items = 10;
+  build.ann = false;
+  auto stage = CandidateStage::Build(bundle, build);
   EXPECT_TRUE(stage.ok()) << stage.status();
-  return RankingPipeline(bundle, Weights(1, 0), *stage);
+  CandidateSearchOptions search;
+  search.per_source = per_source;
+  return RankingPipeline(bundle, Weights(1, 0), *stage, search);
 }
 
 TEST(RankingPipelineTest, NarrowRuleWidensNominationsBeforeScanning) {

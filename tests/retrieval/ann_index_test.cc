@@ -1,8 +1,12 @@
 #include "retrieval/ann_index.h"
 #include "test_util/clustered_vectors.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -12,6 +16,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recd/content_hash.h"
+#include "retrieval/ann_index_meta.h"
 
 namespace recd {
 namespace {
@@ -271,6 +277,150 @@ TEST(AnnIndexBuildTest, OutOfRangeOptionsAreRejectedNamingTheField) {
     EXPECT_EQ(index.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_THAT(index.status().message(), HasSubstr(c.field));
   }
+}
+
+// Save() and Load(): the index recd-train persists in a bundle.
+class AnnIndexPersistenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("recd_ann_index_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    items_ = ClusteredVectors(2000, 16, 20, 11);
+    bias_.resize(items_.rows());
+    for (size_t i = 0; i < bias_.size(); ++i) bias_[i] = 0.001f * static_cast<float>(i % 97);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Builds over items_ (+ bias_ when `with_bias`) and saves into dir_.
+  void BuildAndSave(bool with_bias) {
+    auto index = AnnIndex::Build(items_, with_bias ? std::span<const float>(bias_) : std::span<const float>(),
+                                 SerialOptions());
+    ASSERT_TRUE(index.ok()) << index.status();
+    ASSERT_TRUE((*index)->Save(dir_.string()).ok());
+    built_ = *std::move(index);
+  }
+
+  absl::StatusOr<std::unique_ptr<AnnIndex>> Load(bool with_bias = false) const {
+    return AnnIndex::Load(dir_.string(), items_,
+                          with_bias ? std::span<const float>(bias_) : std::span<const float>(), SerialOptions());
+  }
+
+  std::string GraphPath() const { return (dir_ / AnnIndex::kGraphFile).string(); }
+
+  // Rewrites ann.json to vouch for the graph file as it now is, as a
+  // writer that went wrong might, so that only the header checks and
+  // hnswlib's own stand between the file and a crash.
+  void ResealMeta() const {
+    const std::string meta_path = (dir_ / AnnIndex::kMetaFile).string();
+    auto meta = ReadAnnIndexMeta(meta_path);
+    ASSERT_TRUE(meta.ok()) << meta.status();
+    meta->graph_bytes = static_cast<int64_t>(std::filesystem::file_size(GraphPath()));
+    meta->graph_checksum = *HashFile(GraphPath());
+    ASSERT_TRUE(WriteAnnIndexMeta(meta_path, *meta).ok());
+  }
+
+  std::filesystem::path dir_;
+  RowMatrixXf items_;
+  std::vector<float> bias_;
+  std::unique_ptr<AnnIndex> built_;
+};
+
+TEST_F(AnnIndexPersistenceTest, SaveThenLoadGivesIdenticalResults) {
+  for (bool with_bias : {false, true}) {
+    BuildAndSave(with_bias);
+    auto loaded = Load(with_bias);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ((*loaded)->size(), built_->size());
+    EXPECT_EQ((*loaded)->dim(), built_->dim());
+    EXPECT_EQ((*loaded)->has_bias(), with_bias);
+    RowMatrixXf queries = ClusteredVectors(30, 16, 20, 12);
+    for (int r = 0; r < queries.rows(); ++r) {
+      const std::vector<float> q = Row(queries, r);
+      for (int ef : {0, 10, 300}) {
+        auto a = built_->Search(q, 20, ef);
+        auto b = (*loaded)->Search(q, 20, ef);
+        ASSERT_TRUE(a.ok() && b.ok());
+        EXPECT_EQ(*a, *b) << "query " << r << " ef " << ef << " bias " << with_bias;
+      }
+    }
+  }
+}
+
+TEST_F(AnnIndexPersistenceTest, LoadCountsAsALoadNotABuild) {
+  BuildAndSave(false);
+  const int64_t builds = AnnIndex::builds_total();
+  const int64_t loads = AnnIndex::loads_total();
+  ASSERT_TRUE(Load().ok());
+  EXPECT_EQ(AnnIndex::builds_total(), builds);
+  EXPECT_EQ(AnnIndex::loads_total(), loads + 1);
+}
+
+TEST_F(AnnIndexPersistenceTest, NoIndexIsNotFound) {
+  EXPECT_EQ(Load().status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(AnnIndexPersistenceTest, TruncatedGraphIsDataLossNamingTheFile) {
+  BuildAndSave(false);
+  std::filesystem::resize_file(GraphPath(), std::filesystem::file_size(GraphPath()) / 2);
+  auto loaded = Load();
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(GraphPath()));
+}
+
+TEST_F(AnnIndexPersistenceTest, FlippedByteIsDataLoss) {
+  BuildAndSave(false);
+  {
+    std::fstream f(GraphPath(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(GraphPath()) / 2));
+    f.put('\x5a');
+  }
+  auto loaded = Load();
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("checksum"));
+}
+
+TEST_F(AnnIndexPersistenceTest, BadHeaderIsRejectedBeforeHnswlibReadsIt) {
+  BuildAndSave(false);
+  {
+    // The third field, the element count, claims far more records.
+    std::fstream f(GraphPath(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2 * sizeof(size_t));
+    const size_t count = size_t{1} << 40;
+    f.write(reinterpret_cast<const char*>(&count), sizeof(count));
+  }
+  ResealMeta();
+  auto loaded = Load();
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("hnswlib header"));
+}
+
+TEST_F(AnnIndexPersistenceTest, TruncatedLinksAreAnErrorNotACrash) {
+  BuildAndSave(false);
+  for (int cut : {4, 1000, 100000}) {
+    BuildAndSave(false);
+    std::filesystem::resize_file(GraphPath(), std::filesystem::file_size(GraphPath()) - cut);
+    ResealMeta();
+    auto loaded = Load();
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss) << cut;
+  }
+}
+
+TEST_F(AnnIndexPersistenceTest, IndexOfOtherVectorsIsStale) {
+  BuildAndSave(false);
+  const float original = items_(5, 3);
+  items_(5, 3) += 1.0f;
+  EXPECT_EQ(Load().status().code(), absl::StatusCode::kFailedPrecondition);
+  items_(5, 3) = original;
+  EXPECT_EQ(Load(/*with_bias=*/true).status().code(), absl::StatusCode::kFailedPrecondition);
+  AnnIndexOptions raw = SerialOptions();
+  raw.equalize_norms = false;
+  auto loaded = AnnIndex::Load(dir_.string(), items_, {}, raw);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(AnnIndex::kMetaFile));
+  EXPECT_TRUE(Load().ok());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "data/synthetic_generator.h"
 #include "gmock/gmock.h"
@@ -12,6 +13,8 @@
 #include "ranking/ranking_pipeline.h"
 #include "recd/data_source.h"
 #include "recd/leave_one_out.h"
+#include "retrieval/ann_index.h"
+#include "retrieval/embedding_source.h"
 #include "train/bundle_trainer.h"
 
 namespace recd {
@@ -64,13 +67,35 @@ class CandidateStageTest : public ::testing::Test {
     delete dir_;
   }
 
-  static std::shared_ptr<const CandidateStage> Stage(int per_source) {
-    CandidateOptions options;
+  static std::shared_ptr<const CandidateStage> Stage(std::shared_ptr<const ModelBundle> bundle) {
+    CandidateBuildOptions options;
     options.full_scan_max_items = 0;  // retrieve even on this small catalog
-    options.per_source = per_source;
-    auto stage = CandidateStage::Build(*bundle_, options);
+    auto stage = CandidateStage::Build(std::move(bundle), options);
     EXPECT_TRUE(stage.ok()) << stage.status();
-    return *stage;
+    return stage.ok() ? *stage : nullptr;
+  }
+
+  // A pipeline over the suite's bundle that retrieves `per_source` items per model.
+  static RankingPipeline Retrieving(int per_source) {
+    CandidateSearchOptions search;
+    search.per_source = per_source;
+    return RankingPipeline(*bundle_, (*bundle_)->fusion(), Stage(*bundle_), search);
+  }
+
+  // A copy of the suite's bundle whose embedding models carry persisted
+  // ANN indexes, as recd-train writes them for large catalogs.
+  static fs::path IndexedBundle(const std::string& name) {
+    const fs::path out = *dir_ / name;
+    fs::remove_all(out);
+    fs::copy(*dir_ / "bundle", out, fs::copy_options::recursive);
+    int saved = 0;
+    for (const auto& scorer : (*bundle_)->scorers()) {
+      auto s = BuildAndSaveAnnIndex(*scorer, AnnIndexOptions{}, (out / std::string(scorer->name())).string());
+      EXPECT_TRUE(s.ok()) << s.status();
+      saved += s.ok() && *s;
+    }
+    EXPECT_EQ(saved, 2);  // mf and lstm
+    return out;
   }
 
   // A user with a real history: the first user with at least 8 events.
@@ -97,7 +122,7 @@ Dataset* CandidateStageTest::data_ = nullptr;
 std::shared_ptr<const ModelBundle>* CandidateStageTest::bundle_ = nullptr;
 
 TEST_F(CandidateStageTest, DisabledWhileTheCatalogFitsAFullScan) {
-  CandidateOptions options;
+  CandidateBuildOptions options;
   options.full_scan_max_items = (*bundle_)->num_items();
   auto stage = CandidateStage::Build(*bundle_, options);
   ASSERT_TRUE(stage.ok());
@@ -106,23 +131,74 @@ TEST_F(CandidateStageTest, DisabledWhileTheCatalogFitsAFullScan) {
 }
 
 TEST_F(CandidateStageTest, RejectsOptionsOutOfRange) {
-  CandidateOptions options;
-  options.per_source = 0;
+  CandidateBuildOptions options;
+  options.build_threads = -1;
   auto stage = CandidateStage::Build(*bundle_, options);
   EXPECT_EQ(stage.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("candidates.per_source"));
-  options.per_source = 10;
-  options.full_scan_max_items = 0;
-  options.ann_ef_search = 0;
-  stage = CandidateStage::Build(*bundle_, options);
-  EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("candidates.ann_ef_search"));
+  EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("candidates.build_threads"));
+  CandidateSearchOptions search;
+  search.per_source = 0;
+  EXPECT_THAT(std::string(ValidateCandidateSearchOptions(search).message()),
+              ::testing::HasSubstr("candidates.per_source"));
+  search.per_source = 10;
+  search.ann_ef_search = 0;
+  EXPECT_THAT(std::string(ValidateCandidateSearchOptions(search).message()),
+              ::testing::HasSubstr("candidates.ann_ef_search"));
+}
+
+TEST_F(CandidateStageTest, BuildThreadsDefaultToHalfTheCoresAndAtLeastOne) {
+  CandidateBuildOptions options;
+  EXPECT_EQ(CandidateBuildThreads(options),
+            std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2));
+  options.build_threads = 3;
+  EXPECT_EQ(CandidateBuildThreads(options), 3);
+}
+
+TEST_F(CandidateStageTest, BuildsIndexesWhenTheBundleCarriesNone) {
+  const int64_t builds = AnnIndex::builds_total();
+  const int64_t loads = AnnIndex::loads_total();
+  ASSERT_NE(Stage(*bundle_), nullptr);
+  EXPECT_EQ(AnnIndex::builds_total() - builds, 2);  // mf and lstm
+  EXPECT_EQ(AnnIndex::loads_total() - loads, 0);
+}
+
+TEST_F(CandidateStageTest, LoadsIndexesPersistedInTheBundleInsteadOfBuilding) {
+  auto bundle = ModelBundle::Load(IndexedBundle("indexed"));
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  const int64_t builds = AnnIndex::builds_total();
+  const int64_t loads = AnnIndex::loads_total();
+  const auto stage = Stage(*bundle);
+  ASSERT_NE(stage, nullptr);
+  EXPECT_EQ(AnnIndex::builds_total() - builds, 0);
+  EXPECT_EQ(AnnIndex::loads_total() - loads, 2);
+  RankRequest request;
+  request.history = UserHistory{SomeHistory(), -1};
+  request.k = 10;
+  const RankingResult result = RankingPipeline(*bundle, (*bundle)->fusion(), stage).Rank(request);
+  EXPECT_EQ(result.items.size(), 10u);
+  EXPECT_TRUE(result.degraded.empty());
+}
+
+// A persisted index is a cache of what the verified tensors define: a
+// corrupt one is rebuilt (with a warning), never served nor fatal.
+TEST_F(CandidateStageTest, ACorruptPersistedIndexIsRebuilt) {
+  const fs::path dir = IndexedBundle("corrupt");
+  const fs::path graph = dir / "mf" / AnnIndex::kGraphFile;
+  fs::resize_file(graph, fs::file_size(graph) / 2);
+  auto bundle = ModelBundle::Load(dir);
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  const int64_t builds = AnnIndex::builds_total();
+  const int64_t loads = AnnIndex::loads_total();
+  ASSERT_NE(Stage(*bundle), nullptr);
+  EXPECT_EQ(AnnIndex::builds_total() - builds, 1);  // mf
+  EXPECT_EQ(AnnIndex::loads_total() - loads, 1);    // lstm
 }
 
 // Each model's nominations are (nearly) its own top items: what scoring the
 // whole catalog would put first. Item-item models leave out their tiny
 // popularity prior, hence "nearly".
 TEST_F(CandidateStageTest, EveryModelNominatesItsOwnTopItems) {
-  const auto stage = Stage(20);
+  const auto stage = Stage(*bundle_);
   const std::vector<Event> history = SomeHistory();
   ASSERT_FALSE(history.empty());
   const UserHistory user{history, -1};
@@ -130,7 +206,7 @@ TEST_F(CandidateStageTest, EveryModelNominatesItsOwnTopItems) {
     const Scorer& scorer = *(*bundle_)->scorers()[m];
     const auto state = scorer.Encode(user);
     std::vector<int32_t> nominated;
-    stage->source(m).Retrieve(*state, 20, nominated);
+    stage->source(m).Retrieve(*state, 20, /*ef=*/0, nominated);
     ASSERT_EQ(nominated.size(), 20u) << scorer.name();
     std::vector<float> scores(static_cast<size_t>(scorer.num_items()));
     scorer.ScoreAll(*state, scores);
@@ -147,7 +223,7 @@ TEST_F(CandidateStageTest, NominatingEveryItemRanksLikeAFullScan) {
   request.history = UserHistory{history, -1};
   request.k = 20;
   const RankingPipeline full(*bundle_, (*bundle_)->fusion());
-  const RankingPipeline retrieving(*bundle_, (*bundle_)->fusion(), Stage((*bundle_)->num_items()));
+  const RankingPipeline retrieving = Retrieving((*bundle_)->num_items());
   ASSERT_TRUE(retrieving.retrieves());
   EXPECT_EQ(Ids(retrieving.Rank(request)), Ids(full.Rank(request)));
 }
@@ -158,7 +234,7 @@ TEST_F(CandidateStageTest, RetrievedAnswerHonoursKAndExclusions) {
   request.history = UserHistory{history, -1};
   request.k = 10;
   request.exclude = {0, 1, 2};
-  const RankingResult result = RankingPipeline(*bundle_, (*bundle_)->fusion(), Stage(15)).Rank(request);
+  const RankingResult result = Retrieving(15).Rank(request);
   const std::vector<int32_t> ids = Ids(result);
   EXPECT_EQ(ids.size(), 10u);
   EXPECT_TRUE(result.degraded.empty());
@@ -175,12 +251,11 @@ TEST_F(CandidateStageTest, NarrowRulesStillFillKLikeAFullScan) {
   const std::vector<Event> history = SomeHistory();
   std::set<int32_t> seen;
   for (const Event& e : history) seen.insert(e.item);
-  const auto stage = Stage(5);
   RankRequest request;
   request.history = UserHistory{history, -1};
   request.k = 5;
   request.allowed = [](int32_t item) { return item >= 390; };  // last 10 items
-  const std::vector<int32_t> ids = Ids(RankingPipeline(*bundle_, (*bundle_)->fusion(), stage).Rank(request));
+  const std::vector<int32_t> ids = Ids(Retrieving(5).Rank(request));
   const auto allowed_unseen = std::count_if(seen.begin(), seen.end(), [](int32_t i) { return i >= 390; });
   EXPECT_EQ(ids.size(), std::min<size_t>(5, static_cast<size_t>(10 - allowed_unseen)));
   for (int32_t id : ids) EXPECT_GE(id, 390);
@@ -195,7 +270,7 @@ TEST_F(CandidateStageTest, NarrowRulesStillFillKLikeAFullScan) {
 
 TEST_F(CandidateStageTest, SuppliedStatesGiveTheSameAnswer) {
   const std::vector<Event> history = SomeHistory();
-  const RankingPipeline pipeline(*bundle_, (*bundle_)->fusion(), Stage(30));
+  const RankingPipeline pipeline = Retrieving(30);
   RankRequest request;
   request.history = UserHistory{history, -1};
   request.k = 10;

@@ -375,6 +375,30 @@ TEST_F(RecdServerTest, CandidateStageAnswersHonourKHistoryAndCategories) {
   EXPECT_EQ(resp.items_size(), std::min<int64_t>(5, available));
 }
 
+// A reload that changes only search-time settings keeps the stage and its
+// indexes; one that changes how they are built makes new ones.
+TEST_F(RecdServerTest, SearchSettingsReloadWithoutRebuildingIndexes) {
+  server_.reset();
+  WriteConfig(world->bundle_a, "candidates: {full_scan_max_items: 0, per_source: 10}\n");
+  StartServer();
+  auto indexes_made = [&] {
+    v1::GetStatusResponse status;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+    return status.counters().at("ann_index_builds") + status.counters().at("ann_index_loads");
+  };
+  const int64_t before = indexes_made();
+  EXPECT_GT(before, 0);  // mf and lstm, built or loaded at start
+  WriteConfig(world->bundle_a, "candidates: {full_scan_max_items: 0, per_source: 20, ann_ef_search: 300}\n");
+  v1::ReloadConfigResponse reload;
+  ASSERT_TRUE(Reload(&reload).ok());
+  EXPECT_EQ(indexes_made(), before);
+  EXPECT_EQ(RecommendOk("u3", 10).items_size(), 10);
+  WriteConfig(world->bundle_a, "candidates: {full_scan_max_items: 0, per_source: 20, build_threads: 1}\n");
+  ASSERT_TRUE(Reload(&reload).ok());
+  EXPECT_GT(indexes_made(), before);
+}
+
 TEST_F(RecdServerTest, StatusReportsModelsAndCounters) {
   RecommendOk("u12", 3);
   v1::GetStatusResponse status;

@@ -12,8 +12,10 @@ TEST(ServerConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(c->max_k, 1000);
   EXPECT_EQ(c->store_path, "/etc/recd/data/store");
   EXPECT_FALSE(c->fusion.has_value());
-  EXPECT_EQ(c->candidates.full_scan_max_items, 20000);
-  EXPECT_TRUE(c->candidates.ann);
+  EXPECT_EQ(c->candidates.build.full_scan_max_items, 20000);
+  EXPECT_TRUE(c->candidates.build.ann);
+  EXPECT_EQ(c->candidates.build.build_threads, 0);
+  EXPECT_EQ(c->candidates.search.per_source, 100);
   EXPECT_EQ(c->state_cache_entries, 100000);
 }
 
@@ -31,6 +33,21 @@ TEST(ServerConfigTest, BudgetOverridesApplyPerModel) {
   EXPECT_EQ(c->BudgetMs("mf"), 20);
 }
 
+// The search-time settings are a separate struct from what shapes the
+// indexes, so a reload that changes only them keeps the candidate stage.
+TEST(ServerConfigTest, CandidateKeysSplitIntoBuildAndSearchOptions) {
+  auto a = ServerConfig::Parse("candidates: {per_source: 20, ann_ef_search: 300}", "/");
+  auto b = ServerConfig::Parse("candidates: {per_source: 50, ann_ef_search: 64, build_threads: 3}", "/");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->candidates.search.per_source, 20);
+  EXPECT_EQ(a->candidates.search.ann_ef_search, 300);
+  EXPECT_EQ(b->candidates.build.build_threads, 3);
+  b->candidates.build.build_threads = 0;
+  EXPECT_TRUE(a->candidates.build == b->candidates.build);
+  EXPECT_FALSE(a->candidates.search == b->candidates.search);
+}
+
 TEST(ServerConfigTest, ErrorsNameTheField) {
   const std::pair<const char*, const char*> cases[] = {
       {"server: {max_k: 0}", "server.max_k"},
@@ -45,6 +62,7 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"candidates: {per_source: 0}", "candidates.per_source"},
       {"candidates: {ann_ef_search: 0}", "candidates.ann_ef_search"},
       {"candidates: {ann: maybe}", "candidates.ann"},
+      {"candidates: {build_threads: -1}", "candidates.build_threads"},
       {"nonsense: 1", "config.nonsense"},
       {"server: {admission: {max_in_flight_reads: -1}}", "server.admission.max_in_flight_reads"},
       {"server: {admission: {max_queue_ms: 0}}", "server.admission.max_queue_ms"},

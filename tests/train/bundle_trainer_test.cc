@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "recd/data_source.h"
 #include "recd/model_bundle.h"
+#include "retrieval/embedding_source.h"
 #include "test_util/beauty_data.h"
 
 namespace recd {
@@ -90,6 +91,34 @@ TEST(BundleTrainerTest, ReplacingABundleKeepsOpenReadersWorking) {
   request.k = 5;
   EXPECT_EQ(pipeline.Rank(request).items.size(), 5u);
   EXPECT_FALSE(fs::exists(dir / ("bundle.tmp." + std::to_string(getpid()))));
+  fs::remove_all(dir);
+}
+
+// Above full_scan_max_items the embedding models carry the ANN index the
+// daemon would otherwise build at load; demo-size catalogs carry none.
+TEST(BundleTrainerTest, PersistsAnnIndexesOnlyAboveFullScanMaxItems) {
+  const fs::path dir = TempDir("recd_bundle_ann");
+  const Dataset data = Generated(dir);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  BundleTrainOptions o = Fast();
+  o.models = {"pop", "mf"};
+  ASSERT_TRUE(TrainBundle(data, split, o, dir / "small").ok());
+  EXPECT_FALSE(fs::exists(dir / "small" / "mf" / AnnIndex::kGraphFile));
+  o.full_scan_max_items = 100;
+  ASSERT_TRUE(TrainBundle(data, split, o, dir / "large").ok());
+  EXPECT_TRUE(fs::exists(dir / "large" / "mf" / AnnIndex::kGraphFile));
+  EXPECT_TRUE(fs::exists(dir / "large" / "mf" / AnnIndex::kMetaFile));
+  EXPECT_FALSE(fs::exists(dir / "large" / "pop" / AnnIndex::kMetaFile));
+
+  auto bundle = ModelBundle::Load(dir / "large");
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  const Scorer* mf = (*bundle)->Find("mf");
+  ASSERT_NE(mf, nullptr);
+  const int64_t builds = AnnIndex::builds_total();
+  auto source = MakeAnnCandidateSource(*mf, AnnIndexOptions{}, (dir / "large" / "mf").string());
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_NE(*source, nullptr);
+  EXPECT_EQ(AnnIndex::builds_total(), builds);  // loaded, not built
   fs::remove_all(dir);
 }
 
