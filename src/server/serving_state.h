@@ -31,7 +31,7 @@ struct ServingState {
   std::shared_ptr<const CatalogIndex> catalog;      // indexed by bundle item ids
   std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
   std::shared_ptr<const ItemSimilarity> similarity; // for explanations; may be null
-  std::string bundle_fingerprint;                   // detects a rewritten bundle
+  std::string bundle_fingerprint;                   // BundleRootStamp: detects a new version
 };
 
 // Owns the current ServingState and replaces it on reload: parse the config,
