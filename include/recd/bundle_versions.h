@@ -69,7 +69,8 @@ std::string BundleRootStamp(const std::string& root);
 // For the offline tools (recd-eval, benchmarks): `path` is either one version
 // directory (a bundle) or a bundle root, whose newest servable version is
 // loaded.
-absl::StatusOr<std::shared_ptr<const ModelBundle>> LoadBundleOrNewestVersion(const std::string& path);
+absl::StatusOr<std::shared_ptr<const ModelBundle>> LoadBundleOrNewestVersion(
+    const std::string& path);
 
 }  // namespace recd
 

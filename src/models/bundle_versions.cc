@@ -30,8 +30,8 @@ bool ParseVersionName(const std::string& name, int64_t* number) {
 void AppendFileStamps(const fs::path& dir, std::string& out) {
   std::error_code ec;
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec)) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
@@ -52,7 +52,8 @@ absl::StatusOr<std::vector<BundleVersion>> ListBundleVersions(const std::string&
     return absl::NotFoundError(absl::StrCat(root, ": bundle root is missing or not a directory"));
   }
   std::vector<BundleVersion> versions;
-  for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     int64_t number = 0;
     std::error_code dir_ec;
     if (ParseVersionName(it->path().filename().string(), &number) && it->is_directory(dir_ec)) {
@@ -73,15 +74,18 @@ bool HoldsBundleDirectly(const std::string& dir) {
 absl::StatusOr<ServableVersion> NewestServableVersion(const std::string& root,
                                                       std::shared_ptr<const ModelBundle> current) {
   if (HoldsBundleDirectly(root)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        root, ": holds a bundle directly; models.path must be a directory of numbered versions (move it to ",
-        root, "/1)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(root,
+                     ": holds a bundle directly; models.path must be a directory of numbered "
+                     "versions (move it to ",
+                     root, "/1)"));
   }
   auto versions = ListBundleVersions(root);
   if (!versions.ok()) return versions.status();
   if (versions->empty()) {
-    return absl::NotFoundError(absl::StrCat(root, ": no numbered version directories (expected ", root,
-                                            "/1/items.txt, written by recd-train --out ", root, ")"));
+    return absl::NotFoundError(absl::StrCat(root, ": no numbered version directories (expected ",
+                                            root, "/1/items.txt, written by recd-train --out ",
+                                            root, ")"));
   }
   ServableVersion out;
   absl::Status newest_error;
@@ -102,8 +106,8 @@ absl::StatusOr<ServableVersion> NewestServableVersion(const std::string& root,
     spdlog::error("bundle version {} is not servable, trying an older one: {}", v->dir,
                   std::string(bundle.status().message()));
   }
-  return absl::Status(newest_error.code(), absl::StrCat(root, ": no version loads: ",
-                                                        absl::StrJoin(out.skipped, "; ")));
+  return absl::Status(newest_error.code(),
+                      absl::StrCat(root, ": no version loads: ", absl::StrJoin(out.skipped, "; ")));
 }
 
 std::string BundleRootStamp(const std::string& root) {
@@ -118,7 +122,8 @@ std::string BundleRootStamp(const std::string& root) {
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<const ModelBundle>> LoadBundleOrNewestVersion(const std::string& path) {
+absl::StatusOr<std::shared_ptr<const ModelBundle>> LoadBundleOrNewestVersion(
+    const std::string& path) {
   if (HoldsBundleDirectly(path)) return ModelBundle::Load(path);
   auto servable = NewestServableVersion(path);
   if (!servable.ok()) return servable.status();

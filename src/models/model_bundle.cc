@@ -34,10 +34,10 @@ std::string ManifestItemsHash(const fs::path& model_dir) {
 absl::Status CheckItemsHash(const fs::path& model_dir, const std::string& items_hash) {
   const std::string expected = ManifestItemsHash(model_dir);
   if (expected.empty() || expected == items_hash) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      model_dir.string(), ": manifest params.items_hash is ", expected, " but ",
-      (model_dir.parent_path() / "items.txt").string(), " hashes to ", items_hash,
-      " (model trained against another item list)"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(model_dir.string(), ": manifest params.items_hash is ", expected, " but ",
+                   (model_dir.parent_path() / "items.txt").string(), " hashes to ", items_hash,
+                   " (model trained against another item list)"));
 }
 
 // "3" for ROOT/3 and ROOT/3/: the directory's own name.

@@ -229,7 +229,8 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     return err == ENOENT ? absl::NotFoundError(msg) : absl::InternalError(msg);
   }
   // Closes fd on every return below.
-  const std::unique_ptr<const int, void (*)(const int*)> closer(&fd, [](const int* f) { ::close(*f); });
+  const std::unique_ptr<const int, void (*)(const int*)> closer(&fd,
+                                                                [](const int* f) { ::close(*f); });
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
@@ -241,7 +242,8 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
                                             "(empty or truncated file)"));
   }
   uint64_t header_len = 0;
-  if (absl::Status s = ReadFully(fd, path, reinterpret_cast<uint8_t*>(&header_len), 8, 0); !s.ok()) {
+  if (absl::Status s = ReadFully(fd, path, reinterpret_cast<uint8_t*>(&header_len), 8, 0);
+      !s.ok()) {
     return s;
   }
   if (header_len > size - 8) {

@@ -27,11 +27,14 @@ constexpr int kMaxPublishAttempts = 100;
 
 absl::Status Fsync(const fs::path& path, bool directory) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) return absl::InternalError(absl::StrCat(path.string(), ": cannot open to fsync: ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(
+        absl::StrCat(path.string(), ": cannot open to fsync: ", std::strerror(errno)));
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat(path.string(), ": fsync failed: ", std::strerror(err)));
+  if (rc != 0)
+    return absl::InternalError(absl::StrCat(path.string(), ": fsync failed: ", std::strerror(err)));
   return absl::OkStatus();
 }
 
@@ -40,8 +43,8 @@ absl::Status Fsync(const fs::path& path, bool directory) {
 absl::Status FsyncTree(const fs::path& dir) {
   std::error_code ec;
   std::vector<fs::path> dirs = {dir};
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code type_ec;
     if (it->is_directory(type_ec)) {
       dirs.push_back(it->path());
@@ -76,7 +79,8 @@ int RenameNoReplace(const fs::path& from, const fs::path& to) {
 absl::StatusOr<std::string> CreateStagingDir(const std::string& root) {
   std::error_code ec;
   fs::create_directories(root, ec);
-  if (ec) return absl::InternalError(absl::StrCat(root, ": cannot create bundle root: ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat(root, ": cannot create bundle root: ", ec.message()));
   auto next = NextVersion(root);
   if (!next.ok()) return next.status();
   // An existing dir of that name is never reused or removed: it may be
@@ -85,7 +89,8 @@ absl::StatusOr<std::string> CreateStagingDir(const std::string& root) {
   for (int k = 0; k < kMaxPublishAttempts; ++k) {
     const fs::path staging = fs::path(root) / (k == 0 ? base : absl::StrCat(base, "-", k));
     if (fs::create_directory(staging, ec)) return staging.string();
-    if (ec) return absl::InternalError(absl::StrCat(staging.string(), ": cannot create: ", ec.message()));
+    if (ec)
+      return absl::InternalError(absl::StrCat(staging.string(), ": cannot create: ", ec.message()));
   }
   return absl::AlreadyExistsError(absl::StrCat(root, "/", base, ": staging names taken"));
 }
@@ -102,17 +107,19 @@ absl::StatusOr<int64_t> PublishStagedVersion(const std::string& root, const std:
     }
     const int err = errno;
     if (err != EEXIST && err != ENOTEMPTY) {
-      return absl::InternalError(absl::StrCat("cannot rename ", staging, " to ", target.string(), ": ",
-                                              std::strerror(err)));
+      return absl::InternalError(absl::StrCat("cannot rename ", staging, " to ", target.string(),
+                                              ": ", std::strerror(err)));
     }
     spdlog::info("{} was taken by another publisher; trying the next number", target.string());
   }
-  return absl::AbortedError(absl::StrCat("cannot publish ", staging, " into ", root, ": every version number tried (",
-                                         kMaxPublishAttempts, ") was taken meanwhile"));
+  return absl::AbortedError(absl::StrCat("cannot publish ", staging, " into ", root,
+                                         ": every version number tried (", kMaxPublishAttempts,
+                                         ") was taken meanwhile"));
 }
 
 absl::Status PruneVersions(const std::string& root, int keep) {
-  if (keep < 1) return absl::InvalidArgumentError(absl::StrCat("keep versions is ", keep, ", expected >= 1"));
+  if (keep < 1)
+    return absl::InvalidArgumentError(absl::StrCat("keep versions is ", keep, ", expected >= 1"));
   auto versions = ListBundleVersions(root);
   if (!versions.ok()) return versions.status();
   const auto excess = static_cast<int64_t>(versions->size()) - keep;
@@ -123,7 +130,9 @@ absl::Status PruneVersions(const std::string& root, int keep) {
     fs::rename(v.dir, doomed, ec);
     if (ec) return absl::InternalError(absl::StrCat("cannot prune ", v.dir, ": ", ec.message()));
     fs::remove_all(doomed, ec);
-    if (ec) return absl::InternalError(absl::StrCat("cannot remove ", doomed.string(), ": ", ec.message()));
+    if (ec)
+      return absl::InternalError(
+          absl::StrCat("cannot remove ", doomed.string(), ": ", ec.message()));
     spdlog::info("pruned bundle version {}", v.dir);
   }
   return absl::OkStatus();

@@ -47,7 +47,8 @@ class BundleVersionsTest : public ::testing::Test {
 };
 
 TEST_F(BundleVersionsTest, ListsOnlyCanonicalNumericDirectoriesInNumericOrder) {
-  for (const char* d : {"2", "10", "1", ".tmp-11-123", "latest", "03", "9x"}) fs::create_directory(root_ / d);
+  for (const char* d : {"2", "10", "1", ".tmp-11-123", "latest", "03", "9x"})
+    fs::create_directory(root_ / d);
   std::ofstream(root_ / "4");  // a file, not a directory
   auto versions = ListBundleVersions(root_.string());
   ASSERT_TRUE(versions.ok()) << versions.status();
@@ -109,8 +110,10 @@ TEST_F(BundleVersionsTest, RootHoldingABundleDirectlyIsRejectedWithTheFix) {
   ASSERT_FALSE(servable.ok());
   EXPECT_EQ(servable.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(servable.status().message(),
-            root_.string() + ": holds a bundle directly; models.path must be a directory of numbered versions "
-                             "(move it to " + root_.string() + "/1)");
+            root_.string() +
+                ": holds a bundle directly; models.path must be a directory of numbered versions "
+                "(move it to " +
+                root_.string() + "/1)");
 }
 
 TEST_F(BundleVersionsTest, CurrentBundleIsReusedWhenItIsStillTheNewest) {

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,8 +23,9 @@ namespace fs = std::filesystem;
 // A private copy of the demo bundle's version 1, to damage.
 fs::path CopyOfDemo() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir = fs::path(::testing::TempDir()) /
-                       (std::string("recd_model_bundle_") + info->name() + "_" + std::to_string(getpid())) / "7";
+  const fs::path dir =
+      fs::path(::testing::TempDir()) /
+      (std::string("recd_model_bundle_") + info->name() + "_" + std::to_string(getpid())) / "7";
   fs::remove_all(dir.parent_path());
   fs::create_directories(dir.parent_path());
   fs::copy(DemoBundleVersion(), dir, fs::copy_options::recursive);

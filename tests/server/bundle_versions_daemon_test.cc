@@ -125,7 +125,8 @@ TEST_F(BundleVersionsDaemonTest, RewritingTheServedVersionInPlaceDoesNotCrashThe
     for (size_t i = 0; i < tensor_files.size(); ++i) {
       fs::resize_file(tensor_files[i], 0);
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      std::ofstream(tensor_files[i], std::ios::binary | std::ios::trunc) << original[i].substr(0, original[i].size() / 2);
+      std::ofstream(tensor_files[i], std::ios::binary | std::ios::trunc)
+          << original[i].substr(0, original[i].size() / 2);
     }
     EXPECT_TRUE(Reload(&reload).ok());  // the served version is not re-read
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -19,7 +19,9 @@
 namespace recd {
 
 // The checked-in demo bundle root and its one version.
-inline std::filesystem::path DemoBundleRoot() { return std::filesystem::path(RECD_SOURCE_DIR) / "models" / "demo"; }
+inline std::filesystem::path DemoBundleRoot() {
+  return std::filesystem::path(RECD_SOURCE_DIR) / "models" / "demo";
+}
 inline std::filesystem::path DemoBundleVersion() { return DemoBundleRoot() / "1"; }
 
 inline std::string ModelTypeOf(const std::filesystem::path& model_dir) {
@@ -31,7 +33,8 @@ inline std::string ModelTypeOf(const std::filesystem::path& model_dir) {
 // Rewrites model_dir's tensors with element 0 of `tensor` set to NaN and the
 // manifest's checksums recomputed, so the only defect is the NaN: what a
 // trainer that diverged would export.
-inline absl::Status WriteNanIntoTensor(const std::filesystem::path& model_dir, const std::string& tensor) {
+inline absl::Status WriteNanIntoTensor(const std::filesystem::path& model_dir,
+                                       const std::string& tensor) {
   std::vector<float> values;
   SafetensorsWriter writer;
   ModelManifest manifest;
@@ -52,7 +55,9 @@ inline absl::Status WriteNanIntoTensor(const std::filesystem::path& model_dir, c
         writer.Add(name, view.dtype, view.shape, view.data);
       }
     }
-    if (!found) return absl::NotFoundError(absl::StrCat(model_dir.string(), ": no non-empty F32 tensor ", tensor));
+    if (!found)
+      return absl::NotFoundError(
+          absl::StrCat(model_dir.string(), ": no non-empty F32 tensor ", tensor));
   }
   return ModelDir::Write(model_dir.string(), manifest, writer);
 }

@@ -22,8 +22,8 @@ class VersionPublisherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    base_ = fs::path(::testing::TempDir()) /
-            (std::string("recd_version_publisher_") + info->name() + "_" + std::to_string(getpid()));
+    base_ = fs::path(::testing::TempDir()) / (std::string("recd_version_publisher_") +
+                                              info->name() + "_" + std::to_string(getpid()));
     fs::remove_all(base_);
     root_ = base_ / "root";
   }
@@ -99,7 +99,8 @@ TEST_F(VersionPublisherTest, AnExistingDirectoryIsNeverReplaced) {
 }
 
 TEST_F(VersionPublisherTest, PruneKeepsTheNewestAndLeavesStagingDirsAlone) {
-  for (const char* c : {"a", "b", "c", "d"}) ASSERT_TRUE(PublishStagedVersion(root_.string(), Stage(c)).ok());
+  for (const char* c : {"a", "b", "c", "d"})
+    ASSERT_TRUE(PublishStagedVersion(root_.string(), Stage(c)).ok());
   const std::string in_progress = Stage("e");
   ASSERT_TRUE(PruneVersions(root_.string(), 2).ok());
   EXPECT_THAT(Versions(), ElementsAre(3, 4));
