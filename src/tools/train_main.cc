@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "bundle root: the bundle is published as its next numbered version")->required();
   app.add_option("--keep-versions", keep_versions, "versions to keep in the root after publishing (>= 1; the newest is never pruned)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--models", models, "comma-separated models")->capture_default_str();
   app.add_option("--threads", threads, "training threads (0 = all cores)")->capture_default_str();
   app.add_option("--lstm-epochs", lstm_epochs, "LSTM epoch limit (early stopping may end sooner)")->capture_default_str();
