@@ -10,7 +10,7 @@
 #   OUT_DIR/metrics.json      per-model and fusion HR/NDCG@5/10/20, MRR, ...
 #   OUT_DIR/predictions.tsv   fused top-20 per user: user_id<TAB>item,item,...
 #   OUT_DIR/train.json        training times and validation metrics
-#   OUT_DIR/bundle/           the trained models
+#   OUT_DIR/bundle/<N>/       the trained models (a bundle root; each run adds a version)
 set -euo pipefail
 if [ $# -ne 2 ]; then
   echo "usage: $0 DATA_DIR OUT_DIR" >&2

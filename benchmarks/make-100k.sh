@@ -20,7 +20,8 @@ cmake --build "$build" -j2 --target recd recd-cli recd-bench recd-echo-server re
 if [ ! -s "$out/data/events.csv" ]; then
   "$build/recd-datagen" --items 100000 --users 50000 --events 2000000 --seed 11 --out "$out/data"
 fi
-if [ ! -s "$out/bundle/items.txt" ]; then
+# $out/bundle is a bundle root; recd-train publishes version 1, 2, ... into it.
+if ! compgen -G "$out/bundle/[0-9]*/items.txt" >/dev/null; then
   "$build/recd-train" --events "$out/data/events.csv" --catalog "$out/data/catalog.jsonl" \
     --out "$out/bundle" --validation-users 2000 --lstm-time-budget "${RECD_LSTM_BUDGET_S:-300}" \
     --report "$out/train.json"

@@ -22,6 +22,7 @@
 
 #include "benchmark/benchmark.h"
 #include "ranking/ranking_pipeline.h"
+#include "recd/bundle_versions.h"
 #include "recd/data_source.h"
 #include "retrieval/candidate_stage.h"
 
@@ -46,7 +47,7 @@ World* Load() {
       w->error = "set RECD_BENCH_BUNDLE and RECD_BENCH_EVENTS (see benchmarks/make-100k.sh)";
       return w;
     }
-    auto bundle = ModelBundle::Load(bundle_dir);
+    auto bundle = LoadBundleOrNewestVersion(bundle_dir);
     if (!bundle.ok()) {
       w->error = std::string(bundle.status().message());
       return w;

@@ -23,8 +23,12 @@ namespace recd {
 // the bundle it started with alive across a model swap.
 class ModelBundle {
  public:
-  // Loads and validates every model directory under `dir`. Fails if any
-  // model fails to load or disagrees with items.txt on the item count.
+  // Loads and validates every model directory under `dir` (one version
+  // directory of a bundle root, see bundle_versions.h). Fails if any model
+  // fails to load, disagrees with items.txt on the item count, or names in
+  // its manifest's params.items_hash another items.txt than this one
+  // (FailedPreconditionError naming the model dir and both hashes; a
+  // manifest without items_hash is accepted).
   static absl::StatusOr<std::shared_ptr<const ModelBundle>> Load(const std::string& dir);
 
   // For tests and the trainer: a bundle from scorers already in memory.
@@ -33,6 +37,8 @@ class ModelBundle {
                                                         FusionConfig fusion);
 
   const std::string& dir() const { return dir_; }
+  // The directory's name, plus "+<fusion version>" when fusion.yaml has one:
+  // "3+tuned-0a1b2c3d" for version 3 of a bundle root.
   const std::string& version() const { return version_; }
   const IdMap& items() const { return items_; }
   int32_t num_items() const { return items_.size(); }

@@ -46,11 +46,11 @@ class ModelDir {
   static absl::Status Write(const std::string& dir, ModelManifest manifest,
                             const SafetensorsWriter& tensors);
 
-  // Maps the model and checks it: manifest parses, type == expected_type,
+  // Reads the model and checks it: manifest parses, type == expected_type,
   // format version known, every tensor in the manifest present with its
-  // dtype, shape and checksum, no extra tensors. Errors name the file and
-  // tensor: NotFoundError for a missing file, InvalidArgumentError for another
-  // model type, FailedPreconditionError for a newer format version,
+  // dtype, shape and checksum, no extra tensors, every F32 value finite.
+  // Errors name the file and tensor: NotFoundError for a missing file,
+  // InvalidArgumentError for another model type or a NaN/Inf value, FailedPreconditionError for a newer format version,
   // DataLossError for a malformed manifest or tensors that do not match it.
   static absl::StatusOr<std::unique_ptr<ModelDir>> Open(const std::string& dir,
                                                         const std::string& expected_type);

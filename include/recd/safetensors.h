@@ -22,7 +22,7 @@ size_t DTypeSize(DType dtype);
 // The inverse of DTypeName; nullopt for any other safetensors dtype ("F16"...).
 std::optional<DType> DTypeFromName(std::string_view name);
 
-// A read-only view of one tensor inside a mapped file: row-major,
+// A read-only view of one tensor inside a loaded file: row-major,
 // little-endian. Valid while the SafetensorsFile that returned it lives.
 struct TensorView {
   std::string name;
@@ -73,8 +73,10 @@ class SafetensorsWriter {
   std::string error_;  // first misuse seen by Add*, reported by Write()
 };
 
-// A safetensors file mapped read-only into memory; tensors are used in place.
-// Open() validates the header JSON, dtypes, that every tensor's byte range
+// A safetensors file read into memory; tensors are used in place. The file is
+// copied to the heap, not mmapped, so truncating or rewriting it afterwards
+// (a bundle overwritten in place) cannot crash the reader with SIGBUS; the
+// cost is one sequential read at load time. Open() validates the header JSON, dtypes, that every tensor's byte range
 // matches its shape and lies inside the file, and that ranges do not overlap.
 // Errors name the file and the tensor; a malformed file is DataLossError, a
 // valid file with a dtype recd does not read is UnimplementedError.
@@ -101,11 +103,9 @@ class SafetensorsFile {
   absl::Status ParseHeader(std::string_view header, const uint8_t* data, size_t data_size);
 
   std::string path_;
-  const uint8_t* base_ = nullptr;  // the mapping, or null for an empty map
-  size_t size_ = 0;
-  // Only for files whose header length is not a multiple of 8 (old writers):
-  // the data buffer copied to 8-byte-aligned memory so views stay aligned.
-  std::vector<uint64_t> aligned_copy_;
+  size_t size_ = 0;  // of the file
+  // The file's bytes, placed so that the tensor data starts 8-byte aligned.
+  std::unique_ptr<uint64_t[]> buffer_;
   std::map<std::string, TensorView> tensors_;
   std::map<std::string, std::string> metadata_;
 };

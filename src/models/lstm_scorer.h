@@ -52,7 +52,7 @@ struct LstmState : public UserState {
 // the user's recent items: score(item) = output.weight[item] . h + output.bias[item].
 //
 // Holds the weights either owned (after training, Create()) or as Eigen maps
-// over a memory-mapped safetensors file (Load()); either way they are
+// over a loaded safetensors file's buffer (Load()); either way they are
 // immutable, so all const methods are thread-safe.
 class LstmScorer : public Scorer {
  public:

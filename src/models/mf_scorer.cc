@@ -115,13 +115,8 @@ absl::StatusOr<std::unique_ptr<MfScorer>> MfScorer::Load(const std::string& dir)
   }
   auto items = (*model_dir)->tensors().Get(kItemFactors, DType::kF32, {m.num_items, num_factors});
   if (!items.ok()) return items.status();
+  // ModelDir::Open has already rejected NaN/Inf in every tensor.
   const std::span<const float> y = items->f32();
-  for (float v : y) {
-    if (!std::isfinite(v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(dir, ": tensor item_factors contains NaN or Inf"));
-    }
-  }
   const auto& names = (*model_dir)->tensors().names();
   if (std::find(names.begin(), names.end(), kUserFactors) != names.end()) {
     auto users = (*model_dir)->tensors().Get(kUserFactors, DType::kF32, {-1, num_factors});

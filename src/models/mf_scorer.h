@@ -27,7 +27,7 @@ namespace recd {
 // Woodbury identity in O(h F^2) (an h x h solve) instead of an F x F
 // Cholesky, which keeps Encode() well under a millisecond at F = 256.
 //
-// Loaded models use the item factors in place in the mapped file (no copy).
+// Loaded models use the item factors in place in the loaded file's buffer (no copy).
 // Thread-safe: immutable after Create()/Load().
 class MfScorer : public Scorer {
  public:
@@ -83,7 +83,7 @@ class MfScorer : public Scorer {
   void Init(const float* item_data, Eigen::Index num_items, Eigen::Index factors);
 
   MfFoldIn fold_in_;
-  std::unique_ptr<ModelDir> model_dir_;  // owns the mapping item_data_ may point into
+  std::unique_ptr<ModelDir> model_dir_;  // owns the buffer item_data_ may point into
   RowMatrixXf owned_item_factors_;       // used when not loaded from a file
   const float* item_data_ = nullptr;
   Eigen::Index num_items_ = 0;

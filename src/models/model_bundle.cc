@@ -2,18 +2,60 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "recd/content_hash.h"
+#include "recd/model_dir.h"
 #include "spdlog/spdlog.h"
 
 namespace recd {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// params.items_hash of a model's manifest, or "" when absent (bundles from
+// before it was written, hand exports). The scorer has already parsed the
+// manifest strictly; this only picks out the one field.
+std::string ManifestItemsHash(const fs::path& model_dir) {
+  std::ifstream in(model_dir / ModelDir::kManifestFile);
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return "";
+  const auto params = doc.find("params");
+  if (params == doc.end() || !params->is_object()) return "";
+  const auto hash = params->find("items_hash");
+  return hash != params->end() && hash->is_string() ? hash->get<std::string>() : "";
+}
+
+// Same item count is not enough: a model trained against another items.txt
+// (reordered or with different ids) scores the wrong items silently.
+absl::Status CheckItemsHash(const fs::path& model_dir, const std::string& items_hash) {
+  const std::string expected = ManifestItemsHash(model_dir);
+  if (expected.empty() || expected == items_hash) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(model_dir.string(), ": manifest params.items_hash is ", expected, " but ",
+                   (model_dir.parent_path() / "items.txt").string(), " hashes to ", items_hash,
+                   " (model trained against another item list)"));
+}
+
+// "3" for ROOT/3 and ROOT/3/: the directory's own name.
+std::string DirName(const std::string& dir) {
+  fs::path p = fs::path(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::string& dir) {
   if (!fs::is_directory(dir)) return absl::NotFoundError(absl::StrCat(dir, ": not a directory"));
-  auto items = IdMap::Load((fs::path(dir) / "items.txt").string());
+  const std::string items_path = (fs::path(dir) / "items.txt").string();
+  auto items = IdMap::Load(items_path);
   if (!items.ok()) return items.status();
+  auto items_hash = HashFile(items_path);
+  if (!items_hash.ok()) return items_hash.status();
   auto fusion = FusionConfig::LoadFile((fs::path(dir) / "fusion.yaml").string());
   if (!fusion.ok()) return fusion.status();
 
@@ -31,6 +73,7 @@ absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::
   bundle->items_ = *std::move(items);
   bundle->fusion_ = *std::move(fusion);
   for (const auto& md : model_dirs) {
+    if (auto s = CheckItemsHash(md, *items_hash); !s.ok()) return s;
     auto scorer = LoadScorer(md.string());
     if (!scorer.ok()) return scorer.status();
     if ((*scorer)->num_items() != bundle->items_.size()) {
@@ -40,7 +83,7 @@ absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::
     }
     bundle->scorers_.push_back(*std::move(scorer));
   }
-  bundle->version_ = fs::path(dir).filename().string();
+  bundle->version_ = DirName(dir);
   if (!bundle->fusion_.version.empty()) absl::StrAppend(&bundle->version_, "+", bundle->fusion_.version);
   spdlog::info("loaded model bundle {} ({} models, {} items)", dir, bundle->scorers_.size(),
                bundle->items_.size());

@@ -1,5 +1,6 @@
 #include "recd/model_dir.h"
 
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -232,6 +233,23 @@ absl::StatusOr<Json> ReadJson(const std::string& path) {
   }
 }
 
+// A NaN or Inf weight makes every score it touches NaN, which sorts
+// unpredictably and poisons fusion; a trainer that diverged writes such a
+// file with perfectly consistent checksums. Checked here, where every model
+// type loads its tensors, so no scorer can forget it.
+absl::Status VerifyFinite(const SafetensorsFile& file, const TensorView& view) {
+  if (view.dtype != DType::kF32) return absl::OkStatus();
+  const std::span<const float> values = view.f32();
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(file.path(), ": tensor '", view.name,
+                                                     "' holds a non-finite value (", values[i],
+                                                     ") at element ", i));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Every tensor in the file must be exactly what the manifest promised.
 absl::Status VerifyTensors(const SafetensorsFile& file, const std::string& manifest_path,
                            const std::map<std::string, TensorSpec>& specs) {
@@ -259,6 +277,7 @@ absl::Status VerifyTensors(const SafetensorsFile& file, const std::string& manif
                                               actual, " but ", manifest_path, " says ",
                                               spec.checksum, " (corrupt file)"));
     }
+    if (absl::Status s = VerifyFinite(file, *view); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,6 @@
 #include "recd/safetensors.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -196,9 +196,30 @@ absl::Status SafetensorsWriter::Write(const std::string& path) const {
 // ---------------------------------------------------------------------------
 // SafetensorsFile
 
-SafetensorsFile::~SafetensorsFile() {
-  if (base_ != nullptr) ::munmap(const_cast<uint8_t*>(base_), size_);
+SafetensorsFile::~SafetensorsFile() = default;
+
+namespace {
+
+// Reads exactly `n` bytes at `offset`, retrying short reads. A file that ends
+// early was truncated after fstat (someone is rewriting it): DataLossError.
+absl::Status ReadFully(int fd, const std::string& path, uint8_t* out, size_t n, size_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      return absl::InternalError(absl::StrCat(path, ": read failed: ", std::strerror(errno)));
+    }
+    if (r == 0) {
+      return absl::DataLossError(absl::StrCat(path, ": file shrank to ", offset + done,
+                                              " bytes while being read (rewritten in place?)"));
+    }
+    done += static_cast<size_t>(r);
+  }
+  return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -207,31 +228,24 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     const std::string msg = absl::StrCat(path, ": cannot open: ", std::strerror(err));
     return err == ENOENT ? absl::NotFoundError(msg) : absl::InternalError(msg);
   }
+  // Closes fd on every return below.
+  const std::unique_ptr<const int, void (*)(const int*)> closer(&fd,
+                                                                [](const int* f) { ::close(*f); });
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   const auto size = static_cast<size_t>(st.st_size);
   if (size < 8) {
-    ::close(fd);
     return absl::DataLossError(absl::StrCat(path, ": file is ", size,
                                             " bytes, too short for the 8-byte header length "
                                             "(empty or truncated file)"));
   }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_errno = errno;
-  ::close(fd);  // the mapping keeps the file alive
-  if (map == MAP_FAILED) {
-    return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(map_errno)));
-  }
-  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
-  file->path_ = path;
-  file->base_ = static_cast<const uint8_t*>(map);
-  file->size_ = size;
-
   uint64_t header_len = 0;
-  std::memcpy(&header_len, file->base_, sizeof(header_len));
+  if (absl::Status s = ReadFully(fd, path, reinterpret_cast<uint8_t*>(&header_len), 8, 0);
+      !s.ok()) {
+    return s;
+  }
   if (header_len > size - 8) {
     return absl::DataLossError(absl::StrCat(path, ": header length ", header_len,
                                             " exceeds file size ", size, " (truncated file?)"));
@@ -241,14 +255,32 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
                                             " is over the limit of ", kMaxHeaderSize, " bytes"));
   }
   const size_t data_start = 8 + header_len;
-  const uint8_t* data = file->base_ + data_start;
-  const size_t data_size = size - data_start;
-  if (reinterpret_cast<uintptr_t>(data) % alignof(uint64_t) != 0) {
-    file->aligned_copy_.resize((data_size + 7) / 8);
-    std::memcpy(file->aligned_copy_.data(), data, data_size);
-    data = reinterpret_cast<const uint8_t*>(file->aligned_copy_.data());
+  // The whole file is copied to the heap rather than mapped: a mapping of a
+  // file that is later truncated (a bundle rewritten in place) raises SIGBUS
+  // on the next access and kills the daemon; a private copy cannot. The copy
+  // starts `pad` bytes into 8-aligned memory so that the data buffer (and so
+  // every tensor) is 8-aligned even when an old writer left the header length
+  // unpadded.
+  const size_t pad = (8 - data_start % 8) % 8;
+  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
+  file->path_ = path;
+  file->size_ = size;
+  try {
+    file->buffer_ = std::make_unique_for_overwrite<uint64_t[]>((pad + size + 7) / 8);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(path, ": cannot allocate ", size, " bytes to read the file"));
   }
-  const std::string_view header(reinterpret_cast<const char*>(file->base_) + 8, header_len);
+  uint8_t* base = reinterpret_cast<uint8_t*>(file->buffer_.get()) + pad;
+  if (absl::Status s = ReadFully(fd, path, base, size, 0); !s.ok()) return s;
+  struct stat after {};
+  if (::fstat(fd, &after) != 0 || static_cast<size_t>(after.st_size) != size) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": file changed size while being read (rewritten in place?)"));
+  }
+  const uint8_t* data = base + data_start;
+  const size_t data_size = size - data_start;
+  const std::string_view header(reinterpret_cast<const char*>(base) + 8, header_len);
   if (absl::Status s = file->ParseHeader(header, data, data_size); !s.ok()) return s;
   return file;
 }

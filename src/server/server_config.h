@@ -37,7 +37,7 @@ struct ServerConfig {
   std::string seed_catalog;          // loaded into an empty store on first start
   std::string seed_events;
   // models:
-  std::string models_path = "models/demo";
+  std::string models_path = "models/demo";        // bundle root of numbered versions (recd/bundle_versions.h)
   int64_t model_budget_ms = 30;                    // per scorer, per request
   std::map<std::string, int64_t> model_budget_overrides;
   // Users whose encoded model states are kept between requests (read at

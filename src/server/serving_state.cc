@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "recd/bundle_versions.h"
 #include "spdlog/spdlog.h"
 
 namespace recd {
@@ -49,19 +50,6 @@ absl::Status CheckFusionMatchesBundle(const FusionConfig& fusion, const ModelBun
 }
 
 }  // namespace
-
-std::string BundleFingerprint(const std::string& dir) {
-  std::string out;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) files.push_back(it->path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) AppendStamp(f, out);
-  return out;
-}
 
 absl::StatusOr<std::unique_ptr<ServingStateManager>> ServingStateManager::Create(const Options& options) {
   if (options.store == nullptr) return absl::InvalidArgumentError("ServingStateManager: store is required");
@@ -112,16 +100,18 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   auto state = std::make_shared<ServingState>();
   state->config = std::make_shared<const ServerConfig>(*std::move(config));
 
-  const std::string fingerprint = BundleFingerprint(state->config->models_path);
-  if (current != nullptr && current->bundle->dir() == state->config->models_path &&
-      current->bundle_fingerprint == fingerprint) {
+  // models.path is a root of numbered versions (bundle_versions.h): serve the
+  // newest one that loads, reusing the current bundle when it is still that.
+  const std::string fingerprint = BundleRootStamp(state->config->models_path);
+  auto servable = NewestServableVersion(state->config->models_path,
+                                        current != nullptr ? current->bundle : nullptr);
+  if (!servable.ok()) return servable.status();
+  if (current != nullptr && current->bundle == servable->bundle) {
     state->bundle = current->bundle;
     state->catalog = current->catalog;
     state->similarity = current->similarity;
   } else {
-    auto bundle = ModelBundle::Load(state->config->models_path);
-    if (!bundle.ok()) return bundle.status();
-    state->bundle = *std::move(bundle);
+    state->bundle = std::move(servable->bundle);
     auto catalog = CatalogIndex::Build(state->bundle->items(), *options_.store);
     if (!catalog.ok()) return catalog.status();
     state->catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));
@@ -194,7 +184,7 @@ void ServingStateManager::ReloadLoop() {
     if (watching_.load() && absl::Now() >= next_look) {
       next_look = absl::Now() + options_.watch_interval;
       const std::string c = FileStamp(options_.config_path);
-      const std::string b = BundleFingerprint(Current()->config->models_path);
+      const std::string b = BundleRootStamp(Current()->config->models_path);
       changed = c != config_stamp || b != bundle_stamp;
       // Whether or not the reload succeeds, wait for the next change before
       // trying again, so a broken file is reported once rather than every tick.

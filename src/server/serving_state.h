@@ -33,7 +33,7 @@ struct ServingState {
   std::shared_ptr<const CatalogIndex> catalog;      // indexed by bundle item ids
   std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
   std::shared_ptr<const ItemSimilarity> similarity; // for explanations; may be null
-  std::string bundle_fingerprint;                   // detects a rewritten bundle
+  std::string bundle_fingerprint;                   // BundleRootStamp: detects a new version
 };
 
 // Owns the current ServingState and replaces it on reload: parse the config,
@@ -102,9 +102,6 @@ class ServingStateManager {
   std::thread reloader_;
 };
 
-// A cheap stamp of a bundle directory's files (names, sizes, mtimes), so a
-// bundle rewritten in place is noticed without reading the tensors.
-std::string BundleFingerprint(const std::string& dir);
 
 }  // namespace recd
 

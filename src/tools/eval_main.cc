@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "eval/bundle_evaluator.h"
+#include "recd/bundle_versions.h"
 #include "recd/data_source.h"
 #include "recd/model_bundle.h"
 
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   std::string bundle_dir, json_path, predictions_path, target = "test";
   recd::EvaluationOptions options;
   recd::CandidateOptions candidates;
-  app.add_option("--bundle", bundle_dir, "bundle written by recd-train")->required();
+  app.add_option("--bundle", bundle_dir, "bundle root written by recd-train (its newest version is used) or one version dir")
+      ->required();
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix");
   app.add_option("--events", source.events_path, "interaction log CSV");
   app.add_option("--catalog", source.catalog_path, "item catalog");
@@ -59,7 +61,7 @@ int main(int argc, char** argv) {
     std::cerr << "recd-eval: " << data.status().message() << "\n";
     return 1;
   }
-  auto bundle = recd::ModelBundle::Load(bundle_dir);
+  auto bundle = recd::LoadBundleOrNewestVersion(bundle_dir);
   if (!bundle.ok()) {
     std::cerr << "recd-eval: " << bundle.status().message() << "\n";
     return 1;

@@ -1,6 +1,8 @@
 // recd-train: trains every model on an interaction log under the
 // leave-one-out protocol, tunes the fusion weights on the validation targets
-// and writes a model bundle the daemon and recd-eval load.
+// and publishes the bundle as a new numbered version of the bundle root given
+// by --out (ROOT/1, ROOT/2, ...; see recd/bundle_versions.h), which the daemon
+// and recd-eval load. Older versions beyond --keep-versions are pruned.
 //
 //   recd-train --amazon ../shared/data/amazon-beauty/Beauty --out out/beauty
 //   recd-train --events data/demo/events.csv --catalog data/demo/catalog.jsonl --out models/demo
@@ -28,7 +30,11 @@ int main(int argc, char** argv) {
   app.add_option("--events", source.events_path, "interaction log CSV (user_id,item_id,event,timestamp)");
   app.add_option("--catalog", source.catalog_path, "item catalog .csv or .jsonl");
   app.add_flag("--strict", source.strict, "fail on the first malformed line instead of skipping and counting");
-  app.add_option("--out", out, "bundle directory to write")->required();
+  int keep_versions = 3;
+  app.add_option("--out", out, "bundle root: the bundle is published as its next numbered version")->required();
+  app.add_option("--keep-versions", keep_versions, "versions to keep in the root after publishing (>= 1; the newest is never pruned)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--models", models, "comma-separated models")->capture_default_str();
   app.add_option("--threads", threads, "training threads (0 = all cores)")->capture_default_str();
   app.add_option("--lstm-epochs", lstm_epochs, "LSTM epoch limit (early stopping may end sooner)")->capture_default_str();
@@ -84,7 +90,7 @@ int main(int argc, char** argv) {
   std::cout << data->num_users() << " users, " << data->num_items() << " items, " << data->num_events()
             << " events (data " << *hash << ")\n";
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
-  auto report = recd::TrainBundle(*data, split, options, out);
+  auto report = recd::TrainBundleVersion(*data, split, options, out, keep_versions);
   if (!report.ok()) {
     std::cerr << "recd-train: " << report.status().message() << "\n";
     return 1;
@@ -96,13 +102,16 @@ int main(int argc, char** argv) {
   }
   std::cout << "fusion (" << recd::NormalizationName(report->fusion.config.normalization) << "): validation NDCG@10 "
             << report->fusion.valid_ndcg10 << " HR@10 " << report->fusion.valid_hr10 << "\n"
-            << report->fusion.config.ToYaml() << "total " << report->seconds << " s\n";
+            << report->fusion.config.ToYaml() << "total " << report->seconds << " s\n"
+            << "published " << report->version_dir << "\n";
   if (!report_path.empty()) {
     j["fusion"] = {{"valid_HR@10", report->fusion.valid_hr10}, {"valid_NDCG@10", report->fusion.valid_ndcg10},
                    {"weights", report->fusion.config.weights},
                    {"normalization", recd::NormalizationName(report->fusion.config.normalization)}};
     j["seconds"] = report->seconds;
     j["data_hash"] = options.data_hash;
+    j["version"] = report->version;
+    j["version_dir"] = report->version_dir;
     std::ofstream(report_path) << j.dump(2) << "\n";
   }
   return 0;

@@ -8,10 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "models/mf_scorer.h"
+#include "recd/bundle_versions.h"
+#include "recd/content_hash.h"
 #include "recd/model_bundle.h"
 #include "recd/model_dir.h"
 #include "retrieval/embedding_source.h"
 #include "spdlog/spdlog.h"
+#include "train/version_publisher.h"
 
 namespace recd {
 
@@ -121,22 +124,18 @@ absl::Status Publish(const fs::path& staging, const fs::path& out_dir) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-int LstmNegatives(const BundleTrainOptions& options, int32_t num_items) {
-  if (options.lstm_negatives >= 0) return options.lstm_negatives;
-  return num_items > options.lstm_full_softmax_max_items ? options.lstm_auto_negatives : 0;
-}
-
-absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
-                                              const BundleTrainOptions& options, const std::string& out_dir) {
+// Trains every model and writes the whole bundle into `dir`, an empty
+// directory no reader looks at yet.
+absl::StatusOr<BundleTrainReport> WriteBundle(const Dataset& data, const LeaveOneOutSplit& split,
+                                              const BundleTrainOptions& options, const fs::path& dir) {
   const absl::Time start = absl::Now();
   const Dataset train_view = TrainingView(data, split);
-  const fs::path staging = out_dir + ".tmp." + std::to_string(getpid());
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", staging.string(), ": ", ec.message()));
+  // items.txt first: every manifest records its hash, so the daemon can tell
+  // a model from one bundle copied beside another bundle's item list.
+  const std::string items_path = (dir / "items.txt").string();
+  if (auto s = data.items.Save(items_path); !s.ok()) return s;
+  auto items_hash = HashFile(items_path);
+  if (!items_hash.ok()) return items_hash.status();
 
   BundleTrainReport report;
   std::vector<std::unique_ptr<Scorer>> scorers;
@@ -153,16 +152,16 @@ absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOn
 
     ModelManifest manifest;
     manifest.data_hash = options.data_hash;
+    manifest.params["items_hash"] = *items_hash;
     manifest.metrics = {{"valid_HR@10", m.validation.hr10},
                         {"valid_NDCG@10", m.validation.ndcg10},
                         {"valid_users", static_cast<double>(m.validation.users)},
                         {"train_seconds", m.seconds}};
-    if (auto s = (*scorer)->Save((staging / name).string(), manifest); !s.ok()) return s;
-    if (auto s = SaveIndex(**scorer, options, staging / name); !s.ok()) return s;
+    if (auto s = (*scorer)->Save((dir / name).string(), manifest); !s.ok()) return s;
+    if (auto s = SaveIndex(**scorer, options, dir / name); !s.ok()) return s;
     report.models.push_back(m);
     scorers.push_back(*std::move(scorer));
   }
-  if (auto s = data.items.Save((staging / "items.txt").string()); !s.ok()) return s;
 
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
   FusionTunerOptions fusion_options = options.fusion;
@@ -170,10 +169,57 @@ absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOn
   auto fusion = TuneFusion(*bundle, split, fusion_options);
   if (!fusion.ok()) return fusion.status();
   report.fusion = *fusion;
-  if (auto s = WriteText(staging / "fusion.yaml", fusion->config.ToYaml()); !s.ok()) return s;
-  if (auto s = Publish(staging, out_dir); !s.ok()) return s;
+  if (auto s = WriteText(dir / "fusion.yaml", fusion->config.ToYaml()); !s.ok()) return s;
   report.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  spdlog::info("bundle written to {} in {:.1f} s", out_dir, report.seconds);
+  return report;
+}
+
+}  // namespace
+
+int LstmNegatives(const BundleTrainOptions& options, int32_t num_items) {
+  if (options.lstm_negatives >= 0) return options.lstm_negatives;
+  return num_items > options.lstm_full_softmax_max_items ? options.lstm_auto_negatives : 0;
+}
+
+absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
+                                              const BundleTrainOptions& options, const std::string& out_dir) {
+  const fs::path staging = out_dir + ".tmp." + std::to_string(getpid());
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", staging.string(), ": ", ec.message()));
+  auto report = WriteBundle(data, split, options, staging);
+  if (!report.ok()) return report.status();
+  if (auto s = Publish(staging, out_dir); !s.ok()) return s;
+  spdlog::info("bundle written to {} in {:.1f} s", out_dir, report->seconds);
+  return report;
+}
+
+absl::StatusOr<BundleTrainReport> TrainBundleVersion(const Dataset& data, const LeaveOneOutSplit& split,
+                                                     const BundleTrainOptions& options, const std::string& root,
+                                                     int keep_versions) {
+  // Checked before hours of training, not after.
+  if (keep_versions < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("keep_versions is ", keep_versions, ", expected >= 1"));
+  }
+  if (HoldsBundleDirectly(root)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        root, ": holds a bundle directly; a bundle root must hold numbered versions (move it to ", root, "/1)"));
+  }
+  auto staging = CreateStagingDir(root);
+  if (!staging.ok()) return staging.status();
+  auto report = WriteBundle(data, split, options, *staging);
+  if (!report.ok()) {
+    std::error_code ec;
+    fs::remove_all(*staging, ec);  // readers ignore it, but it would pile up
+    return report.status();
+  }
+  auto version = PublishStagedVersion(root, *staging);
+  if (!version.ok()) return version.status();
+  report->version = *version;
+  report->version_dir = (fs::path(root) / std::to_string(*version)).string();
+  spdlog::info("bundle version {} published in {:.1f} s", report->version_dir, report->seconds);
+  if (auto s = PruneVersions(root, keep_versions); !s.ok()) return s;
   return report;
 }
 

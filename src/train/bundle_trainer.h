@@ -69,6 +69,9 @@ struct BundleTrainReport {
   std::vector<ModelTrainReport> models;
   FusionTuningResult fusion;
   double seconds = 0;
+  // Set by TrainBundleVersion: the version published and its directory.
+  int64_t version = 0;
+  std::string version_dir;
 };
 
 // The sampled_negatives the LSTM trains with on a catalog of `num_items`
@@ -78,11 +81,25 @@ int LstmNegatives(const BundleTrainOptions& options, int32_t num_items);
 // Trains every model on split.train (the leave-one-out training view of
 // `data`), measures each on the validation targets, tunes the fusion weights
 // on the same targets, and writes the bundle (items.txt, fusion.yaml, one
-// directory per model, with its ANN index above options.full_scan_max_items
-// items) to `out_dir`. The bundle is built beside `out_dir` and
-// renamed into place, so a daemon watching it never sees half a bundle.
+// directory per model, each manifest with params.items_hash, with its ANN
+// index above options.full_scan_max_items items) to `out_dir`, a plain
+// bundle directory (tests, one-off evaluations). The bundle is built beside
+// `out_dir` and renamed over it; the old one is moved aside first, so there
+// is a moment with no bundle: a daemon must be given a versions root
+// written by TrainBundleVersion instead.
 absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOneOutSplit& split,
                                               const BundleTrainOptions& options, const std::string& out_dir);
+
+// As TrainBundle, but publishes the bundle as a new version of the bundle
+// root `root` (recd/bundle_versions.h; created if missing): built in a
+// staging dir inside `root`, made durable and renamed to <root>/<newest+1> in
+// one rename (see train/version_publisher.h), then versions beyond the newest
+// `keep_versions` are pruned. Never writes into an existing version, so a
+// daemon serving one is never disturbed. Fails before training when
+// keep_versions < 1 or `root` holds a bundle directly.
+absl::StatusOr<BundleTrainReport> TrainBundleVersion(const Dataset& data, const LeaveOneOutSplit& split,
+                                                     const BundleTrainOptions& options, const std::string& root,
+                                                     int keep_versions = 3);
 
 }  // namespace recd
 

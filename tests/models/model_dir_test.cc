@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -101,6 +102,27 @@ TEST(ModelDirTest, RoundTripKeepsManifestAndTensors) {
   ASSERT_TRUE(emb.ok()) << emb.status();
   EXPECT_THAT(emb->f32(), ElementsAre(0.25f, 0.5f, 0.75f, 1.25f, 1.5f, 1.75f));
   EXPECT_THAT((*model)->tensors().Get("counts")->i32(), ElementsAre(10, 20, 30));
+}
+
+// Checksums vouch for the bytes, not for their values: a diverged trainer
+// writes NaN with perfectly consistent checksums.
+TEST(ModelDirTest, NonFiniteValuesAreRejectedNamingFileAndTensor) {
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()}) {
+    SafetensorsWriter w = SampleTensors();
+    std::vector<float> bias = kBias;
+    bias[2] = bad;
+    w.AddF32("output.bias", {3}, bias);
+    const std::string dir = TestDir() + "/lstm";
+    ASSERT_TRUE(ModelDir::Write(dir, SampleManifest(), w).ok());
+    auto model = ModelDir::Open(dir, "lstm");
+    ASSERT_FALSE(model.ok()) << bad;
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(model.status().message(), HasSubstr(dir + "/model.safetensors"));
+    EXPECT_THAT(model.status().message(), HasSubstr("tensor 'output.bias'"));
+    EXPECT_THAT(model.status().message(), HasSubstr("non-finite"));
+    EXPECT_THAT(model.status().message(), HasSubstr("element 2"));
+  }
 }
 
 TEST(ModelDirTest, WriteFillsChecksumsAsXxh64OfTensorBytes) {

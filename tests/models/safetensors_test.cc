@@ -103,6 +103,19 @@ TEST(SafetensorsTest, RoundTripKeepsNamesShapesAndData) {
   EXPECT_EQ(e->num_elements(), 0);
 }
 
+// A file rewritten in place (truncated, then written) under a reader: with a
+// mapping the reader's next access would be SIGBUS; its copy must be intact.
+TEST(SafetensorsTest, TruncatingTheFileInPlaceLeavesOpenTensorsReadable) {
+  const std::string path = WriteSample(TestDir() + "/m.safetensors");
+  auto file = SafetensorsFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  fs::resize_file(path, 0);
+  EXPECT_THAT((*file)->Get("a")->f32(), ElementsAre(1, 2, 3, 4, 5, 6.5f));
+  WriteAll(path, "garbage");
+  EXPECT_THAT((*file)->Get("b")->i32(), ElementsAre(-1, 0, 7));
+  EXPECT_EQ(SafetensorsFile::Open(path).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(SafetensorsTest, TensorDataIsAlignedToElementSize) {
   // An odd number of I32s before the I64 would misalign it if the writer
   // stored tensors by name alone.
@@ -400,7 +413,7 @@ TEST(SafetensorsWriterTest, RewriteReplacesFileAtomically) {
   SafetensorsWriter second;
   second.AddF32("w", {2}, std::vector<float>{7, 8});
   ASSERT_TRUE(second.Write(path).ok());
-  // The old mapping still sees the old inode; a new open sees the new file.
+  // The old reader keeps its copy; a new open sees the new file.
   EXPECT_THAT((*old_file)->Get("w")->f32(), ElementsAre(1));
   EXPECT_THAT((*SafetensorsFile::Open(path))->Get("w")->f32(), ElementsAre(7, 8));
 }

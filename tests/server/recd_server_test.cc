@@ -182,7 +182,7 @@ TEST_F(RecdServerTest, CorruptBundleIsRejectedAndTheRunningOneKept) {
   fs::copy(world->bundle_a, broken, fs::copy_options::recursive);
   {
     // Flip one byte near the end of the MF tensors: the checksum must catch it.
-    std::fstream f(broken / "mf" / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(broken / "1" / "mf" / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(-9, std::ios::end);
     char c = 0;
     f.get(c);

@@ -25,6 +25,9 @@
 namespace recd {
 
 // Data and two trained bundles shared by every test (training is the slow part).
+// bundle_a and bundle_b are bundle roots (what models.path names) holding one
+// version each: bundle_a/1 and bundle_b/2, numbered apart so that the
+// bundle_version a reload reports tells them apart.
 struct World {
   std::filesystem::path dir;
   std::filesystem::path catalog, events, bundle_a, bundle_b;
@@ -79,10 +82,10 @@ class DaemonTest : public ::testing::Test {
     options.fusion.rounds = 1;
     options.data_hash = "test";
     world->bundle_a = world->dir / "bundle_a";
-    ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_a).ok());
+    ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_a / "1").ok());
     options.models = {"pop", "markov", "content"};
     world->bundle_b = world->dir / "bundle_b";
-    ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_b).ok());
+    ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_b / "2").ok());
   }
 
   void SetUp() override {
@@ -106,10 +109,10 @@ class DaemonTest : public ::testing::Test {
         << extra;
   }
 
-  void StartServer() {
+  void StartServer(bool watch_files = false) {
     RecdServer::Options options;
     options.config_path = config_path_;
-    options.watch_files = false;  // tests reload explicitly
+    options.watch_files = watch_files;  // most tests reload explicitly
     auto server = RecdServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -158,7 +161,9 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::filesystem::path test_dir_, config_path_;
-  std::string server_extra_;  // more keys of the server: section, e.g. ", admission: {...}"
+  // More keys of the server: section. A generous queue bound keeps tests
+  // deterministic on a loaded machine; overload tests set their own.
+  std::string server_extra_ = ", admission: {max_queue_ms: 10000}";
   std::unique_ptr<RecdServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Recommender::Stub> recommender_;

@@ -2,11 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "data/synthetic_generator.h"
 #include "eval/bundle_evaluator.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "recd/bundle_versions.h"
+#include "recd/content_hash.h"
 #include "recd/data_source.h"
 #include "recd/model_bundle.h"
 #include "retrieval/embedding_source.h"
@@ -119,6 +124,53 @@ TEST(BundleTrainerTest, PersistsAnnIndexesOnlyAboveFullScanMaxItems) {
   ASSERT_TRUE(source.ok()) << source.status();
   EXPECT_NE(*source, nullptr);
   EXPECT_EQ(AnnIndex::builds_total(), builds);  // loaded, not built
+  fs::remove_all(dir);
+}
+
+TEST(BundleTrainerTest, PublishesNumberedVersionsAndPrunesToKeepVersions) {
+  const fs::path dir = TempDir("recd_bundle_versions");
+  const Dataset data = Generated(dir);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  BundleTrainOptions o = Fast();
+  o.models = {"pop", "markov"};
+  const fs::path root = dir / "root";
+  for (int64_t expected = 1; expected <= 3; ++expected) {
+    auto report = TrainBundleVersion(data, split, o, root.string(), /*keep_versions=*/2);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->version, expected);
+    EXPECT_EQ(report->version_dir, (root / std::to_string(expected)).string());
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(root)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"2", "3"}));  // no staging dir left
+
+  auto bundle = LoadBundleOrNewestVersion(root.string());
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ((*bundle)->dir(), (root / "3").string());
+  // Every manifest records the hash of the items.txt it was trained with.
+  auto items_hash = HashFile((root / "3" / "items.txt").string());
+  ASSERT_TRUE(items_hash.ok());
+  for (const char* model : {"pop", "markov"}) {
+    nlohmann::json manifest;
+    std::ifstream(root / "3" / model / "manifest.json") >> manifest;
+    EXPECT_EQ(manifest["params"]["items_hash"], *items_hash) << model;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(BundleTrainerTest, VersionedPublishRefusesARootHoldingABundleBeforeTraining) {
+  const fs::path dir = TempDir("recd_bundle_versions_flat");
+  fs::create_directories(dir / "root");
+  std::ofstream(dir / "root" / "items.txt") << "a\n";
+  const Dataset data;
+  auto report = TrainBundleVersion(data, LeaveOneOutSplit{}, Fast(), (dir / "root").string());
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(report.status().message().find("move it to " + (dir / "root").string() + "/1"), std::string::npos);
+  auto keep = TrainBundleVersion(data, LeaveOneOutSplit{}, Fast(), (dir / "other").string(), 0);
+  EXPECT_EQ(keep.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir / "other"));
   fs::remove_all(dir);
 }
 
