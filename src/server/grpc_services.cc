@@ -32,6 +32,34 @@ grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, ThreadPool*
   return reactor;
 }
 
+// Dispatch for work that completes later, off the pool: `work(deadline,
+// finish)` runs on `pool` and hands `finish` on (e.g. to the event writer),
+// which finishes the call with its status from whatever thread completes it,
+// so no pool thread waits for the disk.
+template <typename Work>
+grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, ThreadPool* pool,
+                                        ServerMetrics* metrics, const char* method, Work work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  metrics->CountRequest(method);
+  auto finish = [reactor, metrics, method](absl::Status status) {
+    if (!status.ok()) {
+      metrics->CountError(method, absl::StatusCodeToString(status.code()));
+      spdlog::debug("{} failed: {}", method, std::string(status.message()));
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  pool->Submit([ctx, finish, work = std::move(work)]() mutable {
+    if (ctx->IsCancelled()) {
+      finish(absl::CancelledError("cancelled by the caller before it started"));
+    } else if (absl::FromChrono(ctx->deadline()) < absl::Now()) {
+      finish(absl::DeadlineExceededError("deadline passed while queued"));
+    } else {
+      work(absl::FromChrono(ctx->deadline()), std::move(finish));
+    }
+  });
+  return reactor;
+}
+
 absl::Time DeadlineOrInfinite(absl::Time t) {
   // gRPC reports "no deadline" as the far future of system_clock.
   return t > absl::Now() + absl::Hours(24 * 365) ? absl::InfiniteFuture() : t;
@@ -63,8 +91,10 @@ grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerC
 grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerContext* ctx,
                                                            const v1::RecordEventsRequest* req,
                                                            v1::RecordEventsResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "RecordEvents",
-                  [this, req, resp](absl::Time) { return handler_->RecordEvents(*req, resp); });
+  return DispatchAsync(ctx, pool_, metrics_, "RecordEvents",
+                       [this, req, resp](absl::Time deadline, EventWriter::Done finish) {
+                         handler_->RecordEvents(*req, DeadlineOrInfinite(deadline), resp, std::move(finish));
+                       });
 }
 
 grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,

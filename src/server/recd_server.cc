@@ -44,9 +44,17 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   // Request threads mostly wait for scorers; twice as many keep the scorers busy.
   server->request_pool_ = std::make_unique<ThreadPool>(2 * scorer_threads, "request");
   server->state_cache_ = std::make_unique<UserStateCache>(static_cast<size_t>(config->state_cache_entries));
+  server->refresher_ = std::make_unique<CachedStateRefresher>(server->states_.get(), server->store_.get(),
+                                                              server->state_cache_.get(), &server->metrics_);
+  EventWriter::Options writer_options;
+  writer_options.max_queued_batches = static_cast<size_t>(config->write_queue_batches);
+  writer_options.after_write = [refresher = server->refresher_.get()](std::span<const UserEvents> written) {
+    refresher->Refresh(written);
+  };
+  server->event_writer_ = std::make_unique<EventWriter>(server->store_.get(), std::move(writer_options));
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
                                                       server->scorer_pool_.get(), &server->metrics_,
-                                                      server->state_cache_.get());
+                                                      server->state_cache_.get(), server->event_writer_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
                                                               &server->metrics_);
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->request_pool_.get(),
@@ -82,8 +90,10 @@ void RecdServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  // Request tasks may still be queued: drain them before the handler goes.
+  // Request tasks may still be queued: drain them before the handler goes,
+  // then the writes they queued (the writer outlives its last submitter).
   request_pool_.reset();
+  event_writer_.reset();
   scorer_pool_.reset();
 }
 
