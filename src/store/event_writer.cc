@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
 #include "store/history_merge.h"
 
 namespace recd {
@@ -47,11 +48,17 @@ void EventWriter::Shutdown() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  spdlog::info("event writer stopped: {} batches in {} synced writes", batches_written(), writes());
 }
 
 int64_t EventWriter::writes() const {
   absl::MutexLock lock(&mu_);
   return writes_;
+}
+
+int64_t EventWriter::batches_written() const {
+  absl::MutexLock lock(&mu_);
+  return batches_written_;
 }
 
 void EventWriter::Run() {
@@ -92,6 +99,7 @@ void EventWriter::WriteGroup(std::vector<Pending>& group) {
   {
     absl::MutexLock lock(&mu_);
     ++writes_;
+    batches_written_ += static_cast<int64_t>(timely.size());
   }
   if (s.ok() && options_.after_write) options_.after_write(merged);
   for (Pending* p : timely) p->done(s);

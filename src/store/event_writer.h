@@ -75,8 +75,10 @@ class EventWriter {
   // the writer thread; later Submits are refused. Idempotent.
   void Shutdown();
 
-  // Group writes issued so far; for metrics and tests.
+  // Group writes issued so far, and the batches they carried; for metrics
+  // and tests (batches / writes is the group commit's gain).
   int64_t writes() const;
+  int64_t batches_written() const;
 
  private:
   struct Pending {
@@ -95,6 +97,7 @@ class EventWriter {
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t writes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t batches_written_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

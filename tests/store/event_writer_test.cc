@@ -118,6 +118,7 @@ TEST(EventWriterTest, ConcurrentCallersShareOneWrite) {
   // 161 callers: the held one, then everything queued behind it at once.
   EXPECT_EQ(store.history_writes(), 2);
   EXPECT_EQ(writer.writes(), 2);
+  EXPECT_EQ(writer.batches_written(), 161);
   ExpectEveryEventOnceInOrder(*memory, 8, 20);
 }
 
