@@ -8,6 +8,11 @@
 #include "store/history_merge.h"
 
 namespace recd {
+namespace {
+
+constexpr absl::Duration kSlowGroup = absl::Milliseconds(100);
+
+}  // namespace
 
 EventWriter::EventWriter(FeatureStore* store, Options options)
     : store_(store), options_(std::move(options)) {
@@ -101,8 +106,17 @@ void EventWriter::WriteGroup(std::vector<Pending>& group) {
     ++writes_;
     batches_written_ += static_cast<int64_t>(timely.size());
   }
+  const absl::Time written = absl::Now();
   if (s.ok() && options_.after_write) options_.after_write(merged);
+  const absl::Time refreshed = absl::Now();
   for (Pending* p : timely) p->done(s);
+  // Every caller of the group, and every group behind it, waited this long:
+  // worth a line when it is long enough to show in callers' latency.
+  if (refreshed - now > kSlowGroup) {
+    spdlog::warn("slow event write: {} batches, {} users, write {:.1f} ms, after-write {:.1f} ms",
+                 timely.size(), merged.size(), absl::ToDoubleMilliseconds(written - now),
+                 absl::ToDoubleMilliseconds(refreshed - written));
+  }
 }
 
 }  // namespace recd
