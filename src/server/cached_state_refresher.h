@@ -13,7 +13,8 @@ namespace recd {
 // Keeps the UserStateCache fresh as events are recorded: after a batch is
 // durable, each user of it that the cache holds gets its weighted models'
 // states extended by the new events (RefreshStates), so the next request
-// for a user who just acted skips the encoders. Users not cached are left
+// for a user who just acted usually skips the encoders (one that races
+// ahead of the refresh misses the cache and encodes itself). Users not cached are left
 // for their next request: a bulk import must not encode every user it
 // touches.
 //

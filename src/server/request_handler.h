@@ -39,8 +39,9 @@ class RequestHandler {
   // without waiting for the disk. `done` runs once with the outcome: OK when
   // the events are durable (response filled), or why not (validation, queue
   // full, `deadline` passed before the write, store error). Cached users'
-  // model states are refreshed on the writer's thread after the write and
-  // before `done`, so the caller's next request starts from them.
+  // model states are refreshed on the writer's thread right after `done`;
+  // a request that comes first finds no state for the new history and
+  // encodes it itself.
   void RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
                     v1::RecordEventsResponse* response, EventWriter::Done done) const;
 

@@ -107,9 +107,9 @@ void EventWriter::WriteGroup(std::vector<Pending>& group) {
     batches_written_ += static_cast<int64_t>(timely.size());
   }
   const absl::Time written = absl::Now();
+  for (Pending* p : timely) p->done(s);
   if (s.ok() && options_.after_write) options_.after_write(merged);
   const absl::Time refreshed = absl::Now();
-  for (Pending* p : timely) p->done(s);
   // Every caller of the group, and every group behind it, waited this long:
   // worth a line when it is long enough to show in callers' latency.
   if (refreshed - now > kSlowGroup) {

@@ -50,11 +50,11 @@ class EventWriter {
     // refused. Default 4096: a few seconds of a busy daemon's RecordEvents
     // even when the disk stalls, and at most a few MB of pending events.
     size_t max_queued_batches = 4096;
-    // Runs on the writer thread after a group's write succeeded, with the
-    // group's merged events, BEFORE its callers are completed: a caller's
-    // next read then sees what it did (the daemon refreshes cached user
-    // states here). Holds the next group back while it runs, which bounds
-    // its backlog by the queue. Default: none.
+    // Runs on the writer thread after a group's write succeeded and its
+    // callers were completed (their acknowledgement waits for the fsync
+    // only), with the group's merged events; the daemon refreshes cached
+    // user states here. Holds the next group back while it runs, which
+    // bounds its backlog by the queue. Default: none.
     AfterWrite after_write;
   };
 
