@@ -1,7 +1,7 @@
 #include "server/cached_state_refresher.h"
 
 #include <string>
-#include <vector>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "ranking/state_refresh.h"
@@ -23,15 +23,55 @@ std::vector<Event> ToDense(const std::vector<StoredEvent>& stored, const IdMap& 
 
 }  // namespace
 
-void CachedStateRefresher::Refresh(std::span<const UserEvents> written) const {
+CachedStateRefresher::CachedStateRefresher(ServingStateManager* states, FeatureStore* store,
+                                           UserStateCache* cache, ServerMetrics* metrics)
+    : states_(states), store_(store), cache_(cache), metrics_(metrics) {
+  if (cache_ != nullptr) thread_ = std::thread([this] { Run(); });
+}
+
+CachedStateRefresher::~CachedStateRefresher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CachedStateRefresher::Enqueue(std::vector<UserEvents> written) {
   if (cache_ == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= kMaxQueuedBatches) return;  // see the class comment
+  queue_.push_back(std::move(written));
+}
+
+void CachedStateRefresher::Run() {
+  for (;;) {
+    std::vector<std::vector<UserEvents>> batches;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](CachedStateRefresher* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
+            return !r->queue_.empty() || r->stopping_;
+          },
+          this));
+      if (stopping_) return;
+      for (auto& b : queue_) batches.push_back(std::move(b));
+      queue_.clear();
+    }
+    Refresh(batches);
+  }
+}
+
+void CachedStateRefresher::Refresh(const std::vector<std::vector<UserEvents>>& written) const {
   const auto state = states_->Current();
   const IdMap& items = state->bundle->items();
   // Per user: how many of the new events the models can see.
   absl::flat_hash_map<std::string, size_t> appended;
-  for (const UserEvents& u : written) {
-    size_t& n = appended[u.user_id];
-    for (const StoredEvent& e : u.events) n += items.Find(e.item_id).has_value() ? 1 : 0;
+  for (const auto& batch : written) {
+    for (const UserEvents& u : batch) {
+      size_t& n = appended[u.user_id];
+      for (const StoredEvent& e : u.events) n += items.Find(e.item_id).has_value() ? 1 : 0;
+    }
   }
   for (const auto& [user, added] : appended) {
     if (!cache_->Contains(user)) continue;

@@ -48,8 +48,8 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                               server->state_cache_.get(), &server->metrics_);
   EventWriter::Options writer_options;
   writer_options.max_queued_batches = static_cast<size_t>(config->write_queue_batches);
-  writer_options.after_write = [refresher = server->refresher_.get()](std::span<const UserEvents> written) {
-    refresher->Refresh(written);
+  writer_options.after_write = [refresher = server->refresher_.get()](std::vector<UserEvents> written) {
+    refresher->Enqueue(std::move(written));
   };
   server->event_writer_ = std::make_unique<EventWriter>(server->store_.get(), std::move(writer_options));
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
@@ -94,6 +94,7 @@ void RecdServer::Shutdown(absl::Duration grace) {
   // then the writes they queued (the writer outlives its last submitter).
   request_pool_.reset();
   event_writer_.reset();
+  refresher_.reset();
   scorer_pool_.reset();
 }
 

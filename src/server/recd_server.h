@@ -51,7 +51,7 @@ class RecdServer {
   std::unique_ptr<ThreadPool> request_pool_;
   std::unique_ptr<UserStateCache> state_cache_;
   std::unique_ptr<CachedStateRefresher> refresher_;
-  // After what its writes and refreshes use, so it is drained and stopped
+  // After the store and the refresher it feeds, so it is drained and stopped
   // before they are destroyed.
   std::unique_ptr<EventWriter> event_writer_;
   std::unique_ptr<RequestHandler> handler_;

@@ -39,8 +39,8 @@ class RequestHandler {
   // without waiting for the disk. `done` runs once with the outcome: OK when
   // the events are durable (response filled), or why not (validation, queue
   // full, `deadline` passed before the write, store error). Cached users'
-  // model states are refreshed on the writer's thread right after `done`;
-  // a request that comes first finds no state for the new history and
+  // model states are refreshed after `done`, on the refresher's thread; a
+  // request that comes first finds no state for the new history and
   // encodes it itself.
   void RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
                     v1::RecordEventsResponse* response, EventWriter::Done done) const;

@@ -108,13 +108,13 @@ void EventWriter::WriteGroup(std::vector<Pending>& group) {
   }
   const absl::Time written = absl::Now();
   for (Pending* p : timely) p->done(s);
-  if (s.ok() && options_.after_write) options_.after_write(merged);
+  if (s.ok() && options_.after_write) options_.after_write(std::move(merged));
   const absl::Time refreshed = absl::Now();
   // Every caller of the group, and every group behind it, waited this long:
   // worth a line when it is long enough to show in callers' latency.
   if (refreshed - now > kSlowGroup) {
-    spdlog::warn("slow event write: {} batches, {} users, write {:.1f} ms, after-write {:.1f} ms",
-                 timely.size(), merged.size(), absl::ToDoubleMilliseconds(written - now),
+    spdlog::warn("slow event write: {} batches, write {:.1f} ms, after-write {:.1f} ms",
+                 timely.size(), absl::ToDoubleMilliseconds(written - now),
                  absl::ToDoubleMilliseconds(refreshed - written));
   }
 }

@@ -42,8 +42,8 @@ namespace recd {
 class EventWriter {
  public:
   using Done = std::function<void(absl::Status)>;
-  // The merged batch of a group that is now durable.
-  using AfterWrite = std::function<void(std::span<const UserEvents>)>;
+  // The merged batch of a group that is now durable, handed over.
+  using AfterWrite = std::function<void(std::vector<UserEvents> written)>;
 
   struct Options {
     // Batches (one per Submit) that may wait for the writer; more are
@@ -52,9 +52,9 @@ class EventWriter {
     size_t max_queued_batches = 4096;
     // Runs on the writer thread after a group's write succeeded and its
     // callers were completed (their acknowledgement waits for the fsync
-    // only), with the group's merged events; the daemon refreshes cached
-    // user states here. Holds the next group back while it runs, which
-    // bounds its backlog by the queue. Default: none.
+    // only), with the group's merged events. The next group waits for it,
+    // so it should hand heavy work on (the daemon queues a refresh of
+    // cached user states). Default: none.
     AfterWrite after_write;
   };
 

@@ -251,7 +251,7 @@ TEST(EventWriterTest, AfterWriteSeesTheMergedGroup) {
   absl::Mutex mu;
   std::vector<size_t> group_sizes;
   EventWriter::Options options;
-  options.after_write = [&](std::span<const UserEvents> merged) {
+  options.after_write = [&](std::vector<UserEvents> merged) {
     absl::MutexLock lock(&mu);
     group_sizes.push_back(merged.size());
   };
