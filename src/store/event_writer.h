@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <span>
 #include <thread>
 #include <vector>
 
