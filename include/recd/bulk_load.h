@@ -18,6 +18,11 @@ struct BulkLoadOptions {
   // Sync every batch instead of once at the end. Default false: a crashed
   // load is simply rerun, so per-batch fsyncs buy nothing.
   bool sync_each_batch = false;
+  // Write each user's history whole (FeatureStore::ReplaceHistoriesBatch)
+  // instead of appending it, so rerunning a load that was interrupted
+  // leaves the store as one clean load would. Default false: appending
+  // lets recd-ingest add a dataset to users the store already has.
+  bool replace_histories = false;
   // If non-empty, stored as meta "seeded_from" once everything is durable,
   // so a half-finished load is recognisable by its absence. Default empty.
   std::string seeded_from;
@@ -33,7 +38,8 @@ struct BulkLoadReport {
 // Seeds `store` with a dataset: the catalog (item_info, keyed by external
 // item id) and every user's history (dense ids converted back to external
 // ids through dataset.items / dataset.users). Histories are APPENDED, so
-// loading the same dataset twice doubles them (up to max_history). Batches
+// loading the same dataset twice doubles them (up to max_history), unless
+// options.replace_histories. Batches
 // are written unsynced unless asked, followed by one store.Flush().
 // `report`, if not null, receives the counts, also on failure (what was
 // written before it).

@@ -94,6 +94,16 @@ class FeatureStore {
   virtual absl::Status AppendEventsBatch(std::span<const UserEvents> batch,
                                          const StoreWriteOptions& options) = 0;
 
+  // Sets each listed user's history to its `events` (oldest first, the
+  // newest max_history kept), whatever was stored before, in one atomic
+  // write batch. For loaders that must be idempotent: a seed interrupted by
+  // a crash and run again leaves every user as one clean run would, where
+  // AppendEventsBatch would double the histories written before the crash.
+  // A user with no events is left as it is. InvalidArgument if a user
+  // appears twice.
+  virtual absl::Status ReplaceHistoriesBatch(std::span<const UserEvents> batch,
+                                             const StoreWriteOptions& options) = 0;
+
   // The user's history, oldest first. An unknown user is not an error: the
   // result is empty with known == false.
   virtual absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) = 0;

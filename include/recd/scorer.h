@@ -44,6 +44,16 @@ class Scorer {
   // Summarises the user's history. Never null.
   virtual std::unique_ptr<UserState> Encode(const UserHistory& history) const = 0;
 
+  // The state of `full_history`, given `previous`: this scorer's state of
+  // the same history without its last `appended` events. Lets the daemon
+  // refresh a cached user after new events without re-encoding all of them.
+  // The default re-encodes `full_history`; a model overrides it only where
+  // its incremental form equals Encode(full_history). Never null.
+  // REQUIRES: `previous` came from this scorer; appended <= events.size().
+  virtual std::unique_ptr<UserState> Extend(const UserState& previous,
+                                            const UserHistory& full_history,
+                                            size_t appended) const;
+
   // Writes the score of every item into `out`.
   // REQUIRES: out.size() == num_items(); `state` came from this scorer's Encode.
   virtual void ScoreAll(const UserState& state, std::span<float> out) const = 0;

@@ -185,6 +185,18 @@ std::unique_ptr<UserState> LstmScorer::Encode(const UserHistory& history) const 
   return state;
 }
 
+std::unique_ptr<UserState> LstmScorer::Extend(const UserState& previous,
+                                              const UserHistory& full_history,
+                                              size_t appended) const {
+  const std::span<const Event> events = full_history.events;
+  int known = 0;
+  for (const Event& e : events) known += (e.item >= 0 && e.item < num_items_) ? 1 : 0;
+  if (appended > events.size() || known > max_len_) return Encode(full_history);
+  auto state = std::make_unique<LstmState>(static_cast<const LstmState&>(previous));
+  for (size_t i = events.size() - appended; i < events.size(); ++i) Step(*state, events[i].item);
+  return state;
+}
+
 void LstmScorer::ScoreAll(const UserState& state, std::span<float> out) const {
   const auto& s = static_cast<const LstmState&>(state);
   Eigen::Map<Eigen::VectorXf> scores(out.data(), num_items_);

@@ -91,6 +91,13 @@ class LstmScorer : public Scorer {
   // not shorten the window. Returns an LstmState.
   std::unique_ptr<UserState> Encode(const UserHistory& history) const override;
 
+  // Step()s a copy of `previous` over the last `appended` events while the
+  // full history has at most max_len() known items (where that equals
+  // Encode(), up to float rounding); past that the window slides, so it
+  // re-encodes. One or two Steps instead of up to max_len().
+  std::unique_ptr<UserState> Extend(const UserState& previous, const UserHistory& full_history,
+                                    size_t appended) const override;
+
   // One GEMV: output.weight * h + output.bias.
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   // One dot product per candidate.

@@ -11,6 +11,11 @@ void Scorer::ScoreCandidates(const UserState& state, std::span<const int32_t> ca
   for (size_t i = 0; i < candidates.size(); ++i) out[i] = all[static_cast<size_t>(candidates[i])];
 }
 
+std::unique_ptr<UserState> Scorer::Extend(const UserState&, const UserHistory& full_history,
+                                          size_t) const {
+  return Encode(full_history);
+}
+
 absl::Status Scorer::Save(const std::string& dir, ModelManifest base) const {
   return absl::UnimplementedError(std::string(name()) + ": this model cannot be saved");
 }

@@ -117,23 +117,6 @@ std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeAll(const U
   return states;
 }
 
-std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeWeighted(const UserHistory& history) const {
-  auto weighted = [&](std::string_view name) {
-    auto positive = [&](const std::map<std::string, double>& w) {
-      auto it = w.find(std::string(name));
-      return it != w.end() && it->second > 0;
-    };
-    if (positive(fusion_.weights)) return true;
-    return std::any_of(fusion_.segments.begin(), fusion_.segments.end(),
-                       [&](const FusionSegment& s) { return positive(s.weights); });
-  };
-  std::vector<std::shared_ptr<const UserState>> states(bundle_->scorers().size());
-  for (size_t i = 0; i < states.size(); ++i) {
-    if (weighted(bundle_->scorers()[i]->name())) states[i] = bundle_->scorers()[i]->Encode(history);
-  }
-  return states;
-}
-
 std::vector<RankingPipeline::ModelRun> RankingPipeline::WeightedRuns(
     const std::map<std::string, double>& weights,
     std::span<const std::shared_ptr<const UserState>> states) const {

@@ -116,11 +116,6 @@ class RankingPipeline {
   // RankRequest::states takes. Throws what a scorer's Encode throws.
   std::vector<std::shared_ptr<const UserState>> EncodeAll(const UserHistory& history) const;
 
-  // As EncodeAll, but only the models the fusion weighs (in any segment);
-  // the others' entries are null. What warming a cache for this pipeline
-  // needs: states that requests will use, nothing else.
-  std::vector<std::shared_ptr<const UserState>> EncodeWeighted(const UserHistory& history) const;
-
   // Fused score of every candidate (all items when `candidates` is empty),
   // and each contributing model's raw and normalised scores.
   // Models that fail or overrun their budget are left out of the blend and

@@ -37,46 +37,59 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
   return reactor;
 }
 
-// Runs `work` on `pool` and finishes the call with its status, counting
-// requests and errors under `method`. With `admission`, the call first
-// takes a place in `lane` or is refused at once; a call that then queued
-// longer than the admission bound, or whose caller left or ran out of
-// time while it queued, ends without doing its work.
+// Runs `work(deadline, finish)` on `pool`; `finish` ends the call with its
+// status, from whatever thread completes the work (the event writer's, for
+// writes), so no pool thread need wait for the disk. Counts requests and
+// errors under `method`. With `admission`, the call first takes a place in
+// `lane` or is refused at once, and holds it until `finish`; a call that
+// then queued longer than the admission bound, or whose caller left or ran
+// out of time while it queued, ends without doing its work.
+template <typename Work>
+grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, ThreadPool* pool, ServerMetrics* metrics,
+                                        const char* method, AdmissionController* admission,
+                                        AdmissionController::Lane lane, Work work) {
+  metrics->CountRequest(method);
+  auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
+  if (admission != nullptr) {
+    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane);
+    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
+    ticket->emplace(std::move(*admitted));
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto finish = [reactor, metrics, method, ticket](absl::Status status) {
+    ticket->reset();  // the place is free before the answer leaves
+    FinishCall(reactor, metrics, method, status);
+  };
+  const absl::Time admitted = absl::Now();
+  pool->Submit([ctx, metrics, admission, admitted, finish, work = std::move(work)]() mutable {
+    const absl::Time now = absl::Now();
+    if (ctx->IsCancelled()) {
+      finish(absl::CancelledError("cancelled by the caller before it started"));
+    } else if (absl::FromChrono(ctx->deadline()) < now) {
+      finish(absl::DeadlineExceededError("deadline passed while queued"));
+    } else if (admission != nullptr && admission->QueuedTooLong(admitted, now)) {
+      metrics->CountQueueTimeout();
+      ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(admission->RetryPushbackMs()));
+      finish(absl::ResourceExhaustedError(
+          absl::StrCat("recd is overloaded: queued ", absl::ToInt64Milliseconds(now - admitted), " ms > ",
+                       absl::ToInt64Milliseconds(admission->options().max_queue_time), " ms")));
+    } else {
+      work(absl::FromChrono(ctx->deadline()), std::move(finish));
+    }
+  });
+  return reactor;
+}
+
+// DispatchAsync for work that answers on the pool thread: `work(deadline)`
+// returns the call's status.
 template <typename Work>
 grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, ThreadPool* pool, ServerMetrics* metrics,
                                    const char* method, AdmissionController* admission,
                                    AdmissionController::Lane lane, Work work) {
-  metrics->CountRequest(method);
-  std::optional<AdmissionController::Ticket> ticket;
-  if (admission != nullptr) {
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane);
-    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
-    ticket.emplace(std::move(*admitted));
-  }
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const absl::Time admitted = absl::Now();
-  pool->Submit([ctx, reactor, metrics, method, admission, admitted, work = std::move(work),
-                ticket = std::make_shared<std::optional<AdmissionController::Ticket>>(std::move(ticket))]() mutable {
-    const absl::Time now = absl::Now();
-    absl::Status status;
-    if (ctx->IsCancelled()) {
-      status = absl::CancelledError("cancelled by the caller before it started");
-    } else if (absl::FromChrono(ctx->deadline()) < now) {
-      status = absl::DeadlineExceededError("deadline passed while queued");
-    } else if (admission != nullptr && admission->QueuedTooLong(admitted, now)) {
-      metrics->CountQueueTimeout();
-      ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(admission->RetryPushbackMs()));
-      status = absl::ResourceExhaustedError(absl::StrCat("recd is overloaded: queued ",
-                                                         absl::ToInt64Milliseconds(now - admitted), " ms > ",
-                                                         absl::ToInt64Milliseconds(admission->options().max_queue_time),
-                                                         " ms"));
-    } else {
-      status = work(absl::FromChrono(ctx->deadline()));
-    }
-    ticket->reset();  // the place is free before the answer leaves
-    FinishCall(reactor, metrics, method, status);
-  });
-  return reactor;
+  return DispatchAsync(ctx, pool, metrics, method, admission, lane,
+                       [work = std::move(work)](absl::Time deadline, auto finish) mutable {
+                         finish(work(deadline));
+                       });
 }
 
 absl::Time DeadlineOrInfinite(absl::Time t) {
@@ -112,10 +125,10 @@ grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerC
 grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerContext* ctx,
                                                            const v1::RecordEventsRequest* req,
                                                            v1::RecordEventsResponse* resp) {
-  return Dispatch(ctx, pool_, metrics_, "RecordEvents", admission_, AdmissionController::Lane::kWrite,
-                  [this, req, resp](absl::Time deadline) {
-                    return handler_->RecordEvents(*req, DeadlineOrInfinite(deadline), resp);
-                  });
+  return DispatchAsync(ctx, pool_, metrics_, "RecordEvents", admission_, AdmissionController::Lane::kWrite,
+                       [this, req, resp](absl::Time deadline, EventWriter::Done finish) {
+                         handler_->RecordEvents(*req, DeadlineOrInfinite(deadline), resp, std::move(finish));
+                       });
 }
 
 grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,

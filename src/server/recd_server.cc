@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ranking/recommend.h"
+#include "ranking/state_refresh.h"
 #include "recd/feature_store_factory.h"
 #include "spdlog/spdlog.h"
 
@@ -66,9 +67,17 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
         {"reloads", s->states_->reloads()},
         {"rejected_reloads", s->states_->rejected_reloads()}};
   });
+  server->refresher_ = std::make_unique<CachedStateRefresher>(server->states_.get(), server->store_.get(),
+                                                              server->state_cache_.get(), &server->metrics_);
+  EventWriter::Options writer_options;
+  writer_options.max_queued_batches = static_cast<size_t>(config->write_queue_batches);
+  writer_options.after_write = [refresher = server->refresher_.get()](std::vector<UserEvents> written) {
+    refresher->Enqueue(std::move(written));
+  };
+  server->event_writer_ = std::make_unique<EventWriter>(server->store_.get(), std::move(writer_options));
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
                                                       server->scorer_pool_.get(), &server->metrics_,
-                                                      server->state_cache_.get());
+                                                      server->state_cache_.get(), server->event_writer_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
                                                               &server->metrics_, server->admission_.get());
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
@@ -106,9 +115,12 @@ void RecdServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  // Request tasks may still be queued: drain them before the handler goes.
+  // Request tasks may still be queued: drain them before the handler goes,
+  // then the writes they queued (the writer outlives its last submitter).
   request_pool_.reset();
   admin_pool_.reset();
+  event_writer_.reset();
+  refresher_.reset();
   scorer_pool_.reset();
   // The reload thread warms the state cache: stop it before the cache goes.
   states_.reset();
@@ -130,12 +142,13 @@ std::function<void()> RecdServer::WarmStates(const std::shared_ptr<const Serving
     auto stored = store_->GetHistory(user);
     if (!stored.ok()) continue;
     const DenseHistory history = ToDenseHistory(stored->events, next->bundle->items());
-    try {
-      warmed->push_back(Warmed{std::move(user), HistoryFingerprint(history.events),
-                               next->pipeline->EncodeWeighted(UserHistory{history.events, -1})});
-    } catch (const std::exception& e) {
-      spdlog::warn("warming user {} for bundle {} failed: {}", user, next->bundle->version(), e.what());
+    auto states = RefreshStates(*next->pipeline, UserHistory{history.events, -1}, /*appended=*/0, {});
+    if (!states.ok()) {
+      spdlog::warn("warming user {} for bundle {}: {}", user, next->bundle->version(),
+                   std::string(states.status().message()));
+      continue;
     }
+    warmed->push_back(Warmed{std::move(user), HistoryFingerprint(history.events), *std::move(states)});
   }
   spdlog::info("bundle {}: {} recent users encoded before the swap in {:.0f} ms", next->bundle->version(),
                warmed->size(), absl::ToDoubleMilliseconds(absl::Now() - start));

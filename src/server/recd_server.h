@@ -10,10 +10,12 @@
 #include "absl/status/statusor.h"
 #include "recd/feature_store.h"
 #include "server/admission_controller.h"
+#include "server/cached_state_refresher.h"
 #include "server/grpc_services.h"
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "store/event_writer.h"
 #include "util/thread_pool.h"
 
 namespace recd {
@@ -57,6 +59,10 @@ class RecdServer {
   std::unique_ptr<ThreadPool> admin_pool_;
   std::unique_ptr<AdmissionController> admission_;
   std::unique_ptr<UserStateCache> state_cache_;
+  std::unique_ptr<CachedStateRefresher> refresher_;
+  // After the store and the refresher it feeds, so it is drained and stopped
+  // before they are destroyed.
+  std::unique_ptr<EventWriter> event_writer_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;

@@ -171,8 +171,8 @@ absl::Status RequestHandler::SimilarItems(const v1::SimilarItemsRequest& request
   return absl::OkStatus();
 }
 
-absl::Status RequestHandler::RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
-                                          v1::RecordEventsResponse* response) const {
+absl::StatusOr<std::vector<UserEvents>> RequestHandler::EventsToRecord(
+    const v1::RecordEventsRequest& request) const {
   const auto state = states_->Current();
   if (auto s = ValidateRecordEventsRequest(request, *state->config); !s.ok()) return s;
   // Every item must be known before anything is written, so a bad batch
@@ -192,31 +192,22 @@ absl::Status RequestHandler::RecordEvents(const v1::RecordEventsRequest& request
     batch[it->second].events.push_back(
         StoredEvent{e.item_id(), FromProto(e.type()), e.has_timestamp() ? e.timestamp().seconds() : now});
   }
-  if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline passed before the events were written");
-  if (auto s = store_->AppendEventsBatch(batch, StoreWriteOptions{.sync = true}); !s.ok()) return s;
-  RefreshCachedStates(batch);
-  response->set_accepted(request.events_size());
-  return absl::OkStatus();
+  return batch;
 }
 
-void RequestHandler::RefreshCachedStates(const std::vector<UserEvents>& batch) const {
-  if (state_cache_ == nullptr) return;
-  const auto state = states_->Current();
-  for (const UserEvents& user : batch) {
-    // Users not cached are encoded on their next request: a bulk import
-    // must not encode every user it touches.
-    if (!state_cache_->Contains(user.user_id)) continue;
-    auto stored = store_->GetHistory(user.user_id);
-    if (!stored.ok()) continue;  // the next request re-reads and reports it
-    const DenseHistory history = ToDenseHistory(stored->events, state->bundle->items());
-    try {
-      state_cache_->Insert(user.user_id, state->bundle, HistoryFingerprint(history.events),
-                           state->pipeline->EncodeAll(UserHistory{history.events, -1}));
-      metrics_->CountStateRefresh();
-    } catch (const std::exception& e) {
-      spdlog::warn("re-encoding user {} after an event failed: {}", user.user_id, e.what());
-    }
+void RequestHandler::RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
+                                  v1::RecordEventsResponse* response, EventWriter::Done done) const {
+  absl::StatusOr<std::vector<UserEvents>> batch = EventsToRecord(request);
+  if (!batch.ok()) {
+    done(batch.status());
+    return;
   }
+  const int accepted = request.events_size();
+  event_writer_->Submit(*std::move(batch), deadline,
+                        [response, accepted, done = std::move(done)](absl::Status s) {
+                          if (s.ok()) response->set_accepted(accepted);
+                          done(std::move(s));
+                        });
 }
 
 }  // namespace recd

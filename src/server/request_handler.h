@@ -5,12 +5,14 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "recd/feature_store.h"
 #include "recd/v1/recommender.pb.h"
 #include "ranking/user_state_cache.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "store/event_writer.h"
 #include "util/thread_pool.h"
 
 namespace recd {
@@ -22,35 +24,42 @@ namespace recd {
 // own pool. Thread-safe; holds no per-request state.
 class RequestHandler {
  public:
-  // `state_cache` may be null (no caching).
+  // `state_cache` may be null (no caching). `event_writer` is where
+  // RecordEvents queues its writes.
   RequestHandler(ServingStateManager* states, FeatureStore* store, ThreadPool* scorer_pool,
-                 ServerMetrics* metrics, UserStateCache* state_cache)
+                 ServerMetrics* metrics, UserStateCache* state_cache, EventWriter* event_writer)
       : states_(states), store_(store), scorer_pool_(scorer_pool), metrics_(metrics),
-        state_cache_(state_cache) {}
+        state_cache_(state_cache), event_writer_(event_writer) {}
 
   // `deadline` is the caller's gRPC deadline (InfiniteFuture when unset).
   absl::Status Recommend(const v1::RecommendRequest& request, absl::Time deadline,
                          v1::RecommendResponse* response) const;
   absl::Status SimilarItems(const v1::SimilarItemsRequest& request, absl::Time deadline,
                             v1::SimilarItemsResponse* response) const;
-  // Durable before it returns OK; cached users' model states are re-encoded
-  // before it returns, so their next request starts from them. Nothing is
-  // written once `deadline` has passed (the caller has stopped waiting).
-  absl::Status RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
-                            v1::RecordEventsResponse* response) const;
+  // Validates the request, then queues it on the event writer and returns
+  // without waiting for the disk. `done` runs once with the outcome: OK when
+  // the events are durable (response filled), or why not (validation, queue
+  // full, `deadline` passed before the write, store error). Cached users'
+  // model states are refreshed after `done`, on the refresher's thread; a
+  // request that comes first finds no state for the new history and
+  // encodes it itself.
+  void RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
+                    v1::RecordEventsResponse* response, EventWriter::Done done) const;
 
   // A process-unique id for logs and responses.
   std::string NewRequestId() const;
 
  private:
-  // Re-encodes the users of an accepted batch that the state cache holds.
-  void RefreshCachedStates(const std::vector<UserEvents>& batch) const;
+  // The request's events grouped by user in arrival order, or why the
+  // request is refused (nothing of it is written then).
+  absl::StatusOr<std::vector<UserEvents>> EventsToRecord(const v1::RecordEventsRequest& request) const;
 
   ServingStateManager* states_;
   FeatureStore* store_;
   ThreadPool* scorer_pool_;
   ServerMetrics* metrics_;
   UserStateCache* state_cache_;
+  EventWriter* event_writer_;
   mutable std::atomic<uint64_t> next_request_{1};
 };
 

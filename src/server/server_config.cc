@@ -73,10 +73,13 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     }
   }
   if (const YAML::Node s = root["store"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "store", {"path", "history_length", "history_cache_entries", "seed_catalog", "seed_events"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "store", {"path", "history_length", "history_cache_entries", "write_queue_batches", "seed_catalog",
+                                          "seed_events"}));
     RECD_RETURN_IF_ERROR(Read(s, "path", "store.path", c.store_path));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "history_length", "store.history_length", 1, c.history_length));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "history_cache_entries", "store.history_cache_entries", 0, c.history_cache_entries));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "write_queue_batches", "store.write_queue_batches", 1,
+                                              c.write_queue_batches));
     RECD_RETURN_IF_ERROR(Read(s, "seed_catalog", "store.seed_catalog", c.seed_catalog));
     RECD_RETURN_IF_ERROR(Read(s, "seed_events", "store.seed_events", c.seed_events));
   }

@@ -34,6 +34,10 @@ struct ServerConfig {
   std::string store_path = "data/store";
   int history_length = 200;          // events kept per user
   int64_t history_cache_entries = 100000;
+  // RecordEvents batches waiting for the event writer's next group commit;
+  // more are refused with RESOURCE_EXHAUSTED. Bounds the memory and the wait
+  // of pending writes when the disk stalls.
+  int64_t write_queue_batches = 4096;
   std::string seed_catalog;          // loaded into an empty store on first start
   std::string seed_events;
   // models:

@@ -23,13 +23,18 @@ absl::Status SeedStoreIfEmpty(const ServerConfig& config, FeatureStore& store) {
     if (auto s = LoadInteractions(config.seed_events, LoadOptions{}, &data, &events_report); !s.ok()) return s;
     spdlog::info("seed events {}: {}", config.seed_events, events_report.Summary());
   }
+  // A kill mid-seed leaves some users written and no marker, and the next
+  // start seeds again: whole-history writes make that rerun land exactly
+  // where one clean seed would (appends would double the histories written
+  // before the kill), and the marker is written only after everything else
+  // is durable. Nothing else writes to the store before the daemon listens.
+  BulkLoadOptions options;
+  options.replace_histories = true;
+  options.seeded_from = absl::StrCat(config.seed_catalog, ";", config.seed_events);
   BulkLoadReport loaded;
-  if (auto s = LoadDatasetIntoStore(data, store, BulkLoadOptions{}, &loaded); !s.ok()) return s;
-  if (auto s = store.PutMeta(kSeededKey, absl::StrCat(config.seed_catalog, ";", config.seed_events)); !s.ok()) {
-    return s;
-  }
+  if (auto s = LoadDatasetIntoStore(data, store, options, &loaded); !s.ok()) return s;
   spdlog::info("feature store seeded: {} items, {} users, {} events", loaded.items, loaded.users, loaded.events);
-  return store.Flush();
+  return absl::OkStatus();
 }
 
 }  // namespace recd

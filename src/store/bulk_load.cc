@@ -66,7 +66,9 @@ absl::Status LoadHistories(const Dataset& dataset, FeatureStore& store,
       events += static_cast<int64_t>(history.size());
     }
     if (batch.empty()) continue;
-    if (absl::Status s = store.AppendEventsBatch(batch, write); !s.ok()) return s;
+    const absl::Status s = options.replace_histories ? store.ReplaceHistoriesBatch(batch, write)
+                                                     : store.AppendEventsBatch(batch, write);
+    if (!s.ok()) return s;
     report.users += static_cast<int64_t>(batch.size());
     report.events += events;
     ++report.batches;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "store/value_codec.h"
 
@@ -20,6 +21,18 @@ absl::Status ValidateAppend(std::string_view user_id, std::span<const StoredEven
       return absl::InvalidArgumentError(absl::StrCat(
           "append to user '", absl::CEscape(absl::string_view(user_id.data(), user_id.size())),
           "': event ", i, " has unknown type ", static_cast<int>(events[i].type)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReplace(std::span<const UserEvents> batch) {
+  absl::flat_hash_set<std::string_view> seen;
+  for (const UserEvents& u : batch) {
+    if (absl::Status s = ValidateAppend(u.user_id, u.events); !s.ok()) return s;
+    if (!seen.insert(u.user_id).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "replace histories: user '", absl::CEscape(u.user_id), "' appears more than once"));
     }
   }
   return absl::OkStatus();

@@ -18,6 +18,11 @@ namespace recd {
 // id or an event type this build does not know.
 absl::Status ValidateAppend(std::string_view user_id, std::span<const StoredEvent> events);
 
+// ValidateAppend for every user of a ReplaceHistoriesBatch, and
+// InvalidArgument naming a user that appears twice (which of its entries
+// should win would be a guess).
+absl::Status ValidateReplace(std::span<const UserEvents> batch);
+
 // `old` followed by `events`, keeping the newest `max_history` events.
 // REQUIRES: max_history > 0.
 std::shared_ptr<const StoredHistory> MergeHistory(const StoredHistory& old,

@@ -46,6 +46,17 @@ absl::Status InMemoryFeatureStore::AppendEventsBatch(std::span<const UserEvents>
   return absl::OkStatus();
 }
 
+absl::Status InMemoryFeatureStore::ReplaceHistoriesBatch(std::span<const UserEvents> batch,
+                                                         const StoreWriteOptions& options) {
+  if (absl::Status s = ValidateReplace(batch); !s.ok()) return s;
+  static const StoredHistory kEmpty;
+  absl::MutexLock lock(&mu_);
+  for (const UserEvents& u : batch) {
+    if (!u.events.empty()) histories_[u.user_id] = MergeHistory(kEmpty, u.events, max_history_);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StoredHistory> InMemoryFeatureStore::GetHistory(const std::string& user_id) {
   if (user_id.empty()) return absl::InvalidArgumentError("GetHistory: empty user id");
   std::shared_ptr<const StoredHistory> history;

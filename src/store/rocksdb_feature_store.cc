@@ -247,6 +247,32 @@ absl::Status RocksDbFeatureStore::AppendEventsBatch(std::span<const UserEvents> 
   return FromRocks(s, absl::StrCat("appending events of ", updated.size(), " users"));
 }
 
+absl::Status RocksDbFeatureStore::ReplaceHistoriesBatch(std::span<const UserEvents> batch,
+                                                        const StoreWriteOptions& options) {
+  if (absl::Status s = ValidateReplace(batch); !s.ok()) return s;
+  std::vector<std::string_view> users;
+  rocksdb::WriteBatch write_batch;
+  std::string value;
+  static const StoredHistory kEmpty;
+  for (const UserEvents& u : batch) {
+    if (u.events.empty()) continue;
+    users.push_back(u.user_id);
+    EncodeHistory(MergeHistory(kEmpty, u.events, options_.max_history)->events, &value);
+    write_batch.Put(handles_[kHistories], ToSlice(u.user_id), value);
+  }
+  if (users.empty()) return absl::OkStatus();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options.sync;
+  // Held across the write so no cache fill can slip in between the write and
+  // the erase below and keep the replaced history.
+  StripeLocks locks(history_stripes_, users);
+  rocksdb::Status s = db_->Write(write_options, &write_batch);
+  if (cache_ != nullptr) {
+    for (std::string_view user : users) cache_->Erase(user);
+  }
+  return FromRocks(s, absl::StrCat("replacing the histories of ", users.size(), " users"));
+}
+
 absl::StatusOr<StoredHistory> RocksDbFeatureStore::GetHistory(const std::string& user_id) {
   if (user_id.empty()) return absl::InvalidArgumentError("GetHistory: empty user id");
   if (cache_ == nullptr) {

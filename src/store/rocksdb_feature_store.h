@@ -74,6 +74,8 @@ class RocksDbFeatureStore : public FeatureStore {
                             std::span<const StoredEvent> events) override;
   absl::Status AppendEventsBatch(std::span<const UserEvents> batch,
                                  const StoreWriteOptions& options) override;
+  absl::Status ReplaceHistoriesBatch(std::span<const UserEvents> batch,
+                                     const StoreWriteOptions& options) override;
   absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) override;
 
   absl::Status PutItems(std::span<const ItemRecord> items,

@@ -29,14 +29,18 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.listen_override, "HOST:PORT, overrides server.listen");
   CLI11_PARSE(app, argc, argv);
 
+  // Installed before Start, which can take seconds (store open, first-start
+  // seeding, bundle and index loads): SIGTERM's default action there would
+  // kill recd mid-write. A signal that arrives during start is only flagged,
+  // and acted on by the loop below once Start returns.
+  std::signal(SIGHUP, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
   auto server = recd::RecdServer::Start(options);
   if (!server.ok()) {
     std::cerr << "recd: " << server.status().message() << "\n";
     return 1;
   }
-  std::signal(SIGHUP, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
   // Signals are only flagged by the handler; this loop acts on them outside
   // signal context.
   for (;;) {
@@ -49,7 +53,7 @@ int main(int argc, char** argv) {
       (*server)->states().RequestReload();
       continue;
     }
-    spdlog::info("signal {}: shutting down", sig);
+    spdlog::info("signal {}: shutting down", sig);  // also one that came during start
     (*server)->Shutdown();
     break;
   }

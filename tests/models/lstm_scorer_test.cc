@@ -93,6 +93,33 @@ TEST(LstmScorerTest, EncodeRunsOverLastMaxLenKnownItemsOnly) {
   EXPECT_EQ(AsLstm(*a).c, AsLstm(*b).c);
 }
 
+TEST(LstmScorerTest, ExtendEqualsEncodeWhileTheWindowHoldsTheWholeHistory) {
+  auto scorer = LstmScorer::Create(RandomWeights(20, 4, 5, 15), 8);
+  ASSERT_TRUE(scorer.ok());
+  // 8 known items (and two unknown ids): still within max_len.
+  const std::vector<Event> full = Events({3, 17, -1, 0, 5, 5, 19, 99, 2, 11});
+  for (size_t appended : {0u, 1u, 3u, 10u}) {
+    const std::vector<Event> before(full.begin(), full.end() - static_cast<std::ptrdiff_t>(appended));
+    auto previous = (*scorer)->Encode(UserHistory{before});
+    auto extended = (*scorer)->Extend(*previous, UserHistory{full}, appended);
+    auto encoded = (*scorer)->Encode(UserHistory{full});
+    EXPECT_TRUE(AsLstm(*extended).h.isApprox(AsLstm(*encoded).h, 1e-6f)) << appended;
+    EXPECT_TRUE(AsLstm(*extended).c.isApprox(AsLstm(*encoded).c, 1e-6f)) << appended;
+  }
+}
+
+TEST(LstmScorerTest, ExtendReEncodesOnceTheWindowSlides) {
+  auto scorer = LstmScorer::Create(RandomWeights(20, 3, 4, 16), 3);
+  ASSERT_TRUE(scorer.ok());
+  const std::vector<Event> full = Events({1, 2, 4, 6});
+  const std::vector<Event> before = Events({1, 2, 4});
+  auto previous = (*scorer)->Encode(UserHistory{before});
+  auto extended = (*scorer)->Extend(*previous, UserHistory{full}, 1);
+  auto encoded = (*scorer)->Encode(UserHistory{full});
+  EXPECT_EQ(AsLstm(*extended).h, AsLstm(*encoded).h);
+  EXPECT_EQ(AsLstm(*extended).c, AsLstm(*encoded).c);
+}
+
 TEST(LstmScorerTest, EmptyHistoryScoresAreTheOutputBias) {
   LstmWeights w = RandomWeights(6, 2, 3, 9);
   const Eigen::VectorXf bias = w.output_bias;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "data/synthetic_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -312,15 +313,22 @@ TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {
 }
 
 // Cached model states must give exactly the answers of encoding afresh:
-// repeat requests hit the cache, an event re-encodes the cached user, and a
+// repeat requests hit the cache, an event refreshes the cached user (on the
+// event writer's thread, right after the write is acknowledged), and a
 // daemon without the cache agrees with the result.
 TEST_F(RecdServerTest, CachedUserStatesAnswerLikeFreshEncoding) {
   const auto first = Ids(RecommendOk("u7", 10));
   EXPECT_EQ(Ids(RecommendOk("u7", 10)), first);
   ASSERT_TRUE(Record("u7", first[3], v1::CART).ok());
+  v1::GetStatusResponse status;
+  for (int i = 0; i < 500; ++i) {  // the refresh follows the acknowledgement
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+    if (status.counters().at("states_refreshed") == 1) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   const auto after_event = Ids(RecommendOk("u7", 10));
   EXPECT_NE(after_event, first);
-  v1::GetStatusResponse status;
   {
     grpc::ClientContext ctx;
     ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());

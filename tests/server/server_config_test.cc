@@ -17,6 +17,7 @@ TEST(ServerConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(c->candidates.build.build_threads, 0);
   EXPECT_EQ(c->candidates.search.per_source, 100);
   EXPECT_EQ(c->state_cache_entries, 100000);
+  EXPECT_EQ(c->write_queue_batches, 4096);
 }
 
 TEST(ServerConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
@@ -24,6 +25,12 @@ TEST(ServerConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->models_path, "/srv/recd/models/demo");
   EXPECT_EQ(c->store_path, "/abs/store");
+}
+
+TEST(ServerConfigTest, WriteQueueBoundIsRead) {
+  auto c = ServerConfig::Parse("store: {write_queue_batches: 16}", "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->write_queue_batches, 16);
 }
 
 TEST(ServerConfigTest, BudgetOverridesApplyPerModel) {
@@ -54,6 +61,7 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"server: {threads: lots}", "server.threads"},
       {"server: {listen: nocolon}", "server.listen"},
       {"store: {pth: x}", "store.pth"},
+      {"store: {write_queue_batches: 0}", "store.write_queue_batches"},
       {"logging: {level: loud}", "logging.level"},
       {"rules: {diversity_max_per_category: -1}", "rules.diversity_max_per_category"},
       {"fusion: {weights: {mf: -1}}", "fusion.weights.mf"},

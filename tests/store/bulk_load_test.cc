@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "recd/feature_store_factory.h"
 #include "store/store_test_util.h"
+#include "test_util/forwarding_feature_store.h"
 
 namespace recd {
 namespace {
@@ -63,6 +64,51 @@ TEST(BulkLoadTest, LoadedDataSurvivesReopen) {
   ASSERT_TRUE(store.ok());
   EXPECT_THAT(Timestamps(*(*store)->GetHistory("carol")), ElementsAre(5));
   EXPECT_EQ((*store)->GetItem("sku-b")->info.category_path, std::vector<std::string>{"Beauty"});
+}
+
+// 40 users with 1..7 events each over 5 items.
+Dataset ManyUsers() {
+  Dataset d;
+  for (int i = 0; i < 5; ++i) d.items.GetOrAdd("sku-" + std::to_string(i));
+  d.item_info.resize(5);
+  for (int u = 0; u < 40; ++u) {
+    d.users.GetOrAdd("user-" + std::to_string(u));
+    std::vector<Event>& h = d.histories.emplace_back();
+    for (int e = 0; e <= u % 7; ++e) h.push_back({(u + e) % 5, EventType::kView, 100 * u + e});
+  }
+  return d;
+}
+
+TEST(BulkLoadTest, ReplaceLoadRerunAfterACrashEqualsACleanLoad) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("crashed");
+  BulkLoadOptions load;
+  load.users_per_batch = 5;
+  load.replace_histories = true;
+  load.seeded_from = "many";
+  {
+    auto store = OpenRocksDbFeatureStore(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    // The "crash": the 4th history batch and everything after it never lands.
+    ForwardingFeatureStore crashing(store->get());
+    crashing.fail_after_writes = 3;
+    EXPECT_FALSE(LoadDatasetIntoStore(ManyUsers(), crashing, load).ok());
+    EXPECT_TRUE(absl::IsNotFound((*store)->GetMeta("seeded_from").status()));
+  }
+  auto restarted = OpenRocksDbFeatureStore(options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ASSERT_TRUE(LoadDatasetIntoStore(ManyUsers(), **restarted, load).ok());
+
+  options.path = dir.Sub("clean");
+  auto clean = OpenRocksDbFeatureStore(options);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  ASSERT_TRUE(LoadDatasetIntoStore(ManyUsers(), **clean, load).ok());
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = "user-" + std::to_string(u);
+    EXPECT_EQ((*restarted)->GetHistory(user)->events, (*clean)->GetHistory(user)->events) << user;
+  }
+  EXPECT_EQ(*(*restarted)->GetMeta("seeded_from"), "many");
 }
 
 TEST(BulkLoadTest, RejectsEventForUnknownItemNamingUser) {

@@ -128,6 +128,27 @@ TYPED_TEST(FeatureStoreContractTest, InvalidBatchWritesNothing) {
   EXPECT_FALSE(store->GetHistory("u1")->known);
 }
 
+TYPED_TEST(FeatureStoreContractTest, ReplaceSetsWholeHistoriesAndIsIdempotent) {
+  auto store = this->Make(/*max_history=*/3);
+  ASSERT_TRUE(store->AppendEvents("u1", Events(0, 2)).ok());
+  std::vector<UserEvents> batch = {{"u1", Events(10, 2)}, {"u2", Events(20, 5)}, {"u3", {}}};
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(store->ReplaceHistoriesBatch(batch, {.sync = false}).ok());
+    EXPECT_THAT(Timestamps(*store->GetHistory("u1")), ElementsAre(10, 11));
+    EXPECT_THAT(Timestamps(*store->GetHistory("u2")), ElementsAre(22, 23, 24));
+    EXPECT_FALSE(store->GetHistory("u3")->known);
+  }
+}
+
+TYPED_TEST(FeatureStoreContractTest, ReplaceRefusesARepeatedUserAndWritesNothing) {
+  auto store = this->Make();
+  std::vector<UserEvents> batch = {{"u1", Events(0, 1)}, {"u2", Events(1, 1)}, {"u1", Events(2, 1)}};
+  absl::Status s = store->ReplaceHistoriesBatch(batch, {});
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("'u1'"));
+  EXPECT_FALSE(store->GetHistory("u2")->known);
+}
+
 TYPED_TEST(FeatureStoreContractTest, ItemRoundTripKeepsEveryField) {
   auto store = this->Make();
   ItemRecord item{"sku-1", {}};
