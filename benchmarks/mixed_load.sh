@@ -19,20 +19,13 @@ port=${RECD_BENCH_PORT:-50085}
 out=${RECD_BENCH_OUT:-/tmp/recd-mixed}
 mkdir -p "$out"
 
-recd_cmd=("$build/recd" --config "$config" --listen "127.0.0.1:$port")
-[ -n "${RECD_CPUS:-}" ] && recd_cmd=(taskset -c "$RECD_CPUS" "${recd_cmd[@]}")
-"${recd_cmd[@]}" >"$out/server.log" 2>&1 &
-recd_pid=$!
-trap 'kill $recd_pid 2>/dev/null; wait 2>/dev/null' EXIT
-for _ in $(seq 900); do
-  "$build/recd-cli" --target "127.0.0.1:$port" status >/dev/null 2>&1 && break
-  sleep 0.2
-done
-client=("$build/recd-bench" --target "127.0.0.1:$port" --json --timeout-ms "$deadline_ms" --items-file "$items")
-[ -n "${CLIENT_CPUS:-}" ] && client=(taskset -c "$CLIENT_CPUS" "${client[@]}")
+source "$root/benchmarks/lib.sh"
+start_recd "$config" "$port"
+client_cmd "$port"
+client+=(--timeout-ms "$deadline_ms" --items-file "$items")
 
 "${client[@]}" ${RECD_BENCH_ARGS:-} --concurrency 8 --duration 10 --warmup 2 >"$out/saturation.json"
-half=$(python3 -c "import json; r=json.load(open('$out/saturation.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))")
+half=$(half_of_saturation saturation)
 "${client[@]}" ${RECD_BENCH_ARGS:-} --open-loop --qps "$half" --duration "$seconds" --warmup 2 >"$out/reads.json"
 "${client[@]}" ${RECD_BENCH_ARGS:-} --open-loop --qps "$half" --duration "$seconds" --warmup 2 \
   --event-fraction 0.1 >"$out/mixed.json"

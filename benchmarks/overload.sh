@@ -19,35 +19,22 @@ deadline_ms=${DEADLINE_MS:-50}
 port=${RECD_BENCH_PORT:-50081}
 out=${RECD_BENCH_OUT:-/tmp/recd-overload}
 mkdir -p "$out"
-pin() { local cpus=$1; shift; if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
 
-recd_cmd=("$build/recd" --config "$config" --listen "127.0.0.1:$port")
-[ -n "${RECD_CPUS:-}" ] && recd_cmd=(taskset -c "$RECD_CPUS" "${recd_cmd[@]}")
-"${recd_cmd[@]}" >"$out/server.log" 2>&1 &
-recd_pid=$!
-rss_pid=
-trap 'kill $recd_pid $rss_pid 2>/dev/null; wait 2>/dev/null' EXIT
-for _ in $(seq 900); do
-  "$build/recd-cli" --target "127.0.0.1:$port" status >/dev/null 2>&1 && break
-  sleep 0.2
-done
+source "$root/benchmarks/lib.sh"
+start_recd "$config" "$port"
+client_cmd "$port"
 
 bench() {  # name warmup-seconds args...
   local name=$1 warmup=$2
   shift 2
-  pin "${CLIENT_CPUS:-}" "$build/recd-bench" --target "127.0.0.1:$port" --json --warmup "$warmup" \
-    ${RECD_BENCH_ARGS:-} "$@" >"$out/$name.json"
+  "${client[@]}" --warmup "$warmup" ${RECD_BENCH_ARGS:-} "$@" >"$out/$name.json"
 }
-field() { python3 -c "import json; print(json.load(open('$out/$1.json'))['$2'])"; }
-rss_mb() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' "/proc/$recd_pid/status"; }
 sample_rss() {  # writes one RSS figure (MB) per second to $1 until killed
   while true; do rss_mb >>"$1"; sleep 1; done
 }
 
 bench saturation 2 --concurrency "${SAT_CONCURRENCY:-8}" --duration 10
-# Saturation counts answers, not calls: refused calls return at once and
-# would inflate a closed loop's rate.
-sat=$(python3 -c "import json; r=json.load(open('$out/saturation.json')); print(int(r['ok'] / r['seconds']))")
+sat=$(($(half_of_saturation saturation) * 2))
 bench half 2 --open-loop --qps $((sat / 2)) --duration 10 --timeout-ms "$deadline_ms"
 rss_idle=$(rss_mb)
 for x in 2 4; do

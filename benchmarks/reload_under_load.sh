@@ -25,21 +25,13 @@ mkdir -p "$out"
 newest() { ls "$models" | grep -E '^[0-9]+$' | sort -n | tail -1; }
 [ -n "$(newest)" ] || { echo "reload_under_load: $models has no numbered version" >&2; exit 2; }
 
-recd_cmd=("$build/recd" --config "$config" --listen "127.0.0.1:$port")
-[ -n "${RECD_CPUS:-}" ] && recd_cmd=(taskset -c "$RECD_CPUS" "${recd_cmd[@]}")
-"${recd_cmd[@]}" >"$out/server.log" 2>&1 &
-recd_pid=$!
-trap 'kill $recd_pid 2>/dev/null; wait 2>/dev/null' EXIT
-for _ in $(seq 900); do
-  "$build/recd-cli" --target "127.0.0.1:$port" status >/dev/null 2>&1 && break
-  sleep 0.2
-done
-client=("$build/recd-bench" --target "127.0.0.1:$port" --json --timeout-ms "$deadline_ms")
-[ -n "${CLIENT_CPUS:-}" ] && client=(taskset -c "$CLIENT_CPUS" "${client[@]}")
-rss_mb() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' "/proc/$recd_pid/status"; }
+source "$root/benchmarks/lib.sh"
+start_recd "$config" "$port"
+client_cmd "$port"
+client+=(--timeout-ms "$deadline_ms")
 
 "${client[@]}" ${RECD_BENCH_ARGS:-} --concurrency 8 --duration 10 --warmup 2 >"$out/saturation.json"
-half=$(python3 -c "import json; r=json.load(open('$out/saturation.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))")
+half=$(half_of_saturation saturation)
 "${client[@]}" ${RECD_BENCH_ARGS:-} --open-loop --qps "$half" --duration "$baseline_s" --warmup 5 >"$out/baseline.json"
 echo "before swaps: RSS $(rss_mb) MB" >"$out/rss.txt"
 
