@@ -33,7 +33,7 @@ sample_rss() {  # writes one RSS figure (MB) per second to $1 until killed
   while true; do rss_mb >>"$1"; sleep 1; done
 }
 
-bench saturation 2 --concurrency "${SAT_CONCURRENCY:-8}" --duration 10
+bench saturation 2 --concurrency "${SAT_CONCURRENCY:-4}" --duration 10
 sat=$(($(half_of_saturation saturation) * 2))
 bench half 2 --open-loop --qps $((sat / 2)) --duration 10 --timeout-ms "$deadline_ms"
 rss_idle=$(rss_mb)

@@ -38,6 +38,7 @@
 // hnswlib.h defines non-inline functions (cpuid, AVXCapable, ...), so it may
 // be included by one translation unit only: this one. Hence the opaque Graph.
 #include "hnswlib/hnswlib.h"
+#include "util/usable_cores.h"
 
 namespace recd {
 
@@ -346,7 +347,7 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(
         absl::StrCat("ann: allocating the graph for ", items.rows(), " items: ", e.what()));
   }
   int threads =
-      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+      options.threads > 0 ? options.threads : UsableCores();
   if (absl::Status s = InsertAll(items, bias, order, equalize, norm2[order.front()], stored_dim,
                                  std::max(threads, 1), graph->hnsw);
       !s.ok()) {

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "retrieval/embedding_source.h"
 #include "spdlog/spdlog.h"
+#include "util/usable_cores.h"
 
 namespace recd {
 
@@ -25,7 +26,7 @@ absl::Status ValidateCandidateSearchOptions(const CandidateSearchOptions& option
 
 int CandidateBuildThreads(const CandidateBuildOptions& options) {
   if (options.build_threads > 0) return options.build_threads;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+  return std::max(1, UsableCores() / 2);
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include "ranking/state_refresh.h"
 #include "recd/feature_store_factory.h"
 #include "spdlog/spdlog.h"
+#include "util/usable_cores.h"
 
 namespace recd {
 
@@ -44,7 +45,7 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   if (!states.ok()) return states.status();
   server->states_ = *std::move(states);
 
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = UsableCores();
   const int scorer_threads = config->threads > 0 ? config->threads : cores;
   server->scorer_pool_ = std::make_unique<ThreadPool>(scorer_threads, "scorer");
   // Request threads mostly wait for scorers; twice as many keep the scorers busy.
@@ -90,6 +91,11 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   grpc::ServerBuilder builder;
   const std::string listen = options.listen_override.empty() ? config->listen : options.listen_override;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &server->port_);
+  // Bounds what one connection can have in flight inside the server: past
+  // it the client's transport waits, so a flood costs the client, not
+  // gRPC's backlog here (which admission control only sees once a call
+  // reaches its handler).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config->max_concurrent_streams);
   builder.RegisterService(server->recommender_.get());
   builder.RegisterService(server->admin_.get());
   server->server_ = builder.BuildAndStart();

@@ -56,7 +56,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   ServerConfig c;
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "store", "models", "fusion", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -70,6 +70,10 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
       RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_reads", "server.admission.max_in_flight_reads", 0, c.max_in_flight_reads));
       RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_writes", "server.admission.max_in_flight_writes", 0, c.max_in_flight_writes));
       RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(a, "max_queue_ms", "server.admission.max_queue_ms", 1, c.max_queue_ms));
+    }
+    if (const YAML::Node l = s["limits"]) {
+      RECD_RETURN_IF_ERROR(CheckKeys(l, "server.limits", {"max_concurrent_streams"}));
+      RECD_RETURN_IF_ERROR(ReadAtLeast(l, "max_concurrent_streams", "server.limits.max_concurrent_streams", 1, c.max_concurrent_streams));
     }
   }
   if (const YAML::Node s = root["store"]) {
@@ -160,6 +164,7 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("server.admission.max_in_flight_reads", max_in_flight_reads);
   RECD_START_ONLY("server.admission.max_in_flight_writes", max_in_flight_writes);
   RECD_START_ONLY("server.admission.max_queue_ms", max_queue_ms);
+  RECD_START_ONLY("server.limits.max_concurrent_streams", max_concurrent_streams);
   RECD_START_ONLY("store.path", store_path);
   RECD_START_ONLY("store.history_length", history_length);
   RECD_START_ONLY("store.history_cache_entries", history_cache_entries);

@@ -30,6 +30,9 @@ struct ServerConfig {
   int max_in_flight_writes = 0;
   // An admitted read that waited longer than this for a thread is refused.
   int64_t max_queue_ms = 20;
+  // server.limits: HTTP/2 streams one connection may have open at once;
+  // beyond it the client waits for one to finish.
+  int max_concurrent_streams = 64;
   // store:
   std::string store_path = "data/store";
   int history_length = 200;          // events kept per user
