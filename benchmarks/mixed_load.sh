@@ -24,7 +24,7 @@ start_recd "$config" "$port"
 client_cmd "$port"
 client+=(--timeout-ms "$deadline_ms" --items-file "$items")
 
-"${client[@]}" ${RECD_BENCH_ARGS:-} --concurrency 8 --duration 10 --warmup 2 >"$out/saturation.json"
+"${client[@]}" ${RECD_BENCH_ARGS:-} --concurrency "${SAT_CONCURRENCY:-4}" --duration 10 --warmup 2 >"$out/saturation.json"
 half=$(half_of_saturation saturation)
 "${client[@]}" ${RECD_BENCH_ARGS:-} --open-loop --qps "$half" --duration "$seconds" --warmup 2 >"$out/reads.json"
 "${client[@]}" ${RECD_BENCH_ARGS:-} --open-loop --qps "$half" --duration "$seconds" --warmup 2 \

@@ -30,7 +30,7 @@ start_recd "$config" "$port"
 client_cmd "$port"
 client+=(--timeout-ms "$deadline_ms")
 
-"${client[@]}" ${RECD_BENCH_ARGS:-} --concurrency 8 --duration 10 --warmup 2 >"$out/saturation.json"
+"${client[@]}" ${RECD_BENCH_ARGS:-} --concurrency "${SAT_CONCURRENCY:-4}" --duration 10 --warmup 2 >"$out/saturation.json"
 half=$(half_of_saturation saturation)
 "${client[@]}" ${RECD_BENCH_ARGS:-} --open-loop --qps "$half" --duration "$baseline_s" --warmup 5 >"$out/baseline.json"
 echo "before swaps: RSS $(rss_mb) MB" >"$out/rss.txt"

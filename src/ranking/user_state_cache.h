@@ -37,6 +37,11 @@ class UserStateCache {
   // True if the user has an entry, of any bundle or history.
   bool Contains(const std::string& user);
 
+  // Drops every entry.
+  void Clear() {
+    if (cache_) cache_->Clear();
+  }
+
   // Up to n users with entries, most recently used first (roughly).
   std::vector<std::string> RecentUsers(size_t n) const {
     return cache_ ? cache_->RecentKeys(n) : std::vector<std::string>{};

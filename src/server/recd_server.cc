@@ -5,6 +5,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <malloc.h>
+
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,11 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   // Requests run in parallel on the pools; Eigen's own OpenMP threads inside
   // a request (MF fold-in products) would only oversubscribe the cores.
   Eigen::setNbThreads(1);
+  // Bundles are read into memory and replaced whole on every swap: give
+  // blocks of 4 MB and more their own mappings, returned to the system when
+  // freed, instead of letting glibc's adaptive threshold move them onto a
+  // heap that a swap every few seconds fragments (RSS grew per swap).
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   auto server = std::unique_ptr<RecdServer>(new RecdServer());
 
   RocksDbStoreOptions store_options;
@@ -162,6 +169,9 @@ std::function<void()> RecdServer::WarmStates(const std::shared_ptr<const Serving
   // bundle would overwrite them. A history that changed meanwhile makes
   // its entry miss, never serve stale states.
   return [this, warmed, bundle = next->bundle] {
+    // Every other entry was encoded by the old bundle and can only miss
+    // now: drop them at once rather than hold their memory until evicted.
+    state_cache_->Clear();
     for (Warmed& w : *warmed) state_cache_->Insert(w.user, bundle, w.fingerprint, std::move(w.states));
     metrics_.CountStatesWarmed(static_cast<int64_t>(warmed->size()));
   };

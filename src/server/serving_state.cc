@@ -1,5 +1,10 @@
 #include "server/serving_state.h"
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -158,10 +163,18 @@ absl::Status ServingStateManager::Reload() {
     absl::MutexLock lock(&mu_);
     state_ = *next;
   }
+  retired_.push_back(std::move(current));
   if (after_swap) after_swap();
   ++reloads_;
   spdlog::info("reloaded: config {} bundle {}", (*next)->config->version, (*next)->bundle->version());
   return absl::OkStatus();
+}
+
+void ServingStateManager::FreeRetired() {
+  absl::MutexLock lock(&reload_mu_);
+  // use_count() == 1: only this list holds it, and nothing can take a new
+  // reference to a state that is no longer current.
+  std::erase_if(retired_, [](const std::shared_ptr<const ServingState>& s) { return s.use_count() == 1; });
 }
 
 void ServingStateManager::ReloadAsync(std::function<void(absl::Status)> done) {
@@ -173,13 +186,22 @@ void ServingStateManager::ReloadAsync(std::function<void(absl::Status)> done) {
 }
 
 void ServingStateManager::ReloadLoop() {
+  // Reloads read, check and index whole bundles and warm caches: work that
+  // should yield the cores to requests. Linux applies nice per thread.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   std::string config_stamp = FileStamp(options_.config_path);
   std::string bundle_stamp = Current()->bundle_fingerprint;
   // Short ticks so an admin reload starts promptly; the files are looked at
   // once per watch_interval.
   const absl::Duration tick = std::min(options_.watch_interval, absl::Milliseconds(20));
   absl::Time next_look = absl::Now() + options_.watch_interval;
+  absl::Time trim_at = absl::InfiniteFuture();
   while (!stop_.WaitForNotificationWithTimeout(tick)) {
+    FreeRetired();
+    if (absl::Now() >= trim_at) {
+      malloc_trim(0);
+      trim_at = absl::InfiniteFuture();
+    }
     bool changed = false;
     if (watching_.load() && absl::Now() >= next_look) {
       next_look = absl::Now() + options_.watch_interval;
@@ -199,6 +221,10 @@ void ServingStateManager::ReloadLoop() {
     }
     const absl::Status status = Reload();
     for (auto& done : waiters) done(status);
+    // The replaced bundle is freed once its last request is done, moments
+    // later; hand the freed heap back to the system then, so RSS follows
+    // the bundles.
+    if (status.ok()) trim_at = absl::Now() + absl::Seconds(1);
   }
 }
 

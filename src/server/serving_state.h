@@ -87,10 +87,16 @@ class ServingStateManager {
   absl::StatusOr<std::shared_ptr<const ServingState>> BuildUnchecked(const ServingState* current) const;
   // The reload thread: serves ReloadAsync callers, SIGHUP and file changes.
   void ReloadLoop();
+  // Frees the retired states no request holds any more.
+  void FreeRetired();
 
   const Options options_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const ServingState> state_ ABSL_GUARDED_BY(mu_);
+  // States swapped out, kept until no request holds them so that they are
+  // freed here, on the reload thread: unmapping a large bundle takes long
+  // enough to stall the request thread that would otherwise drop it last.
+  std::vector<std::shared_ptr<const ServingState>> retired_ ABSL_GUARDED_BY(reload_mu_);
   absl::Mutex reload_mu_;  // one reload at a time
   std::atomic<bool> reload_requested_{false};
   std::atomic<bool> watching_{false};
