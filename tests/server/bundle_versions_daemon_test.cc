@@ -100,24 +100,7 @@ TEST_F(BundleVersionsDaemonTest, RewritingTheServedVersionInPlaceDoesNotCrashThe
     original.push_back(bytes.str());
   }
 
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> ok{0}, failed{0};
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 3; ++t) {
-    clients.emplace_back([&, t] {
-      auto stub = v1::Recommender::NewStub(channel_);
-      for (int i = 0; !stop.load(); ++i) {
-        v1::RecommendRequest req;
-        req.set_user_id("u" + std::to_string((t * 131 + i) % 400));
-        req.set_k(10);
-        v1::RecommendResponse resp;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        grpc::Status s = stub->RecommendItems(&ctx, req, &resp);
-        (s.ok() && resp.items_size() == 10 ? ok : failed).fetch_add(1);
-      }
-    });
-  }
+  RecommendLoad load(channel_, 3);
   // What an in-place export does: truncate, then write, the files a running
   // daemon loaded. With the tensors mmapped, the next request touching a
   // truncated page died of SIGBUS.
@@ -134,10 +117,9 @@ TEST_F(BundleVersionsDaemonTest, RewritingTheServedVersionInPlaceDoesNotCrashThe
   for (size_t i = 0; i < tensor_files.size(); ++i) {
     std::ofstream(tensor_files[i], std::ios::binary | std::ios::trunc) << original[i];
   }
-  stop = true;
-  for (auto& c : clients) c.join();
-  EXPECT_EQ(failed.load(), 0);
-  EXPECT_GT(ok.load(), 0);
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_GT(load.ok(), 0);
   EXPECT_EQ(Ids(RecommendOk("u21", 10)), Ids(before));
 }
 

@@ -200,24 +200,7 @@ TEST_F(RecdServerTest, CorruptBundleIsRejectedAndTheRunningOneKept) {
 }
 
 TEST_F(RecdServerTest, ModelSwapDuringConcurrentRequestsFailsNone) {
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> ok{0}, failed{0};
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 4; ++t) {
-    clients.emplace_back([&, t] {
-      auto stub = v1::Recommender::NewStub(channel_);
-      for (int i = 0; !stop.load(); ++i) {
-        v1::RecommendRequest req;
-        req.set_user_id("u" + std::to_string((t * 97 + i) % 400));
-        req.set_k(10);
-        v1::RecommendResponse resp;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        grpc::Status s = stub->RecommendItems(&ctx, req, &resp);
-        (s.ok() && resp.items_size() == 10 ? ok : failed).fetch_add(1);
-      }
-    });
-  }
+  RecommendLoad load(channel_, 4);
   std::set<std::string> versions;
   for (int swap = 0; swap < 6; ++swap) {
     WriteConfig(swap % 2 == 0 ? world->bundle_b : world->bundle_a, "");
@@ -227,10 +210,9 @@ TEST_F(RecdServerTest, ModelSwapDuringConcurrentRequestsFailsNone) {
     versions.insert(reload.bundle_version());
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
-  stop = true;
-  for (auto& c : clients) c.join();
-  EXPECT_EQ(failed.load(), 0);
-  EXPECT_GT(ok.load(), 0);
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_GT(load.ok(), 0);
   EXPECT_EQ(versions.size(), 2u);
 }
 

@@ -8,11 +8,14 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "data/synthetic_generator.h"
@@ -35,6 +38,44 @@ struct World {
 };
 
 inline World* world = nullptr;
+
+// `threads` clients calling RecommendItems (k = 10) in a loop on `channel`
+// until Stop(), counting answers with 10 items and everything else.
+class RecommendLoad {
+ public:
+  RecommendLoad(std::shared_ptr<grpc::Channel> channel, int threads) {
+    for (int t = 0; t < threads; ++t) {
+      clients_.emplace_back([this, channel, t] {
+        auto stub = v1::Recommender::NewStub(channel);
+        for (int i = 0; !stop_.load(); ++i) {
+          v1::RecommendRequest req;
+          req.set_user_id("u" + std::to_string((t * 97 + i) % 400));
+          req.set_k(10);
+          v1::RecommendResponse resp;
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+          grpc::Status s = stub->RecommendItems(&ctx, req, &resp);
+          (s.ok() && resp.items_size() == 10 ? ok_ : failed_).fetch_add(1);
+        }
+      });
+    }
+  }
+  ~RecommendLoad() { Stop(); }
+
+  void Stop() {
+    stop_ = true;
+    for (auto& c : clients_) {
+      if (c.joinable()) c.join();
+    }
+  }
+  int64_t ok() const { return ok_.load(); }
+  int64_t failed() const { return failed_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> ok_{0}, failed_{0};
+  std::vector<std::thread> clients_;
+};
 
 class DaemonTest : public ::testing::Test {
  protected:
