@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "models/atomic_file.h"
 #include "nlohmann/json.hpp"
+#include "util/status_macros.h"
 
 namespace recd {
 namespace {
@@ -58,11 +59,6 @@ class MetaReader {
   const Json& root_;
 };
 
-#define RECD_META_RETURN_IF_ERROR(expr)                \
-  do {                                                 \
-    if (absl::Status _s = (expr); !_s.ok()) return _s; \
-  } while (0)
-
 }  // namespace
 
 absl::Status WriteAnnIndexMeta(const std::string& path, const AnnIndexMeta& meta) {
@@ -97,20 +93,20 @@ absl::StatusOr<AnnIndexMeta> ReadAnnIndexMeta(const std::string& path) {
   if (!root.is_object()) return absl::DataLossError(absl::StrCat(path, ": not a JSON object"));
   const MetaReader r(path, root);
   AnnIndexMeta m;
-  RECD_META_RETURN_IF_ERROR(r.Int("format_version", 1, &m.format_version));
+  RECD_RETURN_IF_ERROR(r.Int("format_version", 1, &m.format_version));
   if (m.format_version > kAnnIndexFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": format_version ", m.format_version,
                                                       " is newer than this reader's ",
                                                       kAnnIndexFormatVersion));
   }
-  RECD_META_RETURN_IF_ERROR(r.Int("items", 1, &m.items));
-  RECD_META_RETURN_IF_ERROR(r.Int("dim", 1, &m.dim));
-  RECD_META_RETURN_IF_ERROR(r.Bool("has_bias", &m.has_bias));
-  RECD_META_RETURN_IF_ERROR(r.Bool("equalize_norms", &m.equalize_norms));
-  RECD_META_RETURN_IF_ERROR(r.Int("m", 2, &m.m));
-  RECD_META_RETURN_IF_ERROR(r.Int("ef_construction", 1, &m.ef_construction));
+  RECD_RETURN_IF_ERROR(r.Int("items", 1, &m.items));
+  RECD_RETURN_IF_ERROR(r.Int("dim", 1, &m.dim));
+  RECD_RETURN_IF_ERROR(r.Bool("has_bias", &m.has_bias));
+  RECD_RETURN_IF_ERROR(r.Bool("equalize_norms", &m.equalize_norms));
+  RECD_RETURN_IF_ERROR(r.Int("m", 2, &m.m));
+  RECD_RETURN_IF_ERROR(r.Int("ef_construction", 1, &m.ef_construction));
   std::string seed;
-  RECD_META_RETURN_IF_ERROR(r.String("seed", &seed));
+  RECD_RETURN_IF_ERROR(r.String("seed", &seed));
   try {
     size_t used = 0;
     m.seed = std::stoull(seed, &used);
@@ -118,10 +114,10 @@ absl::StatusOr<AnnIndexMeta> ReadAnnIndexMeta(const std::string& path) {
   } catch (const std::exception&) {
     return r.Error("seed", "is not an unsigned integer");
   }
-  RECD_META_RETURN_IF_ERROR(r.String("items_checksum", &m.items_checksum));
-  RECD_META_RETURN_IF_ERROR(r.String("bias_checksum", &m.bias_checksum));
-  RECD_META_RETURN_IF_ERROR(r.Int("graph_bytes", 1, &m.graph_bytes));
-  RECD_META_RETURN_IF_ERROR(r.String("graph_checksum", &m.graph_checksum));
+  RECD_RETURN_IF_ERROR(r.String("items_checksum", &m.items_checksum));
+  RECD_RETURN_IF_ERROR(r.String("bias_checksum", &m.bias_checksum));
+  RECD_RETURN_IF_ERROR(r.Int("graph_bytes", 1, &m.graph_bytes));
+  RECD_RETURN_IF_ERROR(r.String("graph_checksum", &m.graph_checksum));
   return m;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "recd/content_hash.h"
 #include "yaml-cpp/yaml.h"
+#include "util/status_macros.h"
 
 namespace recd {
 namespace {
@@ -45,12 +46,6 @@ std::string Resolve(const std::string& base_dir, const std::string& p) {
   if (p.empty() || fs::path(p).is_absolute()) return p;
   return (fs::path(base_dir) / p).lexically_normal().string();
 }
-
-#define RECD_RETURN_IF_ERROR(expr)          \
-  do {                                      \
-    if (absl::Status _s = (expr); !_s.ok()) \
-      return _s;                            \
-  } while (0)
 
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
