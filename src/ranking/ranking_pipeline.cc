@@ -87,6 +87,18 @@ std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const
   }
 }
 
+std::atomic<uint64_t> next_pipeline_id{1};
+
+// The items `request` leaves out whatever its rules: the extra exclusions,
+// and the history when it excludes history.
+absl::flat_hash_set<int32_t> ExcludedItems(const RankRequest& request) {
+  absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
+  if (request.exclude_history) {
+    for (const Event& e : request.history.events) excluded.insert(e.item);
+  }
+  return excluded;
+}
+
 }  // namespace
 
 bool RankingPipeline::AnyOk(const std::vector<ModelRun>& runs) {
@@ -109,7 +121,8 @@ RankingPipeline::RankingPipeline(std::shared_ptr<const ModelBundle> bundle, Fusi
     : bundle_(std::move(bundle)),
       fusion_(std::move(fusion)),
       candidates_(std::move(candidates)),
-      search_(search) {}
+      search_(search),
+      id_(next_pipeline_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 std::vector<std::shared_ptr<const UserState>> RankingPipeline::EncodeAll(const UserHistory& history) const {
   std::vector<std::shared_ptr<const UserState>> states;
@@ -283,29 +296,111 @@ void RankingPipeline::FusedScores(const UserHistory& history, std::span<const in
 
 RankingResult RankingPipeline::FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
                                              const std::map<std::string, double>& weights,
-                                             std::span<const int32_t> items) const {
+                                             std::span<const int32_t> items, std::shared_ptr<const FusedTopList>* top,
+                                             int depth) const {
   std::vector<float> fused;
   std::vector<ModelScores> per_model;
   Blend(runs, weights, items, fused, per_model);
+  const bool all_in = std::all_of(runs.begin(), runs.end(),
+                                  [](const ModelRun& r) { return r.outcome.kind == ScorerOutcome::kOk; });
+  // A list missing a model would keep serving a degraded answer as a full one.
+  if (top != nullptr && request.keep_top > 0 && all_in) *top = KeepTop(request, items, fused, per_model, depth);
   return Select(request, items, fused, per_model);
+}
+
+int RankingPipeline::NominationDepth(const RankRequest& request) const {
+  // Each model nominates enough items to fill k after its exclusions.
+  const size_t excluded = request.exclude.size() + (request.exclude_history ? request.history.events.size() : 0);
+  return static_cast<int>(
+      std::min<size_t>(std::max<size_t>(static_cast<size_t>(std::max(search_.per_source, 1)),
+                                        static_cast<size_t>(std::max(request.k, 0)) + excluded),
+                       static_cast<size_t>(bundle_->num_items())));
+}
+
+std::shared_ptr<const FusedTopList> RankingPipeline::KeepTop(const RankRequest& request,
+                                                             std::span<const int32_t> items,
+                                                             std::span<const float> fused,
+                                                             const std::vector<ModelScores>& per_model,
+                                                             int depth) const {
+  const bool all = items.empty();
+  std::vector<bool> banned(fused.size(), false);
+  if (request.exclude_history) {
+    absl::flat_hash_set<int32_t> history;
+    for (const Event& e : request.history.events) history.insert(e.item);
+    for (size_t i = 0; i < banned.size(); ++i) banned[i] = history.contains(all ? static_cast<int32_t>(i) : items[i]);
+  }
+  auto top = std::make_shared<FusedTopList>();
+  top->pipeline_id = id_;
+  top->depth = depth;
+  top->exclude_history = request.exclude_history;
+  for (const ModelScores& m : per_model) {
+    top->models.push_back(m.model);
+    top->weights.push_back(m.weight);
+  }
+  const std::vector<int32_t> order = TopK(fused, request.keep_top, banned);
+  top->truncated = static_cast<int>(order.size()) == request.keep_top &&
+                   static_cast<size_t>(std::count(banned.begin(), banned.end(), false)) > order.size();
+  for (int32_t pos : order) {
+    const auto p = static_cast<size_t>(pos);
+    top->items.push_back(all ? pos : items[p]);
+    top->scores.push_back(fused[p]);
+    for (const ModelScores& m : per_model) {
+      top->raw.push_back(m.raw[p]);
+      top->normalized.push_back(m.normalized[p]);
+    }
+  }
+  return top;
+}
+
+std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& request,
+                                                            const FusedTopList& top) const {
+  const bool retrieving = request.candidates.empty() && retrieves();
+  if (top.pipeline_id != id_ || top.exclude_history != request.exclude_history ||
+      (!retrieving && !request.candidates.empty()) || top.depth != (retrieving ? NominationDepth(request) : 0)) {
+    return std::nullopt;
+  }
+  // The list is the fused order with the history left out; the request's
+  // own rules pick from it greedily, as Select does from the full order.
+  const absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
+  absl::flat_hash_map<int32_t, int> per_group;
+  const size_t num_models = top.models.size();
+  RankingResult result;
+  result.models = top.models;
+  result.weights = top.weights;
+  for (size_t i = 0; i < top.items.size() && static_cast<int>(result.items.size()) < request.k; ++i) {
+    const int32_t item = top.items[i];
+    if (excluded.contains(item) || (request.allowed && !request.allowed(item))) continue;
+    if (request.max_per_group > 0 && ++per_group[request.group_of(item)] > request.max_per_group) continue;
+    RankedItem r;
+    r.item = item;
+    r.score = top.scores[i];
+    if (request.explain) {
+      r.raw.assign(top.raw.begin() + i * num_models, top.raw.begin() + (i + 1) * num_models);
+      r.normalized.assign(top.normalized.begin() + i * num_models, top.normalized.begin() + (i + 1) * num_models);
+    }
+    result.items.push_back(std::move(r));
+  }
+  // Short: the items past the list might have filled k, or rules would
+  // widen the candidates; only the full pipeline knows.
+  if (static_cast<int>(result.items.size()) < request.k && (top.truncated || request.allowed ||
+                                                              request.max_per_group > 0)) {
+    return std::nullopt;
+  }
+  return result;
 }
 
 RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOptions& options) const {
   const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(request.history.events.size()));
   std::vector<ModelRun> runs = WeightedRuns(weights, request.states);
   RankingResult result;
+  std::shared_ptr<const FusedTopList> top;
   if (request.candidates.empty() && retrieves()) {
-    // Each model nominates enough items to fill k after its exclusions.
-    const size_t excluded = request.exclude.size() + (request.exclude_history ? request.history.events.size() : 0);
-    const int depth = static_cast<int>(std::min<size_t>(
-        std::max<size_t>(static_cast<size_t>(std::max(search_.per_source, 1)),
-                         static_cast<size_t>(std::max(request.k, 0)) + excluded),
-        static_cast<size_t>(bundle_->num_items())));
+    const int depth = NominationDepth(request);
     RunModels(runs, request.history, {}, depth, options);
     if (AnyOk(runs)) {
       const std::vector<int32_t> items = UnionOfNominations(runs);
       ScoreFromStates(runs, items, options.deadline);
-      result = FuseAndSelect(request, runs, weights, items);
+      result = FuseAndSelect(request, runs, weights, items, &top, depth);
       const bool rules = request.allowed || request.max_per_group > 0;
       if (rules && static_cast<int>(result.items.size()) < request.k && AnyOk(runs)) {
         result = Widen(request, runs, weights, depth, std::move(result), options);
@@ -313,11 +408,16 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
     }
   } else {
     RunModels(runs, request.history, request.candidates, 0, options);
-    if (AnyOk(runs)) result = FuseAndSelect(request, runs, weights, request.candidates);
+    // A caller's own candidate list is not a history's top: keep none.
+    if (AnyOk(runs)) {
+      result = FuseAndSelect(request, runs, weights, request.candidates,
+                             request.candidates.empty() ? &top : nullptr, 0);
+    }
   }
   // An empty item list means "the whole catalog" to the fusion: without a
   // model in, that would rank unscored items. Answer from popularity instead.
   if (!AnyOk(runs)) result = Fallback(request, runs, options.deadline);
+  result.top = std::move(top);
   result.states.resize(bundle_->scorers().size());
   for (ModelRun& r : runs) {
     if (r.outcome.kind != ScorerOutcome::kOk) {
@@ -411,10 +511,7 @@ RankingResult RankingPipeline::Select(const RankRequest& request, std::span<cons
                                       std::span<const float> fused,
                                       const std::vector<ModelScores>& per_model) const {
   const bool all = items.empty();
-  absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
-  if (request.exclude_history) {
-    for (const Event& e : request.history.events) excluded.insert(e.item);
-  }
+  const absl::flat_hash_set<int32_t> excluded = ExcludedItems(request);
   // One pass over the scored positions: excluded or not allowed -> banned.
   std::vector<bool> banned(fused.size(), false);
   for (size_t i = 0; i < banned.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ struct RankRequest {
   // a per-user cache kept fresh as events arrive). Empty, or a null entry:
   // that model encodes `history` itself.
   std::vector<std::shared_ptr<const UserState>> states;
+  // When > 0 and every model ranks: also keep this many of the best fused
+  // items before this request's own rules (RankingResult::top), so a later
+  // request for the same history costs its rules and top k only.
+  int keep_top = 0;
 };
 
 // How the scorers of one request run. The default runs them one after the
@@ -75,6 +80,24 @@ struct RankedItem {
   std::vector<float> normalized;
 };
 
+// The best fused items of one history, before any request's rules (only the
+// history itself left out), with every model's scores: what a per-user
+// result cache keeps. Stamped with what made it, so it serves only requests
+// the full pipeline would have answered from the very same scores.
+struct FusedTopList {
+  uint64_t pipeline_id = 0;     // RankingPipeline::id(): bundle, fusion, search
+  int depth = 0;                // nomination depth; 0 = the whole catalog
+  bool exclude_history = true;
+  bool truncated = false;       // more items were ranked than `items` holds
+  std::vector<std::string> models;
+  std::vector<double> weights;
+  std::vector<int32_t> items;   // best first
+  std::vector<float> scores;    // fused, same order
+  // models.size() values per item, item-major.
+  std::vector<float> raw;
+  std::vector<float> normalized;
+};
+
 struct RankingResult {
   std::vector<RankedItem> items;      // best first, at most k
   std::vector<std::string> models;    // models that took part, for explain
@@ -88,6 +111,8 @@ struct RankingResult {
   // The user as each model encoded them, by bundle scorer position; null
   // for models that did not run or failed. What a per-user cache keeps.
   std::vector<std::shared_ptr<const UserState>> states;
+  // With RankRequest::keep_top and no model left out: the fused top list.
+  std::shared_ptr<const FusedTopList> top;
 };
 
 // The request path shared by the daemon and recd-eval: every weighted
@@ -109,6 +134,9 @@ class RankingPipeline {
   const ModelBundle& bundle() const { return *bundle_; }
   const FusionConfig& fusion() const { return fusion_; }
   const CandidateSearchOptions& search() const { return search_; }
+  // Distinct for every pipeline of the process: a FusedTopList made by
+  // another pipeline (another bundle, fusion or search setting) never serves.
+  uint64_t id() const { return id_; }
   // True when Rank() scores retrieved candidates rather than the catalog.
   bool retrieves() const { return candidates_ != nullptr && candidates_->enabled(); }
 
@@ -126,6 +154,12 @@ class RankingPipeline {
                    std::vector<ScorerOutcome>* outcomes = nullptr) const;
 
   RankingResult Rank(const RankRequest& request, const ScoringOptions& options = {}) const;
+
+  // The answer Rank() would give `request`, read from `top` (kept by an
+  // earlier Rank of the same history): its rules and top k over the list.
+  // Nullopt when the list cannot say: made by another pipeline, at another
+  // depth, or fewer than k of its items pass the rules.
+  std::optional<RankingResult> SelectFromTop(const RankRequest& request, const FusedTopList& top) const;
 
   // The rules-and-top-k half of Rank(), for callers that already hold the
   // fused scores of `request` (recd-eval ranks with these very scores).
@@ -164,10 +198,16 @@ class RankingPipeline {
   void Blend(std::vector<ModelRun>& runs, const std::map<std::string, double>& weights,
              std::span<const int32_t> items, std::vector<float>& fused,
              std::vector<ModelScores>& per_model) const;
-  // Fusion of the models still in, then SelectTop over `items`.
+  // Fusion of the models still in, then SelectTop over `items`; with `top`,
+  // also the request's keep_top best fused items before its rules.
   RankingResult FuseAndSelect(const RankRequest& request, std::vector<ModelRun>& runs,
-                              const std::map<std::string, double>& weights,
-                              std::span<const int32_t> items) const;
+                              const std::map<std::string, double>& weights, std::span<const int32_t> items,
+                              std::shared_ptr<const FusedTopList>* top = nullptr, int depth = 0) const;
+  // How deep each model nominates for `request` on a retrieving pipeline.
+  int NominationDepth(const RankRequest& request) const;
+  std::shared_ptr<const FusedTopList> KeepTop(const RankRequest& request, std::span<const int32_t> items,
+                                              std::span<const float> fused, const std::vector<ModelScores>& per_model,
+                                              int depth) const;
   // Rules left fewer than k of the nominated items: nominate deeper, then
   // score a bounded slice of the allowed items; never the whole catalog.
   RankingResult Widen(const RankRequest& request, std::vector<ModelRun>& runs,
@@ -185,6 +225,7 @@ class RankingPipeline {
   FusionConfig fusion_;
   std::shared_ptr<const CandidateStage> candidates_;
   CandidateSearchOptions search_;
+  uint64_t id_;
 };
 
 // Indices of the k largest scores, best first, skipping `banned` positions.

@@ -65,13 +65,27 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   // States encoded from the stored history serve this request unless the
   // session context added events to it.
   const bool cacheable = cache != nullptr && history.events.size() == stored_events;
+  UserStateCache::Cached cached;
   if (cacheable) {
-    rank.states = cache->Lookup(query.user_id, context.bundle, fingerprint);
-    answer.state_cache_hit = !rank.states.empty();
+    cached = cache->LookupEntry(query.user_id, context.bundle, fingerprint);
+    answer.state_cache_hit = !cached.states.empty();
+    if (context.result_cache_items > 0) answer.result_cache_hit = false;
   }
-  answer.ranking = context.pipeline->Rank(rank, options);
-  if (cacheable && EncodedAnyState(rank.states, answer.ranking.states)) {
-    cache->Insert(query.user_id, context.bundle, fingerprint, std::move(answer.ranking.states));
+  if (cached.top != nullptr) {
+    if (auto from_top = context.pipeline->SelectFromTop(rank, *cached.top)) {
+      answer.ranking = *std::move(from_top);
+      answer.result_cache_hit = true;
+    }
+  }
+  if (!answer.result_cache_hit.value_or(false)) {
+    rank.states = cached.states;
+    if (cacheable) rank.keep_top = std::max(context.result_cache_items, 0);
+    answer.ranking = context.pipeline->Rank(rank, options);
+    // Keep what is new: states the cache lacked, or a top list for them.
+    if (cacheable && (EncodedAnyState(rank.states, answer.ranking.states) || answer.ranking.top != nullptr)) {
+      cache->Insert(query.user_id, context.bundle, fingerprint, std::move(answer.ranking.states),
+                    std::move(answer.ranking.top));
+    }
   }
   if (query.explain) ExplainAll(context, history.events, answer);
   return answer;

@@ -28,6 +28,8 @@ struct RankingContext {
   const ItemSimilarity* similarity = nullptr;  // may be null: reasons name no history item
   bool exclude_seen = true;
   int max_rule_scan_items = 20000;
+  // Fused items kept per cached user (the result cache); 0 = none kept.
+  int result_cache_items = 0;
 };
 
 // "Recommend for this user", free of any wire format.
@@ -47,11 +49,16 @@ struct RecommendAnswer {
   // Whether the user's model states came from `cache` (unset: not looked up,
   // e.g. session items made the history differ from the stored one).
   std::optional<bool> state_cache_hit;
+  // Whether the answer was read from the user's cached top list (unset: no
+  // list was looked up).
+  std::optional<bool> result_cache_hit;
 };
 
 // Ranks for a user: their stored history plus the session items, rules
 // from `query.rules`, states from `cache` when the history is the stored
-// one (and the fresh ones kept there). `cache` may be null.
+// one (and the fresh ones kept there). With context.result_cache_items, the
+// fused top list is kept there too, and a request it can answer costs its
+// rules and top k only. `cache` may be null.
 absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, const RecommendQuery& query,
                                                  const ScoringOptions& options, UserStateCache* cache);
 

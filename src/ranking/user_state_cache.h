@@ -13,13 +13,17 @@
 
 namespace recd {
 
+struct FusedTopList;  // ranking_pipeline.h
+
 // Every model's encoding of users' stored histories (MF fold-in factor, LSTM
 // hidden state, content profile, item-item sums), kept so a request for a
 // user whose history has not changed skips the encoders, and refreshed when
 // RecordEvents appends to a cached user. An entry is stamped with the
 // bundle and a fingerprint of the history it was encoded from; a lookup
 // with another bundle or history misses, so a stale entry is never served
-// whatever the order of writes, reloads and lookups. Thread-safe.
+// whatever the order of writes, reloads and lookups. An entry may also hold
+// the fused top list ranked from those states (the result cache): a new
+// history, being a new entry, drops it. Thread-safe.
 class UserStateCache {
  public:
   using States = std::vector<std::shared_ptr<const UserState>>;  // by bundle scorer position
@@ -27,13 +31,23 @@ class UserStateCache {
   // capacity == 0 disables the cache (every lookup misses).
   explicit UserStateCache(size_t capacity);
 
-  // The cached states of `user` if they were encoded by `bundle` from a
-  // history with this fingerprint; empty otherwise.
+  struct Cached {
+    States states;
+    std::shared_ptr<const FusedTopList> top;  // null: none kept
+  };
+
+  // What is cached for `user` if it was encoded by `bundle` from a history
+  // with this fingerprint; empty otherwise.
+  Cached LookupEntry(const std::string& user, const std::shared_ptr<const ModelBundle>& bundle,
+                     uint64_t history_fingerprint);
   States Lookup(const std::string& user, const std::shared_ptr<const ModelBundle>& bundle,
-                uint64_t history_fingerprint);
-  // Keeps `states` (null entries allowed: models not run) for the user.
+                uint64_t history_fingerprint) {
+    return LookupEntry(user, bundle, history_fingerprint).states;
+  }
+  // Keeps `states` (null entries allowed: models not run) for the user, and
+  // the top list ranked from them when given.
   void Insert(const std::string& user, const std::shared_ptr<const ModelBundle>& bundle,
-              uint64_t history_fingerprint, States states);
+              uint64_t history_fingerprint, States states, std::shared_ptr<const FusedTopList> top = nullptr);
   // True if the user has an entry, of any bundle or history.
   bool Contains(const std::string& user);
 
@@ -57,6 +71,7 @@ class UserStateCache {
     std::weak_ptr<const ModelBundle> bundle;
     uint64_t history_fingerprint = 0;
     States states;
+    std::shared_ptr<const FusedTopList> top;
   };
   std::unique_ptr<ShardedLruCache<Entry>> cache_;
 };

@@ -71,6 +71,7 @@ RankingContext ContextOf(const ServingState& state) {
   context.similarity = state.similarity.get();
   context.exclude_seen = state.config->exclude_seen;
   context.max_rule_scan_items = state.config->max_rule_scan_items;
+  context.result_cache_items = static_cast<int>(state.config->result_cache_items);
   return context;
 }
 
@@ -138,6 +139,7 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
                                  MakeScoringOptions(*state, scorer_pool_, deadline, metrics_), state_cache_);
   if (!answer.ok()) return answer.status();
   if (answer->state_cache_hit) metrics_->CountStateCache(*answer->state_cache_hit);
+  if (answer->result_cache_hit) metrics_->CountResultCache(*answer->result_cache_hit);
   RecordOutcomes(answer->ranking, *metrics_);
   if (auto s = CheckAnswered(answer->ranking); !s.ok()) return s;
   FillItems(*answer, state->bundle->items(), response->mutable_items());

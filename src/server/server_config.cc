@@ -83,13 +83,18 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(Read(s, "seed_events", "store.seed_events", c.seed_events));
   }
   if (const YAML::Node s = root["models"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries", "warm_users", "warm_ms"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries", "result_cache_items", "warm_users", "warm_ms"}));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "warm_users", "models.warm_users", 0, c.warm_users));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "warm_ms", "models.warm_ms", 0, c.warm_ms));
     RECD_RETURN_IF_ERROR(Read(s, "path", "models.path", c.models_path));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "budget_ms", "models.budget_ms", 1, c.model_budget_ms));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "state_cache_entries", "models.state_cache_entries", 0,
                                               c.state_cache_entries));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "result_cache_items", "models.result_cache_items", 0,
+                                              c.result_cache_items));
+    if (c.result_cache_items > 10000) {
+      return absl::InvalidArgumentError("models.result_cache_items: must be at most 10000 (memory per cached user)");
+    }
     if (const YAML::Node o = s["budget_overrides_ms"]) {
       if (!o.IsMap()) return absl::InvalidArgumentError("models.budget_overrides_ms: must be a mapping");
       for (const auto& kv : o) {

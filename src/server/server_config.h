@@ -50,6 +50,10 @@ struct ServerConfig {
   // Users whose encoded model states are kept between requests (read at
   // start); 0 = encode every request.
   int64_t state_cache_entries = 100000;
+  // Fused items kept with each cached user's states (the result cache): a
+  // request for a user whose history has not changed is answered from them
+  // when enough pass its rules. 0 = rank every request. Reloadable.
+  int64_t result_cache_items = 50;
   // Before a new bundle takes traffic, this many of the most recently
   // served users have their states encoded by it (bounded by warm_ms too),
   // so a swap does not turn every cached user into a miss at once.

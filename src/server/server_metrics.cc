@@ -68,6 +68,8 @@ std::map<std::string, int64_t> ServerMetrics::Errors() const {
 std::map<std::string, int64_t> ServerMetrics::Counters() const {
   std::map<std::string, int64_t> counters = {{"state_cache_hits", state_cache_hits_.load()},
                                               {"state_cache_misses", state_cache_misses_.load()},
+                                              {"result_cache_hits", result_cache_hits_.load()},
+                                              {"result_cache_misses", result_cache_misses_.load()},
                                               {"states_refreshed", states_refreshed_.load()},
                                               {"states_warmed", states_warmed_.load()},
                                               {"degraded_answers", degraded_answers_.load()},

@@ -49,6 +49,9 @@ class ServerMetrics {
   // User state cache: a request that found (hit) or encoded its user, and
   // users re-encoded as their events arrived.
   void CountStateCache(bool hit) { (hit ? state_cache_hits_ : state_cache_misses_).fetch_add(1); }
+  // Result cache: a request answered from its user's cached top list (hit)
+  // or ranked (miss).
+  void CountResultCache(bool hit) { (hit ? result_cache_hits_ : result_cache_misses_).fetch_add(1); }
   void CountStateRefresh() { states_refreshed_.fetch_add(1); }
   void CountStatesWarmed(int64_t n) { states_warmed_.fetch_add(n); }
   // Answers with models left out / from the popularity fallback.
@@ -77,6 +80,8 @@ class ServerMetrics {
  private:
   std::atomic<int64_t> state_cache_hits_{0};
   std::atomic<int64_t> state_cache_misses_{0};
+  std::atomic<int64_t> result_cache_hits_{0};
+  std::atomic<int64_t> result_cache_misses_{0};
   std::atomic<int64_t> states_refreshed_{0};
   std::atomic<int64_t> states_warmed_{0};
   std::atomic<int64_t> degraded_answers_{0};

@@ -340,6 +340,110 @@ TEST(RankingPipelineTest, RuleBeyondEveryNominationScoresABoundedSliceOfTheAllow
   EXPECT_THAT(Ids(pipeline.Rank(req)), ElementsAre(90, 91, 92));  // short, not a catalog scan
 }
 
+// 40 items scored by two models in different orders, whole-catalog or
+// retrieving `per_source` per model.
+RankingPipeline TwoOrderPipeline(int per_source, FusionConfig fusion = Weights(0.6, 0.4)) {
+  IdMap items;
+  std::vector<float> up;
+  std::vector<float> zigzag;
+  for (int i = 0; i < 40; ++i) {
+    items.GetOrAdd("i" + std::to_string(i));
+    up.push_back(static_cast<float>(i));
+    zigzag.push_back(static_cast<float>((i * 17) % 40));
+  }
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FakeScorer>("m1", up));
+  scorers.push_back(std::make_unique<FakeScorer>("m2", zigzag));
+  auto bundle = ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
+  if (per_source == 0) return RankingPipeline(bundle, fusion);
+  CandidateBuildOptions build;
+  build.full_scan_max_items = 10;
+  build.ann = false;
+  auto stage = CandidateStage::Build(bundle, build);
+  EXPECT_TRUE(stage.ok()) << stage.status();
+  CandidateSearchOptions search;
+  search.per_source = per_source;
+  return RankingPipeline(bundle, fusion, *stage, search);
+}
+
+// Requests with every kind of rule, over one history.
+std::vector<RankRequest> RuleVariants(std::span<const Event> history) {
+  std::vector<RankRequest> requests(5);
+  for (RankRequest& r : requests) {
+    r.history.events = history;
+    r.k = 5;
+    r.explain = true;
+  }
+  requests[1].exclude = {38, 35};
+  requests[2].allowed = [](int32_t item) { return item % 3 != 0; };
+  requests[3].max_per_group = 2;
+  requests[3].group_of = [](int32_t item) { return item % 4; };
+  requests[4].k = 12;
+  return requests;
+}
+
+void ExpectSameAnswer(const RankingResult& got, const RankingResult& want) {
+  EXPECT_EQ(got.models, want.models);
+  ASSERT_EQ(Ids(got), Ids(want));
+  for (size_t i = 0; i < got.items.size(); ++i) {
+    EXPECT_EQ(got.items[i].score, want.items[i].score);
+    EXPECT_EQ(got.items[i].raw, want.items[i].raw);
+    EXPECT_EQ(got.items[i].normalized, want.items[i].normalized);
+  }
+}
+
+TEST(RankingPipelineTest, TopListAnswersEveryRuleAsTheFullPipelineDoes) {
+  const std::vector<Event> history = {{39, EventType::kView, 1}, {7, EventType::kCart, 2}};
+  for (int per_source : {0, 15}) {
+    const RankingPipeline pipeline = TwoOrderPipeline(per_source);
+    RankRequest keeper = RuleVariants(history)[0];
+    keeper.keep_top = 20;
+    const RankingResult kept = pipeline.Rank(keeper);
+    ASSERT_NE(kept.top, nullptr);
+    EXPECT_EQ(kept.top->items.size(), 20u);
+    for (const RankRequest& request : RuleVariants(history)) {
+      const std::optional<RankingResult> from_top = pipeline.SelectFromTop(request, *kept.top);
+      ASSERT_TRUE(from_top.has_value()) << "per_source " << per_source << ", k " << request.k;
+      ExpectSameAnswer(*from_top, pipeline.Rank(request));
+    }
+  }
+}
+
+TEST(RankingPipelineTest, TopListOfAnotherPipelineOrDepthDoesNotServe) {
+  const std::vector<Event> history = {{39, EventType::kView, 1}};
+  const RankingPipeline pipeline = TwoOrderPipeline(15);
+  RankRequest request = RuleVariants(history)[0];
+  request.keep_top = 20;
+  const auto top = pipeline.Rank(request).top;
+  ASSERT_NE(top, nullptr);
+  EXPECT_FALSE(TwoOrderPipeline(15, Weights(0.2, 0.8)).SelectFromTop(request, *top).has_value());
+  request.exclude.assign(20, 1);  // nominates deeper: another union, other normalisation
+  EXPECT_FALSE(pipeline.SelectFromTop(request, *top).has_value());
+}
+
+TEST(RankingPipelineTest, TopListShortOfKUnderARuleDefersToThePipeline) {
+  const RankingPipeline pipeline = TwoOrderPipeline(0);
+  RankRequest request;
+  request.k = 3;
+  request.keep_top = 4;
+  const auto top = pipeline.Rank(request).top;
+  ASSERT_NE(top, nullptr);
+  request.allowed = [](int32_t item) { return item < 10; };  // none of the best four
+  EXPECT_FALSE(pipeline.SelectFromTop(request, *top).has_value());
+  EXPECT_EQ(pipeline.Rank(request).items.size(), 3u);
+}
+
+TEST(RankingPipelineTest, NoTopListIsKeptWhenAModelIsLeftOut) {
+  RankingPipeline pipeline(BundleWith(std::make_unique<FailingScorer>("m2", std::vector<float>(4))),
+                           Weights(1, 1));
+  RankRequest request;
+  request.k = 2;
+  request.keep_top = 4;
+  const RankingResult result = pipeline.Rank(request);
+  EXPECT_THAT(result.degraded, ElementsAre("m2"));
+  EXPECT_EQ(result.top, nullptr);
+}
+
 TEST(TopKTest, BreaksTiesByPosition) {
   std::vector<float> s = {1, 2, 2, 0};
   EXPECT_THAT(TopK(s, 3, std::vector<bool>(4, false)), ElementsAre(1, 2, 0));

@@ -318,6 +318,9 @@ TEST_F(RecdServerTest, CachedUserStatesAnswerLikeFreshEncoding) {
   EXPECT_EQ(status.counters().at("state_cache_misses"), 1);
   EXPECT_EQ(status.counters().at("state_cache_hits"), 2);
   EXPECT_EQ(status.counters().at("states_refreshed"), 1);
+  // The repeat was read from the kept top list; the event made a new history.
+  EXPECT_EQ(status.counters().at("result_cache_hits"), 1);
+  EXPECT_EQ(status.counters().at("result_cache_misses"), 2);
 
   server_.reset();
   WriteConfig(world->bundle_a, "", ", state_cache_entries: 0");
@@ -328,6 +331,64 @@ TEST_F(RecdServerTest, CachedUserStatesAnswerLikeFreshEncoding) {
     ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
   }
   EXPECT_EQ(status.counters().at("state_cache_hits"), 0);
+}
+
+// Requests answered from a user's cached top list (its rules and top k over
+// the list) must equal the ranking the pipeline gives without the cache, for
+// every kind of filter, with explanations.
+TEST_F(RecdServerTest, ResultCacheAnswersEveryFilterAsRankingDoes) {
+  auto ask = [&](const std::string& user, int variant) {
+    v1::RecommendRequest req;
+    req.set_user_id(user);
+    req.set_k(variant == 3 ? 15 : 6);
+    req.set_explain(true);
+    const ItemInfo& info = world->data.item_info[0];
+    if (variant == 1) req.mutable_filters()->add_exclude_item_ids(world->data.items.Name(1));
+    if (variant == 2) req.mutable_filters()->set_in_stock_only(true);
+    if (variant == 4 && !info.category_path.empty()) {
+      req.mutable_filters()->add_allowed_categories(info.category_path[0]);
+    }
+    v1::RecommendResponse resp;
+    EXPECT_TRUE(Recommend(req, &resp).ok());
+    std::vector<std::string> answer;
+    for (const auto& item : resp.items()) {
+      answer.push_back(absl::StrCat(item.item_id(), "=", item.score(), ":", item.explanation().reason()));
+      for (const auto& c : item.explanation().contributions()) {
+        answer.push_back(absl::StrCat(c.model(), "=", c.raw_score(), "/", c.normalized_score()));
+      }
+    }
+    return answer;
+  };
+  const std::vector<std::string> users = {"u1", "u2", "u3", "u9"};
+  std::vector<std::vector<std::string>> cached;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& user : users) {
+      for (int variant = 0; variant < 5; ++variant) cached.push_back(ask(user, variant));
+    }
+  }
+  v1::GetStatusResponse status;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+  }
+  EXPECT_GT(status.counters().at("result_cache_hits"), 20);
+
+  server_.reset();
+  WriteConfig(world->bundle_a, "", ", result_cache_items: 0");
+  StartServer();
+  size_t i = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& user : users) {
+      for (int variant = 0; variant < 5; ++variant) {
+        EXPECT_EQ(ask(user, variant), cached[i++]) << user << " variant " << variant;
+      }
+    }
+  }
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+  }
+  EXPECT_EQ(status.counters().at("result_cache_hits"), 0);
 }
 
 // With the candidate stage forced on, answers still honour k, history and
