@@ -10,6 +10,10 @@
 // thread, so each figure is the CPU cost of one request:
 //   Rank/cold  encode every model from the history, retrieve, score, fuse
 //   Rank/warm  the same with the user's states already encoded (cache hit)
+//   Recommend/<cache>  the daemon's whole per-user step (RecommendForUser:
+//     dense history, fingerprint, cache lookup, ranking, rules, top k) with
+//     no cache, with the users' states cached, and with their fused top
+//     lists cached too (the result cache), each user asked once before
 //   Encode/<m>, Retrieve/<m>  one model's steps alone
 
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 
 #include "benchmark/benchmark.h"
 #include "ranking/ranking_pipeline.h"
+#include "ranking/recommend.h"
 #include "recd/bundle_versions.h"
 #include "recd/data_source.h"
 #include "retrieval/candidate_stage.h"
@@ -113,6 +118,39 @@ void BM_Rank(benchmark::State& state, bool warm) {
 }
 BENCHMARK_CAPTURE(BM_Rank, cold, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Rank, warm, true)->Unit(benchmark::kMicrosecond);
+
+enum class CacheLevel { kNone, kStates, kResults };
+
+void BM_Recommend(benchmark::State& state, CacheLevel level) {
+  World* w;
+  if (SkipIfNoWorld(state, w)) return;
+  const size_t users = std::min<size_t>(w->histories.size(), 2000);
+  std::vector<std::vector<StoredEvent>> stored(users);
+  for (size_t u = 0; u < users; ++u) {
+    for (const Event& e : w->histories[u]) stored[u].push_back({w->bundle->items().Name(e.item), e.type, e.timestamp});
+  }
+  RankingContext context;
+  context.bundle = w->bundle;
+  context.pipeline = w->pipeline.get();
+  context.result_cache_items = level == CacheLevel::kResults ? 50 : 0;
+  UserStateCache cache(level == CacheLevel::kNone ? 0 : users * 8);  // shards fill unevenly: never evict
+  auto ask = [&](size_t u) {
+    RecommendQuery query;
+    query.user_id = "u" + std::to_string(u);
+    query.stored_history = stored[u];
+    query.k = 10;
+    return RecommendForUser(context, query, ScoringOptions{}, &cache);
+  };
+  for (size_t u = 0; u < users && level != CacheLevel::kNone; ++u) ask(u);
+  size_t u = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ask(u));
+    u = (u + 1) % users;
+  }
+}
+BENCHMARK_CAPTURE(BM_Recommend, no_cache, CacheLevel::kNone)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Recommend, states_cached, CacheLevel::kStates)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Recommend, results_cached, CacheLevel::kResults)->Unit(benchmark::kMicrosecond);
 
 // One model's Encode (arg 0) or Retrieve of per_source items (arg 1).
 void BM_ModelStep(benchmark::State& state) {
