@@ -13,7 +13,8 @@
 //   Recommend/<cache>  the daemon's whole per-user step (RecommendForUser:
 //     dense history, fingerprint, cache lookup, ranking, rules, top k) with
 //     no cache, with the users' states cached, and with their fused top
-//     lists cached too (the result cache), each user asked once before
+//     lists cached too (the result cache), each user asked once before;
+//     session3: requests carrying 3 session items over cached states
 //   Encode/<m>, Retrieve/<m>  one model's steps alone
 
 #include <stdlib.h>
@@ -119,7 +120,7 @@ void BM_Rank(benchmark::State& state, bool warm) {
 BENCHMARK_CAPTURE(BM_Rank, cold, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Rank, warm, true)->Unit(benchmark::kMicrosecond);
 
-enum class CacheLevel { kNone, kStates, kResults };
+enum class CacheLevel { kNone, kStates, kResults, kSessionOnStates };
 
 void BM_Recommend(benchmark::State& state, CacheLevel level) {
   World* w;
@@ -139,6 +140,13 @@ void BM_Recommend(benchmark::State& state, CacheLevel level) {
     query.user_id = "u" + std::to_string(u);
     query.stored_history = stored[u];
     query.k = 10;
+    if (level == CacheLevel::kSessionOnStates && !cache.RecentUsers(1).empty()) {
+      // Three session items, as a shop's request carries: the next user's last ones.
+      const auto& next = stored[(u + 1) % users];
+      for (size_t i = next.size() > 3 ? next.size() - 3 : 0; i < next.size(); ++i) {
+        query.recent_item_ids.push_back(next[i].item_id);
+      }
+    }
     return RecommendForUser(context, query, ScoringOptions{}, &cache);
   };
   for (size_t u = 0; u < users && level != CacheLevel::kNone; ++u) ask(u);
@@ -151,6 +159,7 @@ void BM_Recommend(benchmark::State& state, CacheLevel level) {
 BENCHMARK_CAPTURE(BM_Recommend, no_cache, CacheLevel::kNone)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Recommend, states_cached, CacheLevel::kStates)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Recommend, results_cached, CacheLevel::kResults)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Recommend, session3_states_cached, CacheLevel::kSessionOnStates)->Unit(benchmark::kMicrosecond);
 
 // One model's Encode (arg 0) or Retrieve of per_source items (arg 1).
 void BM_ModelStep(benchmark::State& state) {

@@ -25,16 +25,21 @@ void ScoreItems(const Scorer& scorer, const UserState& state, std::span<const in
 }
 
 // Phase one of one model: encode the user unless the caller supplied the
-// state, then nominate candidates (`source` set) or score `items` (all
+// state (extend it when it is `behind` events short), then nominate candidates (`source` set) or score `items` (all
 // items when empty). Exceptions (bad_alloc, a broken model) become a failure
 // of this model for this request instead of a crash.
 void RunModel(const Scorer& scorer, const UserHistory& history, std::span<const int32_t> items,
-              const CandidateSource* source, int retrieve, int ef, std::shared_ptr<const UserState>& state,
-              std::vector<int32_t>& retrieved, std::vector<float>& raw, ScorerOutcome& outcome) {
+              const CandidateSource* source, int retrieve, int ef, size_t behind,
+              std::shared_ptr<const UserState>& state, std::vector<int32_t>& retrieved, std::vector<float>& raw,
+              ScorerOutcome& outcome) {
   outcome.model = std::string(scorer.name());
   const absl::Time start = absl::Now();
   try {
-    if (state == nullptr) state = scorer.Encode(history);
+    if (state == nullptr) {
+      state = scorer.Encode(history);
+    } else if (behind > 0) {
+      state = scorer.Extend(*state, history, behind);
+    }
     if (source != nullptr) {
       source->Retrieve(*state, retrieve, ef, retrieved);
     } else {
@@ -145,7 +150,7 @@ std::vector<RankingPipeline::ModelRun> RankingPipeline::WeightedRuns(
   return runs;
 }
 
-void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
+void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& history, size_t behind,
                                 std::span<const int32_t> items, int retrieve,
                                 const ScoringOptions& options) const {
   auto scorer_of = [&](const ModelRun& r) -> const Scorer& { return *bundle_->scorers()[r.index]; };
@@ -163,7 +168,8 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   };
   if (options.pool == nullptr) {
     for (ModelRun& r : runs) {
-      RunModel(scorer_of(r), history, items, source_of(r), retrieve, ef, r.state, r.retrieved, r.raw, r.outcome);
+      RunModel(scorer_of(r), history, items, source_of(r), retrieve, ef, behind, r.state, r.retrieved, r.raw,
+               r.outcome);
       mark_late(r);
     }
     return;
@@ -188,7 +194,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   const absl::Time start = absl::Now();
   for (size_t i = 0; i < runs.size(); ++i) {
     options.pool->Submit([job, keep_alive, i, user = history.user, scorer = &scorer_of(runs[i]),
-                          source = source_of(runs[i]), state = runs[i].state, retrieve, ef] () mutable {
+                          source = source_of(runs[i]), state = runs[i].state, retrieve, ef, behind]() mutable {
       if (job->abandoned.load(std::memory_order_acquire) || absl::Now() >= job->deadline) {
         // Its request has answered or its caller has gone: the work would
         // be thrown away, and under overload it is what keeps others late.
@@ -200,8 +206,8 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
       std::vector<int32_t> retrieved;
       std::vector<float> raw;
       ScorerOutcome outcome;
-      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, ef, state, retrieved, raw,
-               outcome);
+      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, ef, behind, state, retrieved,
+               raw, outcome);
       absl::MutexLock lock(&job->mu);
       job->states[i] = std::move(state);
       job->retrieved[i] = std::move(retrieved);
@@ -287,7 +293,7 @@ void RankingPipeline::FusedScores(const UserHistory& history, std::span<const in
                                   std::vector<ScorerOutcome>* outcomes) const {
   const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(history.events.size()));
   std::vector<ModelRun> runs = WeightedRuns(weights, {});
-  RunModels(runs, history, candidates, 0, options);
+  RunModels(runs, history, 0, candidates, 0, options);
   for (const ModelRun& r : runs) {
     if (outcomes != nullptr) outcomes->push_back(r.outcome);
   }
@@ -355,7 +361,7 @@ std::shared_ptr<const FusedTopList> RankingPipeline::KeepTop(const RankRequest& 
 std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& request,
                                                             const FusedTopList& top) const {
   const bool retrieving = request.candidates.empty() && retrieves();
-  if (top.pipeline_id != id_ || top.exclude_history != request.exclude_history ||
+  if (top.pipeline_id != id_ || top.exclude_history != request.exclude_history || request.states_behind > 0 ||
       (!retrieving && !request.candidates.empty()) || top.depth != (retrieving ? NominationDepth(request) : 0)) {
     return std::nullopt;
   }
@@ -396,7 +402,7 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
   std::shared_ptr<const FusedTopList> top;
   if (request.candidates.empty() && retrieves()) {
     const int depth = NominationDepth(request);
-    RunModels(runs, request.history, {}, depth, options);
+    RunModels(runs, request.history, request.states_behind, {}, depth, options);
     if (AnyOk(runs)) {
       const std::vector<int32_t> items = UnionOfNominations(runs);
       ScoreFromStates(runs, items, options.deadline);
@@ -407,7 +413,7 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
       }
     }
   } else {
-    RunModels(runs, request.history, request.candidates, 0, options);
+    RunModels(runs, request.history, request.states_behind, request.candidates, 0, options);
     // A caller's own candidate list is not a history's top: keep none.
     if (AnyOk(runs)) {
       result = FuseAndSelect(request, runs, weights, request.candidates,

@@ -44,6 +44,11 @@ struct RankRequest {
   // a per-user cache kept fresh as events arrive). Empty, or a null entry:
   // that model encodes `history` itself.
   std::vector<std::shared_ptr<const UserState>> states;
+  // The given states encode `history` without its last `states_behind`
+  // events (a session's items on top of the stored history): a model
+  // extends its state by them (Scorer::Extend: an LSTM steps once per item)
+  // instead of encoding the whole history.
+  size_t states_behind = 0;
   // When > 0 and every model ranks: also keep this many of the best fused
   // items before this request's own rules (RankingResult::top), so a later
   // request for the same history costs its rules and top k only.
@@ -182,11 +187,12 @@ class RankingPipeline {
   // The weighted models of a request, with any states the caller supplied.
   std::vector<ModelRun> WeightedRuns(const std::map<std::string, double>& weights,
                                      std::span<const std::shared_ptr<const UserState>> states) const;
-  // Phase one, inline or on options.pool: each model encodes the user, then
-  // nominates `retrieve` candidates (retrieve > 0, with search_'s beam) or
-  // scores `candidates` (all items when empty). Models that fail or overrun
-  // are marked so.
-  void RunModels(std::vector<ModelRun>& runs, const UserHistory& history,
+  // Phase one, inline or on options.pool: each model encodes the user (or
+  // extends its given state by the last `behind` events), then nominates
+  // `retrieve` candidates (retrieve > 0, with search_'s beam) or scores
+  // `candidates` (all items when empty). Models that fail or overrun are
+  // marked so.
+  void RunModels(std::vector<ModelRun>& runs, const UserHistory& history, size_t behind,
                  std::span<const int32_t> candidates, int retrieve, const ScoringOptions& options) const;
   // Phase two after retrieval, on the calling thread: each model that is
   // still in scores `items` (all items when empty) from its state; a model

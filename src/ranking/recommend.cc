@@ -62,16 +62,18 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
       !s.ok()) {
     return s;
   }
-  // States encoded from the stored history serve this request unless the
-  // session context added events to it.
-  const bool cacheable = cache != nullptr && history.events.size() == stored_events;
+  // States encoded from the stored history serve this request; session
+  // items on top of it extend them for this request alone, so only a
+  // request without any keeps what it ranks.
+  const size_t session_events = history.events.size() - stored_events;
+  const bool cacheable = cache != nullptr && session_events == 0;
   UserStateCache::Cached cached;
-  if (cacheable) {
+  if (cache != nullptr) {
     cached = cache->LookupEntry(query.user_id, context.bundle, fingerprint);
     answer.state_cache_hit = !cached.states.empty();
-    if (context.result_cache_items > 0) answer.result_cache_hit = false;
+    if (cacheable && context.result_cache_items > 0) answer.result_cache_hit = false;
   }
-  if (cached.top != nullptr) {
+  if (cacheable && cached.top != nullptr) {
     if (auto from_top = context.pipeline->SelectFromTop(rank, *cached.top)) {
       answer.ranking = *std::move(from_top);
       answer.result_cache_hit = true;
@@ -79,6 +81,7 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   }
   if (!answer.result_cache_hit.value_or(false)) {
     rank.states = cached.states;
+    rank.states_behind = rank.states.empty() ? 0 : session_events;
     if (cacheable) rank.keep_top = std::max(context.result_cache_items, 0);
     answer.ranking = context.pipeline->Rank(rank, options);
     // Keep what is new: states the cache lacked, or a top list for them.

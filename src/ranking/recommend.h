@@ -55,8 +55,8 @@ struct RecommendAnswer {
 };
 
 // Ranks for a user: their stored history plus the session items, rules
-// from `query.rules`, states from `cache` when the history is the stored
-// one (and the fresh ones kept there). With context.result_cache_items, the
+// from `query.rules`, states from `cache` (extended by the session items
+// for this request alone; fresh states of the stored history kept there). With context.result_cache_items, the
 // fused top list is kept there too, and a request it can answer costs its
 // rules and top k only. `cache` may be null.
 absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, const RecommendQuery& query,

@@ -391,6 +391,40 @@ TEST_F(RecdServerTest, ResultCacheAnswersEveryFilterAsRankingDoes) {
   EXPECT_EQ(status.counters().at("result_cache_hits"), 0);
 }
 
+// A session's items extend the user's cached states for that request (the
+// LSTM steps once per item) and must answer as encoding the whole history
+// afresh does; such a request keeps nothing in the cache.
+TEST_F(RecdServerTest, SessionItemsExtendCachedStatesAndAnswerAsFreshEncoding) {
+  auto ask = [&] {
+    v1::RecommendRequest req;
+    req.set_user_id("u6");
+    req.set_k(10);
+    req.add_recent_item_ids(world->data.items.Name(3));
+    req.add_recent_item_ids(world->data.items.Name(8));
+    v1::RecommendResponse resp;
+    EXPECT_TRUE(Recommend(req, &resp).ok());
+    return resp;
+  };
+  RecommendOk("u6", 10);  // caches the stored history's states
+  const v1::RecommendResponse extended = ask();
+  v1::GetStatusResponse status;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+  }
+  EXPECT_EQ(status.counters().at("state_cache_hits"), 1);
+  EXPECT_EQ(status.counters().at("result_cache_hits"), 0);
+
+  server_.reset();
+  WriteConfig(world->bundle_a, "", ", state_cache_entries: 0");
+  StartServer();
+  const v1::RecommendResponse fresh = ask();
+  ASSERT_EQ(Ids(extended), Ids(fresh));
+  for (int i = 0; i < fresh.items_size(); ++i) {
+    EXPECT_NEAR(extended.items(i).score(), fresh.items(i).score(), 1e-5);
+  }
+}
+
 // With the candidate stage forced on, answers still honour k, history and
 // filters; a category the candidates miss is filled from the whole catalog.
 TEST_F(RecdServerTest, CandidateStageAnswersHonourKHistoryAndCategories) {
