@@ -11,7 +11,6 @@ namespace recd {
 namespace {
 
 // Logistic function; written out so scorer and trainer agree bit for bit.
-inline float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 absl::Status CheckShape(const char* name, int64_t rows, int64_t cols, int64_t want_rows,
                         int64_t want_cols) {
@@ -155,20 +154,24 @@ LstmState LstmScorer::InitialState() const {
   return s;
 }
 
+void LstmScorer::ApplyGates(const Eigen::VectorXf& z, LstmState& state) const {
+  const Eigen::Index h = hidden_dim_;
+  // sigmoid(x) = (tanh(x / 2) + 1) / 2: Eigen vectorises tanh, not exp-based
+  // logistic forms, and the identity is exact up to float rounding.
+  const auto in = 0.5f * ((0.5f * z.segment(0, h).array()).tanh() + 1.0f);
+  const auto forget = 0.5f * ((0.5f * z.segment(h, h).array()).tanh() + 1.0f);
+  const auto cell = z.segment(2 * h, h).array().tanh();
+  const auto out = 0.5f * ((0.5f * z.segment(3 * h, h).array()).tanh() + 1.0f);
+  state.c.array() = forget * state.c.array() + in * cell;
+  state.h.array() = out * state.c.array().tanh();
+}
+
 void LstmScorer::Step(LstmState& state, int32_t item) const {
   if (item < 0 || item >= num_items_) return;
-  const int h = hidden_dim_;
   Eigen::VectorXf z = bias_;
   z.noalias() += weight_ih_ * item_embedding_.row(item).transpose();
   z.noalias() += weight_hh_ * state.h;
-  for (int k = 0; k < h; ++k) {
-    const float in = Sigmoid(z[k]);
-    const float forget = Sigmoid(z[h + k]);
-    const float cell = std::tanh(z[2 * h + k]);
-    const float out = Sigmoid(z[3 * h + k]);
-    state.c[k] = forget * state.c[k] + in * cell;
-    state.h[k] = out * std::tanh(state.c[k]);
-  }
+  ApplyGates(z, state);
 }
 
 std::unique_ptr<UserState> LstmScorer::Encode(const UserHistory& history) const {
@@ -181,7 +184,28 @@ std::unique_ptr<UserState> LstmScorer::Encode(const UserHistory& history) const 
     if (item >= 0 && item < num_items_) ++taken;
     --start;
   }
-  for (size_t i = start; i < history.events.size(); ++i) Step(*state, history.events[i].item);
+  std::vector<int32_t> window;
+  window.reserve(static_cast<size_t>(taken));
+  for (size_t i = start; i < history.events.size(); ++i) {
+    const int32_t item = history.events[i].item;
+    if (item >= 0 && item < num_items_) window.push_back(item);
+  }
+  if (window.empty()) return state;
+  // Every step's input projection in one GEMM; only the recurrent part is
+  // left per step. Buffers are allocated once per history, not per step.
+  const auto steps = static_cast<Eigen::Index>(window.size());
+  Eigen::MatrixXf embedded(embedding_dim_, steps);
+  for (Eigen::Index t = 0; t < steps; ++t) {
+    embedded.col(t) = item_embedding_.row(window[static_cast<size_t>(t)]).transpose();
+  }
+  Eigen::MatrixXf inputs(4 * hidden_dim_, steps);
+  inputs.noalias() = weight_ih_ * embedded;
+  Eigen::VectorXf z(4 * hidden_dim_);
+  for (Eigen::Index t = 0; t < steps; ++t) {
+    z = inputs.col(t) + bias_;
+    z.noalias() += weight_hh_ * state->h;
+    ApplyGates(z, *state);
+  }
   return state;
 }
 

@@ -119,6 +119,10 @@ class LstmScorer : public Scorer {
   using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
 
   LstmScorer(int32_t num_items, int embedding_dim, int hidden_dim, int max_len);
+  // One LSTM cell update from the step's gate pre-activations `z` [4H]
+  // (input, forget, cell, output), with the gate nonlinearities evaluated
+  // as vectorised Eigen array expressions.
+  void ApplyGates(const Eigen::VectorXf& z, LstmState& state) const;
   // Points the maps at the given row-major buffers and precomputes the summed bias.
   void Bind(const float* item_embedding, const float* weight_ih, const float* weight_hh,
             const float* bias_ih, const float* bias_hh, const float* output_weight,
