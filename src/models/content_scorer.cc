@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "models/csr_tensors.h"
 #include "models/manifest_params.h"
+#include "models/sparse_scores.h"
 
 namespace recd {
 namespace {
@@ -53,27 +54,14 @@ std::unique_ptr<UserState> ContentScorer::Encode(const UserHistory& history) con
   const size_t take = scoring_.history_items > 0
                           ? std::min(n, static_cast<size_t>(scoring_.history_items))
                           : n;
-  std::vector<ItemScore> entries;  // (token, weight) pairs before merging
+  std::vector<ItemScore> rows;  // (item, weight) of the events read
   float w = 1.0f;
-  for (size_t a = 0; a < take; ++a, w *= scoring_.recency_decay) {
+  for (size_t a = 0; a < take && w >= kNegligibleRecencyWeight; ++a, w *= scoring_.recency_decay) {
     const Event& e = history.events[n - 1 - a];
-    if (e.item < 0 || e.item >= item_vectors_.rows()) continue;
-    const float weight = w * scoring_.event_weights.Of(e.type);
-    for (SparseRowMatrix::InnerIterator it(item_vectors_, e.item); it; ++it) {
-      entries.push_back({static_cast<int32_t>(it.col()), weight * it.value()});
-    }
+    rows.push_back({e.item, w * scoring_.event_weights.Of(e.type)});
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const ItemScore& a, const ItemScore& b) { return a.item < b.item; });
   auto profile = std::make_unique<ContentProfile>();
-  for (const ItemScore& e : entries) {
-    if (!profile->tokens.empty() && profile->tokens.back() == e.item) {
-      profile->weights.back() += e.score;
-    } else {
-      profile->tokens.push_back(e.item);
-      profile->weights.push_back(e.score);
-    }
-  }
+  SumWeightedRows(item_vectors_, rows, profile->tokens, profile->weights);
   // Unit length, so that profile . item (item rows are unit length) is the
   // cosine; the mean's 1 / total weight cancels in the normalisation.
   double norm2 = 0.0;

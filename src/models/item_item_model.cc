@@ -17,7 +17,7 @@ std::unique_ptr<UserState> EncodeRecentItems(const SparseRowMatrix& matrix,
   std::vector<ItemScore> rows;
   rows.reserve(take);
   float w = 1.0f;
-  for (size_t a = 0; a < take; ++a, w *= weighting.recency_decay) {
+  for (size_t a = 0; a < take && w >= kNegligibleRecencyWeight; ++a, w *= weighting.recency_decay) {
     const Event& e = history.events[n - 1 - a];
     rows.push_back({e.item, weighting.event_weights ? w * weighting.event_weights->Of(e.type) : w});
   }

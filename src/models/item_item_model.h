@@ -24,7 +24,9 @@ namespace recd {
 // How recent items are weighed into the user state.
 struct RecentItemsWeighting {
   int32_t history_items = 0;   // most recent events used; 0 = all
-  float recency_decay = 1.0f;  // event `a` steps before the last weighs decay^a
+  // Event `a` steps before the last weighs decay^a; events past
+  // kNegligibleRecencyWeight are not read.
+  float recency_decay = 1.0f;
   // Also weight each event by its type; nullopt = every event counts 1.
   std::optional<EventWeights> event_weights;
 };

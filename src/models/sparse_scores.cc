@@ -4,28 +4,50 @@
 
 namespace recd {
 
-std::unique_ptr<SparseScores> SparseScores::FromRows(const SparseRowMatrix& m,
-                                                     std::span<const ItemScore> weighted_rows) {
+void SumWeightedRows(const SparseRowMatrix& m, std::span<const ItemScore> weighted_rows,
+                     std::vector<int32_t>& cols, std::vector<float>& values) {
   // Histories are short and rows are sparse: concatenating the rows and
-  // merging duplicates after a sort beats a hash map at these sizes.
+  // merging them beats a hash map (or a dense buffer of the catalog) here.
   std::vector<ItemScore> all;
+  std::vector<size_t> runs = {0};  // run r is [runs[r], runs[r + 1])
   for (const ItemScore& r : weighted_rows) {
     if (r.item < 0 || r.item >= m.rows() || r.score == 0.0f) continue;
     for (SparseRowMatrix::InnerIterator it(m, r.item); it; ++it) {
       all.push_back({static_cast<int32_t>(it.col()), r.score * it.value()});
     }
+    if (all.size() > runs.back()) runs.push_back(all.size());
   }
-  std::sort(all.begin(), all.end(),
-            [](const ItemScore& a, const ItemScore& b) { return a.item < b.item; });
-  auto state = std::make_unique<SparseScores>();
+  const auto by_col = [](const ItemScore& a, const ItemScore& b) { return a.item < b.item; };
+  std::vector<ItemScore> merged(all.size());
+  while (runs.size() > 2) {
+    std::vector<size_t> next = {0};
+    for (size_t r = 0; r + 1 < runs.size(); r += 2) {
+      const auto first = all.begin() + static_cast<std::ptrdiff_t>(runs[r]);
+      const auto middle = all.begin() + static_cast<std::ptrdiff_t>(runs[r + 1]);
+      const size_t end = r + 2 < runs.size() ? runs[r + 2] : runs[r + 1];  // an odd run out is copied
+      std::merge(first, middle, middle, all.begin() + static_cast<std::ptrdiff_t>(end),
+                 merged.begin() + static_cast<std::ptrdiff_t>(runs[r]), by_col);
+      next.push_back(end);
+    }
+    all.swap(merged);
+    runs = std::move(next);
+  }
+  cols.clear();
+  values.clear();
   for (const ItemScore& e : all) {
-    if (!state->items_.empty() && state->items_.back() == e.item) {
-      state->scores_.back() += e.score;
+    if (!cols.empty() && cols.back() == e.item) {
+      values.back() += e.score;
     } else {
-      state->items_.push_back(e.item);
-      state->scores_.push_back(e.score);
+      cols.push_back(e.item);
+      values.push_back(e.score);
     }
   }
+}
+
+std::unique_ptr<SparseScores> SparseScores::FromRows(const SparseRowMatrix& m,
+                                                     std::span<const ItemScore> weighted_rows) {
+  auto state = std::make_unique<SparseScores>();
+  SumWeightedRows(m, weighted_rows, state->items_, state->scores_);
   return state;
 }
 

@@ -15,6 +15,19 @@ namespace recd {
 // item-kNN). Built once per user in Encode, so scoring a candidate is one
 // binary search. Items outside the vector score only the model's dense prior.
 // Immutable after construction; thread-safe for const use.
+// Sums weight * m.row(item) over `weighted_rows` into strictly increasing
+// `cols` and their `values` (cleared first); rows with item outside
+// [0, m.rows()) or weight 0 are skipped. Each CSR row's columns are strictly
+// increasing (checked at load), so the rows are merged as sorted runs, in
+// log(rows) linear passes, rather than sorted as one list.
+void SumWeightedRows(const SparseRowMatrix& m, std::span<const ItemScore> weighted_rows,
+                     std::vector<int32_t>& cols, std::vector<float>& values);
+
+// The weight below which an event's recency factor (decay^steps back) makes
+// it negligible next to the newest: encoders stop there, so a long history
+// costs what its last few events do (about 19 steps at decay 0.7).
+inline constexpr float kNegligibleRecencyWeight = 1e-3f;
+
 class SparseScores : public UserState {
  public:
   // Sums weight * m.row(item) over `weighted_rows`; rows with item outside
