@@ -29,17 +29,18 @@ absl::Status RequestSampler::Validate(const Options& o) {
         absl::StrCat("--users-zipf: must be a finite number >= 0 (0 = uniform), got ", o.zipf_s));
   }
   if (o.session_items < 0 || o.session_items > MaxSessionItems()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--session-items: must be in 0..", MaxSessionItems(),
-        " (the recent_item_ids a request may carry, server.max_ids_per_request), got ",
-        o.session_items));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--session-items: must be in 0..", MaxSessionItems(),
+                     " (the recent_item_ids a request may carry, server.max_ids_per_request), got ",
+                     o.session_items));
   }
   if (o.session_items > 0 && o.num_items == 0) {
     return absl::InvalidArgumentError(
         "--session-items: needs item ids to draw sessions from (--items-file or --recd-config)");
   }
   if (o.num_users > std::numeric_limits<uint32_t>::max()) {
-    return absl::InvalidArgumentError(absl::StrCat("--users: at most 2^32-1 users, got ", o.num_users));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--users: at most 2^32-1 users, got ", o.num_users));
   }
   return absl::OkStatus();
 }
@@ -77,7 +78,8 @@ RequestSampler::RequestSampler(const Options& options) : options_(options) {
 size_t RequestSampler::DrawUser(std::mt19937_64& rng) const {
   if (cdf_.empty()) return static_cast<size_t>(rng() % options_.num_users);
   const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;  // [0, 1)
-  const size_t rank = static_cast<size_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  const size_t rank =
+      static_cast<size_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
   return rank_to_user_[std::min(rank, cdf_.size() - 1)];
 }
 
@@ -87,10 +89,11 @@ size_t RequestSampler::SessionItem(size_t user, uint64_t position) const {
 }
 
 std::string RequestSampler::Describe() const {
-  std::string s = options_.zipf_s > 0
-                      ? absl::StrFormat("users zipf s=%g over %d (popularity order shuffled by seed %d)",
-                                        options_.zipf_s, options_.num_users, options_.seed)
-                      : absl::StrFormat("users uniform over %d", options_.num_users);
+  std::string s =
+      options_.zipf_s > 0
+          ? absl::StrFormat("users zipf s=%g over %d (popularity order shuffled by seed %d)",
+                            options_.zipf_s, options_.num_users, options_.seed)
+          : absl::StrFormat("users uniform over %d", options_.num_users);
   if (options_.session_items > 0) {
     absl::StrAppend(&s, absl::StrFormat(", %d session items per request from %d item ids",
                                         options_.session_items, options_.num_items));

@@ -60,7 +60,9 @@ class RequestSampler {
   size_t DrawUser(std::mt19937_64& rng) const;
 
   // The user of popularity rank `rank` (0-based). Uniform: the identity.
-  size_t UserOfRank(size_t rank) const { return rank_to_user_.empty() ? rank : rank_to_user_[rank]; }
+  size_t UserOfRank(size_t rank) const {
+    return rank_to_user_.empty() ? rank : rank_to_user_[rank];
+  }
 
   // Advances `user`'s session by one request and returns the step of the
   // window it should send: items SessionItem(user, step + i), i < N.
@@ -80,8 +82,8 @@ class RequestSampler {
   explicit RequestSampler(const Options& options);
 
   const Options options_;
-  std::vector<double> cdf_;              // Zipf: P(rank <= r), last entry 1
-  std::vector<uint32_t> rank_to_user_;   // Zipf: the seeded popularity order
+  std::vector<double> cdf_;                         // Zipf: P(rank <= r), last entry 1
+  std::vector<uint32_t> rank_to_user_;              // Zipf: the seeded popularity order
   std::unique_ptr<std::atomic<uint64_t>[]> steps_;  // per user, with sessions
 };
 

@@ -76,7 +76,10 @@ TEST(RequestSamplerTest, SameSeedSameDrawsOtherSeedOtherPopularUsers) {
   other.seed = 12;
   auto c = Make(other);
   std::vector<size_t> top_a, top_c;
-  for (size_t r = 0; r < 5; ++r) top_a.push_back(a->UserOfRank(r)), top_c.push_back(c->UserOfRank(r));
+  for (size_t r = 0; r < 5; ++r) {
+    top_a.push_back(a->UserOfRank(r));
+    top_c.push_back(c->UserOfRank(r));
+  }
   EXPECT_NE(top_a, top_c);
 }
 
@@ -102,7 +105,8 @@ TEST(RequestSamplerTest, UniformSharesAreFlat) {
 std::vector<size_t> Window(RequestSampler& sampler, size_t user) {
   const uint64_t step = sampler.NextStep(user);
   std::vector<size_t> items;
-  for (int i = 0; i < sampler.options().session_items; ++i) items.push_back(sampler.SessionItem(user, step + i));
+  for (int i = 0; i < sampler.options().session_items; ++i)
+    items.push_back(sampler.SessionItem(user, step + i));
   return items;
 }
 
@@ -115,7 +119,8 @@ TEST(RequestSamplerTest, SessionWindowsHaveNItemsAndMoveOneItemPerRequest) {
     const std::vector<size_t> next = Window(*sampler, 4);
     ASSERT_EQ(next.size(), static_cast<size_t>(kN));
     // Drops the oldest, keeps the rest in order, adds one at the end.
-    EXPECT_TRUE(std::equal(previous.begin() + 1, previous.end(), next.begin())) << "request " << request;
+    EXPECT_TRUE(std::equal(previous.begin() + 1, previous.end(), next.begin()))
+        << "request " << request;
     for (size_t item : next) EXPECT_LT(item, 100000u);
     previous = next;
   }
@@ -143,7 +148,8 @@ TEST(RequestSamplerTest, NegativeZipfExponentNamesTheFlag) {
 TEST(RequestSamplerTest, SessionItemsBeyondTheRequestLimitNameTheFlag) {
   const int limit = RequestSampler::MaxSessionItems();
   EXPECT_EQ(limit, 1000);  // server.max_ids_per_request's default
-  EXPECT_TRUE(RequestSampler::Create({.num_users = 1, .num_items = 5, .session_items = limit}).ok());
+  EXPECT_TRUE(
+      RequestSampler::Create({.num_users = 1, .num_items = 5, .session_items = limit}).ok());
   for (int bad : {limit + 1, -1}) {
     auto sampler = RequestSampler::Create({.num_users = 1, .num_items = 5, .session_items = bad});
     ASSERT_FALSE(sampler.ok()) << bad;
@@ -161,10 +167,12 @@ TEST(RequestSamplerTest, SessionItemsWithoutItemIdsNameTheFlag) {
 
 TEST(RequestSamplerTest, DescribeSaysWhichDistribution) {
   EXPECT_EQ(Make({.num_users = 3000})->Describe(), "users uniform over 3000, no session items");
-  EXPECT_THAT(Make({.num_users = 50000, .num_items = 2000, .zipf_s = 1.1, .session_items = 3})->Describe(),
-              HasSubstr("users zipf s=1.1 over 50000"));
-  EXPECT_THAT(Make({.num_users = 50000, .num_items = 2000, .zipf_s = 1.1, .session_items = 3})->Describe(),
-              HasSubstr("3 session items per request from 2000 item ids"));
+  EXPECT_THAT(
+      Make({.num_users = 50000, .num_items = 2000, .zipf_s = 1.1, .session_items = 3})->Describe(),
+      HasSubstr("users zipf s=1.1 over 50000"));
+  EXPECT_THAT(
+      Make({.num_users = 50000, .num_items = 2000, .zipf_s = 1.1, .session_items = 3})->Describe(),
+      HasSubstr("3 session items per request from 2000 item ids"));
 }
 
 }  // namespace
