@@ -2,11 +2,22 @@
 # Serving benchmark: recd against the trivial Echo service, same client, same
 # machine. For each: closed loop with many calls in flight (the QPS at
 # saturation), then open loop at half that rate (p50/p99 at half load).
+# Throughput and latency count answered calls; refusals are shown apart.
 #
 #   benchmarks/serving.sh [CONFIG] [DURATION_S]
 #
 # CONFIG defaults to config/recd.yaml (the demo bundle and its store). The
 # load is read-only (RecommendItems) unless RECD_BENCH_ARGS adds events.
+#
+# RECD_BENCH_ARGS goes to every recd-bench run, e.g. "--users-zipf 1.1"
+# (Zipf-popular users) or "--session-items 3" (recent items per request);
+# item ids come from the bundle CONFIG serves (RECD_BENCH_ITEMS: a file of
+# ids instead). RECD_BENCH_COLD=1 runs recd with its caches off (a derived
+# config with store.history_cache_entries, models.state_cache_entries and
+# models.warm_users 0), so every request reads and encodes its user.
+# RECD_BENCH_PORT (recd's port, echo's is the next) and RECD_BENCH_OUT (where
+# results go, default /tmp) keep runs of several people apart;
+# RECD_SAT_CONCURRENCY sets recd's calls in flight at saturation (default 8).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RECD_BUILD_DIR:-$root/build}
@@ -15,8 +26,33 @@ duration=${2:-10}
 recd_port=${RECD_BENCH_PORT:-50071}
 echo_port=$((recd_port + 1))
 users_file=${RECD_BENCH_USERS:-}
+items_file=${RECD_BENCH_ITEMS:-}
+out=${RECD_BENCH_OUT:-/tmp}  # results: $out/recd-bench-*.json, the server log
+mkdir -p "$out"
 
-"$build/recd" --config "$config" --listen "127.0.0.1:$recd_port" >/tmp/recd-bench-server.log 2>&1 &
+recd_config=$config
+if [ "${RECD_BENCH_COLD:-0}" = 1 ]; then
+  # Same config, caches off; relative paths made absolute, since the copy
+  # lives elsewhere.
+  recd_config=$out/recd-bench-cold.yaml
+  python3 - "$config" "$recd_config" <<'PY'
+import os, sys, yaml
+src, dst = sys.argv[1:]
+base = os.path.dirname(os.path.abspath(src))
+c = yaml.safe_load(open(src)) or {}
+store, models = c.setdefault("store", {}), c.setdefault("models", {})
+for section, key in (("store", "path"), ("store", "seed_catalog"), ("store", "seed_events"), ("models", "path")):
+    v = c[section].get(key)
+    if v and not os.path.isabs(v):
+        c[section][key] = os.path.normpath(os.path.join(base, v))
+store["history_cache_entries"] = 0
+models["state_cache_entries"] = 0
+models["warm_users"] = 0
+yaml.safe_dump(c, open(dst, "w"), sort_keys=False)
+PY
+fi
+
+"$build/recd" --config "$recd_config" --listen "127.0.0.1:$recd_port" >"$out/recd-bench-server.log" 2>&1 &
 recd_pid=$!
 "$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
 echo_pid=$!
@@ -29,17 +65,30 @@ done
 
 users=()
 [ -n "$users_file" ] && users=(--users-file "$users_file")
+if [ -n "$items_file" ]; then users+=(--items-file "$items_file"); else users+=(--recd-config "$config"); fi
 run() {  # name target service extra-args...
   local name=$1 target=$2 service=$3
   shift 3
   "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
-    "${users[@]}" ${RECD_BENCH_ARGS:-} "$@" > "/tmp/recd-bench-$name.json"
-  python3 -c "import json,sys; r=json.load(open('/tmp/recd-bench-$name.json')); \
-print(f\"$name: {r['qps']:.0f} QPS, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, errors {sum(r['errors'].values())}\")"
+    "${users[@]}" ${RECD_BENCH_ARGS:-} "$@" > "$out/recd-bench-$name.json"
+  # Answers, not calls: recd refuses calls beyond its admission budget at
+  # once (RESOURCE_EXHAUSTED), and those would count as throughput.
+  python3 -c "import json,sys; r=json.load(open('$out/recd-bench-$name.json')); e=r['errors']; \
+print(f\"$name: {r['ok'] / r['seconds']:.0f} answers/s ({r['qps']:.0f} calls/s), answered p50 {r['ok_p50_ms']:.3f} ms, \
+p99 {r['ok_p99_ms']:.3f} ms; all calls p99 {r['p99_ms']:.3f} ms; refused {e.get('RESOURCE_EXHAUSTED', 0)}, \
+other errors {sum(e.values()) - e.get('RESOURCE_EXHAUSTED', 0)}\")"
 }
-qps_of() { python3 -c "import json; print(int(json.load(open('/tmp/recd-bench-$1.json'))['qps'] / 2))"; }
+qps_of() { python3 -c "import json; r=json.load(open('$out/recd-bench-$1.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))"; }
 
-run recd-saturation "127.0.0.1:$recd_port" recd --concurrency 32
+# recd's saturation runs at its admission budget (2 x request threads = 8 on
+# 2 cores by default): beyond it calls are refused at once, and each refusal
+# costs the daemon gRPC work that answers would have had.
+run recd-saturation "127.0.0.1:$recd_port" recd --concurrency "${RECD_SAT_CONCURRENCY:-8}"
+python3 -c "import json; r=json.load(open('$out/recd-bench-recd-saturation.json')); \
+print('requests:', r['draws'] + ('; recd caches off (RECD_BENCH_COLD=1)' if '${RECD_BENCH_COLD:-0}' == '1' else ''))"
 run echo-saturation "127.0.0.1:$echo_port" echo --concurrency 32
 run recd-half "127.0.0.1:$recd_port" recd --open-loop --qps "$(qps_of recd-saturation)"
 run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-saturation)"
+"$build/recd-cli" --target "127.0.0.1:$recd_port" --json status | python3 -c "import json,sys; \
+c=json.load(sys.stdin).get('counters', {}); h=int(c.get('state_cache_hits', 0)); m=int(c.get('state_cache_misses', 0)); \
+print(f'recd state cache over both recd runs: {h} hits, {m} misses ({h / max(1, h + m):.1%}; requests with session items bypass it)')"

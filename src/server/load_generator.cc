@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "recd/v1/echo.grpc.pb.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "server/request_sampler.h"
 
 namespace recd {
 namespace {
@@ -94,10 +95,19 @@ class Recorder {
   int64_t good_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+RequestSampler::Options SamplerOptions(const LoadGeneratorOptions& o) {
+  return {.num_users = o.users.size(),
+          .num_items = o.items.size(),
+          .zipf_s = o.users_zipf,
+          .session_items = o.session_items,
+          .seed = o.seed};
+}
+
 // Issues one call of the configured mix and calls `done` with its status.
 class CallMaker {
  public:
-  CallMaker(const LoadGeneratorOptions& o) : options_(o) {
+  // REQUIRES: ValidateLoadOptions(o) is OK.
+  explicit CallMaker(const LoadGeneratorOptions& o) : options_(o), sampler_(*RequestSampler::Create(SamplerOptions(o))) {
     for (int c = 0; c < std::max(1, o.channels); ++c) {
       grpc::ChannelArguments args;
       // Distinct args keep gRPC from sharing one connection between channels.
@@ -111,7 +121,6 @@ class CallMaker {
   template <typename Done>
   void Start(uint64_t n, Done done) {
     const size_t c = n % recd_.size();
-    std::mt19937_64 rng(options_.seed * 0x9E3779B97F4A7C15ULL + n);
     auto* ctx = new grpc::ClientContext();
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
     if (options_.service == "echo") {
@@ -124,8 +133,13 @@ class CallMaker {
       });
       return;
     }
-    const std::string& user = options_.users[rng() % options_.users.size()];
-    const bool event = !options_.items.empty() &&
+    // Seeded per call, so the user of call n does not depend on which
+    // thread starts it. Seeding costs a few microseconds, so echo calls,
+    // which need no draw, skip it.
+    std::mt19937_64 rng(options_.seed * 0x9E3779B97F4A7C15ULL + n);
+    const size_t user_index = sampler_->DrawUser(rng);
+    const std::string& user = options_.users[user_index];
+    const bool event = options_.event_fraction > 0 && !options_.items.empty() &&
                        std::uniform_real_distribution<double>(0, 1)(rng) < options_.event_fraction;
     if (event) {
       auto* req = new v1::RecordEventsRequest();
@@ -144,6 +158,12 @@ class CallMaker {
     auto* resp = new v1::RecommendResponse();
     req->set_user_id(user);
     req->set_k(options_.k);
+    if (options_.session_items > 0) {
+      const uint64_t step = sampler_->NextStep(user_index);
+      for (int i = 0; i < options_.session_items; ++i) {
+        req->add_recent_item_ids(options_.items[sampler_->SessionItem(user_index, step + i)]);
+      }
+    }
     recd_[c]->async()->RecommendItems(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
       done(s.error_code(), resp->fallback()            ? AnswerKind::kFallback
                            : resp->degraded_size() > 0 ? AnswerKind::kDegraded
@@ -155,13 +175,14 @@ class CallMaker {
 
  private:
   const LoadGeneratorOptions& options_;
+  const std::unique_ptr<RequestSampler> sampler_;
   std::vector<std::unique_ptr<v1::Recommender::Stub>> recd_;
   std::vector<std::unique_ptr<v1::Echo::Stub>> echo_;
 };
 
 }  // namespace
 
-absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
+absl::Status ValidateLoadOptions(const LoadGeneratorOptions& options) {
   if (options.service != "recd" && options.service != "echo") {
     return absl::InvalidArgumentError(absl::StrCat("--service: unknown service '", options.service, "'"));
   }
@@ -171,6 +192,19 @@ absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
   if (options.open_loop ? options.qps <= 0 : options.concurrency <= 0) {
     return absl::InvalidArgumentError(options.open_loop ? "--qps: must be > 0" : "--concurrency: must be > 0");
   }
+  if (options.event_fraction > 0 && options.items.empty()) {
+    return absl::InvalidArgumentError("--event-fraction: needs item ids (--items-file or --recd-config)");
+  }
+  return RequestSampler::Validate(SamplerOptions(options));
+}
+
+std::string DescribeDraws(const LoadGeneratorOptions& options) {
+  auto sampler = RequestSampler::Create(SamplerOptions(options));
+  return sampler.ok() ? (*sampler)->Describe() : std::string(sampler.status().message());
+}
+
+absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options) {
+  if (absl::Status s = ValidateLoadOptions(options); !s.ok()) return s;
   CallMaker maker(options);
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + options.warmup;

@@ -27,12 +27,20 @@ struct LoadGeneratorOptions {
   absl::Duration duration = absl::Seconds(10);
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration call_timeout = absl::Seconds(1);
-  std::vector<std::string> users;  // drawn uniformly per call
-  std::vector<std::string> items;  // for RecordEvents
+  std::vector<std::string> users;  // one drawn per call (see users_zipf)
+  // Item ids for RecordEvents and for session items.
+  std::vector<std::string> items;
+  // 0: each call's user is drawn uniformly. > 0: from a Zipf-popular
+  // population, the user of (seeded, shuffled) rank r with probability
+  // proportional to 1 / r^users_zipf. See RequestSampler.
+  double users_zipf = 0;
+  // recent_item_ids per RecommendItems, drawn from `items` as each user's
+  // session: a user's next request drops the oldest and adds one.
+  int session_items = 0;
   double event_fraction = 0.0;     // share of calls that are RecordEvents
   int k = 10;
   int channels = 4;                // client channels (connections)
-  uint64_t seed = 1;
+  uint64_t seed = 1;  // the user of call n, the popular users and the sessions
 };
 
 
@@ -60,6 +68,14 @@ struct LoadResult {
   nlohmann::json ToJson() const;
   std::string ToText() const;
 };
+
+// OK if RunLoad can run with `options`; errors name the recd-bench flag at
+// fault ("--users-zipf: must be ... got -1").
+absl::Status ValidateLoadOptions(const LoadGeneratorOptions& options);
+
+// One line saying how users and session items are drawn, for reports:
+// "users zipf s=1.1 over 50000 (...), 3 session items per request ...".
+std::string DescribeDraws(const LoadGeneratorOptions& options);
 
 // Drives a recd (or Echo) server over gRPC with the callback client API.
 absl::StatusOr<LoadResult> RunLoad(const LoadGeneratorOptions& options);

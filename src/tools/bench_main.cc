@@ -3,13 +3,16 @@
 //   recd-bench --target 127.0.0.1:50051 --concurrency 32 --duration 10
 //   recd-bench --target 127.0.0.1:50051 --open-loop --qps 2000 --json
 //   recd-bench --target 127.0.0.1:50052 --service echo --concurrency 64
+//   recd-bench --demo-users 50000 --users-zipf 1.1 --session-items 3 --recd-config /tmp/recd-100k/recd.yaml
 
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "recd/bundle_versions.h"
 #include "server/load_generator.h"
+#include "server/server_config.h"
 
 namespace {
 
@@ -24,13 +27,27 @@ absl::StatusOr<std::vector<std::string>> ReadLines(const std::string& path) {
   return lines;
 }
 
+// The items.txt of the bundle a recd config serves: its models.path's
+// newest version (or models.path itself when it holds a bundle directly).
+absl::StatusOr<std::string> ItemsFileOfConfig(const std::string& config_path) {
+  auto config = recd::ServerConfig::LoadFile(config_path);
+  if (!config.ok()) return config.status();
+  if (recd::HoldsBundleDirectly(config->models_path)) return config->models_path + "/items.txt";
+  auto versions = recd::ListBundleVersions(config->models_path);
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) {
+    return absl::NotFoundError(absl::StrCat(config->models_path, ": no bundle versions (from ", config_path, ")"));
+  }
+  return versions->back().dir + "/items.txt";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"recd-bench: closed- or open-loop load for recd over gRPC"};
   recd::LoadGeneratorOptions o;
   double duration_s = 10, warmup_s = 2, timeout_ms = 1000;
-  std::string users_file, items_file;
+  std::string users_file, items_file, recd_config;
   int demo_users = 3000;
   bool json = false;
   app.add_option("--target", o.target, "server HOST:PORT")->capture_default_str();
@@ -43,7 +60,22 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", timeout_ms, "per-call deadline")->capture_default_str();
   app.add_option("--users-file", users_file, "user ids, one per line");
   app.add_option("--demo-users", demo_users, "else users u0..uN-1 of the demo population")->capture_default_str();
-  app.add_option("--items-file", items_file, "item ids for RecordEvents (e.g. models/demo/items.txt)");
+  app.add_option("--users-zipf", o.users_zipf,
+                 "0: users drawn uniformly. S > 0: Zipf-popular users, rank r drawn with probability "
+                 "~ 1/r^S (ranks a seeded shuffle of the users; real shops: S ~ 1)")
+      ->capture_default_str();
+  app.add_option("--session-items", o.session_items,
+                 "recent_item_ids per RecommendItems, drawn as each user's session (a seeded item "
+                 "sequence per user; the user's next request drops the oldest, adds one); needs item ids")
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "seeds the users drawn, the popularity order and the sessions")
+      ->capture_default_str();
+  app.add_option("--items-file", items_file,
+                 "item ids, one per line, for --event-fraction and --session-items (a bundle version's "
+                 "items.txt, e.g. models/demo/1/items.txt)");
+  app.add_option("--recd-config", recd_config,
+                 "else read the item ids of the bundle this recd config serves (newest version of its "
+                 "models.path), e.g. config/recd.yaml or the make-100k.sh recd.yaml");
   app.add_option("--event-fraction", o.event_fraction, "share of calls that are RecordEvents")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("-k", o.k, "items per RecommendItems")->capture_default_str();
@@ -64,6 +96,14 @@ int main(int argc, char** argv) {
   } else {
     for (int u = 0; u < demo_users; ++u) o.users.push_back(absl::StrCat("u", u));
   }
+  if (items_file.empty() && !recd_config.empty()) {
+    auto path = ItemsFileOfConfig(recd_config);
+    if (!path.ok()) {
+      std::cerr << "recd-bench: --recd-config: " << path.status().message() << "\n";
+      return 2;
+    }
+    items_file = *path;
+  }
   if (!items_file.empty()) {
     auto items = ReadLines(items_file);
     if (!items.ok()) {
@@ -71,8 +111,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     o.items = *std::move(items);
-  } else if (o.event_fraction > 0) {
-    std::cerr << "recd-bench: --event-fraction needs --items-file\n";
+  }
+  if (absl::Status s = recd::ValidateLoadOptions(o); !s.ok()) {
+    std::cerr << "recd-bench: " << s.message() << "\n";
     return 2;
   }
   auto result = recd::RunLoad(o);
@@ -86,12 +127,16 @@ int main(int argc, char** argv) {
     j["service"] = o.service;
     j["mode"] = o.open_loop ? "open" : "closed";
     j["concurrency"] = o.concurrency;
+    j["users_zipf"] = o.users_zipf;
+    j["session_items"] = o.session_items;
+    j["seed"] = o.seed;
+    j["draws"] = recd::DescribeDraws(o);
     if (o.open_loop) j["offered_qps"] = o.qps;
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << (o.open_loop ? absl::StrCat("open loop at ", o.qps, " QPS")
                               : absl::StrCat("closed loop, ", o.concurrency, " in flight"))
-              << " against " << o.service << " at " << o.target << "\n"
+              << " against " << o.service << " at " << o.target << "; " << recd::DescribeDraws(o) << "\n"
               << result->ToText() << "\n";
   }
   return 0;
