@@ -9,7 +9,7 @@ packages=(
   libabsl-dev libeigen3-dev librocksdb-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhnswlib-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
-  python3
+  python3 python3-yaml
 )
 
 missing=()
