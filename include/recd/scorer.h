@@ -3,9 +3,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +28,16 @@ struct UserHistory {
 class UserState {
  public:
   virtual ~UserState() = default;
+};
+
+// The item vectors of a model that scores by an inner product: item i
+// scores items[i] . query + bias[i] (no bias when empty). Row-major
+// [rows x dim], borrowed from the model and valid while it lives.
+struct ItemEmbeddings {
+  const float* items = nullptr;
+  int64_t rows = 0;
+  int64_t dim = 0;
+  std::span<const float> bias;
 };
 
 // A trained model that scores catalog items for a user. Implementations hold
@@ -63,6 +75,29 @@ class Scorer {
   // REQUIRES: out.size() == candidates.size(), every candidate < num_items().
   virtual void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                                std::span<float> out) const;
+
+  // How the model proposes its best items before scoring (the candidate
+  // stage asks when the catalog is too large to score whole). A model says
+  // one of two things; one that says neither is rejected when the stage is
+  // built, so a new model type never silently costs a catalog scan.
+  //
+  // 1. It nominates directly, from its state, without scanning the catalog
+  // (popularity's precomputed order, the top of a sparse user vector, the
+  // items of selective content tokens): Nominate appends up to n items,
+  // roughly best first. REQUIRES for Nominate: nominates_directly().
+  virtual bool nominates_directly() const { return false; }
+  virtual void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const;
+  // 2. It scores by an inner product with item vectors: the stage searches
+  // an ANN index over them with EmbeddingQuery(state) as the query.
+  // REQUIRES for EmbeddingQuery: embeddings() has a value.
+  virtual std::optional<ItemEmbeddings> embeddings() const { return std::nullopt; }
+  virtual std::span<const float> EmbeddingQuery(const UserState& state) const;
+
+  // Explanations: how alike two items are in this model's own terms (e.g.
+  // co-occurrence, cosine of item factors), for "similar to X you viewed".
+  // REQUIRES for ItemSimilarity: has_item_similarity(); 0 for unknown items.
+  virtual bool has_item_similarity() const { return false; }
+  virtual float ItemSimilarity(int32_t a, int32_t b) const;
 
   // Writes the model to a model directory. `base` supplies the data hash,
   // metrics and extra params; the model fills in type, dims and tensors.

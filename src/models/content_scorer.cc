@@ -49,6 +49,12 @@ int32_t ContentScorer::TokenId(std::string_view token) const {
   return it == tokens_.end() ? -1 : static_cast<int32_t>(it - tokens_.begin());
 }
 
+void ContentScorer::Nominate(const UserState& state, int n, std::vector<int32_t>& out) const {
+  const std::vector<int32_t> top =
+      TopItemsBySelectiveTokens(state, n, std::max<int32_t>(1000, num_items() / 50));
+  out.insert(out.end(), top.begin(), top.end());
+}
+
 std::unique_ptr<UserState> ContentScorer::Encode(const UserHistory& history) const {
   const size_t n = history.events.size();
   const size_t take = scoring_.history_items > 0

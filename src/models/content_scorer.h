@@ -68,6 +68,10 @@ class ContentScorer final : public Scorer {
   // little; skipping them touches thousands of postings instead of the
   // whole catalog. Items sharing only broad tokens are not nominated.
   std::vector<int32_t> TopItemsBySelectiveTokens(const UserState& state, int n, int32_t max_postings) const;
+  // Nominates TopItemsBySelectiveTokens with tokens on more than 2% of the
+  // catalog (at least 1000 items) counted as broad.
+  bool nominates_directly() const override { return true; }
+  void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const override;
 
   // A copy with other scoring settings, for tuning without rebuilding.
   std::unique_ptr<ContentScorer> WithScoring(const ContentScoring& scoring) const;

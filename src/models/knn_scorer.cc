@@ -30,6 +30,11 @@ void KnnScorer::ScoreCandidates(const UserState& state, std::span<const int32_t>
                                                           out);
 }
 
+float KnnScorer::ItemSimilarity(int32_t a, int32_t b) const {
+  if (a < 0 || b < 0 || a >= similarities_.rows() || b >= similarities_.cols()) return 0;
+  return similarities_.coeff(a, b);
+}
+
 std::vector<ItemScore> KnnScorer::TopNeighbours(int32_t item, int32_t k) const {
   if (item < 0 || item >= similarities_.rows()) return {};
   return TopOfRow(similarities_, item, k);

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "models/item_item_model.h"
 #include "models/sparse_matrix.h"
+#include "models/sparse_scores.h"
 #include "recd/model_dir.h"
 #include "recd/scorer.h"
 
@@ -55,10 +56,18 @@ class KnnScorer final : public Scorer {
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
+  // Nominates the top of the user's sparse vector (SparseScores::AppendTop).
+  bool nominates_directly() const override { return true; }
+  void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const override {
+    static_cast<const SparseScores&>(state).AppendTop(n, out);
+  }
 
   // The k most similar items to `item`, best first (empty for an unknown
   // item). For the candidate-generation stage.
   std::vector<ItemScore> TopNeighbours(int32_t item, int32_t k) const;
+  // Explanations: the learned similarity of two items.
+  bool has_item_similarity() const override { return true; }
+  float ItemSimilarity(int32_t a, int32_t b) const override;
 
   // A copy with other scoring settings, for tuning without rebuilding.
   std::unique_ptr<KnnScorer> WithScoring(const KnnScoring& scoring) const;

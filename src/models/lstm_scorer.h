@@ -104,6 +104,15 @@ class LstmScorer : public Scorer {
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
 
+  // Nominates by inner product: the output layer, queried by the hidden state.
+  std::optional<ItemEmbeddings> embeddings() const override {
+    return ItemEmbeddings{output_weight_.data(), output_weight_.rows(), output_weight_.cols(), output_bias()};
+  }
+  std::span<const float> EmbeddingQuery(const UserState& state) const override {
+    const Eigen::VectorXf& h = static_cast<const LstmState&>(state).h;
+    return {h.data(), static_cast<size_t>(h.size())};
+  }
+
   // Copies the weights out (e.g. to continue training or to write them).
   LstmWeights CopyWeights() const;
 

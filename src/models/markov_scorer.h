@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "models/item_item_model.h"
 #include "models/sparse_matrix.h"
+#include "models/sparse_scores.h"
 #include "recd/model_dir.h"
 #include "recd/scorer.h"
 
@@ -54,6 +55,11 @@ class MarkovScorer final : public Scorer {
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
+  // Nominates the top of the user's sparse vector (SparseScores::AppendTop).
+  bool nominates_directly() const override { return true; }
+  void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const override {
+    static_cast<const SparseScores&>(state).AppendTop(n, out);
+  }
 
   // The k most likely next items after `item`, best first (empty for an
   // unknown item). For the candidate-generation stage.

@@ -62,6 +62,18 @@ void MfScorer::Init(const float* item_data, Eigen::Index num_items, Eigen::Index
   Eigen::MatrixXd base = gram_.cast<double>();
   base.diagonal().array() += fold_in_.regularization;
   base_inv_ = base.llt().solve(Eigen::MatrixXd::Identity(factors, factors)).cast<float>();
+  // Norms once at load, so a cosine at request time is one dot product.
+  inverse_norms_.resize(static_cast<size_t>(num_items));
+  for (Eigen::Index i = 0; i < num_items; ++i) {
+    const float norm = y.row(i).norm();
+    inverse_norms_[static_cast<size_t>(i)] = norm > 0 ? 1.0f / norm : 0.0f;
+  }
+}
+
+float MfScorer::ItemSimilarity(int32_t a, int32_t b) const {
+  if (a < 0 || b < 0 || a >= num_items_ || b >= num_items_) return 0;
+  const ConstRowMatrixMap y = item_factors();
+  return y.row(a).dot(y.row(b)) * inverse_norms_[static_cast<size_t>(a)] * inverse_norms_[static_cast<size_t>(b)];
 }
 
 absl::StatusOr<std::unique_ptr<MfScorer>> MfScorer::Create(RowMatrixXf item_factors,

@@ -69,6 +69,18 @@ class MfScorer : public Scorer {
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
 
+  // Nominates by inner product: the item factors, queried by the user's.
+  std::optional<ItemEmbeddings> embeddings() const override {
+    return ItemEmbeddings{item_data_, num_items_, factors_, {}};
+  }
+  std::span<const float> EmbeddingQuery(const UserState& state) const override {
+    const Eigen::VectorXf& f = static_cast<const State&>(state).factor;
+    return {f.data(), static_cast<size_t>(f.size())};
+  }
+  // Explanations: the cosine of two items' factors.
+  bool has_item_similarity() const override { return true; }
+  float ItemSimilarity(int32_t a, int32_t b) const override;
+
   // The fold-in itself, for callers that want the factor.
   Eigen::VectorXf FoldIn(std::span<const Event> events) const;
 
@@ -90,6 +102,7 @@ class MfScorer : public Scorer {
   Eigen::Index factors_ = 0;
   Eigen::MatrixXf gram_;     // Y^T Y
   Eigen::MatrixXf base_inv_; // (Y^T Y + reg I)^-1, for short-history fold-in
+  std::vector<float> inverse_norms_;  // 1 / |Y_i| (0 for a zero row), for ItemSimilarity
   RowMatrixXf user_factors_;
 };
 

@@ -32,6 +32,10 @@ void PopScorer::ScoreCandidates(const UserState& state, std::span<const int32_t>
   }
 }
 
+void PopScorer::Nominate(const UserState&, int n, std::vector<int32_t>& out) const {
+  for (const ItemScore& s : TopItems(n)) out.push_back(s.item);
+}
+
 std::vector<ItemScore> PopScorer::TopItems(int32_t k) const {
   const size_t n = std::min(ranked_.size(), static_cast<size_t>(std::max(k, 0)));
   return std::vector<ItemScore>(ranked_.begin(), ranked_.begin() + static_cast<std::ptrdiff_t>(n));

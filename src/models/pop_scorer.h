@@ -40,6 +40,9 @@ class PopScorer final : public Scorer {
 
   // The k most popular items, best first (ties by lower id).
   std::vector<ItemScore> TopItems(int32_t k) const;
+  // Nominates TopItems(n): the same for every user.
+  bool nominates_directly() const override { return true; }
+  void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const override;
 
   std::span<const float> scores() const { return scores_; }
 

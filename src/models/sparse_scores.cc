@@ -51,6 +51,12 @@ std::unique_ptr<SparseScores> SparseScores::FromRows(const SparseRowMatrix& m,
   return state;
 }
 
+void SparseScores::AppendTop(int n, std::vector<int32_t>& out) const {
+  std::vector<ItemScore> entries(items_.size());
+  for (size_t i = 0; i < entries.size(); ++i) entries[i] = {items_[i], scores_[i]};
+  for (const ItemScore& s : TopItemScores(std::move(entries), n)) out.push_back(s.item);
+}
+
 void SparseScores::ScoreAll(std::span<const float> prior, float prior_weight,
                             std::span<float> out) const {
   if (prior_weight == 0.0f) {

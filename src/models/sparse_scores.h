@@ -41,6 +41,11 @@ class SparseScores : public UserState {
   void ScoreCandidates(std::span<const float> prior, float prior_weight,
                        std::span<const int32_t> candidates, std::span<float> out) const;
 
+  // Appends the n items of largest sparse score, best first: an item-item
+  // model's co-occurrence neighbours of the user's recent items (the dense
+  // prior is left to the popularity model's nominations).
+  void AppendTop(int n, std::vector<int32_t>& out) const;
+
   std::span<const int32_t> items() const { return items_; }
   std::span<const float> scores() const { return scores_; }
 

@@ -11,30 +11,26 @@
 
 namespace recd {
 
-class KnnScorer;
-class MfScorer;
-
 // How alike two catalog items are, for explanations ("similar to the X you
-// viewed"): the bundle's item-kNN similarity when it has one (co-occurrence:
-// what shoppers actually do together), else the cosine of the MF item
-// factors. Points into the bundle's scorers, so it must not outlive the
-// bundle. Immutable; thread-safe.
+// viewed"), in the terms of the first model of the bundle that has a notion
+// of item similarity (Scorer::has_item_similarity: item-kNN co-occurrence,
+// what shoppers actually do together, comes before MF's factor cosine in a
+// trained bundle). Points into the bundle's scorers, so it must not outlive
+// the bundle. Immutable; thread-safe.
 class ItemSimilarity {
  public:
-  // Null when the bundle has neither a knn nor an mf model.
+  // Null when no model of the bundle has item similarity.
   static std::unique_ptr<ItemSimilarity> ForBundle(const ModelBundle& bundle);
 
-  float Similarity(int32_t a, int32_t b) const;
+  float Similarity(int32_t a, int32_t b) const { return model_->ItemSimilarity(a, b); }
 
   // Position in `history` of the item most like `item` (the most recent one
   // on ties), or -1 when no history item is alike at all (similarity <= 0).
   int MostSimilar(int32_t item, std::span<const Event> history) const;
 
  private:
-  ItemSimilarity(const KnnScorer* knn, const MfScorer* mf) : knn_(knn), mf_(mf) {}
-  const KnnScorer* knn_;  // preferred when set
-  const MfScorer* mf_;
-  std::vector<float> inverse_norms_;  // of the MF item factors (0 for a zero row), without knn
+  explicit ItemSimilarity(const Scorer* model) : model_(model) {}
+  const Scorer* model_;
 };
 
 }  // namespace recd

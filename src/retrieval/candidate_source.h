@@ -5,6 +5,8 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
 #include "recd/scorer.h"
 
 namespace recd {
@@ -27,11 +29,12 @@ class CandidateSource {
   virtual void Retrieve(const UserState& state, int n, int ef, std::vector<int32_t>& out) const = 0;
 };
 
-// The index-free source for `scorer`, picked by model type: precomputed
-// popularity for pop, the top of the sparse user vector for knn and markov,
-// the profile's selective tokens for content, and an exact scan (ScoreAll +
-// top n) for anything else (mf and lstm without an ANN index).
-std::unique_ptr<CandidateSource> MakeExactCandidateSource(const Scorer& scorer);
+// The index-free source for `scorer`, as the model says (Scorer's seam):
+// its own nominations when it nominates directly (popularity, the top of a
+// sparse user vector, selective content tokens), else, for an embedding
+// model without an ANN index, an exact scan (ScoreAll + top n). A model
+// that says neither is FailedPrecondition naming it: never a silent scan.
+absl::StatusOr<std::unique_ptr<CandidateSource>> MakeExactCandidateSource(const Scorer& scorer);
 
 }  // namespace recd
 

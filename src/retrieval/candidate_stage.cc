@@ -73,7 +73,12 @@ absl::StatusOr<std::shared_ptr<const CandidateStage>> CandidateStage::Build(
       }
       source = *std::move(indexed);
     }
-    stage->sources_.push_back(source ? std::move(source) : MakeExactCandidateSource(*scorer));
+    if (source == nullptr) {
+      auto exact = MakeExactCandidateSource(*scorer);
+      if (!exact.ok()) return exact.status();
+      source = *std::move(exact);
+    }
+    stage->sources_.push_back(std::move(source));
   }
   spdlog::info("candidate stage on: {} items > full_scan_max_items {}, ANN {} (ready in {:.1f} s)",
                stage->bundle_->num_items(), options.full_scan_max_items, options.ann ? "on" : "off",

@@ -6,50 +6,30 @@
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
-#include "models/lstm_scorer.h"
-#include "models/mf_scorer.h"
 #include "spdlog/spdlog.h"
 
 namespace recd {
 namespace {
 
-// How a model's user state becomes the ANN query.
-using QueryOf = std::span<const float> (*)(const UserState& state);
-
-std::span<const float> MfQuery(const UserState& state) {
-  const Eigen::VectorXf& f = static_cast<const MfScorer::State&>(state).factor;
-  return {f.data(), static_cast<size_t>(f.size())};
-}
-
-std::span<const float> LstmQuery(const UserState& state) {
-  const Eigen::VectorXf& h = static_cast<const LstmState&>(state).h;
-  return {h.data(), static_cast<size_t>(h.size())};
-}
-
-// What an embedding model's index is built over, and how it is queried.
+// What an embedding model's index is built over.
 struct Embedding {
-  Eigen::Ref<const RowMatrixXf> items;
+  Eigen::Map<const RowMatrixXf> items;
   std::span<const float> bias;
-  QueryOf query;
 };
 
 std::optional<Embedding> EmbeddingOf(const Scorer& scorer) {
-  if (const auto* mf = dynamic_cast<const MfScorer*>(&scorer)) {
-    return Embedding{mf->item_factors(), {}, &MfQuery};
-  }
-  if (const auto* lstm = dynamic_cast<const LstmScorer*>(&scorer)) {
-    return Embedding{lstm->output_weight(), lstm->output_bias(), &LstmQuery};
-  }
-  return std::nullopt;
+  const std::optional<ItemEmbeddings> e = scorer.embeddings();
+  if (!e) return std::nullopt;
+  return Embedding{Eigen::Map<const RowMatrixXf>(e->items, e->rows, e->dim), e->bias};
 }
 
+// Queried by the model's own EmbeddingQuery of the user's state.
 class AnnSource final : public CandidateSource {
  public:
-  AnnSource(std::unique_ptr<AnnIndex> index, QueryOf query)
-      : index_(std::move(index)), query_(query) {}
+  AnnSource(std::unique_ptr<AnnIndex> index, const Scorer& scorer) : index_(std::move(index)), scorer_(scorer) {}
 
   void Retrieve(const UserState& state, int n, int ef, std::vector<int32_t>& out) const override {
-    auto found = index_->Search(query_(state), n, ef);
+    auto found = index_->Search(scorer_.EmbeddingQuery(state), n, ef);
     // Only a broken state (non-finite values) gets here; the pipeline
     // reports the model as failed for this request.
     if (!found.ok()) throw std::runtime_error(std::string(found.status().message()));
@@ -58,7 +38,7 @@ class AnnSource final : public CandidateSource {
 
  private:
   std::unique_ptr<AnnIndex> index_;
-  QueryOf query_;
+  const Scorer& scorer_;
 };
 
 // The persisted index when it fits, else a new one (see the header).
@@ -97,7 +77,7 @@ absl::StatusOr<std::unique_ptr<CandidateSource>> MakeAnnCandidateSource(
   if (!e) return nullptr;
   auto index = LoadOrBuild(scorer, *e, options, index_dir);
   if (!index.ok()) return index.status();
-  return std::unique_ptr<CandidateSource>(std::make_unique<AnnSource>(*std::move(index), e->query));
+  return std::unique_ptr<CandidateSource>(std::make_unique<AnnSource>(*std::move(index), scorer));
 }
 
 absl::StatusOr<bool> BuildAndSaveAnnIndex(const Scorer& scorer, const AnnIndexOptions& options,

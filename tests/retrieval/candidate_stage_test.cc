@@ -15,6 +15,7 @@
 #include "recd/leave_one_out.h"
 #include "retrieval/ann_index.h"
 #include "retrieval/embedding_source.h"
+#include "test_util/fake_scorer.h"
 #include "train/bundle_trainer.h"
 
 namespace recd {
@@ -278,6 +279,34 @@ TEST_F(CandidateStageTest, SuppliedStatesGiveTheSameAnswer) {
   request.states = pipeline.EncodeAll(request.history);
   ASSERT_EQ(request.states.size(), (*bundle_)->scorers().size());
   EXPECT_EQ(Ids(pipeline.Rank(request)), encoded_here);
+}
+
+}  // namespace
+}  // namespace recd
+
+namespace recd {
+namespace {
+
+// A model that says neither how to nominate nor what its item vectors are.
+class UnnominatingScorer final : public FakeScorer {
+ public:
+  using FakeScorer::FakeScorer;
+  bool nominates_directly() const override { return false; }
+};
+
+TEST(CandidateStageSeamTest, AModelThatCannotNominateIsAnErrorAtBuildNotACatalogScan) {
+  IdMap items;
+  for (int i = 0; i < 50; ++i) items.GetOrAdd("i" + std::to_string(i));
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<UnnominatingScorer>("newmodel", std::vector<float>(50, 1.0f)));
+  auto bundle = ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
+  CandidateBuildOptions options;
+  options.full_scan_max_items = 10;
+  options.ann = false;
+  auto stage = CandidateStage::Build(bundle, options);
+  ASSERT_FALSE(stage.ok());
+  EXPECT_EQ(stage.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(stage.status().message()), ::testing::HasSubstr("'newmodel' cannot nominate"));
 }
 
 }  // namespace

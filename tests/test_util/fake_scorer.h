@@ -27,6 +27,16 @@ class FakeScorer : public Scorer {
   void ScoreAll(const UserState&, std::span<float> out) const override {
     std::copy(scores_.begin(), scores_.end(), out.begin());
   }
+  // Nominates its n best items (ties by lower id), as an exact scan would.
+  bool nominates_directly() const override { return true; }
+  void Nominate(const UserState&, int n, std::vector<int32_t>& out) const override {
+    std::vector<int32_t> order(scores_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+    const auto top = std::min(order.size(), static_cast<size_t>(std::max(n, 0)));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
+                      [&](int32_t a, int32_t b) { return scores_[a] > scores_[b] || (scores_[a] == scores_[b] && a < b); });
+    out.insert(out.end(), order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top));
+  }
 
  private:
   std::string name_;
