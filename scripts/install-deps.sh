@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhnswlib-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   python3
+  # the Python peer (benchmarks/python_peer/) and its test
+  python3-grpcio python3-numpy python3-protobuf python3-yaml
 )
 
 missing=()
