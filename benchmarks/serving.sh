@@ -7,6 +7,13 @@
 #
 # CONFIG defaults to config/recd.yaml (the demo bundle and its store). The
 # load is read-only (RecommendItems) unless RECD_BENCH_ARGS adds events.
+# RECD_BENCH_PEER=1 also starts the Python peer (benchmarks/python_peer/peer.py,
+# the same work in grpcio + numpy) on the same config and port + 2, and adds
+# peer-saturation and peer-half rows from the same client; RECD_PEER_THREADS
+# sets its gRPC thread pool (default 8). The peer's rows give each call a
+# RECD_PEER_TIMEOUT_MS deadline (default 30000): at 32 calls in flight and tens
+# of QPS a call waits about a second in the peer's queue, so the 1 s default
+# would count the peer's saturation as errors.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RECD_BUILD_DIR:-$root/build}
@@ -20,12 +27,27 @@ users_file=${RECD_BENCH_USERS:-}
 recd_pid=$!
 "$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
 echo_pid=$!
-trap 'kill $recd_pid $echo_pid 2>/dev/null; wait 2>/dev/null' EXIT
+peer_pid=
+if [ "${RECD_BENCH_PEER:-0}" = 1 ]; then
+  peer_python=$("$root/benchmarks/python_peer/find_python.sh")
+  "$peer_python" "$root/benchmarks/python_peer/peer.py" --config "$config" --listen "127.0.0.1:$((recd_port + 2))" \
+    --threads "${RECD_PEER_THREADS:-8}" >/tmp/recd-bench-peer.log 2>&1 &
+  peer_pid=$!
+fi
+trap 'kill $recd_pid $echo_pid $peer_pid 2>/dev/null; wait 2>/dev/null' EXIT
 # Large bundles build their ANN indexes before the port opens.
 for _ in $(seq 900); do
   "$build/recd-cli" --target "127.0.0.1:$recd_port" status >/dev/null 2>&1 && break
   sleep 0.2
 done
+# The peer answers RecommendItems only once its bundle and histories are loaded.
+if [ -n "$peer_pid" ]; then
+  for _ in $(seq 900); do
+    "$build/recd-cli" --target "127.0.0.1:$((recd_port + 2))" recommend --user u0 -k 1 >/dev/null 2>&1 && break
+    kill -0 "$peer_pid" 2>/dev/null || { echo "the Python peer exited; see /tmp/recd-bench-peer.log" >&2; exit 1; }
+    sleep 0.2
+  done
+fi
 
 users=()
 [ -n "$users_file" ] && users=(--users-file "$users_file")
@@ -43,3 +65,8 @@ run recd-saturation "127.0.0.1:$recd_port" recd --concurrency 32
 run echo-saturation "127.0.0.1:$echo_port" echo --concurrency 32
 run recd-half "127.0.0.1:$recd_port" recd --open-loop --qps "$(qps_of recd-saturation)"
 run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-saturation)"
+if [ -n "$peer_pid" ]; then
+  peer_timeout=(--timeout-ms "${RECD_PEER_TIMEOUT_MS:-30000}")
+  run peer-saturation "127.0.0.1:$((recd_port + 2))" recd --concurrency 32 "${peer_timeout[@]}"
+  run peer-half "127.0.0.1:$((recd_port + 2))" recd --open-loop --qps "$(qps_of peer-saturation)" "${peer_timeout[@]}"
+fi

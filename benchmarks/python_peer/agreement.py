@@ -16,6 +16,7 @@ import concurrent.futures
 import json
 import os
 import sys
+import time
 
 import grpc
 
@@ -26,8 +27,16 @@ pb, pb_grpc = stubs.load()
 
 
 def top(stub, user, k):
-    response = stub.RecommendItems(pb.RecommendRequest(user_id=user, k=k), timeout=30)
-    return [i.item_id for i in response.items]
+    # recd refuses what it cannot start within max_queue_ms (RESOURCE_EXHAUSTED):
+    # a full scan of a large catalog on a busy machine can; ask again.
+    for attempt in range(100):
+        try:
+            response = stub.RecommendItems(pb.RecommendRequest(user_id=user, k=k), timeout=30)
+            return [i.item_id for i in response.items]
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.RESOURCE_EXHAUSTED or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 def main():
