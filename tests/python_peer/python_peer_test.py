@@ -77,8 +77,11 @@ def main():
         write_events(os.path.join(tmp, "events.csv"), items)
         config = os.path.join(tmp, "recd.yaml")
         with open(config, "w") as f:
-            f.write(f"""store: {{path: store, seed_events: events.csv}}
-models: {{path: {os.path.join(ROOT, "models", "demo")}}}
+            # Long budgets: on a loaded machine a model over its budget would be
+            # left out of recd's answer, and that answer is another ranking.
+            f.write(f"""server: {{default_deadline_ms: 20000}}
+store: {{path: store, seed_events: events.csv}}
+models: {{path: {os.path.join(ROOT, "models", "demo")}, budget_ms: 20000}}
 fusion: {{version: peer-test, normalization: zscore,
           weights: {{content: 0.3, knn: 0.7, lstm: 0.5, markov: 0.2, mf: 1.0, pop: 0.1}}}}
 logging: {{level: warn}}
