@@ -10,7 +10,9 @@
 # RECD_BENCH_PEER=1 also starts the Python peer (benchmarks/python_peer/peer.py,
 # the same work in grpcio + numpy) on the same config and port + 2, and adds
 # peer-saturation and peer-half rows from the same client; RECD_PEER_THREADS
-# sets its gRPC thread pool (default 8). The peer's rows give each call a
+# sets its gRPC thread pool (default 8). RECD_SAT_CONCURRENCY sets recd's
+# calls in flight at saturation (default 32; recd refuses beyond its admission
+# budget, 2 x request threads = 8 on 2 cores). The peer's rows give each call a
 # RECD_PEER_TIMEOUT_MS deadline (default 30000): at 32 calls in flight and tens
 # of QPS a call waits about a second in the peer's queue, so the 1 s default
 # would count the peer's saturation as errors.
@@ -56,12 +58,16 @@ run() {  # name target service extra-args...
   shift 3
   "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
     "${users[@]}" ${RECD_BENCH_ARGS:-} "$@" > "/tmp/recd-bench-$name.json"
+  # Answers beside calls: recd refuses calls beyond its admission budget at
+  # once (RESOURCE_EXHAUSTED), and those count as calls.
   python3 -c "import json,sys; r=json.load(open('/tmp/recd-bench-$name.json')); \
-print(f\"$name: {r['qps']:.0f} QPS, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, errors {sum(r['errors'].values())}\")"
+print(f\"$name: {r['qps']:.0f} QPS, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, errors {sum(r['errors'].values())}; \
+{r['ok'] / r['seconds']:.0f} answers/s, answered p50 {r['ok_p50_ms']:.3f} ms, p99 {r['ok_p99_ms']:.3f} ms\")"
 }
-qps_of() { python3 -c "import json; print(int(json.load(open('/tmp/recd-bench-$1.json'))['qps'] / 2))"; }
+# Half of the answers/s, not of the calls/s (the same for a run without refusals).
+qps_of() { python3 -c "import json; r=json.load(open('/tmp/recd-bench-$1.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))"; }
 
-run recd-saturation "127.0.0.1:$recd_port" recd --concurrency 32
+run recd-saturation "127.0.0.1:$recd_port" recd --concurrency "${RECD_SAT_CONCURRENCY:-32}"
 run echo-saturation "127.0.0.1:$echo_port" echo --concurrency 32
 run recd-half "127.0.0.1:$recd_port" recd --open-loop --qps "$(qps_of recd-saturation)"
 run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-saturation)"
@@ -69,4 +75,6 @@ if [ -n "$peer_pid" ]; then
   peer_timeout=(--timeout-ms "${RECD_PEER_TIMEOUT_MS:-30000}")
   run peer-saturation "127.0.0.1:$((recd_port + 2))" recd --concurrency 32 "${peer_timeout[@]}"
   run peer-half "127.0.0.1:$((recd_port + 2))" recd --open-loop --qps "$(qps_of peer-saturation)" "${peer_timeout[@]}"
+  python3 -c "import json; a = lambda n: (lambda r: r['ok'] / r['seconds'])(json.load(open(f'/tmp/recd-bench-{n}.json'))); \
+print(f\"recd / peer answers/s at saturation: {a('recd-saturation') / a('peer-saturation'):.1f}x\")"
 fi
