@@ -88,6 +88,9 @@ class Mf:
     def __init__(self, t, m):
         p = m["params"]
         self.y = t["item_factors"]
+        # Scores as x @ Y^T over a contiguous Y^T: BLAS's fast gemv direction
+        # (2x faster than Y @ x here with OpenBLAS).
+        self.y_t = np.ascontiguousarray(self.y.T)
         self.alpha = np.float32(p["alpha"])
         self.reg = np.float32(p["regularization"])
         self.decay = np.float32(p["recency_decay"])
@@ -106,7 +109,7 @@ class Mf:
         yu = self.y[uniq].astype(np.float64)
         a = self.gram + self.reg * np.eye(f) + (yu.T * (conf - 1.0)) @ yu
         x = np.linalg.solve(a, yu.T @ conf).astype(np.float32)
-        return self.y @ x
+        return x @ self.y_t
 
 
 class Content:
@@ -168,7 +171,7 @@ class Lstm:
         self.w_ih = t["lstm.weight_ih_l0"]
         self.w_hh = t["lstm.weight_hh_l0"]
         self.bias = t["lstm.bias_ih_l0"] + t["lstm.bias_hh_l0"]
-        self.out_w = t["output.weight"]
+        self.out_w_t = np.ascontiguousarray(t["output.weight"].T)  # see Mf.y_t
         self.out_b = t["output.bias"]
 
     def score(self, items, types):
@@ -186,7 +189,7 @@ class Lstm:
             o = 1.0 / (1.0 + np.exp(-z[3 * hd:]))
             c = f * c + i * g
             h = o * np.tanh(c)
-        return self.out_w @ h + self.out_b
+        return h @ self.out_w_t + self.out_b
 
 
 _LOADERS = {
@@ -228,7 +231,9 @@ class Fusion:
         return self.weights
 
     def normalize(self, raw):
-        raw = np.where(np.isfinite(raw), raw, np.min(raw[np.isfinite(raw)], initial=0.0)).astype(np.float32)
+        finite = np.isfinite(raw)
+        if not finite.all():  # non-finite scores count as the lowest finite one, as in the daemon
+            raw = np.where(finite, raw, np.min(raw[finite], initial=0.0)).astype(np.float32)
         if self.method == "reciprocal_rank" or self.normalization == "rank":
             order = np.argsort(-raw, kind="stable")
             ranks = np.empty(len(raw), np.float64)

@@ -27,9 +27,12 @@ import threading
 import time
 import uuid
 
-import grpc
-import numpy as np
-import yaml
+# Requests run concurrently on the gRPC thread pool: one BLAS thread each.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import grpc  # noqa: E402
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bundle as bundle_lib  # noqa: E402
