@@ -25,14 +25,19 @@ recd_port=${RECD_BENCH_PORT:-50071}
 echo_port=$((recd_port + 1))
 users_file=${RECD_BENCH_USERS:-}
 
-"$build/recd" --config "$config" --listen "127.0.0.1:$recd_port" >/tmp/recd-bench-server.log 2>&1 &
+# RECD_CPUS / CLIENT_CPUS (taskset lists, as in lib.sh) pin the servers and
+# the client; unset, nothing is pinned.
+server_pin=() client_pin=()
+[ -n "${RECD_CPUS:-}" ] && server_pin=(taskset -c "$RECD_CPUS")
+[ -n "${CLIENT_CPUS:-}" ] && client_pin=(taskset -c "$CLIENT_CPUS")
+"${server_pin[@]}" "$build/recd" --config "$config" --listen "127.0.0.1:$recd_port" >/tmp/recd-bench-server.log 2>&1 &
 recd_pid=$!
-"$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
+"${server_pin[@]}" "$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
 echo_pid=$!
 peer_pid=
 if [ "${RECD_BENCH_PEER:-0}" = 1 ]; then
   peer_python=$("$root/benchmarks/python_peer/find_python.sh")
-  "$peer_python" "$root/benchmarks/python_peer/peer.py" --config "$config" --listen "127.0.0.1:$((recd_port + 2))" \
+  "${server_pin[@]}" "$peer_python" "$root/benchmarks/python_peer/peer.py" --config "$config" --listen "127.0.0.1:$((recd_port + 2))" \
     --threads "${RECD_PEER_THREADS:-8}" >/tmp/recd-bench-peer.log 2>&1 &
   peer_pid=$!
 fi
@@ -56,7 +61,7 @@ users=()
 run() {  # name target service extra-args...
   local name=$1 target=$2 service=$3
   shift 3
-  "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
+  "${client_pin[@]}" "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
     "${users[@]}" ${RECD_BENCH_ARGS:-} "$@" > "/tmp/recd-bench-$name.json"
   # Answers beside calls: recd refuses calls beyond its admission budget at
   # once (RESOURCE_EXHAUSTED), and those count as calls.
