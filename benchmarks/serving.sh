@@ -72,14 +72,26 @@ print(f\"$name: {r['qps']:.0f} QPS, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.
 # Half of the answers/s, not of the calls/s (the same for a run without refusals).
 qps_of() { python3 -c "import json; r=json.load(open('/tmp/recd-bench-$1.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))"; }
 
+# Server CPU time (user + system) around a saturation run, for CPU per answer.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+recd_ticks=$(cpu_ticks "$recd_pid")
 run recd-saturation "127.0.0.1:$recd_port" recd --concurrency "${RECD_SAT_CONCURRENCY:-32}"
+recd_ticks=$(( $(cpu_ticks "$recd_pid") - recd_ticks ))
 run echo-saturation "127.0.0.1:$echo_port" echo --concurrency 32
 run recd-half "127.0.0.1:$recd_port" recd --open-loop --qps "$(qps_of recd-saturation)"
 run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-saturation)"
 if [ -n "$peer_pid" ]; then
   peer_timeout=(--timeout-ms "${RECD_PEER_TIMEOUT_MS:-30000}")
+  peer_ticks=$(cpu_ticks "$peer_pid")
   run peer-saturation "127.0.0.1:$((recd_port + 2))" recd --concurrency 32 "${peer_timeout[@]}"
+  peer_ticks=$(( $(cpu_ticks "$peer_pid") - peer_ticks ))
   run peer-half "127.0.0.1:$((recd_port + 2))" recd --open-loop --qps "$(qps_of peer-saturation)" "${peer_timeout[@]}"
-  python3 -c "import json; a = lambda n: (lambda r: r['ok'] / r['seconds'])(json.load(open(f'/tmp/recd-bench-{n}.json'))); \
-print(f\"recd / peer answers/s at saturation: {a('recd-saturation') / a('peer-saturation'):.1f}x\")"
+  # CPU per answer: the server's CPU time over the saturation run (its 2 s
+  # warm-up included, so answers are scaled by the same span). Less moved by
+  # other work on a shared machine than answers/s.
+  python3 -c "import json; r = {n: json.load(open(f'/tmp/recd-bench-{n}.json')) for n in ('recd-saturation', 'peer-saturation')}; \
+a = {n: v['ok'] / v['seconds'] for n, v in r.items()}; \
+cpu = {n: t / $(getconf CLK_TCK) * 1000 / (a[n] * (r[n]['seconds'] + 2)) for n, t in (('recd-saturation', $recd_ticks), ('peer-saturation', $peer_ticks))}; \
+print(f\"recd / peer answers/s at saturation: {a['recd-saturation'] / a['peer-saturation']:.1f}x; server CPU per answer: \
+recd {cpu['recd-saturation']:.2f} ms, peer {cpu['peer-saturation']:.2f} ms ({cpu['peer-saturation'] / cpu['recd-saturation']:.1f}x)\")"
 fi
