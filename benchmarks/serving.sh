@@ -18,6 +18,16 @@
 # RECD_BENCH_PORT (recd's port, echo's is the next) and RECD_BENCH_OUT (where
 # results go, default /tmp) keep runs of several people apart;
 # RECD_SAT_CONCURRENCY sets recd's calls in flight at saturation (default 8).
+# RECD_CPUS / CLIENT_CPUS (taskset lists, as in lib.sh) pin the servers and
+# the client; unset, nothing is pinned.
+#
+# RECD_BENCH_PEER=1 also starts the Python peer (benchmarks/python_peer/peer.py,
+# the same work in grpcio + numpy) on the same config and port + 2, and adds
+# peer-saturation and peer-half rows from the same client, with each server's
+# CPU time per answer; RECD_PEER_THREADS sets its gRPC thread pool (default
+# 8). The peer's rows give each call a RECD_PEER_TIMEOUT_MS deadline (default
+# 30000): at 32 calls in flight and tens of QPS a call waits about a second
+# in the peer's queue, so the 1 s default would count its saturation as errors.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RECD_BUILD_DIR:-$root/build}
@@ -52,11 +62,21 @@ yaml.safe_dump(c, open(dst, "w"), sort_keys=False)
 PY
 fi
 
-"$build/recd" --config "$recd_config" --listen "127.0.0.1:$recd_port" >"$out/recd-bench-server.log" 2>&1 &
+server_pin=() client_pin=()
+[ -n "${RECD_CPUS:-}" ] && server_pin=(taskset -c "$RECD_CPUS")
+[ -n "${CLIENT_CPUS:-}" ] && client_pin=(taskset -c "$CLIENT_CPUS")
+"${server_pin[@]}" "$build/recd" --config "$recd_config" --listen "127.0.0.1:$recd_port" >"$out/recd-bench-server.log" 2>&1 &
 recd_pid=$!
-"$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
+"${server_pin[@]}" "$build/recd-echo-server" --listen "127.0.0.1:$echo_port" >/dev/null 2>&1 &
 echo_pid=$!
-trap 'kill $recd_pid $echo_pid 2>/dev/null; wait 2>/dev/null' EXIT
+peer_pid=
+if [ "${RECD_BENCH_PEER:-0}" = 1 ]; then
+  peer_python=$("$root/benchmarks/python_peer/find_python.sh")
+  "${server_pin[@]}" "$peer_python" "$root/benchmarks/python_peer/peer.py" --config "$config" \
+    --listen "127.0.0.1:$((recd_port + 2))" --threads "${RECD_PEER_THREADS:-8}" >"$out/recd-bench-peer.log" 2>&1 &
+  peer_pid=$!
+fi
+trap 'kill $recd_pid $echo_pid $peer_pid 2>/dev/null; wait 2>/dev/null' EXIT
 # Large bundles build their ANN indexes before the port opens.
 for _ in $(seq 900); do
   "$build/recd-cli" --target "127.0.0.1:$recd_port" status >/dev/null 2>&1 && break
@@ -69,7 +89,7 @@ if [ -n "$items_file" ]; then users+=(--items-file "$items_file"); else users+=(
 run() {  # name target service extra-args...
   local name=$1 target=$2 service=$3
   shift 3
-  "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
+  "${client_pin[@]}" "$build/recd-bench" --target "$target" --service "$service" --duration "$duration" --warmup 2 --json \
     "${users[@]}" ${RECD_BENCH_ARGS:-} "$@" > "$out/recd-bench-$name.json"
   # Answers, not calls: recd refuses calls beyond its admission budget at
   # once (RESOURCE_EXHAUSTED), and those would count as throughput.
@@ -83,7 +103,11 @@ qps_of() { python3 -c "import json; r=json.load(open('$out/recd-bench-$1.json'))
 # recd's saturation runs at its admission budget (2 x request threads = 8 on
 # 2 cores by default): beyond it calls are refused at once, and each refusal
 # costs the daemon gRPC work that answers would have had.
+# Server CPU time (user + system) around a saturation run, for CPU per answer.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+recd_ticks=$(cpu_ticks "$recd_pid")
 run recd-saturation "127.0.0.1:$recd_port" recd --concurrency "${RECD_SAT_CONCURRENCY:-8}"
+recd_ticks=$(( $(cpu_ticks "$recd_pid") - recd_ticks ))
 python3 -c "import json; r=json.load(open('$out/recd-bench-recd-saturation.json')); \
 print('requests:', r['draws'] + ('; recd caches off (RECD_BENCH_COLD=1)' if '${RECD_BENCH_COLD:-0}' == '1' else ''))"
 run echo-saturation "127.0.0.1:$echo_port" echo --concurrency 32
@@ -92,3 +116,18 @@ run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-satur
 "$build/recd-cli" --target "127.0.0.1:$recd_port" --json status | python3 -c "import json,sys; \
 c=json.load(sys.stdin).get('counters', {}); h=int(c.get('state_cache_hits', 0)); m=int(c.get('state_cache_misses', 0)); \
 print(f'recd state cache over both recd runs: {h} hits, {m} misses ({h / max(1, h + m):.1%}; requests with session items bypass it)')"
+if [ -n "$peer_pid" ]; then
+  peer_timeout=(--timeout-ms "${RECD_PEER_TIMEOUT_MS:-30000}")
+  peer_ticks=$(cpu_ticks "$peer_pid")
+  run peer-saturation "127.0.0.1:$((recd_port + 2))" recd --concurrency 32 "${peer_timeout[@]}"
+  peer_ticks=$(( $(cpu_ticks "$peer_pid") - peer_ticks ))
+  run peer-half "127.0.0.1:$((recd_port + 2))" recd --open-loop --qps "$(qps_of peer-saturation)" "${peer_timeout[@]}"
+  # CPU per answer: the server's CPU time over the saturation run (its 2 s
+  # warm-up included, so answers are scaled by the same span). Less moved by
+  # other work on a shared machine than answers/s.
+  python3 -c "import json; r = {n: json.load(open(f'$out/recd-bench-{n}.json')) for n in ('recd-saturation', 'peer-saturation')}; \
+a = {n: v['ok'] / v['seconds'] for n, v in r.items()}; \
+cpu = {n: t / $(getconf CLK_TCK) * 1000 / (a[n] * (r[n]['seconds'] + 2)) for n, t in (('recd-saturation', $recd_ticks), ('peer-saturation', $peer_ticks))}; \
+print(f\"recd / peer answers/s at saturation: {a['recd-saturation'] / a['peer-saturation']:.1f}x; server CPU per answer: \
+recd {cpu['recd-saturation']:.2f} ms, peer {cpu['peer-saturation']:.2f} ms ({cpu['peer-saturation'] / cpu['recd-saturation']:.1f}x)\")"
+fi

@@ -9,7 +9,10 @@ packages=(
   libabsl-dev libeigen3-dev librocksdb-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhnswlib-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
-  python3 python3-yaml
+  python3
+  # benchmarks: serving.sh's cold mode (yaml); the Python peer and its test
+  python3-grpcio python3-numpy python3-protobuf python3-yaml
+  libopenblas0-pthread       # numpy's BLAS; Debian's default reference BLAS is 2x slower here
 )
 
 missing=()
