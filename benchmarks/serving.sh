@@ -115,7 +115,8 @@ run recd-half "127.0.0.1:$recd_port" recd --open-loop --qps "$(qps_of recd-satur
 run echo-half "127.0.0.1:$echo_port" echo --open-loop --qps "$(qps_of echo-saturation)"
 "$build/recd-cli" --target "127.0.0.1:$recd_port" --json status | python3 -c "import json,sys; \
 c=json.load(sys.stdin).get('counters', {}); h=int(c.get('state_cache_hits', 0)); m=int(c.get('state_cache_misses', 0)); \
-print(f'recd state cache over both recd runs: {h} hits, {m} misses ({h / max(1, h + m):.1%}; requests with session items bypass it)')"
+rh=int(c.get('result_cache_hits', 0)); rm=int(c.get('result_cache_misses', 0)); \
+print(f'recd caches over both recd runs: states {h} hits, {m} misses ({h / max(1, h + m):.1%}); results {rh} hits, {rm} misses ({rh / max(1, rh + rm):.1%}; requests with session items use cached states but keep nothing)')"
 if [ -n "$peer_pid" ]; then
   peer_timeout=(--timeout-ms "${RECD_PEER_TIMEOUT_MS:-30000}")
   peer_ticks=$(cpu_ticks "$peer_pid")
