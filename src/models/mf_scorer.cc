@@ -167,27 +167,39 @@ Eigen::VectorXf MfScorer::FoldIn(std::span<const Event> events) const {
   const std::vector<Observation> obs =
       AggregateConfidences(events, fold_in_, num_items());
   if (obs.empty()) return x;
-  const Eigen::Index h = static_cast<Eigen::Index>(obs.size());
-  // Woodbury needs every confidence above 1 (D^-1 below) and pays off while
-  // the h x h system is smaller than the F x F one.
-  bool woodbury = 2 * h <= factors_;
-  for (const Observation& o : obs) woodbury = woodbury && o.confidence > 1.0f + 1e-6f;
-  if (!woodbury) {
-    SolveRowCholesky(gram_, fold_in_.regularization, item_factors(), obs, x);
+  // Observations whose confidence is 1 to float precision (old events,
+  // their recency decayed away) add nothing to A below, only y_i to b, so
+  // they stay out of the Woodbury system; without this split one such
+  // event sent every long history to the F x F solve.
+  std::vector<Observation> weighted;
+  const ConstRowMatrixMap y = item_factors();
+  Eigen::VectorXf flat_b = Eigen::VectorXf::Zero(factors_);
+  for (const Observation& o : obs) {
+    if (o.confidence > 1.0f + 1e-6f) {
+      weighted.push_back(o);
+    } else {
+      flat_b += o.confidence * y.row(o.index).transpose();
+    }
+  }
+  const Eigen::Index h = static_cast<Eigen::Index>(weighted.size());
+  // Woodbury pays off while the h x h system is smaller than the F x F one.
+  if (2 * h > factors_) {
+    SolveRowCholesky(gram_, fold_in_.regularization, y, obs, x);
     return x;
   }
-  // A = B + U^T D U with B = Y^T Y + reg I, U = the history's item rows,
-  // D = diag(c - 1); b = U^T c. With P = B^-1 and W = U P:
-  //   x = P b - W^T (D^-1 + W U^T)^-1 U P b, and P b = W^T c.
-  const ConstRowMatrixMap y = item_factors();
+  // A = B + U^T D U with B = Y^T Y + reg I, U = the weighted items' rows,
+  // D = diag(c - 1); b = U^T c + flat_b. With P = B^-1 and W = U P:
+  //   x = P b - W^T (D^-1 + W U^T)^-1 U P b, and P b = W^T c + P flat_b.
   RowMatrixXf u(h, factors_);
   Eigen::VectorXf c(h);
   for (Eigen::Index k = 0; k < h; ++k) {
-    u.row(k) = y.row(obs[k].index);
-    c[k] = obs[k].confidence;
+    u.row(k) = y.row(weighted[static_cast<size_t>(k)].index);
+    c[k] = weighted[static_cast<size_t>(k)].confidence;
   }
   const RowMatrixXf w = u * base_inv_;
-  const Eigen::VectorXf pb = w.transpose() * c;
+  Eigen::VectorXf pb = w.transpose() * c;
+  pb.noalias() += base_inv_ * flat_b;
+  if (h == 0) return pb;
   Eigen::MatrixXf k = w * u.transpose();
   k.diagonal().array() += (c.array() - 1.0f).inverse();
   const Eigen::VectorXf s = k.llt().solve(u * pb);

@@ -90,6 +90,30 @@ TEST(MfScorerTest, ShortHistoryFoldInMatchesTheDirectSolve) {
   }
 }
 
+TEST(MfScorerTest, LongHistoryWithDecayedEventsMatchesTheDirectSolve) {
+  // 40 events at recency decay 0.01: all but the newest few have confidence
+  // 1 to float precision and stay out of the Woodbury system (so it is used
+  // at all with 8 factors), which must still agree with the direct solve
+  // over every observation.
+  const Trained t = TrainBlocks(23);
+  std::vector<Event> history;
+  for (int i = 0; i < 40; ++i) history.push_back({(i * 7) % t.scorer->num_items(), EventType::kView, i});
+  MfFoldIn fold_in = t.scorer->fold_in();
+  fold_in.recency_decay = 0.01f;
+  auto decayed = MfScorer::Create(RowMatrixXf(t.scorer->item_factors()), fold_in);
+  ASSERT_TRUE(decayed.ok());
+  const auto obs = AggregateConfidences(history, fold_in, (*decayed)->num_items());
+  const auto weighted =
+      std::count_if(obs.begin(), obs.end(), [](const Observation& o) { return o.confidence > 1.0f + 1e-6f; });
+  EXPECT_GT(static_cast<int64_t>(obs.size()), weighted);
+  EXPECT_LE(2 * weighted, (*decayed)->factors());  // the Woodbury path
+  const Eigen::VectorXf folded = (*decayed)->FoldIn(history);
+  Eigen::VectorXf direct((*decayed)->factors());
+  SolveRowCholesky((*decayed)->item_factors().transpose() * (*decayed)->item_factors(), fold_in.regularization,
+                   (*decayed)->item_factors(), obs, direct);
+  EXPECT_LT((folded - direct).norm(), 1e-4f * (1.0f + direct.norm()));
+}
+
 TEST(MfScorerTest, NewUserWithTwoClicksGetsTheirBlockOnTop) {
   const Trained t = TrainBlocks(12);
   // Two clicks in block 1 (items 10..19).
