@@ -152,15 +152,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                server->auth_ ? absl::StrCat(server->auth_->num_tokens(), " tokens") : "no authentication",
                server->auth_ ? "off" : "on");
   if (!IsLoopback(listen) && (!tls || server->auth_ == nullptr)) {
-    spdlog::warn("!!! recd listens on {} beyond loopback {}{}{}: anyone who reaches the port can read and write "
-                 "behaviour data and reload the config. Set server.tls.* and server.auth.tokens_file "
-                 "(see README, Security).",
-                 listen, tls ? "" : "WITHOUT TLS", !tls && !server->auth_ ? " and " : "",
-                 server->auth_ ? "" : "WITHOUT TOKENS");
+    const char* why = !tls && !server->auth_ ? "WITHOUT TLS and WITHOUT TOKENS: anyone who reaches the port can read "
+                                               "and write behaviour data and reload the config"
+                      : !tls ? "WITHOUT TLS: tokens and behaviour data cross the network in clear text"
+                             : "WITHOUT TOKENS: every client that completes the TLS handshake may call every method";
+    spdlog::warn("!!! recd listens on {} beyond loopback {}. Set server.tls.* and server.auth.tokens_file "
+                 "(README, Security).", listen, why);
   }
-  auto state = server->states_->Current();
-  spdlog::info("recd listening on port {} with bundle {} ({} items), config {}", server->port_,
-               state->bundle->version(), state->bundle->num_items(), state->config->version);
   return server;
 }
 
