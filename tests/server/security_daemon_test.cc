@@ -2,8 +2,11 @@
 // certificates and tokens are made at run time by scripts/make-test-certs.sh
 // into the suite's temp dir (never committed).
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <sstream>
 
@@ -44,6 +47,26 @@ void MakeCerts() {
   while (in >> role >> token) certs->tokens[role] = token;
   ASSERT_EQ(certs->tokens.size(), 3u);
 }
+
+// Calls `method` with the serialized request `bytes`, sent as one message
+// (so a bidi-streaming method answers once and ends), without a token.
+grpc::Status GenericCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                         const std::string& bytes) {
+  grpc::GenericStub stub(channel);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
+}
+
+constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
+constexpr char kReflection[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+// ServerReflectionRequest{list_services: ""}: field 7, length 0.
+const std::string kListServices("\x3a\x00", 2);
 
 class SecurityDaemonTest : public DaemonTest {
  protected:
@@ -227,6 +250,21 @@ TEST_F(AuthDaemonTest, RefusalsAreCountedInStatus) {
   EXPECT_EQ(status.counters().at("unauthenticated_calls"), 2);
   EXPECT_EQ(status.counters().at("permission_denied_calls"), 1);
   EXPECT_EQ(status.errors().at("ReloadConfig/PERMISSION_DENIED"), 1);
+}
+
+TEST_F(AuthDaemonTest, HealthCheckStaysOpenWithoutToken) {
+  const grpc::Status s = GenericCall(channel_, kHealthCheck, "");
+  EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+}
+
+TEST_F(AuthDaemonTest, ReflectionIsOff) {
+  EXPECT_EQ(GenericCall(channel_, kReflection, kListServices).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// Without a tokens file, reflection stays on (the open demo).
+TEST_F(TlsDaemonTest, ReflectionIsOnWithoutTokens) {
+  const grpc::Status s = GenericCall(TlsChannel(certs->certs), kReflection, kListServices);
+  EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
 }
 
 // TLS, client certificates and tokens together, as config/secure.yaml has them.
