@@ -37,6 +37,24 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
   return reactor;
 }
 
+// Ends the call at once, before admission or any work, unless `auth` (null
+// = no authentication) lets its caller call `method`. Returns the reactor of
+// a refused call, null for one that may proceed.
+grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
+                                             const char* method, const TokenAuthenticator* auth) {
+  if (auth == nullptr) return nullptr;
+  absl::string_view authorization;
+  const auto& md = ctx->client_metadata();
+  if (auto it = md.find("authorization"); it != md.end()) authorization = {it->second.data(), it->second.size()};
+  absl::Status s = auth->Authorize(method, authorization);
+  if (s.ok()) return nullptr;
+  metrics->CountRequest(method);
+  metrics->CountAuthFailure(s.code());
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  FinishCall(reactor, metrics, method, s);
+  return reactor;
+}
+
 // Runs `work(deadline, finish)` on `pool`; `finish` ends the call with its
 // status, from whatever thread completes the work (the event writer's, for
 // writes), so no pool thread need wait for the disk. Counts requests and
@@ -107,6 +125,7 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
 grpc::ServerUnaryReactor* RecommenderService::RecommendItems(grpc::CallbackServerContext* ctx,
                                                              const v1::RecommendRequest* req,
                                                              v1::RecommendResponse* resp) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "RecommendItems", auth_)) return refused;
   return Dispatch(ctx, pool_, metrics_, "RecommendItems", admission_, AdmissionController::Lane::kRead,
                   [this, req, resp](absl::Time deadline) {
     return handler_->Recommend(*req, DeadlineOrInfinite(deadline), resp);
@@ -116,6 +135,7 @@ grpc::ServerUnaryReactor* RecommenderService::RecommendItems(grpc::CallbackServe
 grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerContext* ctx,
                                                            const v1::SimilarItemsRequest* req,
                                                            v1::SimilarItemsResponse* resp) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "SimilarItems", auth_)) return refused;
   return Dispatch(ctx, pool_, metrics_, "SimilarItems", admission_, AdmissionController::Lane::kRead,
                   [this, req, resp](absl::Time deadline) {
     return handler_->SimilarItems(*req, DeadlineOrInfinite(deadline), resp);
@@ -125,6 +145,7 @@ grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerC
 grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerContext* ctx,
                                                            const v1::RecordEventsRequest* req,
                                                            v1::RecordEventsResponse* resp) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "RecordEvents", auth_)) return refused;
   return DispatchAsync(ctx, pool_, metrics_, "RecordEvents", admission_, AdmissionController::Lane::kWrite,
                        [this, req, resp](absl::Time deadline, EventWriter::Done finish) {
                          handler_->RecordEvents(*req, DeadlineOrInfinite(deadline), resp, std::move(finish));
@@ -137,6 +158,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
   // The reload runs on the state manager's own thread (bundle loads take
   // seconds); concurrent calls share one reload. No thread waits for it:
   // the reactor finishes from the completion.
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ReloadConfig", auth_)) return refused;
   metrics_->CountRequest("ReloadConfig");
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   states_->ReloadAsync([this, reactor, resp](absl::Status s) {
@@ -158,6 +180,7 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
                                                   v1::GetStatusResponse* resp) {
   // On the admin pool and never refused: operators must see an overloaded
   // daemon's status.
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "GetStatus", auth_)) return refused;
   return Dispatch(ctx, pool_, metrics_, "GetStatus", nullptr, AdmissionController::Lane::kRead,
                   [this, resp](absl::Time) {
     auto state = states_->Current();

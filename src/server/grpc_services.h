@@ -10,6 +10,7 @@
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "server/token_authenticator.h"
 #include "util/thread_pool.h"
 
 namespace recd {
@@ -22,9 +23,10 @@ grpc::Status ToGrpcStatus(const absl::Status& s);
 class RecommenderService final : public v1::Recommender::CallbackService {
  public:
   // `admission` decides which calls are served; null admits every call.
+  // `auth` decides who may call what (before admission); null lets anyone.
   RecommenderService(const RequestHandler* handler, ThreadPool* request_pool, ServerMetrics* metrics,
-                     AdmissionController* admission)
-      : handler_(handler), pool_(request_pool), metrics_(metrics), admission_(admission) {}
+                     AdmissionController* admission, const TokenAuthenticator* auth = nullptr)
+      : handler_(handler), pool_(request_pool), metrics_(metrics), admission_(admission), auth_(auth) {}
 
   grpc::ServerUnaryReactor* RecommendItems(grpc::CallbackServerContext* ctx, const v1::RecommendRequest* req,
                                            v1::RecommendResponse* resp) override;
@@ -38,6 +40,7 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   ThreadPool* pool_;
   ServerMetrics* metrics_;
   AdmissionController* admission_;
+  const TokenAuthenticator* auth_;
 };
 
 // Reload and status for operators, on a pool of their own and never shed,
@@ -45,8 +48,10 @@ class RecommenderService final : public v1::Recommender::CallbackService {
 // Thread-safe.
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started)
-      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started) {}
+  // `auth` as for RecommenderService.
+  AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started,
+               const TokenAuthenticator* auth = nullptr)
+      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started), auth_(auth) {}
 
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx, const v1::ReloadConfigRequest* req,
                                          v1::ReloadConfigResponse* resp) override;
@@ -58,6 +63,7 @@ class AdminService final : public v1::Admin::CallbackService {
   ThreadPool* pool_;
   ServerMetrics* metrics_;
   absl::Time started_;
+  const TokenAuthenticator* auth_;
 };
 
 // Answers with its input: the baseline recd-bench compares recd against.

@@ -112,7 +112,11 @@ class CallMaker {
       grpc::ChannelArguments args;
       // Distinct args keep gRPC from sharing one connection between channels.
       args.SetInt("recd.bench.channel", c);
-      auto channel = grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args);
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+      if (!o.tls_ca_pem.empty()) {
+        credentials = grpc::SslCredentials({o.tls_ca_pem, o.tls_key_pem, o.tls_cert_pem});
+      }
+      auto channel = grpc::CreateCustomChannel(o.target, credentials, args);
       recd_.push_back(v1::Recommender::NewStub(channel));
       echo_.push_back(v1::Echo::NewStub(channel));
     }
@@ -123,6 +127,7 @@ class CallMaker {
     const size_t c = n % recd_.size();
     auto* ctx = new grpc::ClientContext();
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    if (!options_.token.empty()) ctx->AddMetadata("authorization", "Bearer " + options_.token);
     if (options_.service == "echo") {
       auto* req = new v1::EchoMessage();
       auto* resp = new v1::EchoMessage();

@@ -41,6 +41,12 @@ struct LoadGeneratorOptions {
   int k = 10;
   int channels = 4;                // client channels (connections)
   uint64_t seed = 1;  // the user of call n, the popular users and the sessions
+  // A secured recd (README, Security): TLS when tls_ca_pem (the CA's PEM)
+  // is set, with this client's certificate and key for mutual TLS; `token`
+  // goes in every call's `authorization: Bearer` metadata. "" = plaintext,
+  // no token.
+  std::string tls_ca_pem, tls_cert_pem, tls_key_pem;
+  std::string token;
 };
 
 

@@ -4,6 +4,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 
 #include <malloc.h>
 
@@ -13,10 +15,31 @@
 #include "ranking/recommend.h"
 #include "ranking/state_refresh.h"
 #include "recd/feature_store_factory.h"
+#include "server/tls_credentials.h"
 #include "spdlog/spdlog.h"
 #include "util/usable_cores.h"
 
 namespace recd {
+namespace {
+
+// Takes the reflection plugin (registered process-wide) out of one server:
+// with authentication on, reflection would describe the API to anyone, and
+// it cannot be given a role of its own.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const auto& p) { return p->name().find("reflection") != std::string::npos; });
+  }
+};
+
+bool IsLoopback(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "localhost" || host.starts_with("127.") || host == "[::1]" || host == "::1" ||
+         host.starts_with("unix:");
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& options) {
   auto config = ServerConfig::LoadFile(options.config_path);
@@ -31,6 +54,17 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   // heap that a swap every few seconds fragments (RSS grew per swap).
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   auto server = std::unique_ptr<RecdServer>(new RecdServer());
+  // Security files first: a bad one fails the start before the store and
+  // bundle take seconds to open.
+  auto credentials = MakeServerCredentials(*config);
+  if (!credentials.ok()) return credentials.status();
+  if (!config->auth_tokens_file.empty()) {
+    auto auth = TokenAuthenticator::Load(config->auth_tokens_file);
+    if (!auth.ok()) {
+      return absl::Status(auth.status().code(), absl::StrCat("server.auth.tokens_file: ", auth.status().message()));
+    }
+    server->auth_ = *std::move(auth);
+  }
 
   RocksDbStoreOptions store_options;
   store_options.path = config->store_path;
@@ -87,9 +121,9 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                       server->scorer_pool_.get(), &server->metrics_,
                                                       server->state_cache_.get(), server->event_writer_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
-                                                              &server->metrics_, server->admission_.get());
+                                                              &server->metrics_, server->admission_.get(), server->auth_.get());
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
-                                                  &server->metrics_, absl::Now());
+                                                  &server->metrics_, absl::Now(), server->auth_.get());
   spdlog::info("admission: {} reads and {} writes in flight, {} ms queue bound", admission.max_in_flight_reads,
                admission.max_in_flight_writes, config->max_queue_ms);
 
@@ -97,7 +131,8 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::string listen = options.listen_override.empty() ? config->listen : options.listen_override;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(listen, *credentials, &server->port_);
+  if (server->auth_ != nullptr) builder.SetOption(std::make_unique<WithoutReflection>());
   // Bounds what one connection can have in flight inside the server: past
   // it the client's transport waits, so a flood costs the client, not
   // gRPC's backlog here (which admission control only sees once a call
@@ -111,9 +146,19 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   if (options.watch_files) server->states_->StartWatching();
-  auto state = server->states_->Current();
-  spdlog::info("recd listening on port {} with bundle {} ({} items), config {}", server->port_,
-               state->bundle->version(), state->bundle->num_items(), state->config->version);
+  const bool tls = !config->tls_cert_file.empty();
+  spdlog::info("security: {}, {}, reflection {}",
+               tls ? (config->tls_client_ca_file.empty() ? "TLS" : "mutual TLS") : "plaintext",
+               server->auth_ ? absl::StrCat(server->auth_->num_tokens(), " tokens") : "no authentication",
+               server->auth_ ? "off" : "on");
+  if (!IsLoopback(listen) && (!tls || server->auth_ == nullptr)) {
+    const char* why = !tls && !server->auth_ ? "WITHOUT TLS and WITHOUT TOKENS: anyone who reaches the port can read "
+                                               "and write behaviour data and reload the config"
+                      : !tls ? "WITHOUT TLS: tokens and behaviour data cross the network in clear text"
+                             : "WITHOUT TOKENS: every client that completes the TLS handshake may call every method";
+    spdlog::warn("!!! recd listens on {} beyond loopback {}. Set server.tls.* and server.auth.tokens_file "
+                 "(README, Security).", listen, why);
+  }
   return server;
 }
 

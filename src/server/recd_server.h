@@ -15,6 +15,7 @@
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "server/token_authenticator.h"
 #include "store/event_writer.h"
 #include "util/thread_pool.h"
 
@@ -64,6 +65,7 @@ class RecdServer {
   // before they are destroyed.
   std::unique_ptr<EventWriter> event_writer_;
   std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<TokenAuthenticator> auth_;  // null = no authentication
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;

@@ -51,7 +51,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   ServerConfig c;
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "store", "models", "fusion", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits",
+                                             "tls", "auth"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -69,6 +70,22 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     if (const YAML::Node l = s["limits"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(l, "server.limits", {"max_concurrent_streams"}));
       RECD_RETURN_IF_ERROR(ReadAtLeast(l, "max_concurrent_streams", "server.limits.max_concurrent_streams", 1, c.max_concurrent_streams));
+    }
+    if (const YAML::Node t = s["tls"]) {
+      RECD_RETURN_IF_ERROR(CheckKeys(t, "server.tls", {"cert_file", "key_file", "client_ca_file"}));
+      RECD_RETURN_IF_ERROR(Read(t, "cert_file", "server.tls.cert_file", c.tls_cert_file));
+      RECD_RETURN_IF_ERROR(Read(t, "key_file", "server.tls.key_file", c.tls_key_file));
+      RECD_RETURN_IF_ERROR(Read(t, "client_ca_file", "server.tls.client_ca_file", c.tls_client_ca_file));
+      if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+        return absl::InvalidArgumentError("server.tls: cert_file and key_file must be set together");
+      }
+      if (!c.tls_client_ca_file.empty() && c.tls_cert_file.empty()) {
+        return absl::InvalidArgumentError("server.tls.client_ca_file: needs cert_file and key_file (mutual TLS is TLS)");
+      }
+    }
+    if (const YAML::Node a = s["auth"]) {
+      RECD_RETURN_IF_ERROR(CheckKeys(a, "server.auth", {"tokens_file"}));
+      RECD_RETURN_IF_ERROR(Read(a, "tokens_file", "server.auth.tokens_file", c.auth_tokens_file));
     }
   }
   if (const YAML::Node s = root["store"]) {
@@ -139,6 +156,10 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   c.models_path = Resolve(base_dir, c.models_path);
   c.seed_catalog = Resolve(base_dir, c.seed_catalog);
   c.seed_events = Resolve(base_dir, c.seed_events);
+  c.tls_cert_file = Resolve(base_dir, c.tls_cert_file);
+  c.tls_key_file = Resolve(base_dir, c.tls_key_file);
+  c.tls_client_ca_file = Resolve(base_dir, c.tls_client_ca_file);
+  c.auth_tokens_file = Resolve(base_dir, c.auth_tokens_file);
   return c;
 }
 
@@ -165,6 +186,10 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("server.admission.max_in_flight_writes", max_in_flight_writes);
   RECD_START_ONLY("server.admission.max_queue_ms", max_queue_ms);
   RECD_START_ONLY("server.limits.max_concurrent_streams", max_concurrent_streams);
+  RECD_START_ONLY("server.tls.cert_file", tls_cert_file);
+  RECD_START_ONLY("server.tls.key_file", tls_key_file);
+  RECD_START_ONLY("server.tls.client_ca_file", tls_client_ca_file);
+  RECD_START_ONLY("server.auth.tokens_file", auth_tokens_file);
   RECD_START_ONLY("store.path", store_path);
   RECD_START_ONLY("store.history_length", history_length);
   RECD_START_ONLY("store.history_cache_entries", history_cache_entries);

@@ -33,6 +33,19 @@ struct ServerConfig {
   // server.limits: HTTP/2 streams one connection may have open at once;
   // beyond it the client waits for one to finish.
   int max_concurrent_streams = 64;
+  // server.tls: TLS on the serving port when cert_file and key_file are
+  // both set (PEM; "" = plaintext). With client_ca_file, every client must
+  // present a certificate signed by that CA (mutual TLS). Read at start
+  // only: gRPC 1.51's SslServerCredentials cannot swap certificates in
+  // place, so a change needs a restart.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // server.auth: a file of `ROLE SHA256_HEX_OF_TOKEN` lines (TokenAuthenticator);
+  // every call but health checks must then carry `authorization: Bearer TOKEN`
+  // of a role allowed the method, and reflection is off. "" = no
+  // authentication. Read at start only.
+  std::string auth_tokens_file;
   // store:
   std::string store_path = "data/store";
   int history_length = 200;          // events kept per user

@@ -76,6 +76,8 @@ std::map<std::string, int64_t> ServerMetrics::Counters() const {
                                               {"fallback_answers", fallback_answers_.load()},
                                               {"queue_timeouts", queue_timeouts_.load()},
                                               {"skipped_model_tasks", skipped_tasks_.load()},
+                                              {"unauthenticated_calls", unauthenticated_calls_.load()},
+                                              {"permission_denied_calls", permission_denied_calls_.load()},
                                               {"ann_index_builds", AnnIndex::builds_total()},
                                               {"ann_index_loads", AnnIndex::loads_total()}};
   if (extra_) counters.merge(extra_());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -59,6 +60,12 @@ class ServerMetrics {
   void CountFallback() { fallback_answers_.fetch_add(1, std::memory_order_relaxed); }
   // Admitted calls refused because they queued too long.
   void CountQueueTimeout() { queue_timeouts_.fetch_add(1, std::memory_order_relaxed); }
+  // Calls refused by authentication: UNAUTHENTICATED (no or unknown token)
+  // or PERMISSION_DENIED (a token of another role).
+  void CountAuthFailure(absl::StatusCode code) {
+    (code == absl::StatusCode::kUnauthenticated ? unauthenticated_calls_ : permission_denied_calls_)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
   // Where the pipeline counts model tasks it skipped (ScoringOptions).
   std::atomic<int64_t>* skipped_tasks() { return &skipped_tasks_; }
   // Extra named values for Counters(), read when it is called (admission
@@ -88,6 +95,8 @@ class ServerMetrics {
   std::atomic<int64_t> fallback_answers_{0};
   std::atomic<int64_t> queue_timeouts_{0};
   std::atomic<int64_t> skipped_tasks_{0};
+  std::atomic<int64_t> unauthenticated_calls_{0};
+  std::atomic<int64_t> permission_denied_calls_{0};
   std::function<std::map<std::string, int64_t>()> extra_;
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> requests_ ABSL_GUARDED_BY(mu_);

@@ -6,8 +6,11 @@
 //   recd-bench --demo-users 50000 --users-zipf 1.1 --session-items 3 --recd-config /tmp/recd-100k/recd.yaml
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "recd/bundle_versions.h"
@@ -81,7 +84,26 @@ int main(int argc, char** argv) {
   app.add_option("-k", o.k, "items per RecommendItems")->capture_default_str();
   app.add_option("--channels", o.channels, "client connections")->capture_default_str();
   app.add_flag("--json", json, "print the result as JSON");
+  std::string ca_file, cert_file, key_file;
+  app.add_option("--ca", ca_file, "TLS: the CA certificate (PEM) that signed recd's; turns TLS on");
+  app.add_option("--cert", cert_file, "mutual TLS: this client's certificate (PEM)")->needs("--ca");
+  app.add_option("--key", key_file, "mutual TLS: this client's private key (PEM)")->needs("--cert");
+  app.add_option("--token", o.token, "bearer token (default: $RECD_TOKEN)");
   CLI11_PARSE(app, argc, argv);
+
+  if (o.token.empty()) {
+    if (const char* env = std::getenv("RECD_TOKEN")) o.token = env;
+  }
+  for (auto [path, pem] : {std::pair{&ca_file, &o.tls_ca_pem}, std::pair{&cert_file, &o.tls_cert_pem},
+                           std::pair{&key_file, &o.tls_key_pem}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    if (!in) {
+      std::cerr << "recd-bench: cannot read " << *path << "\n";
+      return 2;
+    }
+    pem->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
 
   o.duration = absl::Seconds(duration_s);
   o.warmup = absl::Seconds(warmup_s);

@@ -5,12 +5,19 @@
 //   recd-cli event --user u42 --item i17 --type purchase
 //   recd-cli reload
 //   recd-cli status
+//
+// Against a secured recd (README, Security):
+//   RECD_TOKEN=... recd-cli --target localhost:50051 --ca data/certs/ca.pem
+//       --cert data/certs/client.pem --key data/certs/client.key status
 
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "google/protobuf/util/json_util.h"
 #include "recd/v1/recommender.grpc.pb.h"
@@ -48,6 +55,18 @@ void PrintItems(const google::protobuf::RepeatedPtrField<recd::v1::ScoredItem>& 
   }
 }
 
+bool ReadFile(const std::string& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "recd-cli: cannot read " << path << "\n";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +78,12 @@ int main(int argc, char** argv) {
   app.add_option("--target", target, "recd HOST:PORT")->capture_default_str();
   app.add_flag("--json", json, "print the raw response as JSON");
   app.add_option("--timeout", timeout_s, "seconds")->capture_default_str();
+  std::string ca, cert, key, token;
+  app.add_option("--ca", ca, "TLS: the CA certificate (PEM) that signed recd's; turns TLS on");
+  app.add_option("--cert", cert, "mutual TLS: this client's certificate (PEM)")->needs("--ca");
+  app.add_option("--key", key, "mutual TLS: this client's private key (PEM)")->needs("--cert");
+  app.add_option("--token", token, "bearer token (default: $RECD_TOKEN; prefer the variable, "
+                                    "a flag shows in the process list)");
 
   recd::v1::RecommendRequest rec;
   int k = 10;
@@ -95,8 +120,19 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "models, versions, counters");
   CLI11_PARSE(app, argc, argv);
 
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!ca.empty()) {
+    grpc::SslCredentialsOptions tls;
+    if (!ReadFile(ca, tls.pem_root_certs)) return 1;
+    if (!cert.empty() && (!ReadFile(cert, tls.pem_cert_chain) || !ReadFile(key, tls.pem_private_key))) return 1;
+    credentials = grpc::SslCredentials(tls);
+  }
+  if (token.empty()) {
+    if (const char* env = std::getenv("RECD_TOKEN")) token = env;
+  }
+  auto channel = grpc::CreateChannel(target, credentials);
   grpc::ClientContext ctx;
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
 
   if (*recommend) {

@@ -94,6 +94,8 @@ TEST(ServerConfigTest, ReloadRejectsChangedStartOnlyKeysNamingThem) {
       {"server: {threads: 2, admission: {max_in_flight_reads: 3}}", "server.admission.max_in_flight_reads"},
       {"server: {threads: 2}\nstore: {path: elsewhere}", "store.path"},
       {"server: {threads: 2}\nmodels: {state_cache_entries: 5}", "models.state_cache_entries"},
+      {"server: {threads: 2, tls: {cert_file: c.pem, key_file: k.pem}}", "server.tls.cert_file"},
+      {"server: {threads: 2, auth: {tokens_file: tokens}}", "server.auth.tokens_file"},
   };
   for (const auto& [yaml, key] : cases) {
     auto next = ServerConfig::Parse(yaml, "/");
@@ -106,6 +108,40 @@ TEST(ServerConfigTest, ReloadRejectsChangedStartOnlyKeysNamingThem) {
       "server: {threads: 2, default_deadline_ms: 7}\nfusion: {weights: {mf: 2}}\ncandidates: {ann_ef_search: 64}", "/");
   ASSERT_TRUE(reloadable.ok());
   EXPECT_TRUE(running->CheckReloadable(*reloadable).ok());
+}
+
+TEST(ServerConfigTest, SecurityFilesResolveAgainstTheConfigDirectory) {
+  auto c = ServerConfig::Parse(
+      "server: {tls: {cert_file: certs/server.pem, key_file: certs/server.key, client_ca_file: /ca.pem},"
+      " auth: {tokens_file: certs/tokens}}",
+      "/srv/recd");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_cert_file, "/srv/recd/certs/server.pem");
+  EXPECT_EQ(c->tls_key_file, "/srv/recd/certs/server.key");
+  EXPECT_EQ(c->tls_client_ca_file, "/ca.pem");
+  EXPECT_EQ(c->auth_tokens_file, "/srv/recd/certs/tokens");
+}
+
+TEST(ServerConfigTest, SecurityIsOffByDefault) {
+  auto c = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->tls_cert_file.empty());
+  EXPECT_TRUE(c->auth_tokens_file.empty());
+}
+
+TEST(ServerConfigTest, IncompleteTlsIsRejected) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"server: {tls: {cert_file: c.pem}}", "server.tls"},
+      {"server: {tls: {key_file: k.pem}}", "server.tls"},
+      {"server: {tls: {client_ca_file: ca.pem}}", "server.tls.client_ca_file"},
+      {"server: {tls: {cert: c.pem}}", "server.tls.cert"},
+      {"server: {auth: {tokens: t}}", "server.auth.tokens"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    auto c = ServerConfig::Parse(yaml, "/");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(key), absl::string_view::npos) << c.status();
+  }
 }
 
 TEST(ServerConfigTest, MalformedYamlIsAnErrorNotACrash) {

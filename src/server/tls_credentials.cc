@@ -1,0 +1,82 @@
+#include "server/tls_credentials.h"
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/security/server_credentials.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace recd {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+absl::StatusOr<std::string> ReadPem(const std::string& key, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(key, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::unique_ptr<BIO, BioFree> Bio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+std::unique_ptr<X509, X509Free> ParseCert(const std::string& pem) {
+  auto bio = Bio(pem);
+  return std::unique_ptr<X509, X509Free>(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const ServerConfig& config) {
+  if (config.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  auto cert = ReadPem("server.tls.cert_file", config.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem("server.tls.key_file", config.tls_key_file);
+  if (!key.ok()) return key.status();
+  auto x509 = ParseCert(*cert);
+  if (!x509) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server.tls.cert_file: ", config.tls_cert_file, " holds no PEM certificate"));
+  }
+  auto key_bio = Bio(*key);
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!pkey) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "server.tls.key_file: ", config.tls_key_file, " holds no PEM private key (or one with a passphrase)"));
+  }
+  if (X509_check_private_key(x509.get(), pkey.get()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("server.tls.key_file: ", config.tls_key_file,
+                                                   " is not the key of ", config.tls_cert_file));
+  }
+  grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!config.tls_client_ca_file.empty()) {
+    auto ca = ReadPem("server.tls.client_ca_file", config.tls_client_ca_file);
+    if (!ca.ok()) return ca.status();
+    if (!ParseCert(*ca)) {
+      return absl::InvalidArgumentError(absl::StrCat("server.tls.client_ca_file: ", config.tls_client_ca_file,
+                                                     " holds no PEM certificate"));
+    }
+    options.pem_root_certs = *ca;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace recd
