@@ -94,10 +94,10 @@ std::vector<int32_t> SelectPositions(const RankRequest& request, std::span<const
 
 std::atomic<uint64_t> next_pipeline_id{1};
 
-// The items `request` leaves out whatever its rules: the extra exclusions,
-// and the history when it excludes history.
-absl::flat_hash_set<int32_t> ExcludedItems(const RankRequest& request) {
-  absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
+// The items `request` leaves out whatever its rules: `extra` (its own
+// exclusions, or none), and the history when it excludes history.
+absl::flat_hash_set<int32_t> ExcludedItems(const RankRequest& request, std::span<const int32_t> extra) {
+  absl::flat_hash_set<int32_t> excluded(extra.begin(), extra.end());
   if (request.exclude_history) {
     for (const Event& e : request.history.events) excluded.insert(e.item);
   }
@@ -329,30 +329,28 @@ std::shared_ptr<const FusedTopList> RankingPipeline::KeepTop(const RankRequest& 
                                                              const std::vector<ModelScores>& per_model,
                                                              int depth) const {
   const bool all = items.empty();
+  const absl::flat_hash_set<int32_t> history = ExcludedItems(request, {});
   std::vector<bool> banned(fused.size(), false);
-  if (request.exclude_history) {
-    absl::flat_hash_set<int32_t> history;
-    for (const Event& e : request.history.events) history.insert(e.item);
-    for (size_t i = 0; i < banned.size(); ++i) banned[i] = history.contains(all ? static_cast<int32_t>(i) : items[i]);
-  }
+  for (size_t i = 0; i < banned.size(); ++i) banned[i] = history.contains(all ? static_cast<int32_t>(i) : items[i]);
   auto top = std::make_shared<FusedTopList>();
   top->pipeline_id = id_;
   top->depth = depth;
   top->exclude_history = request.exclude_history;
-  for (const ModelScores& m : per_model) {
-    top->models.push_back(m.model);
-    top->weights.push_back(m.weight);
-  }
   const std::vector<int32_t> order = TopK(fused, request.keep_top, banned);
   top->truncated = static_cast<int>(order.size()) == request.keep_top &&
                    static_cast<size_t>(std::count(banned.begin(), banned.end(), false)) > order.size();
+  top->per_model.resize(per_model.size());
+  for (size_t m = 0; m < per_model.size(); ++m) {
+    top->per_model[m].model = per_model[m].model;
+    top->per_model[m].weight = per_model[m].weight;
+  }
   for (int32_t pos : order) {
     const auto p = static_cast<size_t>(pos);
     top->items.push_back(all ? pos : items[p]);
     top->scores.push_back(fused[p]);
-    for (const ModelScores& m : per_model) {
-      top->raw.push_back(m.raw[p]);
-      top->normalized.push_back(m.normalized[p]);
+    for (size_t m = 0; m < per_model.size(); ++m) {
+      top->per_model[m].raw.push_back(per_model[m].raw[p]);
+      top->per_model[m].normalized.push_back(per_model[m].normalized[p]);
     }
   }
   return top;
@@ -365,27 +363,9 @@ std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& r
       (!retrieving && !request.candidates.empty()) || top.depth != (retrieving ? NominationDepth(request) : 0)) {
     return std::nullopt;
   }
-  // The list is the fused order with the history left out; the request's
-  // own rules pick from it greedily, as Select does from the full order.
-  const absl::flat_hash_set<int32_t> excluded(request.exclude.begin(), request.exclude.end());
-  absl::flat_hash_map<int32_t, int> per_group;
-  const size_t num_models = top.models.size();
-  RankingResult result;
-  result.models = top.models;
-  result.weights = top.weights;
-  for (size_t i = 0; i < top.items.size() && static_cast<int>(result.items.size()) < request.k; ++i) {
-    const int32_t item = top.items[i];
-    if (excluded.contains(item) || (request.allowed && !request.allowed(item))) continue;
-    if (request.max_per_group > 0 && ++per_group[request.group_of(item)] > request.max_per_group) continue;
-    RankedItem r;
-    r.item = item;
-    r.score = top.scores[i];
-    if (request.explain) {
-      r.raw.assign(top.raw.begin() + i * num_models, top.raw.begin() + (i + 1) * num_models);
-      r.normalized.assign(top.normalized.begin() + i * num_models, top.normalized.begin() + (i + 1) * num_models);
-    }
-    result.items.push_back(std::move(r));
-  }
+  // The list is the fused order with the history left out, so Select over
+  // it picks what Select over the full order would, as far as it reaches.
+  RankingResult result = Select(request, top.items, top.scores, top.per_model);
   // Short: the items past the list might have filled k, or rules would
   // widen the candidates; only the full pipeline knows.
   if (static_cast<int>(result.items.size()) < request.k && (top.truncated || request.allowed ||
@@ -517,7 +497,7 @@ RankingResult RankingPipeline::Select(const RankRequest& request, std::span<cons
                                       std::span<const float> fused,
                                       const std::vector<ModelScores>& per_model) const {
   const bool all = items.empty();
-  const absl::flat_hash_set<int32_t> excluded = ExcludedItems(request);
+  const absl::flat_hash_set<int32_t> excluded = ExcludedItems(request, request.exclude);
   // One pass over the scored positions: excluded or not allowed -> banned.
   std::vector<bool> banned(fused.size(), false);
   for (size_t i = 0; i < banned.size(); ++i) {

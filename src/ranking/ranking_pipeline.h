@@ -94,13 +94,9 @@ struct FusedTopList {
   int depth = 0;                // nomination depth; 0 = the whole catalog
   bool exclude_history = true;
   bool truncated = false;       // more items were ranked than `items` holds
-  std::vector<std::string> models;
-  std::vector<double> weights;
   std::vector<int32_t> items;   // best first
   std::vector<float> scores;    // fused, same order
-  // models.size() values per item, item-major.
-  std::vector<float> raw;
-  std::vector<float> normalized;
+  std::vector<ModelScores> per_model;  // each model's scores of `items`, same order
 };
 
 struct RankingResult {
