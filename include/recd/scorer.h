@@ -40,6 +40,14 @@ struct ItemEmbeddings {
   std::span<const float> bias;
 };
 
+// Mean and standard deviation of one user's scores over the whole catalog:
+// the scale fusion's zscore puts a model on, whichever items a request
+// happens to rank.
+struct ScoreMoments {
+  double mean = 0;
+  double sd = 0;
+};
+
 // A trained model that scores catalog items for a user. Implementations hold
 // immutable model data and are thread-safe for concurrent const calls.
 class Scorer {
@@ -93,6 +101,11 @@ class Scorer {
   virtual std::optional<ItemEmbeddings> embeddings() const { return std::nullopt; }
   virtual std::span<const float> EmbeddingQuery(const UserState& state) const;
 
+  // The moments of ScoreAll(state) over every item, computed without
+  // scoring them all (from statistics kept at load), so a ranking of a few
+  // candidates normalises exactly as a whole-catalog ranking would. Nullopt
+  // when the model cannot say: fusion then normalises over the items ranked.
+  virtual std::optional<ScoreMoments> CatalogMoments(const UserState&) const { return std::nullopt; }
   // Explanations: how alike two items are in this model's own terms (e.g.
   // co-occurrence, cosine of item factors), for "similar to X you viewed".
   // REQUIRES for ItemSimilarity: has_item_similarity(); 0 for unknown items.

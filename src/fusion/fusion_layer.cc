@@ -31,8 +31,8 @@ std::vector<int32_t> OrderDescending(std::span<const float> raw, float floor) {
 
 }  // namespace
 
-void FusionLayer::Normalize(Normalization method, std::span<const float> raw,
-                            std::span<float> out) {
+void FusionLayer::Normalize(Normalization method, std::span<const float> raw, std::span<float> out,
+                            const std::optional<ScoreMoments>& catalog) {
   const size_t n = raw.size();
   if (n == 0) return;
   const float floor = FiniteMin(raw);
@@ -41,17 +41,23 @@ void FusionLayer::Normalize(Normalization method, std::span<const float> raw,
       for (size_t i = 0; i < n; ++i) out[i] = Finite(raw[i], floor);
       return;
     case Normalization::kZScore: {
-      double sum = 0, sum_sq = 0;
-      for (float x : raw) {
-        const double v = Finite(x, floor);
-        sum += v;
-        sum_sq += v * v;
+      double mean = 0, sd = 0;
+      if (catalog) {
+        mean = catalog->mean;
+        sd = catalog->sd;
+      } else {
+        double sum = 0, sum_sq = 0;
+        for (float x : raw) {
+          const double v = Finite(x, floor);
+          sum += v;
+          sum_sq += v * v;
+        }
+        mean = sum / n;
+        sd = std::sqrt(std::max(0.0, sum_sq / n - mean * mean));
       }
-      const double mean = sum / n;
-      const double var = std::max(0.0, sum_sq / n - mean * mean);
-      const double sd = std::sqrt(var);
-      // A model that cannot tell items apart for this user contributes nothing.
-      const double inv = sd > 1e-12 ? 1.0 / sd : 0.0;
+      // A model that cannot tell items apart for this user contributes
+      // nothing (an sd within float noise of the mean is none).
+      const double inv = sd > 1e-12 && sd > 1e-6 * std::abs(mean) ? 1.0 / sd : 0.0;
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>((Finite(raw[i], floor) - mean) * inv);
       return;
     }
@@ -88,7 +94,7 @@ void FusionLayer::Blend(const FusionConfig& config, const std::map<std::string, 
     if (config.method == FusionMethod::kReciprocalRank) {
       ReciprocalRanks(config.rrf_k, m.raw, m.normalized);
     } else {
-      Normalize(config.normalization, m.raw, m.normalized);
+      Normalize(config.normalization, m.raw, m.normalized, m.catalog);
     }
     if (m.weight == 0) continue;
     const float w = static_cast<float>(m.weight);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -20,17 +21,11 @@ class ContentProfile : public UserState {
  public:
   std::vector<int32_t> tokens;  // strictly increasing
   std::vector<float> weights;
+  // Its catalog moments, computed on first use (they touch every posting
+  // of its tokens) and then kept with the state.
+  mutable absl::once_flag moments_once;
+  mutable ScoreMoments moments;
 };
-
-float Dot(const ContentProfile& p, const SparseRowMatrix& items, int32_t item) {
-  float s = 0.0f;
-  size_t k = 0;
-  for (SparseRowMatrix::InnerIterator it(items, item); it && k < p.tokens.size(); ++it) {
-    while (k < p.tokens.size() && p.tokens[k] < it.col()) ++k;
-    if (k < p.tokens.size() && p.tokens[k] == it.col()) s += p.weights[k] * it.value();
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -42,6 +37,48 @@ ContentScorer::ContentScorer(SparseRowMatrix item_vectors, std::vector<std::stri
       scoring_(scoring) {
   token_items_ = item_vectors_.transpose();
   token_items_.makeCompressed();
+  prior_sums_ = DenseSums::Of(prior_);
+  token_sums_.assign(static_cast<size_t>(token_items_.rows()), 0.0);
+  token_prior_dots_.assign(static_cast<size_t>(token_items_.rows()), 0.0);
+  for (Eigen::Index t = 0; t < token_items_.outerSize(); ++t) {
+    for (SparseRowMatrix::InnerIterator it(token_items_, t); it; ++it) {
+      token_sums_[static_cast<size_t>(t)] += it.value();
+      token_prior_dots_[static_cast<size_t>(t)] += static_cast<double>(it.value()) * prior_[static_cast<size_t>(it.col())];
+    }
+  }
+}
+
+std::optional<ScoreMoments> ContentScorer::CatalogMoments(const UserState& state) const {
+  const auto& p = static_cast<const ContentProfile&>(state);
+  absl::call_once(p.moments_once, [&] {
+    // score_i = w p_i + d_i with d = item_vectors . profile: the sums of d
+    // and of w p_i d_i come from the per-token sums; d_i^2 needs d itself,
+    // on the items the profile's tokens reach.
+    const double w = scoring_.prior_weight;
+    double sum = w * prior_sums_.sum;
+    double sum_sq = w * w * prior_sums_.sum_sq;
+    thread_local std::vector<float> acc;
+    acc.resize(static_cast<size_t>(num_items()), 0.0f);
+    std::vector<int32_t> touched;
+    for (size_t k = 0; k < p.tokens.size(); ++k) {
+      const auto t = static_cast<size_t>(p.tokens[k]);
+      sum += p.weights[k] * token_sums_[t];
+      sum_sq += 2.0 * w * p.weights[k] * token_prior_dots_[t];
+      for (SparseRowMatrix::InnerIterator it(token_items_, p.tokens[k]); it; ++it) {
+        float& a = acc[static_cast<size_t>(it.col())];
+        if (a == 0.0f) touched.push_back(static_cast<int32_t>(it.col()));
+        a += p.weights[k] * it.value();
+        if (a == 0.0f) a = 1e-30f;  // stays marked as touched
+      }
+    }
+    for (int32_t i : touched) {
+      const double d = acc[static_cast<size_t>(i)];
+      sum_sq += d * d;
+      acc[static_cast<size_t>(i)] = 0.0f;
+    }
+    p.moments = MomentsFromSums(num_items(), sum, sum_sq);
+  });
+  return p.moments;
 }
 
 int32_t ContentScorer::TokenId(std::string_view token) const {
@@ -95,11 +132,20 @@ void ContentScorer::ScoreCandidates(const UserState& state, std::span<const int3
                                     std::span<float> out) const {
   const auto& p = static_cast<const ContentProfile&>(state);
   const float pw = scoring_.prior_weight;
+  // The profile spread over a per-thread token table (all zero between
+  // calls), so a candidate costs its own row, not a merge with the profile.
+  thread_local std::vector<float> weight_of;
+  weight_of.resize(static_cast<size_t>(item_vectors_.cols()), 0.0f);
+  for (size_t k = 0; k < p.tokens.size(); ++k) weight_of[static_cast<size_t>(p.tokens[k])] = p.weights[k];
   for (size_t i = 0; i < candidates.size(); ++i) {
     const int32_t c = candidates[i];
-    out[i] = (pw == 0.0f ? 0.0f : pw * prior_[static_cast<size_t>(c)]) +
-             Dot(p, item_vectors_, c);
+    float s = 0.0f;
+    for (SparseRowMatrix::InnerIterator it(item_vectors_, c); it; ++it) {
+      s += weight_of[static_cast<size_t>(it.col())] * it.value();
+    }
+    out[i] = (pw == 0.0f ? 0.0f : pw * prior_[static_cast<size_t>(c)]) + s;
   }
+  for (int32_t t : p.tokens) weight_of[static_cast<size_t>(t)] = 0.0f;
 }
 
 std::vector<int32_t> ContentScorer::TopItemsBySelectiveTokens(const UserState& state, int n,

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/catalog_moments.h"
 #include "models/sparse_matrix.h"
 #include "recd/model_dir.h"
 #include "recd/scorer.h"
@@ -60,6 +61,9 @@ class ContentScorer final : public Scorer {
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
+  // From per-token sums kept at load, plus the profile's own squared scores
+  // (the postings of its tokens, once per state).
+  std::optional<ScoreMoments> CatalogMoments(const UserState& state) const override;
 
   // For candidate retrieval on large catalogs: about the n items of highest
   // cosine, counting only the profile's tokens shared by at most
@@ -90,6 +94,11 @@ class ContentScorer final : public Scorer {
   std::vector<std::string> tokens_;
   std::vector<float> prior_;
   ContentScoring scoring_;
+  // For CatalogMoments: the prior's sums; per token, the sum of its item
+  // weights and their dot product with the prior.
+  DenseSums prior_sums_;
+  std::vector<double> token_sums_;
+  std::vector<double> token_prior_dots_;
 };
 
 }  // namespace recd

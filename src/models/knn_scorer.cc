@@ -9,7 +9,7 @@
 namespace recd {
 
 KnnScorer::KnnScorer(SparseRowMatrix similarities, std::vector<float> prior, KnnScoring scoring)
-    : similarities_(std::move(similarities)), prior_(std::move(prior)), scoring_(scoring) {}
+    : similarities_(std::move(similarities)), prior_(std::move(prior)), prior_sums_(DenseSums::Of(prior_)), scoring_(scoring) {}
 
 RecentItemsWeighting KnnScorer::Weighting() const {
   return RecentItemsWeighting{scoring_.history_items, scoring_.recency_decay,
@@ -22,6 +22,11 @@ std::unique_ptr<UserState> KnnScorer::Encode(const UserHistory& history) const {
 
 void KnnScorer::ScoreAll(const UserState& state, std::span<float> out) const {
   static_cast<const SparseScores&>(state).ScoreAll(prior_, scoring_.prior_weight, out);
+}
+
+std::optional<ScoreMoments> KnnScorer::CatalogMoments(const UserState& state) const {
+  const auto& sparse = static_cast<const SparseScores&>(state);
+  return SparseOverPriorMoments(prior_sums_, prior_, scoring_.prior_weight, sparse.items(), sparse.scores());
 }
 
 void KnnScorer::ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "models/item_item_model.h"
 #include "models/sparse_matrix.h"
+#include "models/catalog_moments.h"
 #include "models/sparse_scores.h"
 #include "recd/model_dir.h"
 #include "recd/scorer.h"
@@ -56,6 +57,8 @@ class KnnScorer final : public Scorer {
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
+  // O(the user's sparse vector), from the prior's sums.
+  std::optional<ScoreMoments> CatalogMoments(const UserState& state) const override;
   // Nominates the top of the user's sparse vector (SparseScores::AppendTop).
   bool nominates_directly() const override { return true; }
   void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const override {
@@ -82,6 +85,7 @@ class KnnScorer final : public Scorer {
 
   SparseRowMatrix similarities_;
   std::vector<float> prior_;
+  DenseSums prior_sums_;
   KnnScoring scoring_;
 };
 

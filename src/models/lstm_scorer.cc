@@ -70,6 +70,7 @@ void LstmScorer::Bind(const float* item_embedding, const float* weight_ih,
   new (&output_weight_) ConstMatrixMap(output_weight, num_items_, hidden_dim_);
   new (&output_bias_) ConstVectorMap(output_bias, num_items_);
   bias_ = bias_ih_ + bias_hh_;
+  moments_ = EmbeddingMoments::Of(*embeddings());
 }
 
 absl::StatusOr<std::unique_ptr<LstmScorer>> LstmScorer::Create(LstmWeights weights, int max_len) {

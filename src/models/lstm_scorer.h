@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/catalog_moments.h"
 #include "recd/model_dir.h"
 #include "recd/scorer.h"
 
@@ -112,6 +113,10 @@ class LstmScorer : public Scorer {
     const Eigen::VectorXf& h = static_cast<const LstmState&>(state).h;
     return {h.data(), static_cast<size_t>(h.size())};
   }
+  // Moments of output.weight . h + output.bias over the catalog.
+  std::optional<ScoreMoments> CatalogMoments(const UserState& state) const override {
+    return moments_.For(EmbeddingQuery(state));
+  }
 
   // Copies the weights out (e.g. to continue training or to write them).
   LstmWeights CopyWeights() const;
@@ -154,6 +159,7 @@ class LstmScorer : public Scorer {
   ConstMatrixMap output_weight_{nullptr, 0, 0};
   ConstVectorMap output_bias_{nullptr, 0};
   Eigen::VectorXf bias_;  // bias_ih + bias_hh, summed once at load time
+  EmbeddingMoments moments_;
 };
 
 }  // namespace recd

@@ -10,7 +10,7 @@ namespace recd {
 
 MarkovScorer::MarkovScorer(SparseRowMatrix transitions, std::vector<float> prior,
                            MarkovScoring scoring)
-    : transitions_(std::move(transitions)), prior_(std::move(prior)), scoring_(scoring) {}
+    : transitions_(std::move(transitions)), prior_(std::move(prior)), prior_sums_(DenseSums::Of(prior_)), scoring_(scoring) {}
 
 RecentItemsWeighting MarkovScorer::Weighting() const {
   return RecentItemsWeighting{scoring_.history_items, scoring_.recency_decay, std::nullopt};
@@ -22,6 +22,11 @@ std::unique_ptr<UserState> MarkovScorer::Encode(const UserHistory& history) cons
 
 void MarkovScorer::ScoreAll(const UserState& state, std::span<float> out) const {
   static_cast<const SparseScores&>(state).ScoreAll(prior_, scoring_.prior_weight, out);
+}
+
+std::optional<ScoreMoments> MarkovScorer::CatalogMoments(const UserState& state) const {
+  const auto& sparse = static_cast<const SparseScores&>(state);
+  return SparseOverPriorMoments(prior_sums_, prior_, scoring_.prior_weight, sparse.items(), sparse.scores());
 }
 
 void MarkovScorer::ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,

@@ -68,6 +68,7 @@ void MfScorer::Init(const float* item_data, Eigen::Index num_items, Eigen::Index
     const float norm = y.row(i).norm();
     inverse_norms_[static_cast<size_t>(i)] = norm > 0 ? 1.0f / norm : 0.0f;
   }
+  moments_ = EmbeddingMoments::Of(*embeddings());
 }
 
 float MfScorer::ItemSimilarity(int32_t a, int32_t b) const {

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/catalog_moments.h"
 #include "models/implicit_solve.h"
 #include "recd/dataset.h"
 #include "recd/model_dir.h"
@@ -77,6 +78,10 @@ class MfScorer : public Scorer {
     const Eigen::VectorXf& f = static_cast<const State&>(state).factor;
     return {f.data(), static_cast<size_t>(f.size())};
   }
+  // Moments of factor . item over the catalog, from the factors' covariance.
+  std::optional<ScoreMoments> CatalogMoments(const UserState& state) const override {
+    return moments_.For(EmbeddingQuery(state));
+  }
   // Explanations: the cosine of two items' factors.
   bool has_item_similarity() const override { return true; }
   float ItemSimilarity(int32_t a, int32_t b) const override;
@@ -103,6 +108,7 @@ class MfScorer : public Scorer {
   Eigen::MatrixXf gram_;     // Y^T Y
   Eigen::MatrixXf base_inv_; // (Y^T Y + reg I)^-1, for short-history fold-in
   std::vector<float> inverse_norms_;  // 1 / |Y_i| (0 for a zero row), for ItemSimilarity
+  EmbeddingMoments moments_;
   RowMatrixXf user_factors_;
 };
 

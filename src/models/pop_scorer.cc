@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "models/catalog_moments.h"
 #include "models/csr_tensors.h"
 
 namespace recd {
@@ -15,7 +16,8 @@ class EmptyState : public UserState {};
 
 PopScorer::PopScorer(std::vector<float> scores)
     : scores_(std::move(scores)),
-      ranked_(TopOfVector(scores_, static_cast<int32_t>(scores_.size()))) {}
+      ranked_(TopOfVector(scores_, static_cast<int32_t>(scores_.size()))),
+      moments_(DenseSums::Of(scores_).Moments()) {}
 
 std::unique_ptr<UserState> PopScorer::Encode(const UserHistory& history) const {
   return std::make_unique<EmptyState>();

@@ -37,6 +37,8 @@ class PopScorer final : public Scorer {
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
+  // The same for every user: computed once.
+  std::optional<ScoreMoments> CatalogMoments(const UserState&) const override { return moments_; }
 
   // The k most popular items, best first (ties by lower id).
   std::vector<ItemScore> TopItems(int32_t k) const;
@@ -49,6 +51,7 @@ class PopScorer final : public Scorer {
  private:
   std::vector<float> scores_;
   std::vector<ItemScore> ranked_;  // all items, best first
+  ScoreMoments moments_;
 };
 
 }  // namespace recd

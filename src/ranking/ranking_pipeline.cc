@@ -276,11 +276,16 @@ void RankingPipeline::Blend(std::vector<ModelRun>& runs, const std::map<std::str
                             std::span<const int32_t> items, std::vector<float>& fused,
                             std::vector<ModelScores>& per_model) const {
   per_model.clear();
+  // zscore on each model's moments over the catalog: the same scale whether
+  // the request ranks candidates, a widened set or the whole catalog.
+  const bool catalog_scale =
+      fusion_.method != FusionMethod::kReciprocalRank && fusion_.normalization == Normalization::kZScore;
   for (ModelRun& r : runs) {
     if (r.outcome.kind != ScorerOutcome::kOk) continue;
     ModelScores scores;
     scores.model = r.outcome.model;
     scores.raw = std::move(r.raw);
+    if (catalog_scale) scores.catalog = bundle_->scorers()[r.index]->CatalogMoments(*r.state);
     per_model.push_back(std::move(scores));
   }
   fused.assign(items.empty() ? static_cast<size_t>(bundle_->num_items()) : items.size(), 0.0f);

@@ -166,6 +166,12 @@ absl::StatusOr<BundleTrainReport> WriteBundle(const Dataset& data, const LeaveOn
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
   FusionTunerOptions fusion_options = options.fusion;
   if (fusion_options.version == "tuned") fusion_options.version = absl::StrCat("tuned-", options.data_hash.substr(0, 8));
+  if (bundle->num_items() > options.full_scan_max_items) {
+    // Served from candidates: only zscore has a scale the candidate set does
+    // not move (each model's moments over the whole catalog, per user), so
+    // the daemon's blend is the one tuned here.
+    fusion_options.normalizations = {Normalization::kZScore};
+  }
   auto fusion = TuneFusion(*bundle, split, fusion_options);
   if (!fusion.ok()) return fusion.status();
   report.fusion = *fusion;

@@ -20,6 +20,17 @@ TEST(FusionLayerTest, ZScoreHasZeroMeanUnitVariance) {
                                FloatNear(0.5f / sd, 1e-5), FloatNear(1.5f / sd, 1e-5)));
 }
 
+TEST(FusionLayerTest, ZScoreOnCatalogMomentsIgnoresWhichItemsAreScored) {
+  // Two requests ranking different items of one user: the same item gets
+  // the same normalised score, from the model's moments over the catalog.
+  const ScoreMoments catalog{2.0, 4.0};
+  std::vector<float> few = {10, 6}, more = {6, 0, -2}, a(2), b(3);
+  FusionLayer::Normalize(Normalization::kZScore, few, a, catalog);
+  FusionLayer::Normalize(Normalization::kZScore, more, b, catalog);
+  EXPECT_THAT(a, ElementsAre(2.0f, 1.0f));
+  EXPECT_THAT(b, ElementsAre(1.0f, -0.5f, -1.0f));
+}
+
 TEST(FusionLayerTest, ConstantScoresNormaliseToZero) {
   std::vector<float> raw = {7, 7, 7}, out(3);
   FusionLayer::Normalize(Normalization::kZScore, raw, out);
