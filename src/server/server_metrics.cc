@@ -38,32 +38,32 @@ double LatencyHistogram::QuantileMs(double q) const {
   return kFirstUpperUs * std::pow(kGrowth, kBuckets - 1) / 1000.0;
 }
 
+namespace {
+
+template <typename Slots>
+std::map<std::string, int64_t> Snapshot(const Slots& slots) {
+  std::map<std::string, int64_t> out;
+  slots.ForEach([&](std::string_view name, const std::atomic<int64_t>& n) {
+    out[std::string(name)] = n.load(std::memory_order_relaxed);
+  });
+  return out;
+}
+
+}  // namespace
+
 void ServerMetrics::CountRequest(const std::string& method) {
-  absl::MutexLock lock(&mu_);
-  ++requests_[method];
+  requests_.Get(method).fetch_add(1, std::memory_order_relaxed);
 }
 
 void ServerMetrics::CountError(const std::string& method, const std::string& code) {
-  absl::MutexLock lock(&mu_);
-  ++errors_[method + "/" + code];
+  errors_.Get(method + "/" + code).fetch_add(1, std::memory_order_relaxed);
 }
 
-ModelMetrics& ServerMetrics::Model(const std::string& name) {
-  absl::MutexLock lock(&mu_);
-  auto& slot = models_[name];
-  if (!slot) slot = std::make_unique<ModelMetrics>();
-  return *slot;
-}
+ModelMetrics& ServerMetrics::Model(const std::string& name) { return models_.Get(name); }
 
-std::map<std::string, int64_t> ServerMetrics::Requests() const {
-  absl::MutexLock lock(&mu_);
-  return requests_;
-}
+std::map<std::string, int64_t> ServerMetrics::Requests() const { return Snapshot(requests_); }
 
-std::map<std::string, int64_t> ServerMetrics::Errors() const {
-  absl::MutexLock lock(&mu_);
-  return errors_;
-}
+std::map<std::string, int64_t> ServerMetrics::Errors() const { return Snapshot(errors_); }
 
 std::map<std::string, int64_t> ServerMetrics::Counters() const {
   std::map<std::string, int64_t> counters = {{"state_cache_hits", state_cache_hits_.load()},

@@ -11,8 +11,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "util/named_slots.h"
 
 namespace recd {
 
@@ -41,7 +41,8 @@ struct ModelMetrics {
 };
 
 // Counters the Admin service reports: requests per RPC method, errors per
-// method and status code, and per-model outcomes. Thread-safe.
+// method and status code, and per-model outcomes. Thread-safe; counting
+// takes no lock (NamedSlots), so request threads never queue on metrics.
 class ServerMetrics {
  public:
   void CountRequest(const std::string& method);
@@ -77,12 +78,6 @@ class ServerMetrics {
 
   std::map<std::string, int64_t> Requests() const;
   std::map<std::string, int64_t> Errors() const;
-  // Calls `fn(name, metrics)` for every model seen so far.
-  template <typename Fn>
-  void ForEachModel(Fn fn) const {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [name, m] : models_) fn(name, *m);
-  }
 
  private:
   std::atomic<int64_t> state_cache_hits_{0};
@@ -98,11 +93,10 @@ class ServerMetrics {
   std::atomic<int64_t> unauthenticated_calls_{0};
   std::atomic<int64_t> permission_denied_calls_{0};
   std::function<std::map<std::string, int64_t>()> extra_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, int64_t> requests_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
-  // unique_ptr: ModelMetrics holds atomics and must not move once handed out.
-  std::map<std::string, std::unique_ptr<ModelMetrics>> models_ ABSL_GUARDED_BY(mu_);
+  // Bounded: methods and models are few; errors are method x status code.
+  NamedSlots<std::atomic<int64_t>, 32> requests_;
+  NamedSlots<std::atomic<int64_t>, 256> errors_;
+  NamedSlots<ModelMetrics, 64> models_;
 };
 
 }  // namespace recd
