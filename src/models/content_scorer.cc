@@ -172,8 +172,17 @@ std::vector<int32_t> ContentScorer::TopItemsBySelectiveTokens(const UserState& s
     scored[i] = {touched[i], acc[static_cast<size_t>(touched[i])]};
     acc[static_cast<size_t>(touched[i])] = 0.0f;
   }
+  // The broad tokens the sums left out still move the order near the top:
+  // take a few times n by the partial sums, then keep the n best by the
+  // full score (prior and every token), so the ones sent are the model's.
+  std::vector<ItemScore> shortlist = TopItemScores(std::move(scored), 4 * n);
+  std::vector<int32_t> items(shortlist.size());
+  for (size_t i = 0; i < shortlist.size(); ++i) items[i] = shortlist[i].item;
+  std::vector<float> full(items.size());
+  ScoreCandidates(state, items, full);
+  for (size_t i = 0; i < shortlist.size(); ++i) shortlist[i].score = full[i];
   std::vector<int32_t> top;
-  for (const ItemScore& s : TopItemScores(std::move(scored), n)) top.push_back(s.item);
+  for (const ItemScore& s : TopItemScores(std::move(shortlist), n)) top.push_back(s.item);
   return top;
 }
 

@@ -70,7 +70,8 @@ class ContentScorer final : public Scorer {
   // max_postings items, best first. Broad tokens (a top-level category, a
   // price bucket) add a little to a large share of the catalog and decide
   // little; skipping them touches thousands of postings instead of the
-  // whole catalog. Items sharing only broad tokens are not nominated.
+  // whole catalog. Items sharing only broad tokens are not nominated. The
+  // n returned are the best by the full score of 4n taken by the sums.
   std::vector<int32_t> TopItemsBySelectiveTokens(const UserState& state, int n, int32_t max_postings) const;
   // Nominates TopItemsBySelectiveTokens with tokens on more than 2% of the
   // catalog (at least 1000 items) counted as broad.

@@ -65,6 +65,23 @@ TEST(ContentScorerTest, SelectiveTopItemsSkipBroadTokens) {
   EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 5, 2), (std::vector<int32_t>{4}));
 }
 
+TEST(ContentScorerTest, SelectiveTopItemsAreOrderedByTheFullScore) {
+  // Token 0 is broad (items 0..4 and 6), token 1 selective (items 4, 5, 6).
+  // For the profile of item 6, item 5 leads on the selective token alone,
+  // item 4 once the broad token counts too: the nominations follow the latter.
+  SparseRowMatrix v(7, 2);
+  for (int i = 0; i < 4; ++i) v.insert(i, 0) = 1.0f;
+  v.insert(4, 0) = 0.6f;
+  v.insert(4, 1) = 0.8f;
+  v.insert(5, 1) = 1.0f;
+  v.insert(6, 0) = 0.8f;
+  v.insert(6, 1) = 0.6f;
+  v.makeCompressed();
+  const ContentScorer s(std::move(v), {"cat:a", "brand:b"}, std::vector<float>(7, 0.0f), NoPrior(1.0f));
+  const auto state = s.Encode({Events({6})});
+  EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 2, 3), (std::vector<int32_t>{6, 4}));
+}
+
 TEST(ContentScorerTest, RecencyDecayTiltsProfileToLastItem) {
   const ContentScorer s = MakeScorer(NoPrior(0.5f));
   const auto events = Events({0, 1});  // profile ~ e1 + 0.5 e0
