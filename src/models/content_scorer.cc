@@ -21,8 +21,7 @@ class ContentProfile : public UserState {
  public:
   std::vector<int32_t> tokens;  // strictly increasing
   std::vector<float> weights;
-  // Its catalog moments, computed on first use (they touch every posting
-  // of its tokens) and then kept with the state.
+  // Its catalog moments, computed on first use and then kept with it.
   mutable absl::once_flag moments_once;
   mutable ScoreMoments moments;
 };
@@ -38,6 +37,9 @@ ContentScorer::ContentScorer(SparseRowMatrix item_vectors, std::vector<std::stri
   token_items_ = item_vectors_.transpose();
   token_items_.makeCompressed();
   prior_sums_ = DenseSums::Of(prior_);
+  // Tokens x tokens: at most the pairs that share an item.
+  token_gram_ = (token_items_ * item_vectors_).pruned();
+  token_gram_.makeCompressed();
   token_sums_.assign(static_cast<size_t>(token_items_.rows()), 0.0);
   token_prior_dots_.assign(static_cast<size_t>(token_items_.rows()), 0.0);
   for (Eigen::Index t = 0; t < token_items_.outerSize(); ++t) {
@@ -52,30 +54,26 @@ std::optional<ScoreMoments> ContentScorer::CatalogMoments(const UserState& state
   const auto& p = static_cast<const ContentProfile&>(state);
   absl::call_once(p.moments_once, [&] {
     // score_i = w p_i + d_i with d = item_vectors . profile: the sums of d
-    // and of w p_i d_i come from the per-token sums; d_i^2 needs d itself,
-    // on the items the profile's tokens reach.
+    // and of w p_i d_i come from the per-token sums, and the sum of d_i^2 is
+    // profile' (X'X) profile, from the token Gram matrix: O(profile x the
+    // tokens each co-occurs with), never the postings.
     const double w = scoring_.prior_weight;
     double sum = w * prior_sums_.sum;
     double sum_sq = w * w * prior_sums_.sum_sq;
-    thread_local std::vector<float> acc;
-    acc.resize(static_cast<size_t>(num_items()), 0.0f);
-    std::vector<int32_t> touched;
+    thread_local std::vector<float> weight_of;
+    weight_of.resize(static_cast<size_t>(token_gram_.cols()), 0.0f);
+    for (size_t k = 0; k < p.tokens.size(); ++k) weight_of[static_cast<size_t>(p.tokens[k])] = p.weights[k];
     for (size_t k = 0; k < p.tokens.size(); ++k) {
       const auto t = static_cast<size_t>(p.tokens[k]);
       sum += p.weights[k] * token_sums_[t];
       sum_sq += 2.0 * w * p.weights[k] * token_prior_dots_[t];
-      for (SparseRowMatrix::InnerIterator it(token_items_, p.tokens[k]); it; ++it) {
-        float& a = acc[static_cast<size_t>(it.col())];
-        if (a == 0.0f) touched.push_back(static_cast<int32_t>(it.col()));
-        a += p.weights[k] * it.value();
-        if (a == 0.0f) a = 1e-30f;  // stays marked as touched
+      double row = 0.0;
+      for (SparseRowMatrix::InnerIterator it(token_gram_, p.tokens[k]); it; ++it) {
+        row += static_cast<double>(it.value()) * weight_of[static_cast<size_t>(it.col())];
       }
+      sum_sq += p.weights[k] * row;
     }
-    for (int32_t i : touched) {
-      const double d = acc[static_cast<size_t>(i)];
-      sum_sq += d * d;
-      acc[static_cast<size_t>(i)] = 0.0f;
-    }
+    for (int32_t t : p.tokens) weight_of[static_cast<size_t>(t)] = 0.0f;
     p.moments = MomentsFromSums(num_items(), sum, sum_sq);
   });
   return p.moments;

@@ -61,8 +61,8 @@ class ContentScorer final : public Scorer {
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
-  // From per-token sums kept at load, plus the profile's own squared scores
-  // (the postings of its tokens, once per state).
+  // From per-token sums and the token Gram matrix kept at load (once per
+  // state, then kept with it).
   std::optional<ScoreMoments> CatalogMoments(const UserState& state) const override;
 
   // For candidate retrieval on large catalogs: about the n items of highest
@@ -96,8 +96,9 @@ class ContentScorer final : public Scorer {
   std::vector<float> prior_;
   ContentScoring scoring_;
   // For CatalogMoments: the prior's sums; per token, the sum of its item
-  // weights and their dot product with the prior.
+  // weights and their dot product with the prior; and X'X over tokens.
   DenseSums prior_sums_;
+  SparseRowMatrix token_gram_;
   std::vector<double> token_sums_;
   std::vector<double> token_prior_dots_;
 };
