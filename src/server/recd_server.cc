@@ -88,14 +88,10 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
 
   const int cores = UsableCores();
   const int scorer_threads = config->threads > 0 ? config->threads : cores;
-  // Serving threads run a little nicer than gRPC's: under overload the CPU
-  // they fill must not delay the threads that read calls and refuse the
-  // excess at once (RESOURCE_EXHAUSTED within a millisecond).
-  constexpr int kServingNice = 5;
-  server->scorer_pool_ = std::make_unique<ThreadPool>(scorer_threads, "scorer", kServingNice);
+  server->scorer_pool_ = std::make_unique<ThreadPool>(scorer_threads, "scorer");
   // Request threads mostly wait for scorers; twice as many keep the scorers busy.
   const int request_threads = 2 * scorer_threads;
-  server->request_pool_ = std::make_unique<ThreadPool>(request_threads, "request", kServingNice);
+  server->request_pool_ = std::make_unique<ThreadPool>(request_threads, "request");
   // Admin calls never wait behind serving traffic.
   server->admin_pool_ = std::make_unique<ThreadPool>(1, "admin");
   AdmissionController::Options admission;

@@ -1,23 +1,13 @@
 #include "util/thread_pool.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace recd {
 
-ThreadPool::ThreadPool(int num_threads, std::string name, int nice_increment) {
+ThreadPool::ThreadPool(int num_threads, std::string name) {
   workers_.reserve(static_cast<size_t>(num_threads));
   for (int i = 0; i < num_threads; ++i) {
-    workers_.emplace_back([this, nice_increment] {
-      if (nice_increment > 0) {
-        // Raising one's own nice needs no privilege; a failure leaves the
-        // default priority, which only costs refusal latency.
-        const auto tid = static_cast<id_t>(gettid());
-        setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) + nice_increment);
-      }
-      WorkLoop();
-    });
+    workers_.emplace_back([this] { WorkLoop(); });
     // Thread names show up in top and gdb; Linux caps them at 15 chars.
     pthread_setname_np(workers_.back().native_handle(), (name + std::to_string(i)).substr(0, 15).c_str());
   }

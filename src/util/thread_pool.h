@@ -17,10 +17,8 @@ namespace recd {
 // Thread-safe. The destructor finishes queued tasks, then joins.
 class ThreadPool {
  public:
-  // REQUIRES: num_threads >= 1. Workers run `nice_increment` steps nicer
-  // than the process (Linux sets nice per thread), so threads outside the
-  // pool (gRPC's, which read calls and refuse the excess) run first.
-  explicit ThreadPool(int num_threads, std::string name = "pool", int nice_increment = 0);
+  // REQUIRES: num_threads >= 1.
+  explicit ThreadPool(int num_threads, std::string name = "pool");
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
