@@ -61,6 +61,10 @@ struct ScoringJob {
   absl::Time deadline;
   // Set when the request stops waiting: tasks not yet started then skip.
   std::atomic<bool> abandoned{false};
+  // Per model: set by whichever thread takes its task first, a pool thread
+  // or the request's own (which runs models whose state it was given
+  // rather than wait for a pool thread to do it).
+  std::unique_ptr<std::atomic<bool>[]> claimed;
   std::atomic<int64_t>* skipped_tasks = nullptr;
   absl::Mutex mu;
   int remaining ABSL_GUARDED_BY(mu) = 0;
@@ -70,6 +74,24 @@ struct ScoringJob {
   std::vector<std::vector<float>> raw ABSL_GUARDED_BY(mu);
   std::vector<ScorerOutcome> outcomes ABSL_GUARDED_BY(mu);
 };
+
+// Model i's part of `job` (RunModel over the job's copies), recorded for
+// the request that waits for it.
+void RunAndRecord(ScoringJob& job, size_t i, const Scorer& scorer, int32_t user, const CandidateSource* source,
+                  int retrieve, int ef, size_t behind, std::shared_ptr<const UserState> state) {
+  std::vector<int32_t> retrieved;
+  std::vector<float> raw;
+  ScorerOutcome outcome;
+  RunModel(scorer, UserHistory{job.events, user}, job.items, source, retrieve, ef, behind, state, retrieved, raw,
+           outcome);
+  absl::MutexLock lock(&job.mu);
+  job.states[i] = std::move(state);
+  job.retrieved[i] = std::move(retrieved);
+  job.raw[i] = std::move(raw);
+  job.outcomes[i] = std::move(outcome);
+  job.done[i] = true;
+  --job.remaining;
+}
 
 // Positions of the answer, best first: the top k of the allowed items, with
 // at most max_per_group per group when a diversity cap is set.
@@ -180,6 +202,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   job->items.assign(items.begin(), items.end());
   job->deadline = options.deadline;
   job->skipped_tasks = options.skipped_tasks;
+  job->claimed = std::make_unique<std::atomic<bool>[]>(runs.size());
   {
     absl::MutexLock lock(&job->mu);
     job->remaining = static_cast<int>(runs.size());
@@ -195,6 +218,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   for (size_t i = 0; i < runs.size(); ++i) {
     options.pool->Submit([job, keep_alive, i, user = history.user, scorer = &scorer_of(runs[i]),
                           source = source_of(runs[i]), state = runs[i].state, retrieve, ef, behind]() mutable {
+      if (job->claimed[i].exchange(true, std::memory_order_acq_rel)) return;  // the request ran it
       if (job->abandoned.load(std::memory_order_acquire) || absl::Now() >= job->deadline) {
         // Its request has answered or its caller has gone: the work would
         // be thrown away, and under overload it is what keeps others late.
@@ -203,19 +227,18 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
         --job->remaining;
         return;
       }
-      std::vector<int32_t> retrieved;
-      std::vector<float> raw;
-      ScorerOutcome outcome;
-      RunModel(*scorer, UserHistory{job->events, user}, job->items, source, retrieve, ef, behind, state, retrieved,
-               raw, outcome);
-      absl::MutexLock lock(&job->mu);
-      job->states[i] = std::move(state);
-      job->retrieved[i] = std::move(retrieved);
-      job->raw[i] = std::move(raw);
-      job->outcomes[i] = std::move(outcome);
-      job->done[i] = true;
-      --job->remaining;
+      RunAndRecord(*job, i, *scorer, user, source, retrieve, ef, behind, std::move(state));
     });
+  }
+  // A model whose state is given has only its nomination or scoring left:
+  // bounded work, which the request's thread does itself when no pool
+  // thread has taken it yet. Under load that saves the request a wait in
+  // the pool's queue and the pool a task; when idle, the pool still runs
+  // the others in parallel.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].state == nullptr || behind > 0 || job->abandoned.load(std::memory_order_acquire)) continue;
+    if (job->claimed[i].exchange(true, std::memory_order_acq_rel)) continue;
+    RunAndRecord(*job, i, scorer_of(runs[i]), history.user, source_of(runs[i]), retrieve, ef, 0, runs[i].state);
   }
   // Wait until every model is done, or until each one still running is past
   // its own budget (a fast model with a long budget must not keep the

@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "absl/synchronization/notification.h"
+
 #include "gmock/gmock.h"
 #include "retrieval/candidate_stage.h"
 #include "gtest/gtest.h"
@@ -131,6 +133,31 @@ TEST(RankingPipelineTest, ParallelScoringMatchesInline) {
   options.pool = &pool;
   EXPECT_EQ(Ids(pipeline.Rank(req, options)), Ids(pipeline.Rank(req)));
   EXPECT_TRUE(pipeline.Rank(req, options).degraded.empty());
+}
+
+// With the user's states given, what is left of a model is bounded work,
+// and the request's own thread does it when the pool is busy instead of
+// timing out in the pool's queue.
+TEST(RankingPipelineTest, GivenStatesRunOnTheRequestThreadWhenThePoolIsBusy) {
+  ThreadPool pool(1);
+  absl::Notification release;
+  pool.Submit([&] { release.WaitForNotification(); });  // the pool's only thread is taken
+  RankingPipeline pipeline(TwoModelBundle(), Weights(0.3, 0.7));
+  RankRequest req;
+  req.k = 4;
+  req.states = pipeline.EncodeAll(req.history);
+  ScoringOptions options;
+  options.pool = &pool;
+  options.budget = [](std::string_view) { return absl::Milliseconds(50); };
+  const RankingResult busy = pipeline.Rank(req, options);
+  EXPECT_TRUE(busy.degraded.empty());
+  EXPECT_EQ(Ids(busy), Ids(pipeline.Rank(req)));
+  // Without states the models must encode: their tasks wait in the queue
+  // and are left out at their budget.
+  req.states.clear();
+  const RankingResult queued = pipeline.Rank(req, options);
+  EXPECT_THAT(queued.degraded, ElementsAre("m1", "m2"));
+  release.Notify();
 }
 
 TEST(RankingPipelineTest, RulesFilterItems) {
