@@ -211,6 +211,33 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
   });
 }
 
+namespace {
+
+grpc::ServerUnaryReactor* RefuseElsewhere(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
+                                          const char* method) {
+  // Neither the admin address nor whether tokens would pass is told: the
+  // caller reached the public port, which is all it needs to know.
+  metrics->CountRequest(method);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  FinishCall(reactor, metrics, method,
+             absl::UnimplementedError(absl::StrCat(
+                 "recd.v1.Admin/", method, " is not served on this port; it is on the admin listener (admin.listen)")));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminElsewhereService::ReloadConfig(grpc::CallbackServerContext* ctx,
+                                                              const v1::ReloadConfigRequest*,
+                                                              v1::ReloadConfigResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "ReloadConfig");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::GetStatus(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetStatusRequest*, v1::GetStatusResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "GetStatus");
+}
+
 grpc::ServerUnaryReactor* EchoService::Echo(grpc::CallbackServerContext* ctx, const v1::EchoMessage* req,
                                             v1::EchoMessage* resp) {
   resp->set_payload(req->payload());
