@@ -12,7 +12,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -24,6 +26,9 @@ namespace {
 // the owner to close what was shut down, short enough that a client in the
 // backlog hardly notices.
 constexpr int kRetryAfterErrorMs = 10;
+// At the cap, this fraction (1/N) of the held connections, the most silent,
+// is shut down at once.
+constexpr size_t kEvictBatchDivisor = 32;
 
 absl::Status Errno(const std::string& what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -148,7 +153,7 @@ bool ConnectionLimiter::AcceptAll() {
       }
       absl::MutexLock lock(&mu_);
       PruneLocked();
-      EvictOneLocked();
+      EvictLocked();
       return false;
     }
     const int one = 1;
@@ -156,7 +161,7 @@ bool ConnectionLimiter::AcceptAll() {
     {
       absl::MutexLock lock(&mu_);
       if (static_cast<int>(open_.size()) >= options_.max_connections) PruneLocked();
-      if (static_cast<int>(open_.size()) >= options_.max_connections) EvictOneLocked();
+      if (static_cast<int>(open_.size()) >= options_.max_connections) EvictLocked();
       open_[fd] = InodeOf(fd);
     }
     accepted_.fetch_add(1);
@@ -168,25 +173,29 @@ void ConnectionLimiter::PruneLocked() {
   absl::erase_if(open_, [](const auto& entry) { return InodeOf(entry.first) != entry.second; });
 }
 
-bool ConnectionLimiter::EvictOneLocked() {
-  int victim = -1;
-  uint32_t silent_ms = 0;
+int ConnectionLimiter::EvictLocked() {
+  // A scan reads TCP_INFO of every held connection, so a flood is met with
+  // one scan per batch rather than per connection.
+  const size_t batch = std::max<size_t>(1, open_.size() / kEvictBatchDivisor);
+  std::vector<std::pair<uint32_t, int>> silent;  // ms since data arrived, fd
+  silent.reserve(open_.size());
   for (const auto& [fd, inode] : open_) {
     tcp_info info{};
     socklen_t len = sizeof(info);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) continue;
-    if (victim < 0 || info.tcpi_last_data_recv > silent_ms) {
-      victim = fd;
-      silent_ms = info.tcpi_last_data_recv;
-    }
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0) silent.emplace_back(info.tcpi_last_data_recv, fd);
   }
-  if (victim < 0) return false;
-  // The inode check skips a number the owner has closed and the process
-  // reused since. The owner sees the connection end and closes it.
-  if (InodeOf(victim) == open_[victim]) shutdown(victim, SHUT_RDWR);
-  open_.erase(victim);
-  evicted_.fetch_add(1);
-  return true;
+  const size_t n = std::min(batch, silent.size());
+  std::partial_sort(silent.begin(), silent.begin() + static_cast<std::ptrdiff_t>(n), silent.end(),
+                    std::greater<>());
+  for (size_t i = 0; i < n; ++i) {
+    const int fd = silent[i].second;
+    // The inode check skips a number the owner has closed and the process
+    // reused since. The owner sees the connection end and closes it.
+    if (InodeOf(fd) == open_[fd]) shutdown(fd, SHUT_RDWR);
+    open_.erase(fd);
+  }
+  evicted_.fetch_add(static_cast<int64_t>(n));
+  return static_cast<int>(n);
 }
 
 absl::StatusOr<FdLimit> RaiseFdLimit() {

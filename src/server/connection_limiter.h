@@ -25,9 +25,10 @@ namespace recd {
 // with EMFILE stops that port's accept loop for good, so ~1,100 idle
 // connections against a 1,024-descriptor limit locked every later client
 // out while the process stayed up. Here an accept error of any kind is
-// retried after making room, and at the cap the connection that has been
-// silent longest (TCP_INFO's last_data_recv) is shut down, so a flood of
-// idle connections costs its own oldest members, not new clients.
+// retried after making room, and at the cap the connections that have been
+// silent longest (TCP_INFO's last_data_recv; a batch of 1/32 of those held)
+// are shut down, so a flood of idle connections costs its own oldest
+// members, not new clients.
 //
 // The limiter never closes a socket it handed off (its owner does); it
 // shuts one down, which makes the owner see the peer gone and close it. A
@@ -76,8 +77,9 @@ class ConnectionLimiter {
   bool AcceptAll();
   // Forgets handed-off sockets whose owner closed them.
   void PruneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Shuts down the handed-off connection silent longest; false if none.
-  bool EvictOneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Shuts down the handed-off connections silent longest (a small batch,
+  // at least one if any is held); returns how many.
+  int EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   int listen_fd_ = -1;

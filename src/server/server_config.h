@@ -45,7 +45,7 @@ struct ChannelLimits {
   // A TLS connection must finish its handshake within this.
   int handshake_timeout_ms = 10000;
   // Client connections held at once (ConnectionLimiter): at the cap the
-  // connection silent longest is closed to make room for the new one.
+  // connections silent longest are shut down to make room for new ones.
   // 0 = the file-descriptor limit (raised to its hard limit at start) less
   // 256 for the store, the models and gRPC itself. Never above that.
   int max_connections = 0;
