@@ -33,7 +33,8 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
              absl::ResourceExhaustedError(absl::StrCat(
                  "recd is at capacity (", read ? admission.options().max_in_flight_reads
                                                : admission.options().max_in_flight_writes,
-                 read ? " reads" : " writes", " in flight); retry after ", pushback, " ms")));
+                 read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane),
+                 " from one connection); retry after ", pushback, " ms")));
   return reactor;
 }
 
@@ -69,7 +70,7 @@ grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, Thread
   metrics->CountRequest(method);
   auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
   if (admission != nullptr) {
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane);
+    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, ctx->peer());
     if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
     ticket->emplace(std::move(*admitted));
   }

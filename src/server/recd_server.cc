@@ -136,11 +136,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   admission.max_in_flight_reads = config->max_in_flight_reads > 0 ? config->max_in_flight_reads : 2 * request_threads;
   admission.max_in_flight_writes = config->max_in_flight_writes > 0 ? config->max_in_flight_writes : 256;
   admission.max_queue_time = absl::Milliseconds(config->max_queue_ms);
+  admission.max_connection_share = config->max_connection_share;
   server->admission_ = std::make_unique<AdmissionController>(admission);
   server->metrics_.SetExtraCounters([s = server.get()] {
     return std::map<std::string, int64_t>{
         {"refused_reads", s->admission_->refused(AdmissionController::Lane::kRead)},
         {"refused_writes", s->admission_->refused(AdmissionController::Lane::kWrite)},
+        {"refused_connection_share", s->admission_->refused_connection_share()},
         {"reloads", s->states_->reloads()},
         {"rejected_reloads", s->states_->rejected_reloads()},
         {"fd_limit", static_cast<int64_t>(s->fd_limit_.soft)},
@@ -167,8 +169,10 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                               &server->metrics_, server->admission_.get(), server->auth_.get());
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
                                                   &server->metrics_, absl::Now(), server->auth_.get());
-  spdlog::info("admission: {} reads and {} writes in flight, {} ms queue bound", admission.max_in_flight_reads,
-               admission.max_in_flight_writes, config->max_queue_ms);
+  spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
+               admission.max_in_flight_reads, admission.max_in_flight_writes,
+               server->admission_->ConnectionLimit(AdmissionController::Lane::kRead),
+               server->admission_->ConnectionLimit(AdmissionController::Lane::kWrite), config->max_queue_ms);
 
   const std::string listen = options.listen_override.empty() ? config->listen : options.listen_override;
   if (auto s = server->StartListeners(*config, listen, *credentials); !s.ok()) return s;

@@ -71,6 +71,10 @@ struct ServerConfig {
   int max_in_flight_writes = 0;
   // An admitted read that waited longer than this for a thread is refused.
   int64_t max_queue_ms = 20;
+  // Of those places, the share one client connection may hold (at least
+  // one): a connection with thousands of streams open leaves the rest to
+  // other clients. 1 = no per-connection bound.
+  double max_connection_share = 0.5;
   // server.limits: what one client, connection or call may take of the
   // daemon (ChannelLimits). Start-only.
   ChannelLimits limits;

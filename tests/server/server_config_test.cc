@@ -191,6 +191,8 @@ TEST(ServerConfigTest, BadChannelLimitsNameTheKey) {
       {"server: {limits: {max_streams: 3}}", "server.limits.max_streams: unknown field"},
       {"admin: {listen: nocolon}", "admin.listen: must be HOST:PORT"},
       {"admin: {port: 3}", "admin.port"},
+      {"server: {admission: {max_connection_share: 0}}", "server.admission.max_connection_share"},
+      {"server: {admission: {max_connection_share: 1.5}}", "server.admission.max_connection_share"},
       {"server: {listen: '0.0.0.0:7'}\nadmin: {listen: '0.0.0.0:7'}", "admin.listen: must differ"},
   };
   for (const auto& [yaml, message] : cases) {
