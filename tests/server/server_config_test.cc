@@ -239,3 +239,24 @@ TEST(ServerConfigTest, VersionFollowsContent) {
 
 }  // namespace
 }  // namespace recd
+
+namespace recd {
+namespace {
+
+// The configs in the repository load, and config/recd.yaml spells out the
+// defaults of server.limits rather than other values.
+TEST(ServerConfigTest, ShippedConfigsLoad) {
+  for (const char* file : {"config/recd.yaml", "config/secure.yaml", "docker/recd.yaml"}) {
+    auto c = ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/" + file);
+    EXPECT_TRUE(c.ok()) << file << ": " << c.status();
+  }
+  auto c = ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/config/recd.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->limits == ChannelLimits{});
+  EXPECT_TRUE(c->admin_listen.empty());
+  EXPECT_EQ(ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/config/secure.yaml")->admin_listen,
+            "127.0.0.1:50052");
+}
+
+}  // namespace
+}  // namespace recd
