@@ -55,8 +55,13 @@ absl::StatusOr<int> BindAndListen(const std::string& listen) {
   if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0) {
     return absl::InvalidArgumentError(absl::StrCat(listen, ": ", gai_strerror(rc)));
   }
+  // IPv4 first: "localhost" then takes 127.0.0.1, which every client can
+  // reach, rather than ::1 alone.
+  std::vector<addrinfo*> candidates;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) candidates.push_back(a);
+  std::stable_partition(candidates.begin(), candidates.end(), [](addrinfo* a) { return a->ai_family == AF_INET; });
   absl::Status last = absl::UnavailableError(absl::StrCat(listen, ": no address"));
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+  for (addrinfo* a : candidates) {
     const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
       last = Errno(absl::StrCat("socket for ", listen));

@@ -256,9 +256,10 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
     spdlog::info("file descriptors: limit {} (was {}, hard {}), {} open; at most {} client connections",
                  fd_limit_.soft, fd_limit_.before, fd_limit_.hard, CountOpenFds(), limiter_->max_connections());
   } else {
-    spdlog::warn("file descriptors: limit {} (was {}, hard {}); with TLS gRPC accepts connections itself and "
-                 "server.limits.max_connections is not enforced: put a proxy with maxconn in front (README, "
-                 "Security)", fd_limit_.soft, fd_limit_.before, fd_limit_.hard);
+    spdlog::warn("file descriptors: limit {} (was {}, hard {}); with TLS or a unix socket gRPC accepts "
+                 "connections itself, server.limits.max_connections is not enforced and a flood of idle "
+                 "connections can lock clients out: put a proxy with maxconn in front (README, Channel limits)",
+                 fd_limit_.soft, fd_limit_.before, fd_limit_.hard);
   }
   return absl::OkStatus();
 }

@@ -157,3 +157,20 @@ TEST(ConnectionLimiterTest, RaiseFdLimitRaisesTheSoftLimitToTheHardOne) {
 
 }  // namespace
 }  // namespace recd
+
+namespace recd {
+namespace {
+
+// "localhost" binds 127.0.0.1, which IPv4-only clients reach too.
+TEST(ConnectionLimiterTest, LocalhostListensOnIpv4) {
+  Owner owner;
+  auto limiter = ConnectionLimiter::Listen({"localhost:0", 10});
+  ASSERT_TRUE(limiter.ok()) << limiter.status();
+  (*limiter)->Start([&owner](int fd) { owner.Take(fd); });
+  const int fd = Connect((*limiter)->port());
+  EXPECT_EQ(owner.WaitFor(1), 1u);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace recd
