@@ -17,9 +17,9 @@
 namespace recd {
 
 // Owns a listening socket and accepts its connections itself, handing each
-// accepted socket to `hand_off` (the daemon: grpc::AddInsecureChannelFromFd),
-// so that the connections held never exceed a cap kept below the
-// file-descriptor limit.
+// accepted socket to `hand_off` (the daemon: gRPC's external connection
+// acceptor, which runs the TLS handshake if configured), so that the
+// connections held never exceed a cap kept below the file-descriptor limit.
 //
 // Why not gRPC's own listener: in gRPC 1.51 the first accept() that fails
 // with EMFILE stops that port's accept loop for good, so ~1,100 idle
@@ -60,6 +60,7 @@ class ConnectionLimiter {
   void Stop();
 
   int port() const { return port_; }
+  int listen_fd() const { return listen_fd_; }
   int max_connections() const { return options_.max_connections; }
   // Handed-off connections whose owner has not closed them yet.
   int64_t open_connections();

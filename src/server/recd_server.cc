@@ -6,7 +6,6 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
-#include <grpcpp/server_posix.h>
 
 #include <malloc.h>
 
@@ -196,11 +195,12 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
 absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::string& listen,
                                         const std::shared_ptr<grpc::ServerCredentials>& credentials) {
   const bool split = !config.admin_listen.empty();
-  const bool tls = !config.tls_cert_file.empty();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  // gRPC 1.51 takes a connection from a descriptor only without TLS, so
-  // with TLS (or a unix socket) gRPC listens itself.
-  if (!tls && !listen.starts_with("unix:")) {
+  // The limiter accepts TCP connections itself (gRPC's own listener stops
+  // on the first EMFILE) and hands them to gRPC's external connection
+  // acceptor, which runs them through the usual handshake (TLS included).
+  // gRPC listens on unix sockets itself.
+  if (!listen.starts_with("unix:")) {
     auto limiter = ConnectionLimiter::Listen({listen, MaxConnections(config.limits)});
     if (!limiter.ok()) return limiter.status();
     limiter_ = *std::move(limiter);
@@ -211,9 +211,12 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
   grpc::EnableDefaultHealthCheckService(!split);
   grpc::ServerBuilder builder;
   ApplyLimits(config.limits, builder);
-  // The limiter accepts the connections when it can: gRPC's own listener
-  // stops on the first EMFILE.
-  if (limiter_ == nullptr) builder.AddListeningPort(listen, credentials, &port_);
+  if (limiter_ == nullptr) {
+    builder.AddListeningPort(listen, credentials, &port_);
+  } else {
+    acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
+  }
   if (auth_ != nullptr || split) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.RegisterService(recommender_.get());
   if (split) {
@@ -226,7 +229,12 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
   if (limiter_ != nullptr) port_ = limiter_->port();
   if (server_ == nullptr || port_ == 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
   if (limiter_ != nullptr) {
-    limiter_->Start([server = server_.get()](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
+    limiter_->Start([acceptor = acceptor_.get(), listener = limiter_->listen_fd()](int fd) {
+      grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters connection;
+      connection.listener_fd = listener;
+      connection.fd = fd;
+      acceptor->HandleNewConnection(&connection);
+    });
   }
 
   if (split) {
@@ -256,9 +264,9 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
     spdlog::info("file descriptors: limit {} (was {}, hard {}), {} open; at most {} client connections",
                  fd_limit_.soft, fd_limit_.before, fd_limit_.hard, CountOpenFds(), limiter_->max_connections());
   } else {
-    spdlog::warn("file descriptors: limit {} (was {}, hard {}); with TLS or a unix socket gRPC accepts "
-                 "connections itself, server.limits.max_connections is not enforced and a flood of idle "
-                 "connections can lock clients out: put a proxy with maxconn in front (README, Channel limits)",
+    spdlog::warn("file descriptors: limit {} (was {}, hard {}); on a unix socket gRPC accepts connections "
+                 "itself, server.limits.max_connections is not enforced and a flood of idle connections can "
+                 "lock clients out (README, Channel limits)",
                  fd_limit_.soft, fd_limit_.before, fd_limit_.hard);
   }
   return absl::OkStatus();

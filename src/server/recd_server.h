@@ -82,8 +82,10 @@ class RecdServer {
   std::unique_ptr<AdminElsewhereService> admin_elsewhere_;  // on the serving port when split
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;  // null = admin on server_
-  // Accepts the serving port's connections in plaintext; null with TLS.
+  // Accepts the serving port's TCP connections and hands them to acceptor_;
+  // null on a unix socket.
   std::unique_ptr<ConnectionLimiter> limiter_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   FdLimit fd_limit_;
   int port_ = 0;
   int admin_port_ = 0;
