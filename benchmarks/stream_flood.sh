@@ -53,4 +53,7 @@ print(f"other client during a {streams}-stream connection: p50 {d['ok_p50_ms']:.
       f"p99 {d['ok_p99_ms']:.2f} ms ({d['ok_p99_ms'] / a['ok_p99_ms']:.1f}x), errors {d['errors']}")
 print(f"the flood connection: {f['goodput_qps']:.0f} answers/s, p99 {f['ok_p99_ms']:.0f} ms, errors {f['errors']}")
 PY
-echo "recd RSS $(rss_mb) MB after the flood"
+echo "recd RSS $(rss_mb) MB after the flood; $("$build/recd-cli" --target "127.0.0.1:$port" status | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(", ".join(f"{k} {c.get(k, 0)}" for k in ["refused_reads", "refused_connection_share", "queue_timeouts"]))')"
