@@ -14,6 +14,7 @@ packages=(
   # benchmarks: serving.sh's cold mode (yaml); the Python peer and its test
   python3-grpcio python3-numpy python3-protobuf python3-yaml
   libopenblas0-pthread       # numpy's BLAS; Debian's default reference BLAS is 2x slower here
+  haproxy                    # deploy/haproxy/recd.cfg and its test (HTTP/2 edge in front of recd)
 )
 
 missing=()

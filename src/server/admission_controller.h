@@ -1,10 +1,12 @@
 #ifndef RECD_SERVER_ADMISSION_CONTROLLER_H_
 #define RECD_SERVER_ADMISSION_CONTROLLER_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace recd {
@@ -28,29 +30,43 @@ class AdmissionController {
     // An admitted read that waited this long for a request thread is
     // refused when it gets one: its latency budget is already spent.
     absl::Duration max_queue_time = absl::Milliseconds(20);
+    // Of each lane's places, one client connection may hold at most this
+    // share (at least one place): a connection with thousands of streams
+    // open then leaves places for the other clients instead of taking every
+    // place as it frees. 1 = no per-connection bound.
+    double max_connection_share = 1.0;
   };
 
   // A place in a lane, given back when the call finishes. Movable, not
   // copyable; a moved-from ticket gives nothing back.
   class Ticket {
    public:
-    Ticket(Ticket&& other) noexcept : counter_(other.counter_) { other.counter_ = nullptr; }
+    Ticket(Ticket&& other) noexcept : counter_(other.counter_), connection_(other.connection_) {
+      other.counter_ = nullptr;
+      other.connection_ = nullptr;
+    }
     Ticket& operator=(Ticket&&) = delete;
     Ticket(const Ticket&) = delete;
     ~Ticket() {
       if (counter_ != nullptr) counter_->fetch_sub(1, std::memory_order_acq_rel);
+      if (connection_ != nullptr) connection_->fetch_sub(1, std::memory_order_acq_rel);
     }
 
    private:
     friend class AdmissionController;
-    explicit Ticket(std::atomic<int>* counter) : counter_(counter) {}
+    Ticket(std::atomic<int>* counter, std::atomic<int>* connection) : counter_(counter), connection_(connection) {}
     std::atomic<int>* counter_;
+    std::atomic<int>* connection_;  // null without a per-connection bound
   };
 
   explicit AdmissionController(const Options& options) : options_(options) {}
 
-  // A ticket if the lane has room; nullopt means refuse now.
-  std::optional<Ticket> TryAdmit(Lane lane);
+  // A ticket if the lane has room, and `connection` (the caller's
+  // connection, e.g. gRPC's peer string) has not used up its share of it;
+  // nullopt means refuse now.
+  std::optional<Ticket> TryAdmit(Lane lane, absl::string_view connection = {});
+  // Places of `lane` one connection may hold.
+  int ConnectionLimit(Lane lane) const;
 
   // True if a call admitted at `admitted` and starting now has queued too
   // long to be worth serving.
@@ -63,6 +79,8 @@ class AdmissionController {
   int64_t RetryPushbackMs() const;
 
   int in_flight(Lane lane) const { return Counter(lane).load(std::memory_order_relaxed); }
+  // Refused because their connection held its share (also in refused()).
+  int64_t refused_connection_share() const { return refused_share_.load(std::memory_order_relaxed); }
   int64_t refused(Lane lane) const {
     return (lane == Lane::kRead ? refused_reads_ : refused_writes_).load(std::memory_order_relaxed);
   }
@@ -72,11 +90,19 @@ class AdmissionController {
   std::atomic<int>& Counter(Lane lane) { return lane == Lane::kRead ? reads_ : writes_; }
   const std::atomic<int>& Counter(Lane lane) const { return lane == Lane::kRead ? reads_ : writes_; }
 
+  // Connections are counted in hash buckets, lock-free: two connections
+  // that share a bucket share one bound, which only makes it stricter.
+  static constexpr size_t kConnectionBuckets = 1024;
+  std::atomic<int>& ConnectionCounter(Lane lane, absl::string_view connection);
+
   const Options options_;
+  std::array<std::atomic<int>, kConnectionBuckets> reads_by_connection_{};
+  std::array<std::atomic<int>, kConnectionBuckets> writes_by_connection_{};
   std::atomic<int> reads_{0};
   std::atomic<int> writes_{0};
   std::atomic<int64_t> refused_reads_{0};
   std::atomic<int64_t> refused_writes_{0};
+  std::atomic<int64_t> refused_share_{0};
 };
 
 }  // namespace recd

@@ -33,7 +33,8 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
              absl::ResourceExhaustedError(absl::StrCat(
                  "recd is at capacity (", read ? admission.options().max_in_flight_reads
                                                : admission.options().max_in_flight_writes,
-                 read ? " reads" : " writes", " in flight); retry after ", pushback, " ms")));
+                 read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane),
+                 " from one connection); retry after ", pushback, " ms")));
   return reactor;
 }
 
@@ -69,7 +70,7 @@ grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, Thread
   metrics->CountRequest(method);
   auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
   if (admission != nullptr) {
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane);
+    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, ctx->peer());
     if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
     ticket->emplace(std::move(*admitted));
   }
@@ -209,6 +210,33 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
     for (const auto& [k, v] : metrics_->Counters()) (*resp->mutable_counters())[k] = v;
     return absl::OkStatus();
   });
+}
+
+namespace {
+
+grpc::ServerUnaryReactor* RefuseElsewhere(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
+                                          const char* method) {
+  // Neither the admin address nor whether tokens would pass is told: the
+  // caller reached the public port, which is all it needs to know.
+  metrics->CountRequest(method);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  FinishCall(reactor, metrics, method,
+             absl::UnimplementedError(absl::StrCat(
+                 "recd.v1.Admin/", method, " is not served on this port; it is on the admin listener (admin.listen)")));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminElsewhereService::ReloadConfig(grpc::CallbackServerContext* ctx,
+                                                              const v1::ReloadConfigRequest*,
+                                                              v1::ReloadConfigResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "ReloadConfig");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::GetStatus(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetStatusRequest*, v1::GetStatusResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "GetStatus");
 }
 
 grpc::ServerUnaryReactor* EchoService::Echo(grpc::CallbackServerContext* ctx, const v1::EchoMessage* req,

@@ -66,6 +66,23 @@ class AdminService final : public v1::Admin::CallbackService {
   const TokenAuthenticator* auth_;
 };
 
+// Takes AdminService's place on the serving port when admin.listen puts it
+// on a listener of its own: every call ends at once with UNIMPLEMENTED (the
+// method is not served on this port, as for any unknown method) and a
+// message saying where it lives, rather than gRPC's empty one. Thread-safe.
+class AdminElsewhereService final : public v1::Admin::CallbackService {
+ public:
+  explicit AdminElsewhereService(ServerMetrics* metrics) : metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx, const v1::ReloadConfigRequest* req,
+                                         v1::ReloadConfigResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx, const v1::GetStatusRequest* req,
+                                      v1::GetStatusResponse* resp) override;
+
+ private:
+  ServerMetrics* metrics_;
+};
+
 // Answers with its input: the baseline recd-bench compares recd against.
 class EchoService final : public v1::Echo::CallbackService {
  public:

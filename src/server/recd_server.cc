@@ -33,6 +33,30 @@ class WithoutReflection : public grpc::ServerBuilderOption {
   }
 };
 
+// server.limits as channel arguments, for every listener.
+void ApplyLimits(const ChannelLimits& limits, grpc::ServerBuilder& builder) {
+  builder.SetMaxReceiveMessageSize(limits.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(limits.max_send_message_bytes);
+  // Bounds what one connection can have in flight inside the server: past
+  // it the client's transport waits, so a flood costs the client, not
+  // gRPC's backlog here (which admission control only sees once a call
+  // reaches its handler).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, limits.keepalive_time_ms);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, limits.keepalive_timeout_ms);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, limits.min_ping_interval_ms);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, limits.permit_keepalive_without_calls ? 1 : 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, limits.max_ping_strikes);
+  if (limits.max_connection_idle_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, limits.max_connection_idle_ms);
+  }
+  if (limits.max_connection_age_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, limits.max_connection_age_ms);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, limits.max_connection_age_grace_ms);
+  }
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, limits.handshake_timeout_ms);
+}
+
 bool IsLoopback(const std::string& listen) {
   const std::string host = listen.substr(0, listen.rfind(':'));
   return host == "localhost" || host.starts_with("127.") || host == "[::1]" || host == "::1" ||
@@ -66,6 +90,12 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
     server->auth_ = *std::move(auth);
   }
 
+  // Before the store opens: its files count against the same limit.
+  if (auto raised = RaiseFdLimit(); raised.ok()) {
+    server->fd_limit_ = *raised;
+  } else {
+    spdlog::warn("file-descriptor limit not raised: {}", std::string(raised.status().message()));
+  }
   RocksDbStoreOptions store_options;
   store_options.path = config->store_path;
   store_options.max_history = config->history_length;
@@ -101,13 +131,23 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   admission.max_in_flight_reads = config->max_in_flight_reads > 0 ? config->max_in_flight_reads : 2 * request_threads;
   admission.max_in_flight_writes = config->max_in_flight_writes > 0 ? config->max_in_flight_writes : 256;
   admission.max_queue_time = absl::Milliseconds(config->max_queue_ms);
+  admission.max_connection_share = config->max_connection_share;
   server->admission_ = std::make_unique<AdmissionController>(admission);
   server->metrics_.SetExtraCounters([s = server.get()] {
     return std::map<std::string, int64_t>{
         {"refused_reads", s->admission_->refused(AdmissionController::Lane::kRead)},
         {"refused_writes", s->admission_->refused(AdmissionController::Lane::kWrite)},
+        {"refused_connection_share", s->admission_->refused_connection_share()},
         {"reloads", s->states_->reloads()},
-        {"rejected_reloads", s->states_->rejected_reloads()}};
+        {"rejected_reloads", s->states_->rejected_reloads()},
+        {"fd_limit", static_cast<int64_t>(s->fd_limit_.soft)},
+        {"fd_limit_at_start", static_cast<int64_t>(s->fd_limit_.before)},
+        {"open_fds", CountOpenFds()},
+        {"max_connections", s->limiter_ ? s->limiter_->max_connections() : 0},
+        {"open_connections", s->limiter_ ? s->limiter_->open_connections() : 0},
+        {"accepted_connections", s->limiter_ ? s->limiter_->accepted() : 0},
+        {"evicted_connections", s->limiter_ ? s->limiter_->evicted() : 0},
+        {"accept_errors", s->limiter_ ? s->limiter_->accept_errors() : 0}};
   });
   server->refresher_ = std::make_unique<CachedStateRefresher>(server->states_.get(), server->store_.get(),
                                                               server->state_cache_.get(), &server->metrics_);
@@ -124,27 +164,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                               &server->metrics_, server->admission_.get(), server->auth_.get());
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
                                                   &server->metrics_, absl::Now(), server->auth_.get());
-  spdlog::info("admission: {} reads and {} writes in flight, {} ms queue bound", admission.max_in_flight_reads,
-               admission.max_in_flight_writes, config->max_queue_ms);
+  spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
+               admission.max_in_flight_reads, admission.max_in_flight_writes,
+               server->admission_->ConnectionLimit(AdmissionController::Lane::kRead),
+               server->admission_->ConnectionLimit(AdmissionController::Lane::kWrite), config->max_queue_ms);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
   const std::string listen = options.listen_override.empty() ? config->listen : options.listen_override;
-  builder.AddListeningPort(listen, *credentials, &server->port_);
-  if (server->auth_ != nullptr) builder.SetOption(std::make_unique<WithoutReflection>());
-  // Bounds what one connection can have in flight inside the server: past
-  // it the client's transport waits, so a flood costs the client, not
-  // gRPC's backlog here (which admission control only sees once a call
-  // reaches its handler).
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config->max_concurrent_streams);
-  builder.RegisterService(server->recommender_.get());
-  builder.RegisterService(server->admin_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
-  }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (auto s = server->StartListeners(*config, listen, *credentials); !s.ok()) return s;
   if (options.watch_files) server->states_->StartWatching();
   const bool tls = !config->tls_cert_file.empty();
   spdlog::info("security: {}, {}, reflection {}",
@@ -162,6 +188,107 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   return server;
 }
 
+absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::string& listen,
+                                        const std::shared_ptr<grpc::ServerCredentials>& credentials) {
+  const bool split = !config.admin_listen.empty();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // The limiter accepts TCP connections itself (gRPC's own listener stops
+  // on the first EMFILE) and hands them to gRPC's external connection
+  // acceptor, which runs them through the usual handshake (TLS included).
+  // gRPC listens on unix sockets itself.
+  if (!listen.starts_with("unix:")) {
+    auto limiter = ConnectionLimiter::Listen({listen, MaxConnections(config.limits)});
+    if (!limiter.ok()) return limiter.status();
+    limiter_ = *std::move(limiter);
+  }
+
+  // The serving port. Health checking and reflection go with the admin
+  // service; the switch is process-wide, read when a server is built.
+  grpc::EnableDefaultHealthCheckService(!split);
+  grpc::ServerBuilder builder;
+  ApplyLimits(config.limits, builder);
+  if (limiter_ == nullptr) {
+    builder.AddListeningPort(listen, credentials, &port_);
+  } else {
+    acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
+  }
+  if (auth_ != nullptr || split) builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.RegisterService(recommender_.get());
+  if (split) {
+    admin_elsewhere_ = std::make_unique<AdminElsewhereService>(&metrics_);
+    builder.RegisterService(admin_elsewhere_.get());
+  } else {
+    builder.RegisterService(admin_.get());
+  }
+  server_ = builder.BuildAndStart();
+  if (limiter_ != nullptr) port_ = limiter_->port();
+  if (server_ == nullptr || port_ == 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
+  if (limiter_ != nullptr) {
+    limiter_->Start([acceptor = acceptor_.get(), listener = limiter_->listen_fd()](int fd) {
+      grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters connection;
+      connection.listener_fd = listener;
+      connection.fd = fd;
+      acceptor->HandleNewConnection(&connection);
+    });
+  }
+
+  if (split) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder admin;
+    ApplyLimits(config.limits, admin);
+    admin.AddListeningPort(config.admin_listen, credentials, &admin_port_);
+    if (auth_ != nullptr) admin.SetOption(std::make_unique<WithoutReflection>());
+    admin.RegisterService(admin_.get());
+    admin_server_ = admin.BuildAndStart();
+    if (admin_server_ == nullptr || admin_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("admin.listen: cannot listen on ", config.admin_listen));
+    }
+    if (!IsLoopback(config.admin_listen)) {
+      spdlog::warn("admin.listen {} is beyond loopback: ReloadConfig and GetStatus are reachable from the network",
+                   config.admin_listen);
+    }
+  } else {
+    admin_port_ = port_;
+  }
+  HealthServer()->GetHealthCheckService()->SetServingStatus(true);
+  spdlog::info("listening on {} (port {}){}", listen, port_,
+               split ? absl::StrCat("; admin, health and reflection on ", config.admin_listen, " (port ",
+                                    admin_port_, ")")
+                     : std::string("; admin, health and reflection on the same port"));
+  if (limiter_ != nullptr) {
+    spdlog::info("file descriptors: limit {} (was {}, hard {}), {} open; at most {} client connections",
+                 fd_limit_.soft, fd_limit_.before, fd_limit_.hard, CountOpenFds(), limiter_->max_connections());
+  } else {
+    spdlog::warn("file descriptors: limit {} (was {}, hard {}); on a unix socket gRPC accepts connections "
+                 "itself, server.limits.max_connections is not enforced and a flood of idle connections can "
+                 "lock clients out (README, Channel limits)",
+                 fd_limit_.soft, fd_limit_.before, fd_limit_.hard);
+  }
+  return absl::OkStatus();
+}
+
+int RecdServer::MaxConnections(const ChannelLimits& limits) const {
+  // What the store, the models, gRPC and the admin listener may still need
+  // once serving: the store opens table files as it compacts.
+  constexpr int64_t kReservedFds = 256;
+  // Beyond a machine's fd limit, a bound on memory: an idle connection
+  // costs gRPC tens of KB (README, Channel limits).
+  constexpr int64_t kAutoMax = 10000;
+  const int64_t room = std::max<int64_t>(16, static_cast<int64_t>(fd_limit_.soft) - CountOpenFds() - kReservedFds);
+  if (limits.max_connections == 0) return static_cast<int>(std::min(room, kAutoMax));
+  if (limits.max_connections > room) {
+    spdlog::warn("server.limits.max_connections {} lowered to {}: the file-descriptor limit is {}",
+                 limits.max_connections, room, fd_limit_.soft);
+    return static_cast<int>(room);
+  }
+  return limits.max_connections;
+}
+
+grpc::Server* RecdServer::HealthServer() const {
+  return admin_server_ != nullptr ? admin_server_.get() : server_.get();
+}
+
 RecdServer::~RecdServer() { Shutdown(); }
 
 void RecdServer::Wait() {
@@ -171,8 +298,12 @@ void RecdServer::Wait() {
 void RecdServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || !server_) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (auto* health = HealthServer()->GetHealthCheckService()) health->SetServingStatus(false);
+  // No new connections while the calls in flight finish.
+  if (limiter_ != nullptr) limiter_->Stop();
+  const auto deadline = absl::ToChronoTime(absl::Now() + grace);
+  server_->Shutdown(deadline);
+  if (admin_server_ != nullptr) admin_server_->Shutdown(deadline);
   // Request tasks may still be queued: drain them before the handler goes,
   // then the writes they queued (the writer outlives its last submitter).
   request_pool_.reset();

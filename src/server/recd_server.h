@@ -11,6 +11,7 @@
 #include "recd/feature_store.h"
 #include "server/admission_controller.h"
 #include "server/cached_state_refresher.h"
+#include "server/connection_limiter.h"
 #include "server/grpc_services.h"
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
@@ -38,6 +39,8 @@ class RecdServer {
   ~RecdServer();
 
   int port() const { return port_; }
+  // The port of Admin, health and reflection: admin.listen's, or port().
+  int admin_port() const { return admin_port_; }
   ServingStateManager& states() { return *states_; }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
@@ -50,6 +53,14 @@ class RecdServer {
   // served users with `next`'s models; the returned closure puts them in
   // the state cache once `next` serves.
   std::function<void()> WarmStates(const std::shared_ptr<const ServingState>& next);
+  // Builds and starts the serving server on `listen` and, with admin.listen,
+  // the admin server.
+  absl::Status StartListeners(const ServerConfig& config, const std::string& listen,
+                              const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  // server.limits.max_connections, or what the fd limit leaves room for.
+  int MaxConnections(const ChannelLimits& limits) const;
+  // The server that carries the health service.
+  grpc::Server* HealthServer() const;
 
 
   std::unique_ptr<FeatureStore> store_;
@@ -68,8 +79,16 @@ class RecdServer {
   std::unique_ptr<TokenAuthenticator> auth_;  // null = no authentication
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<AdminElsewhereService> admin_elsewhere_;  // on the serving port when split
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> admin_server_;  // null = admin on server_
+  // Accepts the serving port's TCP connections and hands them to acceptor_;
+  // null on a unix socket.
+  std::unique_ptr<ConnectionLimiter> limiter_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  FdLimit fd_limit_;
   int port_ = 0;
+  int admin_port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -47,9 +48,67 @@ std::string Resolve(const std::string& base_dir, const std::string& p) {
   return (fs::path(base_dir) / p).lexically_normal().string();
 }
 
+template <typename T>
+absl::Status ReadInRange(const YAML::Node& node, const std::string& key, const std::string& field, T min, T max,
+                         T& out) {
+  if (auto s = ReadAtLeast(node, key, field, min, out); !s.ok()) return s;
+  if (out > max) return absl::InvalidArgumentError(absl::StrCat(field, ": must be <= ", max));
+  return absl::OkStatus();
+}
+
+// The keys of server.limits, with the smallest value each may take: below
+// it a limit would refuse ordinary traffic rather than protect it.
+struct LimitKey {
+  const char* key;
+  int ChannelLimits::*field;
+  int min;
+};
+constexpr LimitKey kLimitKeys[] = {
+    {"max_receive_message_bytes", &ChannelLimits::max_receive_message_bytes, 1024},
+    {"max_send_message_bytes", &ChannelLimits::max_send_message_bytes, 1024},
+    {"max_concurrent_streams", &ChannelLimits::max_concurrent_streams, 1},
+    {"keepalive_time_ms", &ChannelLimits::keepalive_time_ms, 1000},
+    {"keepalive_timeout_ms", &ChannelLimits::keepalive_timeout_ms, 1000},
+    {"min_ping_interval_ms", &ChannelLimits::min_ping_interval_ms, 0},
+    {"max_ping_strikes", &ChannelLimits::max_ping_strikes, 0},
+    {"max_connection_idle_ms", &ChannelLimits::max_connection_idle_ms, 0},
+    {"max_connection_age_ms", &ChannelLimits::max_connection_age_ms, 0},
+    {"max_connection_age_grace_ms", &ChannelLimits::max_connection_age_grace_ms, 0},
+    {"handshake_timeout_ms", &ChannelLimits::handshake_timeout_ms, 100},
+    {"max_connections", &ChannelLimits::max_connections, 0},
+};
+
+absl::Status ReadLimits(const YAML::Node& node, ChannelLimits& limits) {
+  std::set<std::string> known = {"permit_keepalive_without_calls"};
+  for (const LimitKey& k : kLimitKeys) known.insert(k.key);
+  RECD_RETURN_IF_ERROR(CheckKeys(node, "server.limits", known));
+  for (const LimitKey& k : kLimitKeys) {
+    // gRPC takes every limit as an int channel argument.
+    RECD_RETURN_IF_ERROR(ReadInRange(node, k.key, absl::StrCat("server.limits.", k.key), k.min,
+                                     std::numeric_limits<int>::max(), limits.*k.field));
+  }
+  RECD_RETURN_IF_ERROR(Read(node, "permit_keepalive_without_calls", "server.limits.permit_keepalive_without_calls",
+                            limits.permit_keepalive_without_calls));
+  if (limits.max_connection_idle_ms > 0 && limits.max_connection_idle_ms < 1000) {
+    return absl::InvalidArgumentError("server.limits.max_connection_idle_ms: must be 0 (never) or >= 1000");
+  }
+  if (limits.max_connection_age_ms > 0 && limits.max_connection_age_ms < 1000) {
+    return absl::InvalidArgumentError("server.limits.max_connection_age_ms: must be 0 (never) or >= 1000");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHostPort(const std::string& field, const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be HOST:PORT, got '", address, "'"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
-  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "store", "models", "fusion", "rules", "candidates", "logging"}));
+  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "store", "models", "fusion", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits",
                                              "tls", "auth"}));
@@ -62,15 +121,17 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_k", "server.max_k", 1, c.max_k));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_ids_per_request", "server.max_ids_per_request", 1, c.max_ids_per_request));
     if (const YAML::Node a = s["admission"]) {
-      RECD_RETURN_IF_ERROR(CheckKeys(a, "server.admission", {"max_in_flight_reads", "max_in_flight_writes", "max_queue_ms"}));
+      RECD_RETURN_IF_ERROR(CheckKeys(a, "server.admission", {"max_in_flight_reads", "max_in_flight_writes", "max_queue_ms",
+                                                              "max_connection_share"}));
+      RECD_RETURN_IF_ERROR(Read(a, "max_connection_share", "server.admission.max_connection_share", c.max_connection_share));
+      if (!(c.max_connection_share > 0 && c.max_connection_share <= 1)) {
+        return absl::InvalidArgumentError("server.admission.max_connection_share: must be in (0, 1]");
+      }
       RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_reads", "server.admission.max_in_flight_reads", 0, c.max_in_flight_reads));
       RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_writes", "server.admission.max_in_flight_writes", 0, c.max_in_flight_writes));
       RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(a, "max_queue_ms", "server.admission.max_queue_ms", 1, c.max_queue_ms));
     }
-    if (const YAML::Node l = s["limits"]) {
-      RECD_RETURN_IF_ERROR(CheckKeys(l, "server.limits", {"max_concurrent_streams"}));
-      RECD_RETURN_IF_ERROR(ReadAtLeast(l, "max_concurrent_streams", "server.limits.max_concurrent_streams", 1, c.max_concurrent_streams));
-    }
+    if (const YAML::Node l = s["limits"]) RECD_RETURN_IF_ERROR(ReadLimits(l, c.limits));
     if (const YAML::Node t = s["tls"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(t, "server.tls", {"cert_file", "key_file", "client_ca_file"}));
       RECD_RETURN_IF_ERROR(Read(t, "cert_file", "server.tls.cert_file", c.tls_cert_file));
@@ -86,6 +147,17 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     if (const YAML::Node a = s["auth"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(a, "server.auth", {"tokens_file"}));
       RECD_RETURN_IF_ERROR(Read(a, "tokens_file", "server.auth.tokens_file", c.auth_tokens_file));
+    }
+  }
+  if (const YAML::Node a = root["admin"]) {
+    RECD_RETURN_IF_ERROR(CheckKeys(a, "admin", {"listen"}));
+    RECD_RETURN_IF_ERROR(Read(a, "listen", "admin.listen", c.admin_listen));
+    if (!c.admin_listen.empty()) {
+      RECD_RETURN_IF_ERROR(CheckHostPort("admin.listen", c.admin_listen));
+      if (c.admin_listen == c.listen && !c.listen.ends_with(":0")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("admin.listen: must differ from server.listen (", c.listen, "); leave it empty to share it"));
+      }
     }
   }
   if (const YAML::Node s = root["store"]) {
@@ -185,7 +257,18 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("server.admission.max_in_flight_reads", max_in_flight_reads);
   RECD_START_ONLY("server.admission.max_in_flight_writes", max_in_flight_writes);
   RECD_START_ONLY("server.admission.max_queue_ms", max_queue_ms);
-  RECD_START_ONLY("server.limits.max_concurrent_streams", max_concurrent_streams);
+  RECD_START_ONLY("server.admission.max_connection_share", max_connection_share);
+  for (const LimitKey& k : kLimitKeys) {
+    if (limits.*k.field != next.limits.*k.field) {
+      return changed(absl::StrCat("server.limits.", k.key), limits.*k.field, next.limits.*k.field);
+    }
+  }
+  if (limits.permit_keepalive_without_calls != next.limits.permit_keepalive_without_calls) {
+    auto name = [](bool b) { return b ? "true" : "false"; };
+    return changed("server.limits.permit_keepalive_without_calls", name(limits.permit_keepalive_without_calls),
+                   name(next.limits.permit_keepalive_without_calls));
+  }
+  RECD_START_ONLY("admin.listen", admin_listen);
   RECD_START_ONLY("server.tls.cert_file", tls_cert_file);
   RECD_START_ONLY("server.tls.key_file", tls_key_file);
   RECD_START_ONLY("server.tls.client_ca_file", tls_client_ca_file);

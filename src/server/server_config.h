@@ -12,6 +12,47 @@
 
 namespace recd {
 
+// server.limits: bounds on every gRPC connection, so that no client, however
+// many connections, streams or bytes it sends, can take the daemon from the
+// others. Applied to the gRPC server's channel arguments at start (and to the
+// admin listener). A value type.
+struct ChannelLimits {
+  // Largest request / response message. Requests are small (at most
+  // server.max_ids_per_request ids of at most 256 bytes); a larger one is
+  // refused with RESOURCE_EXHAUSTED before it is parsed.
+  int max_receive_message_bytes = 1 << 20;
+  int max_send_message_bytes = 4 << 20;
+  // HTTP/2 streams one connection may have open at once; beyond it the
+  // client's transport waits for one to finish.
+  int max_concurrent_streams = 64;
+  // The server pings a connection silent this long and closes it when the
+  // ping is not answered within the timeout: dead peers free their fds.
+  int keepalive_time_ms = 120000;
+  int keepalive_timeout_ms = 20000;
+  // Keepalive enforcement: a client pinging more often than this without
+  // data, or pinging with no call open (unless permitted), earns a strike;
+  // more than max_ping_strikes strikes and it gets GOAWAY (ENHANCE_YOUR_CALM).
+  int min_ping_interval_ms = 60000;
+  bool permit_keepalive_without_calls = false;
+  int max_ping_strikes = 2;
+  // A connection without calls for this long is sent GOAWAY and closed;
+  // 0 = never.
+  int max_connection_idle_ms = 300000;
+  // Every connection is sent GOAWAY at this age (clients reconnect, which
+  // also rebalances them), and closed after the grace; 0 = never.
+  int max_connection_age_ms = 3600000;
+  int max_connection_age_grace_ms = 30000;
+  // A TLS connection must finish its handshake within this.
+  int handshake_timeout_ms = 10000;
+  // Client connections held at once (ConnectionLimiter): at the cap the
+  // connections silent longest are shut down to make room for new ones.
+  // 0 = the file-descriptor limit (raised to its hard limit at start) less
+  // 256 for the store, the models and gRPC itself. Never above that.
+  int max_connections = 0;
+
+  bool operator==(const ChannelLimits&) const = default;
+};
+
 // config/recd.yaml, parsed and validated. Relative paths are resolved against
 // the config file's directory. An immutable value: a reload builds a new one
 // and swaps it in only if it validates. Every field's default is given here.
@@ -30,9 +71,13 @@ struct ServerConfig {
   int max_in_flight_writes = 0;
   // An admitted read that waited longer than this for a thread is refused.
   int64_t max_queue_ms = 20;
-  // server.limits: HTTP/2 streams one connection may have open at once;
-  // beyond it the client waits for one to finish.
-  int max_concurrent_streams = 64;
+  // Of those places, the share one client connection may hold (at least
+  // one): a connection with thousands of streams open leaves the rest to
+  // other clients. 1 = no per-connection bound.
+  double max_connection_share = 0.5;
+  // server.limits: what one client, connection or call may take of the
+  // daemon (ChannelLimits). Start-only.
+  ChannelLimits limits;
   // server.tls: TLS on the serving port when cert_file and key_file are
   // both set (PEM; "" = plaintext). With client_ca_file, every client must
   // present a certificate signed by that CA (mutual TLS). Read at start
@@ -46,6 +91,10 @@ struct ServerConfig {
   // of a role allowed the method, and reflection is off. "" = no
   // authentication. Read at start only.
   std::string auth_tokens_file;
+  // admin.listen: HOST:PORT of a second listener for Admin (ReloadConfig,
+  // GetStatus), health checking and reflection, which the serving port then
+  // no longer offers. "" = everything on server.listen. Start-only.
+  std::string admin_listen;
   // store:
   std::string store_path = "data/store";
   int history_length = 200;          // events kept per user

@@ -5,6 +5,7 @@
 //   recd-cli event --user u42 --item i17 --type purchase
 //   recd-cli reload
 //   recd-cli status
+//   recd-cli --admin 127.0.0.1:50052 status   (with admin.listen set)
 //
 // Against a secured recd (README, Security):
 //   RECD_TOKEN=... recd-cli --target localhost:50051 --ca data/certs/ca.pem
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
   bool json = false;
   double timeout_s = 5;
   app.add_option("--target", target, "recd HOST:PORT")->capture_default_str();
+  std::string admin;
+  app.add_option("--admin", admin, "HOST:PORT of recd's admin listener (admin.listen) for reload and status; "
+                                   "default: --target");
   app.add_flag("--json", json, "print the raw response as JSON");
   app.add_option("--timeout", timeout_s, "seconds")->capture_default_str();
   std::string ca, cert, key, token;
@@ -131,6 +135,7 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("RECD_TOKEN")) token = env;
   }
   auto channel = grpc::CreateChannel(target, credentials);
+  auto admin_channel = admin.empty() ? channel : grpc::CreateChannel(admin, credentials);
   grpc::ClientContext ctx;
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
@@ -183,12 +188,12 @@ int main(int argc, char** argv) {
     std::cout << "recorded " << resp.accepted() << " event(s)\n";
   } else if (*reload) {
     recd::v1::ReloadConfigResponse resp;
-    grpc::Status s = Admin::NewStub(channel)->ReloadConfig(&ctx, {}, &resp);
+    grpc::Status s = Admin::NewStub(admin_channel)->ReloadConfig(&ctx, {}, &resp);
     if (!s.ok()) return Fail(s);
     std::cout << resp.message() << ": config " << resp.config_version() << ", models " << resp.bundle_version() << "\n";
   } else if (*status) {
     recd::v1::GetStatusResponse resp;
-    grpc::Status s = Admin::NewStub(channel)->GetStatus(&ctx, {}, &resp);
+    grpc::Status s = Admin::NewStub(admin_channel)->GetStatus(&ctx, {}, &resp);
     if (!s.ok()) return Fail(s);
     PrintJson(resp);
   }

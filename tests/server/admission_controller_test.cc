@@ -76,3 +76,37 @@ TEST(AdmissionControllerTest, QueueTimeBoundAndPushback) {
 
 }  // namespace
 }  // namespace recd
+
+namespace recd {
+namespace {
+
+TEST(AdmissionControllerTest, OneConnectionHoldsAtMostItsShare) {
+  AdmissionController::Options options = Limits(8, 4);
+  options.max_connection_share = 0.5;
+  AdmissionController admission(options);
+  EXPECT_EQ(admission.ConnectionLimit(Lane::kRead), 4);
+  std::vector<AdmissionController::Ticket> held;
+  for (int i = 0; i < 4; ++i) {
+    auto t = admission.TryAdmit(Lane::kRead, "ipv4:10.0.0.1:1000");
+    ASSERT_TRUE(t.has_value());
+    held.push_back(std::move(*t));
+  }
+  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "ipv4:10.0.0.1:1000").has_value());
+  EXPECT_EQ(admission.refused_connection_share(), 1);
+  // Another connection still finds the places the first could not take.
+  auto other = admission.TryAdmit(Lane::kRead, "ipv4:10.0.0.2:2000");
+  EXPECT_TRUE(other.has_value());
+  held.clear();
+  EXPECT_TRUE(admission.TryAdmit(Lane::kRead, "ipv4:10.0.0.1:1000").has_value());
+}
+
+TEST(AdmissionControllerTest, ConnectionShareIsAtLeastOnePlace) {
+  AdmissionController::Options options = Limits(1, 1);
+  options.max_connection_share = 0.1;
+  AdmissionController admission(options);
+  EXPECT_EQ(admission.ConnectionLimit(Lane::kWrite), 1);
+  EXPECT_TRUE(admission.TryAdmit(Lane::kWrite, "fd:7").has_value());
+}
+
+}  // namespace
+}  // namespace recd

@@ -2,7 +2,10 @@
 // certificates and tokens are made at run time by scripts/make-test-certs.sh
 // into the suite's temp dir (never committed).
 
+#include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -281,6 +284,37 @@ TEST_F(FullySecuredDaemonTest, ClientWithCertificateAndTokenIsServed) {
   auto channel = TlsChannel(certs->certs, certs->certs);
   EXPECT_TRUE(Status(channel, certs->tokens.at("admin")).ok());
   EXPECT_EQ(Status(channel, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// TLS connections go through the same connection cap (gRPC's external
+// connection acceptor runs the handshake): raw sockets that never start one
+// do not keep a TLS client out.
+class TlsConnectionCapDaemonTest : public TlsDaemonTest {
+ protected:
+  void SetUp() override {
+    MakeCertsFirst();
+    security_ = Tls(/*mutual=*/false) + ", limits: {max_connections: 20}";
+    SecurityDaemonTest::SetUp();
+  }
+};
+
+TEST_F(TlsConnectionCapDaemonTest, TlsClientIsServedPastTheCap) {
+  std::vector<int> idle;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < 100; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  v1::GetStatusResponse status;
+  const grpc::Status s = Status(TlsChannel(certs->certs), "", &status);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_LE(status.counters().at("open_connections"), 20);
+  EXPECT_GE(status.counters().at("evicted_connections"), 80);
+  for (int fd : idle) close(fd);
 }
 
 // Bad security files fail the start with the key and the file at fault.

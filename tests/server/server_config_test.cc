@@ -144,6 +144,81 @@ TEST(ServerConfigTest, IncompleteTlsIsRejected) {
   }
 }
 
+TEST(ServerConfigTest, ChannelLimitsHaveBoundedDefaults) {
+  auto c = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->limits.max_receive_message_bytes, 1 << 20);
+  EXPECT_EQ(c->limits.max_concurrent_streams, 64);
+  EXPECT_GT(c->limits.max_connection_idle_ms, 0);
+  EXPECT_GT(c->limits.max_connection_age_ms, 0);
+  EXPECT_FALSE(c->limits.permit_keepalive_without_calls);
+  EXPECT_EQ(c->limits.max_connections, 0);  // sized from the fd limit
+  EXPECT_TRUE(c->admin_listen.empty());
+}
+
+TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreRead) {
+  auto c = ServerConfig::Parse(
+      "server: {listen: '0.0.0.0:1', limits: {max_receive_message_bytes: 4096, max_send_message_bytes: 8192,"
+      " max_concurrent_streams: 8, keepalive_time_ms: 5000, keepalive_timeout_ms: 2000, min_ping_interval_ms: 0,"
+      " permit_keepalive_without_calls: true, max_ping_strikes: 0, max_connection_idle_ms: 0,"
+      " max_connection_age_ms: 60000, max_connection_age_grace_ms: 100, handshake_timeout_ms: 500,"
+      " max_connections: 300}}\n"
+      "admin: {listen: '127.0.0.1:2'}",
+      "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->limits.max_receive_message_bytes, 4096);
+  EXPECT_EQ(c->limits.max_send_message_bytes, 8192);
+  EXPECT_EQ(c->limits.max_concurrent_streams, 8);
+  EXPECT_EQ(c->limits.keepalive_time_ms, 5000);
+  EXPECT_TRUE(c->limits.permit_keepalive_without_calls);
+  EXPECT_EQ(c->limits.max_connection_idle_ms, 0);
+  EXPECT_EQ(c->limits.max_connection_age_ms, 60000);
+  EXPECT_EQ(c->limits.max_connections, 300);
+  EXPECT_EQ(c->admin_listen, "127.0.0.1:2");
+}
+
+TEST(ServerConfigTest, BadChannelLimitsNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"server: {limits: {max_receive_message_bytes: 10}}", "server.limits.max_receive_message_bytes: must be >= 1024"},
+      {"server: {limits: {max_send_message_bytes: 3000000000}}", "server.limits.max_send_message_bytes"},
+      {"server: {limits: {max_concurrent_streams: 0}}", "server.limits.max_concurrent_streams"},
+      {"server: {limits: {keepalive_time_ms: 10}}", "server.limits.keepalive_time_ms"},
+      {"server: {limits: {max_connection_idle_ms: 500}}", "server.limits.max_connection_idle_ms"},
+      {"server: {limits: {max_connection_age_ms: -1}}", "server.limits.max_connection_age_ms"},
+      {"server: {limits: {max_connections: -5}}", "server.limits.max_connections"},
+      {"server: {limits: {permit_keepalive_without_calls: sometimes}}",
+       "server.limits.permit_keepalive_without_calls"},
+      {"server: {limits: {max_streams: 3}}", "server.limits.max_streams: unknown field"},
+      {"admin: {listen: nocolon}", "admin.listen: must be HOST:PORT"},
+      {"admin: {port: 3}", "admin.port"},
+      {"server: {admission: {max_connection_share: 0}}", "server.admission.max_connection_share"},
+      {"server: {admission: {max_connection_share: 1.5}}", "server.admission.max_connection_share"},
+      {"server: {listen: '0.0.0.0:7'}\nadmin: {listen: '0.0.0.0:7'}", "admin.listen: must differ"},
+  };
+  for (const auto& [yaml, message] : cases) {
+    auto c = ServerConfig::Parse(yaml, "/");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(message), absl::string_view::npos) << yaml << " -> " << c.status();
+  }
+}
+
+TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreStartOnly) {
+  auto running = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(running.ok());
+  const std::pair<const char*, const char*> cases[] = {
+      {"server: {limits: {max_concurrent_streams: 9}}", "server.limits.max_concurrent_streams"},
+      {"server: {limits: {max_connections: 9}}", "server.limits.max_connections"},
+      {"server: {limits: {permit_keepalive_without_calls: true}}", "server.limits.permit_keepalive_without_calls"},
+      {"admin: {listen: '127.0.0.1:50052'}", "admin.listen"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    auto next = ServerConfig::Parse(yaml, "/");
+    ASSERT_TRUE(next.ok()) << yaml << " " << next.status();
+    const absl::Status s = running->CheckReloadable(*next);
+    EXPECT_NE(s.message().find(key), absl::string_view::npos) << yaml << " -> " << s;
+  }
+}
+
 TEST(ServerConfigTest, MalformedYamlIsAnErrorNotACrash) {
   EXPECT_FALSE(ServerConfig::Parse("server: {max_k: [", "/").ok());
 }
@@ -160,6 +235,27 @@ TEST(ServerConfigTest, VersionFollowsContent) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->version, b->version);
   EXPECT_EQ(a->version, ServerConfig::Parse("server: {max_k: 10}", "/")->version);
+}
+
+}  // namespace
+}  // namespace recd
+
+namespace recd {
+namespace {
+
+// The configs in the repository load, and config/recd.yaml spells out the
+// defaults of server.limits rather than other values.
+TEST(ServerConfigTest, ShippedConfigsLoad) {
+  for (const char* file : {"config/recd.yaml", "config/secure.yaml", "docker/recd.yaml"}) {
+    auto c = ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/" + file);
+    EXPECT_TRUE(c.ok()) << file << ": " << c.status();
+  }
+  auto c = ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/config/recd.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->limits == ChannelLimits{});
+  EXPECT_TRUE(c->admin_listen.empty());
+  EXPECT_EQ(ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/config/secure.yaml")->admin_listen,
+            "127.0.0.1:50052");
 }
 
 }  // namespace

@@ -134,7 +134,7 @@ class DaemonTest : public ::testing::Test {
     test_dir_ = world->dir / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::create_directories(test_dir_);
     config_path_ = test_dir_ / "recd.yaml";
-    WriteConfig(world->bundle_a, "");
+    WriteConfig(world->bundle_a, config_extra_);
     StartServer();
   }
 
@@ -205,6 +205,8 @@ class DaemonTest : public ::testing::Test {
   // More keys of the server: section. A generous queue bound keeps tests
   // deterministic on a loaded machine; overload tests set their own.
   std::string server_extra_ = ", admission: {max_queue_ms: 10000}";
+  // More top-level sections (admin:, ...) of the config SetUp writes.
+  std::string config_extra_;
   std::unique_ptr<RecdServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Recommender::Stub> recommender_;
