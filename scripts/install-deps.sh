@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhnswlib-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   libssl-dev openssl        # token hashes and PEM checks; scripts/make-test-certs.sh
+  clang libclang-rt-14-dev llvm  # scripts/fuzz.sh: libFuzzer, sanitizer runtimes, llvm-symbolizer
   python3
   # benchmarks: serving.sh's cold mode (yaml); the Python peer and its test
   python3-grpcio python3-numpy python3-protobuf python3-yaml

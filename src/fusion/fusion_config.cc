@@ -127,14 +127,16 @@ absl::StatusOr<FusionConfig> FusionConfig::FromYaml(const YAML::Node& node) {
 }
 
 absl::StatusOr<FusionConfig> FusionConfig::LoadFile(const std::string& path) {
-  YAML::Node root;
+  YAML::Node fusion;
   try {
-    root = YAML::LoadFile(path);
+    // Looked up inside the try: operator[] throws on a root that is a
+    // scalar or a list, and a bundle's fusion.yaml is untrusted input.
+    fusion = YAML::LoadFile(path)["fusion"];
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
   }
-  if (!root["fusion"]) return absl::InvalidArgumentError(absl::StrCat(path, ": no top-level 'fusion' key"));
-  auto config = FromYaml(root["fusion"]);
+  if (!fusion) return absl::InvalidArgumentError(absl::StrCat(path, ": no top-level 'fusion' key"));
+  auto config = FromYaml(fusion);
   if (!config.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", config.status().message()));
   }

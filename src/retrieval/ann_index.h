@@ -28,7 +28,8 @@ struct AnnIndexOptions {
   // thread the graph is a function of the data and `seed`; with more it also
   // depends on scheduling, so two builds may differ slightly in recall, and
   // hnswlib draws node levels from an unsynchronised generator (a benign
-  // data race that ThreadSanitizer reports, see ann_index.cc).
+  // data race that ThreadSanitizer reports, see ann_index.cc). A TSan
+  // build always uses one thread.
   int threads = 0;
   // Seed of the random layer assignment.
   uint64_t seed = 100;

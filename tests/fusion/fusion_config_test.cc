@@ -80,5 +80,17 @@ TEST(FusionConfigTest, MissingFileNamesThePath) {
   EXPECT_NE(c.status().message().find("/nonexistent/fusion.yaml"), absl::string_view::npos);
 }
 
+// Found by tests/fuzz/server_config_fuzz.cc: a fusion.yaml whose root is a
+// scalar or a list made operator[] throw out of LoadFile (std::terminate).
+TEST(FusionConfigTest, FileWhoseRootIsNotAMappingIsAnError) {
+  for (const char* text : {"just a scalar\n", "- fusion\n- weights\n"}) {
+    const auto path = std::filesystem::temp_directory_path() / "recd_fusion_not_a_map.yaml";
+    std::ofstream(path) << text;
+    auto c = FusionConfig::LoadFile(path);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find(path.string()), absl::string_view::npos) << c.status();
+  }
+}
+
 }  // namespace
 }  // namespace recd

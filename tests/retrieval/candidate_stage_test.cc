@@ -174,8 +174,11 @@ TEST_F(CandidateStageTest, LoadsIndexesPersistedInTheBundleInsteadOfBuilding) {
   ASSERT_NE(stage, nullptr);
   EXPECT_EQ(AnnIndex::builds_total() - builds, 0);
   EXPECT_EQ(AnnIndex::loads_total() - loads, 2);
+  // Named: UserHistory is a span, and a temporary would be freed before
+  // Rank reads it (ASan: heap-use-after-free).
+  const std::vector<Event> history = SomeHistory();
   RankRequest request;
-  request.history = UserHistory{SomeHistory(), -1};
+  request.history = UserHistory{history, -1};
   request.k = 10;
   const RankingResult result = RankingPipeline(*bundle, (*bundle)->fusion(), stage).Rank(request);
   EXPECT_EQ(result.items.size(), 10u);
