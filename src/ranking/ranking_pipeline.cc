@@ -236,7 +236,7 @@ void RankingPipeline::RunModels(std::vector<ModelRun>& runs, const UserHistory& 
   // the pool's queue and the pool a task; when idle, the pool still runs
   // the others in parallel.
   for (size_t i = 0; i < runs.size(); ++i) {
-    if (runs[i].state == nullptr || behind > 0 || job->abandoned.load(std::memory_order_acquire)) continue;
+    if (runs[i].state == nullptr || behind > 0 || absl::Now() >= job->deadline) continue;
     if (job->claimed[i].exchange(true, std::memory_order_acq_rel)) continue;
     RunAndRecord(*job, i, scorer_of(runs[i]), history.user, source_of(runs[i]), retrieve, ef, 0, runs[i].state);
   }
