@@ -35,3 +35,35 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' "/proc/$recd_pid/status"; }
 half_of_saturation() {
   python3 -c "import json; r=json.load(open('$out/$1.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))"
 }
+
+# write_cold_config SRC DST: SRC with recd's caches off (store.history_cache_entries,
+# models.state_cache_entries and models.warm_users 0), so every request reads
+# and encodes its user: the stationary worst case, whatever ran before. Relative
+# paths are made absolute, since the copy lives elsewhere.
+write_cold_config() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys, yaml
+src, dst = sys.argv[1:]
+base = os.path.dirname(os.path.abspath(src))
+c = yaml.safe_load(open(src)) or {}
+store, models = c.setdefault("store", {}), c.setdefault("models", {})
+for section, key in (("store", "path"), ("store", "seed_catalog"), ("store", "seed_events"), ("models", "path")):
+    v = c[section].get(key)
+    if v and not os.path.isabs(v):
+        c[section][key] = os.path.normpath(os.path.join(base, v))
+store["history_cache_entries"] = 0
+models["state_cache_entries"] = 0
+models["warm_users"] = 0
+yaml.safe_dump(c, open(dst, "w"), sort_keys=False)
+PY
+}
+
+# thread_cpu FILE: recd's CPU time so far (clock ticks) per thread name, one
+# "NAME TICKS" line each, so a phase's split between gRPC's own threads
+# (transport: reading, parsing, refusing, writing) and recd's pools (request*,
+# scorer*) is the difference of two snapshots.
+thread_cpu() {
+  for t in /proc/"$recd_pid"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null || echo gone)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)"
+  done | awk '{ticks[$1] += $2} END {for (n in ticks) print n, ticks[n]}' >"$1"
+}

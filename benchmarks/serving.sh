@@ -40,26 +40,11 @@ items_file=${RECD_BENCH_ITEMS:-}
 out=${RECD_BENCH_OUT:-/tmp}  # results: $out/recd-bench-*.json, the server log
 mkdir -p "$out"
 
+source "$root/benchmarks/lib.sh"
 recd_config=$config
 if [ "${RECD_BENCH_COLD:-0}" = 1 ]; then
-  # Same config, caches off; relative paths made absolute, since the copy
-  # lives elsewhere.
   recd_config=$out/recd-bench-cold.yaml
-  python3 - "$config" "$recd_config" <<'PY'
-import os, sys, yaml
-src, dst = sys.argv[1:]
-base = os.path.dirname(os.path.abspath(src))
-c = yaml.safe_load(open(src)) or {}
-store, models = c.setdefault("store", {}), c.setdefault("models", {})
-for section, key in (("store", "path"), ("store", "seed_catalog"), ("store", "seed_events"), ("models", "path")):
-    v = c[section].get(key)
-    if v and not os.path.isabs(v):
-        c[section][key] = os.path.normpath(os.path.join(base, v))
-store["history_cache_entries"] = 0
-models["state_cache_entries"] = 0
-models["warm_users"] = 0
-yaml.safe_dump(c, open(dst, "w"), sort_keys=False)
-PY
+  write_cold_config "$config" "$recd_config"
 fi
 
 server_pin=() client_pin=()
