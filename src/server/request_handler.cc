@@ -194,6 +194,13 @@ absl::StatusOr<std::vector<UserEvents>> RequestHandler::EventsToRecord(
     batch[it->second].events.push_back(
         StoredEvent{e.item_id(), FromProto(e.type()), e.has_timestamp() ? e.timestamp().seconds() : now});
   }
+  // Last, so only calls that would be written count against the limits.
+  const EventLimits::Limits limits{.user_events_per_minute = state->config->user_events_per_minute,
+                                   .item_events_per_minute = state->config->item_events_per_minute};
+  if (absl::Status s = event_limits_.Admit(batch, limits, absl::Now()); !s.ok()) {
+    metrics_->CountEventsRateLimited();
+    return s;
+  }
   return batch;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "abuse/event_limits.h"
 #include "recd/feature_store.h"
 #include "recd/v1/recommender.pb.h"
 #include "ranking/user_state_cache.h"
@@ -60,6 +61,7 @@ class RequestHandler {
   ServerMetrics* metrics_;
   UserStateCache* state_cache_;
   EventWriter* event_writer_;
+  mutable EventLimits event_limits_;  // server.rate_limits
   mutable std::atomic<uint64_t> next_request_{1};
 };
 

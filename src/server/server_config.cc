@@ -111,7 +111,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "store", "models", "fusion", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits",
-                                             "tls", "auth"}));
+                                             "rate_limits", "tls", "auth"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -130,6 +130,13 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
       RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_reads", "server.admission.max_in_flight_reads", 0, c.max_in_flight_reads));
       RECD_RETURN_IF_ERROR(ReadAtLeast(a, "max_in_flight_writes", "server.admission.max_in_flight_writes", 0, c.max_in_flight_writes));
       RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(a, "max_queue_ms", "server.admission.max_queue_ms", 1, c.max_queue_ms));
+    }
+    if (const YAML::Node r = s["rate_limits"]) {
+      RECD_RETURN_IF_ERROR(CheckKeys(r, "server.rate_limits", {"user_events_per_minute", "item_events_per_minute"}));
+      RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(r, "user_events_per_minute", "server.rate_limits.user_events_per_minute", 0,
+                                                c.user_events_per_minute));
+      RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(r, "item_events_per_minute", "server.rate_limits.item_events_per_minute", 0,
+                                                c.item_events_per_minute));
     }
     if (const YAML::Node l = s["limits"]) RECD_RETURN_IF_ERROR(ReadLimits(l, c.limits));
     if (const YAML::Node t = s["tls"]) {

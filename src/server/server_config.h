@@ -75,6 +75,14 @@ struct ServerConfig {
   // one): a connection with thousands of streams open leaves the rest to
   // other clients. 1 = no per-connection bound.
   double max_connection_share = 0.5;
+  // server.rate_limits: RecordEvents events one user, or one item, may
+  // record per minute (token buckets, bursts up to a minute's worth); a call
+  // over either is refused whole with RESOURCE_EXHAUSTED naming the user or
+  // item. 0 = no limit. Per user 300 (5 a second sustained: far above a
+  // person, well below a bot); per item none, since a sale can draw any
+  // number of real shoppers to one item. Reloadable.
+  int64_t user_events_per_minute = 300;
+  int64_t item_events_per_minute = 0;
   // server.limits: what one client, connection or call may take of the
   // daemon (ChannelLimits). Start-only.
   ChannelLimits limits;

@@ -75,6 +75,7 @@ std::map<std::string, int64_t> ServerMetrics::Counters() const {
                                               {"degraded_answers", degraded_answers_.load()},
                                               {"fallback_answers", fallback_answers_.load()},
                                               {"queue_timeouts", queue_timeouts_.load()},
+                                              {"events_rate_limited", events_rate_limited_.load()},
                                               {"skipped_model_tasks", skipped_tasks_.load()},
                                               {"unauthenticated_calls", unauthenticated_calls_.load()},
                                               {"permission_denied_calls", permission_denied_calls_.load()},

@@ -59,6 +59,8 @@ class ServerMetrics {
   // Answers with models left out / from the popularity fallback.
   void CountDegraded() { degraded_answers_.fetch_add(1, std::memory_order_relaxed); }
   void CountFallback() { fallback_answers_.fetch_add(1, std::memory_order_relaxed); }
+  // RecordEvents calls refused by server.rate_limits.
+  void CountEventsRateLimited() { events_rate_limited_.fetch_add(1, std::memory_order_relaxed); }
   // Admitted calls refused because they queued too long.
   void CountQueueTimeout() { queue_timeouts_.fetch_add(1, std::memory_order_relaxed); }
   // Calls refused by authentication: UNAUTHENTICATED (no or unknown token)
@@ -89,6 +91,7 @@ class ServerMetrics {
   std::atomic<int64_t> degraded_answers_{0};
   std::atomic<int64_t> fallback_answers_{0};
   std::atomic<int64_t> queue_timeouts_{0};
+  std::atomic<int64_t> events_rate_limited_{0};
   std::atomic<int64_t> skipped_tasks_{0};
   std::atomic<int64_t> unauthenticated_calls_{0};
   std::atomic<int64_t> permission_denied_calls_{0};

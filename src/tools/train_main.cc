@@ -12,6 +12,7 @@
 #include <iostream>
 #include <string>
 
+#include "abuse/shilling_detector.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "recd/data_source.h"
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--report", report_path, "write a JSON training report here");
+  bool shilling_defence = false;
+  app.add_flag("--shilling-defence", shilling_defence,
+               "leave out the events of users whose behaviour looks injected (bursts, one item hammered, "
+               "swarms of new accounts on one item; README, Injected events)");
   CLI11_PARSE(app, argc, argv);
 
   if (source.amazon_prefix.empty() == source.events_path.empty()) {
@@ -87,6 +92,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.data_hash = *hash;
+  nlohmann::json j;
+  if (shilling_defence) {
+    const recd::ShillingReport quarantine = recd::DetectShilling(*data);
+    const int64_t dropped = recd::DropUsersEvents(quarantine.users, &*data);
+    std::cout << "shilling defence: " << quarantine.users.size() << " users quarantined (burst "
+              << quarantine.burst_users << ", hammer " << quarantine.hammer_users << ", swarm "
+              << quarantine.swarm_users << "), " << dropped << " events left out; swarm items:";
+    for (int32_t item : quarantine.targeted_items) std::cout << " " << data->items.Name(item);
+    std::cout << "\n";
+    j["quarantine"] = {{"users", quarantine.users.size()}, {"events", dropped},
+                       {"burst_users", quarantine.burst_users}, {"hammer_users", quarantine.hammer_users},
+                       {"swarm_users", quarantine.swarm_users}};
+    for (int32_t item : quarantine.targeted_items) j["quarantine"]["swarm_items"].push_back(data->items.Name(item));
+    // The ids, for an operator (and benchmarks/shilling.sh) to check; at
+    // most 100,000 so the report stays small.
+    j["quarantine"]["user_ids"] = nlohmann::json::array();
+    for (size_t i = 0; i < quarantine.users.size() && i < 100000; ++i) {
+      j["quarantine"]["user_ids"].push_back(data->users.Name(quarantine.users[i]));
+    }
+  }
   std::cout << data->num_users() << " users, " << data->num_items() << " items, " << data->num_events()
             << " events (data " << *hash << ")\n";
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
@@ -95,7 +120,6 @@ int main(int argc, char** argv) {
     std::cerr << "recd-train: " << report.status().message() << "\n";
     return 1;
   }
-  nlohmann::json j;
   for (const auto& m : report->models) {
     std::cout << m.name << ": " << m.seconds << " s, validation " << m.validation.ToString() << "\n";
     j["models"][m.name] = {{"seconds", m.seconds}, {"valid_HR@10", m.validation.hr10}, {"valid_NDCG@10", m.validation.ndcg10}};

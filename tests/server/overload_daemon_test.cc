@@ -109,6 +109,32 @@ TEST_F(OverloadDaemonTest, UnknownCategoryIsInvalidArgumentNamingIt) {
   EXPECT_THAT(s.error_message(), HasSubstr("filters.allowed_categories[0]"));
 }
 
+// server.rate_limits: a user past its events per minute is refused by
+// name, its call not written, other users unaffected; the limit reloads.
+TEST_F(OverloadDaemonTest, EventsPastAUsersRateLimitAreRefusedAndTheLimitReloads) {
+  const std::string extra = ", admission: {max_queue_ms: 10000}, rate_limits: {user_events_per_minute: ";
+  Restart(extra + "3}");
+  const int64_t refused_before = Counters().at("events_rate_limited");
+  const std::vector<std::string> before = Ids(RecommendOk("u5", 300));
+  ASSERT_GE(before.size(), 4u);
+  const std::string& target = before.back();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Record("u5", before[static_cast<size_t>(i)], v1::VIEW).ok());
+  const grpc::Status s = Record("u5", target, v1::PURCHASE);
+  EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("user 'u5'"));
+  EXPECT_THAT(s.error_message(), HasSubstr("server.rate_limits.user_events_per_minute"));
+  EXPECT_TRUE(Record("u6", target, v1::VIEW).ok());
+  EXPECT_EQ(Counters().at("events_rate_limited"), refused_before + 1);
+  // The refused purchase was not written: the item is still recommended.
+  EXPECT_THAT(Ids(RecommendOk("u5", 300)), ::testing::Contains(target));
+
+  server_extra_ = extra + "100}";
+  WriteConfig(world->bundle_a, "");
+  v1::ReloadConfigResponse reloaded;
+  ASSERT_TRUE(Reload(&reloaded).ok());
+  EXPECT_TRUE(Record("u5", target, v1::PURCHASE).ok());
+}
+
 TEST_F(OverloadDaemonTest, ReloadChangingAStartOnlyKeyIsRejectedNamingIt) {
   const std::string before = RecommendOk("u1", 1).config_version();
   server_extra_ = ", admission: {max_in_flight_reads: 3}";

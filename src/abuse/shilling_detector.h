@@ -1,0 +1,58 @@
+#ifndef RECD_ABUSE_SHILLING_DETECTOR_H_
+#define RECD_ABUSE_SHILLING_DETECTOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "recd/dataset.h"
+
+namespace recd {
+
+// What makes a user's events look injected (bots, shilling attacks that push
+// an item into everyone's lists). Each default sits far outside what the
+// demo's 3,000 real users do (at most 5 events in a minute, 48 on one item in
+// 178 days, 5 new accounts on one item in a day); README, "Injected events".
+struct ShillingOptions {
+  // A burst no person makes: at least burst_events events within
+  // burst_seconds. Default 30 in 60 s.
+  int32_t burst_events = 30;
+  int64_t burst_seconds = 60;
+  // One item hammered: at least hammer_events events on one item within
+  // hammer_seconds. Default 30 in an hour.
+  int32_t hammer_events = 30;
+  int64_t hammer_seconds = 3600;
+  // A swarm of new accounts on one item: at least swarm_accounts accounts,
+  // each within new_account_seconds of its first event, touching the item
+  // within swarm_seconds of each other and making up at least swarm_share of
+  // all the users who touched it in that window (an item that many real
+  // shoppers also visit is a trend, not an attack). Defaults 50, one day,
+  // one day, 0.5.
+  int32_t swarm_accounts = 50;
+  int64_t new_account_seconds = 86400;
+  int64_t swarm_seconds = 86400;
+  double swarm_share = 0.5;
+};
+
+// The users whose events should not shape item-side statistics, and why.
+struct ShillingReport {
+  std::vector<int32_t> users;           // dense user ids, ascending
+  // Items a swarm was found on, ascending: the attacked item, and any item
+  // the swarm's accounts visited together with few real shoppers.
+  std::vector<int32_t> targeted_items;
+  // Users found by each signal (one user may be found by several).
+  int64_t burst_users = 0;
+  int64_t hammer_users = 0;
+  int64_t swarm_users = 0;
+};
+
+// Finds the users of `data` whose events look injected. Deterministic: a
+// function of the events only. O(events log events).
+ShillingReport DetectShilling(const Dataset& data, const ShillingOptions& options = {});
+
+// Empties the histories of `users` in `data` (ids, names and catalog stay),
+// so no trainer counts their events. Returns the events dropped.
+int64_t DropUsersEvents(const std::vector<int32_t>& users, Dataset* data);
+
+}  // namespace recd
+
+#endif  // RECD_ABUSE_SHILLING_DETECTOR_H_
