@@ -38,11 +38,15 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
   return reactor;
 }
 
-// Ends the call at once, before admission or any work, unless `auth` (null
-// = no authentication) lets its caller call `method`. Returns the reactor of
-// a refused call, null for one that may proceed.
+// Ends the call at once, before admission or any work, unless the token
+// table of `states`' current state (null = no authentication) lets its
+// caller call `method`. Returns the reactor of a refused call, null for one
+// that may proceed.
 grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
-                                             const char* method, const TokenAuthenticator* auth) {
+                                             const char* method, const ServingStateManager* states) {
+  if (states == nullptr) return nullptr;
+  const std::shared_ptr<const ServingState> state = states->Current();
+  const TokenAuthenticator* auth = state->auth.get();
   if (auth == nullptr) return nullptr;
   absl::string_view authorization;
   const auto& md = ctx->client_metadata();
@@ -159,7 +163,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
   // The reload runs on the state manager's own thread (bundle loads take
   // seconds); concurrent calls share one reload. No thread waits for it:
   // the reactor finishes from the completion.
-  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ReloadConfig", auth_)) return refused;
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ReloadConfig", check_tokens_ ? states_ : nullptr)) return refused;
   metrics_->CountRequest("ReloadConfig");
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   states_->ReloadAsync([this, reactor, resp](absl::Status s) {
@@ -181,7 +185,7 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
                                                   v1::GetStatusResponse* resp) {
   // On the admin pool and never refused: operators must see an overloaded
   // daemon's status.
-  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "GetStatus", auth_)) return refused;
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "GetStatus", check_tokens_ ? states_ : nullptr)) return refused;
   return Dispatch(ctx, pool_, metrics_, "GetStatus", nullptr, AdmissionController::Lane::kRead,
                   [this, resp](absl::Time) {
     auto state = states_->Current();

@@ -23,9 +23,11 @@ grpc::Status ToGrpcStatus(const absl::Status& s);
 class RecommenderService final : public v1::Recommender::CallbackService {
  public:
   // `admission` decides which calls are served; null admits every call.
-  // `auth` decides who may call what (before admission); null lets anyone.
+  // `auth`, when given, decides who may call what (before admission) by the
+  // token table of its current state (ServingState::auth, re-read on every
+  // reload); null lets anyone.
   RecommenderService(const RequestHandler* handler, ThreadPool* request_pool, ServerMetrics* metrics,
-                     AdmissionController* admission, const TokenAuthenticator* auth = nullptr)
+                     AdmissionController* admission, const ServingStateManager* auth = nullptr)
       : handler_(handler), pool_(request_pool), metrics_(metrics), admission_(admission), auth_(auth) {}
 
   grpc::ServerUnaryReactor* RecommendItems(grpc::CallbackServerContext* ctx, const v1::RecommendRequest* req,
@@ -40,7 +42,7 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   ThreadPool* pool_;
   ServerMetrics* metrics_;
   AdmissionController* admission_;
-  const TokenAuthenticator* auth_;
+  const ServingStateManager* auth_;
 };
 
 // Reload and status for operators, on a pool of their own and never shed,
@@ -48,10 +50,11 @@ class RecommenderService final : public v1::Recommender::CallbackService {
 // Thread-safe.
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  // `auth` as for RecommenderService.
+  // With `check_tokens`, calls need a token of the admin role from the
+  // current state's table, as for RecommenderService.
   AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started,
-               const TokenAuthenticator* auth = nullptr)
-      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started), auth_(auth) {}
+               bool check_tokens = false)
+      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started), check_tokens_(check_tokens) {}
 
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx, const v1::ReloadConfigRequest* req,
                                          v1::ReloadConfigResponse* resp) override;
@@ -63,7 +66,7 @@ class AdminService final : public v1::Admin::CallbackService {
   ThreadPool* pool_;
   ServerMetrics* metrics_;
   absl::Time started_;
-  const TokenAuthenticator* auth_;
+  bool check_tokens_;
 };
 
 // Takes AdminService's place on the serving port when admin.listen puts it

@@ -83,11 +83,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   auto credentials = MakeServerCredentials(*config);
   if (!credentials.ok()) return credentials.status();
   if (!config->auth_tokens_file.empty()) {
+    // Checked here to fail fast; the table served is the serving state's,
+    // read again on every reload.
     auto auth = TokenAuthenticator::Load(config->auth_tokens_file);
     if (!auth.ok()) {
       return absl::Status(auth.status().code(), absl::StrCat("server.auth.tokens_file: ", auth.status().message()));
     }
-    server->auth_ = *std::move(auth);
+    server->auth_tokens_ = (*auth)->num_tokens();
   }
 
   // Before the store opens: its files count against the same limit.
@@ -161,9 +163,10 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                       server->scorer_pool_.get(), &server->metrics_,
                                                       server->state_cache_.get(), server->event_writer_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
-                                                              &server->metrics_, server->admission_.get(), server->auth_.get());
+                                                              &server->metrics_, server->admission_.get(),
+                                                              server->auth_on() ? server->states_.get() : nullptr);
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
-                                                  &server->metrics_, absl::Now(), server->auth_.get());
+                                                  &server->metrics_, absl::Now(), server->auth_on());
   spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
                admission.max_in_flight_reads, admission.max_in_flight_writes,
                server->admission_->ConnectionLimit(AdmissionController::Lane::kRead),
@@ -175,10 +178,10 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   const bool tls = !config->tls_cert_file.empty();
   spdlog::info("security: {}, {}, reflection {}",
                tls ? (config->tls_client_ca_file.empty() ? "TLS" : "mutual TLS") : "plaintext",
-               server->auth_ ? absl::StrCat(server->auth_->num_tokens(), " tokens") : "no authentication",
-               server->auth_ ? "off" : "on");
-  if (!IsLoopback(listen) && (!tls || server->auth_ == nullptr)) {
-    const char* why = !tls && !server->auth_ ? "WITHOUT TLS and WITHOUT TOKENS: anyone who reaches the port can read "
+               server->auth_on() ? absl::StrCat(server->auth_tokens_, " tokens") : "no authentication",
+               server->auth_on() ? "off" : "on");
+  if (!IsLoopback(listen) && (!tls || !server->auth_on())) {
+    const char* why = !tls && !server->auth_on() ? "WITHOUT TLS and WITHOUT TOKENS: anyone who reaches the port can read "
                                                "and write behaviour data and reload the config"
                       : !tls ? "WITHOUT TLS: tokens and behaviour data cross the network in clear text"
                              : "WITHOUT TOKENS: every client that completes the TLS handshake may call every method";
@@ -213,7 +216,7 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
     acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
         grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
   }
-  if (auth_ != nullptr || split) builder.SetOption(std::make_unique<WithoutReflection>());
+  if (auth_on() || split) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.RegisterService(recommender_.get());
   if (split) {
     admin_elsewhere_ = std::make_unique<AdminElsewhereService>(&metrics_);
@@ -238,7 +241,7 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
     grpc::ServerBuilder admin;
     ApplyLimits(config.limits, admin);
     admin.AddListeningPort(config.admin_listen, credentials, &admin_port_);
-    if (auth_ != nullptr) admin.SetOption(std::make_unique<WithoutReflection>());
+    if (auth_on()) admin.SetOption(std::make_unique<WithoutReflection>());
     admin.RegisterService(admin_.get());
     admin_server_ = admin.BuildAndStart();
     if (admin_server_ == nullptr || admin_port_ == 0) {

@@ -76,7 +76,10 @@ class RecdServer {
   // before they are destroyed.
   std::unique_ptr<EventWriter> event_writer_;
   std::unique_ptr<RequestHandler> handler_;
-  std::unique_ptr<TokenAuthenticator> auth_;  // null = no authentication
+  // Tokens listed at start (server.auth.tokens_file); 0 = no
+  // authentication. Whether it is on is start-only; the table reloads.
+  size_t auth_tokens_ = 0;
+  bool auth_on() const { return auth_tokens_ > 0; }
   std::unique_ptr<RecommenderService> recommender_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<AdminElsewhereService> admin_elsewhere_;  // on the serving port when split

@@ -140,7 +140,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     }
     if (const YAML::Node l = s["limits"]) RECD_RETURN_IF_ERROR(ReadLimits(l, c.limits));
     if (const YAML::Node t = s["tls"]) {
-      RECD_RETURN_IF_ERROR(CheckKeys(t, "server.tls", {"cert_file", "key_file", "client_ca_file"}));
+      RECD_RETURN_IF_ERROR(CheckKeys(t, "server.tls", {"cert_file", "key_file", "client_ca_file", "reload_interval_s"}));
+      RECD_RETURN_IF_ERROR(ReadAtLeast(t, "reload_interval_s", "server.tls.reload_interval_s", 0, c.tls_reload_interval_s));
       RECD_RETURN_IF_ERROR(Read(t, "cert_file", "server.tls.cert_file", c.tls_cert_file));
       RECD_RETURN_IF_ERROR(Read(t, "key_file", "server.tls.key_file", c.tls_key_file));
       RECD_RETURN_IF_ERROR(Read(t, "client_ca_file", "server.tls.client_ca_file", c.tls_client_ca_file));
@@ -279,6 +280,7 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("server.tls.cert_file", tls_cert_file);
   RECD_START_ONLY("server.tls.key_file", tls_key_file);
   RECD_START_ONLY("server.tls.client_ca_file", tls_client_ca_file);
+  RECD_START_ONLY("server.tls.reload_interval_s", tls_reload_interval_s);
   RECD_START_ONLY("server.auth.tokens_file", auth_tokens_file);
   RECD_START_ONLY("store.path", store_path);
   RECD_START_ONLY("store.history_length", history_length);

@@ -88,12 +88,15 @@ struct ServerConfig {
   ChannelLimits limits;
   // server.tls: TLS on the serving port when cert_file and key_file are
   // both set (PEM; "" = plaintext). With client_ca_file, every client must
-  // present a certificate signed by that CA (mutual TLS). Read at start
-  // only: gRPC 1.51's SslServerCredentials cannot swap certificates in
-  // place, so a change needs a restart.
+  // present a certificate signed by that CA (mutual TLS). The paths are
+  // start-only; the files' contents are read again every
+  // tls_reload_interval_s (gRPC's file watcher), so rotated certificates
+  // and CAs apply to new connections without a restart, and open ones are
+  // kept. 0 = read once at start. Default 10.
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  int tls_reload_interval_s = 10;
   // server.auth: a file of `ROLE SHA256_HEX_OF_TOKEN` lines (TokenAuthenticator);
   // every call but health checks must then carry `authorization: Bearer TOKEN`
   // of a role allowed the method, and reflection is off. "" = no

@@ -104,6 +104,13 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   }
   auto state = std::make_shared<ServingState>();
   state->config = std::make_shared<const ServerConfig>(*std::move(config));
+  if (!state->config->auth_tokens_file.empty()) {
+    auto auth = TokenAuthenticator::Load(state->config->auth_tokens_file);
+    if (!auth.ok()) {
+      return absl::Status(auth.status().code(), absl::StrCat("server.auth.tokens_file: ", auth.status().message()));
+    }
+    state->auth = *std::move(auth);
+  }
 
   // models.path is a root of numbered versions (bundle_versions.h): serve the
   // newest one that loads, reusing the current bundle when it is still that.

@@ -20,6 +20,7 @@
 #include "recd/model_bundle.h"
 #include "ranking/catalog_index.h"
 #include "server/server_config.h"
+#include "server/token_authenticator.h"
 
 namespace recd {
 
@@ -34,6 +35,9 @@ struct ServingState {
   std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
   std::shared_ptr<const ItemSimilarity> similarity; // for explanations; may be null
   std::string bundle_fingerprint;                   // BundleRootStamp: detects a new version
+  // server.auth.tokens_file, read again on every reload (a bad file rejects
+  // the reload and the running table stays); null = no authentication.
+  std::shared_ptr<const TokenAuthenticator> auth;
 };
 
 // Owns the current ServingState and replaces it on reload: parse the config,

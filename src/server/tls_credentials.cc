@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -39,6 +41,26 @@ std::unique_ptr<BIO, BioFree> Bio(const std::string& pem) {
 std::unique_ptr<X509, X509Free> ParseCert(const std::string& pem) {
   auto bio = Bio(pem);
   return std::unique_ptr<X509, X509Free>(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// TLS whose key, certificate and client CA gRPC's file watcher reads again
+// every tls_reload_interval_s: new handshakes get what the files hold then
+// (a key that does not match its certificate is not taken), connections
+// already open keep theirs.
+std::shared_ptr<grpc::ServerCredentials> WatchedCredentials(const ServerConfig& config) {
+  const bool mutual = !config.tls_client_ca_file.empty();
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      config.tls_key_file, config.tls_cert_file, config.tls_client_ca_file,
+      static_cast<unsigned int>(config.tls_reload_interval_s));
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (mutual) {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 }  // namespace
@@ -76,6 +98,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(c
     options.pem_root_certs = *ca;
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
+  // Every file checked: a bad one is a start error, not a watcher that
+  // never serves.
+  if (config.tls_reload_interval_s > 0) return WatchedCredentials(config);
   return grpc::SslServerCredentials(options);
 }
 
