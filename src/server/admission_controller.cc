@@ -6,7 +6,9 @@
 
 namespace recd {
 
-std::optional<AdmissionController::Ticket> AdmissionController::TryAdmit(Lane lane, absl::string_view connection) {
+std::optional<AdmissionController::Ticket> AdmissionController::TryAdmit(Lane lane, absl::string_view connection,
+                                                                        bool* over_share) {
+  if (over_share != nullptr) *over_share = false;
   std::atomic<int>& counter = Counter(lane);
   const int limit = lane == Lane::kRead ? options_.max_in_flight_reads : options_.max_in_flight_writes;
   auto refuse = [&] {
@@ -20,6 +22,9 @@ std::optional<AdmissionController::Ticket> AdmissionController::TryAdmit(Lane la
     if (by_connection->fetch_add(1, std::memory_order_acq_rel) >= ConnectionLimit(lane)) {
       by_connection->fetch_sub(1, std::memory_order_acq_rel);
       refused_share_.fetch_add(1, std::memory_order_relaxed);
+      // A hog only while the lane has room for the others: in a full lane
+      // every caller is refused alike.
+      if (over_share != nullptr) *over_share = counter.load(std::memory_order_relaxed) < limit;
       return refuse();
     }
   }

@@ -63,8 +63,9 @@ class AdmissionController {
 
   // A ticket if the lane has room, and `connection` (the caller's
   // connection, e.g. gRPC's peer string) has not used up its share of it;
-  // nullopt means refuse now.
-  std::optional<Ticket> TryAdmit(Lane lane, absl::string_view connection = {});
+  // nullopt means refuse. `over_share` (optional) tells which: true when
+  // the connection held its share while the lane had room for others.
+  std::optional<Ticket> TryAdmit(Lane lane, absl::string_view connection = {}, bool* over_share = nullptr);
   // Places of `lane` one connection may hold.
   int ConnectionLimit(Lane lane) const;
 

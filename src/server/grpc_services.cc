@@ -21,20 +21,28 @@ void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const
   reactor->Finish(ToGrpcStatus(status));
 }
 
-// Refuses a call at once, before any work, telling the client's retry
-// policy when to come back (gRPC's grpc-retry-pushback-ms).
+// Refuses a call before any work, telling the client's retry policy when to
+// come back (gRPC's grpc-retry-pushback-ms). A connection past its share is
+// told to come back after the hold and answered then (`held`, when given):
+// a flood of streams on one connection cannot make the server refuse faster
+// than its stream limit per hold. Other refusals are answered at once.
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics* metrics, const char* method,
-                                 const AdmissionController& admission, AdmissionController::Lane lane) {
+                                 const AdmissionController& admission, AdmissionController::Lane lane,
+                                 bool over_share, HeldRefusals* held) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const int64_t pushback = admission.RetryPushbackMs();
+  const bool hold = over_share && held != nullptr;
+  const int64_t pushback = hold ? absl::ToInt64Milliseconds(held->hold()) : admission.RetryPushbackMs();
   ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(pushback));
   const bool read = lane == AdmissionController::Lane::kRead;
-  FinishCall(reactor, metrics, method,
-             absl::ResourceExhaustedError(absl::StrCat(
-                 "recd is at capacity (", read ? admission.options().max_in_flight_reads
-                                               : admission.options().max_in_flight_writes,
-                 read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane),
-                 " from one connection); retry after ", pushback, " ms")));
+  absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
+      "recd is at capacity (", read ? admission.options().max_in_flight_reads : admission.options().max_in_flight_writes,
+      read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane),
+      " from one connection", over_share ? ", which this connection holds" : "", "); retry after ", pushback, " ms"));
+  if (!hold) {
+    FinishCall(reactor, metrics, method, status);
+  } else {
+    held->Hold([reactor, metrics, method, status = std::move(status)] { FinishCall(reactor, metrics, method, status); });
+  }
   return reactor;
 }
 
@@ -70,12 +78,13 @@ grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, S
 template <typename Work>
 grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, ThreadPool* pool, ServerMetrics* metrics,
                                         const char* method, AdmissionController* admission,
-                                        AdmissionController::Lane lane, Work work) {
+                                        AdmissionController::Lane lane, Work work, HeldRefusals* held = nullptr) {
   metrics->CountRequest(method);
   auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
   if (admission != nullptr) {
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, ctx->peer());
-    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
+    bool over_share = false;
+    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, ctx->peer(), &over_share);
+    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane, over_share, held);
     ticket->emplace(std::move(*admitted));
   }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -108,11 +117,10 @@ grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, Thread
 template <typename Work>
 grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, ThreadPool* pool, ServerMetrics* metrics,
                                    const char* method, AdmissionController* admission,
-                                   AdmissionController::Lane lane, Work work) {
-  return DispatchAsync(ctx, pool, metrics, method, admission, lane,
-                       [work = std::move(work)](absl::Time deadline, auto finish) mutable {
-                         finish(work(deadline));
-                       });
+                                   AdmissionController::Lane lane, Work work, HeldRefusals* held = nullptr) {
+  return DispatchAsync(
+      ctx, pool, metrics, method, admission, lane,
+      [work = std::move(work)](absl::Time deadline, auto finish) mutable { finish(work(deadline)); }, held);
 }
 
 absl::Time DeadlineOrInfinite(absl::Time t) {
@@ -131,20 +139,20 @@ grpc::ServerUnaryReactor* RecommenderService::RecommendItems(grpc::CallbackServe
                                                              const v1::RecommendRequest* req,
                                                              v1::RecommendResponse* resp) {
   if (auto* refused = RefuseUnauthorized(ctx, metrics_, "RecommendItems", auth_)) return refused;
-  return Dispatch(ctx, pool_, metrics_, "RecommendItems", admission_, AdmissionController::Lane::kRead,
-                  [this, req, resp](absl::Time deadline) {
-    return handler_->Recommend(*req, DeadlineOrInfinite(deadline), resp);
-  });
+  return Dispatch(
+      ctx, pool_, metrics_, "RecommendItems", admission_, AdmissionController::Lane::kRead,
+      [this, req, resp](absl::Time deadline) { return handler_->Recommend(*req, DeadlineOrInfinite(deadline), resp); },
+      held_);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerContext* ctx,
                                                            const v1::SimilarItemsRequest* req,
                                                            v1::SimilarItemsResponse* resp) {
   if (auto* refused = RefuseUnauthorized(ctx, metrics_, "SimilarItems", auth_)) return refused;
-  return Dispatch(ctx, pool_, metrics_, "SimilarItems", admission_, AdmissionController::Lane::kRead,
-                  [this, req, resp](absl::Time deadline) {
-    return handler_->SimilarItems(*req, DeadlineOrInfinite(deadline), resp);
-  });
+  return Dispatch(
+      ctx, pool_, metrics_, "SimilarItems", admission_, AdmissionController::Lane::kRead,
+      [this, req, resp](absl::Time deadline) { return handler_->SimilarItems(*req, DeadlineOrInfinite(deadline), resp); },
+      held_);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerContext* ctx,
@@ -154,7 +162,8 @@ grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerC
   return DispatchAsync(ctx, pool_, metrics_, "RecordEvents", admission_, AdmissionController::Lane::kWrite,
                        [this, req, resp](absl::Time deadline, EventWriter::Done finish) {
                          handler_->RecordEvents(*req, DeadlineOrInfinite(deadline), resp, std::move(finish));
-                       });
+                       },
+                       held_);
 }
 
 grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,

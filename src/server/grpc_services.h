@@ -7,6 +7,7 @@
 #include "recd/v1/echo.grpc.pb.h"
 #include "recd/v1/recommender.grpc.pb.h"
 #include "server/admission_controller.h"
+#include "server/held_refusals.h"
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
@@ -26,9 +27,12 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   // `auth`, when given, decides who may call what (before admission) by the
   // token table of its current state (ServingState::auth, re-read on every
   // reload); null lets anyone.
+  // `held`, when given, answers the refusals of a connection past its share
+  // after its hold (HeldRefusals); else every refusal is answered at once.
   RecommenderService(const RequestHandler* handler, ThreadPool* request_pool, ServerMetrics* metrics,
-                     AdmissionController* admission, const ServingStateManager* auth = nullptr)
-      : handler_(handler), pool_(request_pool), metrics_(metrics), admission_(admission), auth_(auth) {}
+                     AdmissionController* admission, const ServingStateManager* auth = nullptr,
+                     HeldRefusals* held = nullptr)
+      : handler_(handler), pool_(request_pool), metrics_(metrics), admission_(admission), auth_(auth), held_(held) {}
 
   grpc::ServerUnaryReactor* RecommendItems(grpc::CallbackServerContext* ctx, const v1::RecommendRequest* req,
                                            v1::RecommendResponse* resp) override;
@@ -43,6 +47,7 @@ class RecommenderService final : public v1::Recommender::CallbackService {
   ServerMetrics* metrics_;
   AdmissionController* admission_;
   const ServingStateManager* auth_;
+  HeldRefusals* held_;
 };
 
 // Reload and status for operators, on a pool of their own and never shed,

@@ -162,9 +162,14 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
                                                       server->scorer_pool_.get(), &server->metrics_,
                                                       server->state_cache_.get(), server->event_writer_.get());
+  if (config->share_refusal_hold_ms > 0) {
+    // Bounded like the streams it can hold: a refusal past it is sent at once.
+    server->held_refusals_ = std::make_unique<HeldRefusals>(absl::Milliseconds(config->share_refusal_hold_ms), 100000);
+  }
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
                                                               &server->metrics_, server->admission_.get(),
-                                                              server->auth_on() ? server->states_.get() : nullptr);
+                                                              server->auth_on() ? server->states_.get() : nullptr,
+                                                              server->held_refusals_.get());
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
                                                   &server->metrics_, absl::Now(), server->auth_on());
   spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
@@ -304,6 +309,8 @@ void RecdServer::Shutdown(absl::Duration grace) {
   if (auto* health = HealthServer()->GetHealthCheckService()) health->SetServingStatus(false);
   // No new connections while the calls in flight finish.
   if (limiter_ != nullptr) limiter_->Stop();
+  // Held refusals are answered now: the server waits for every call.
+  if (held_refusals_ != nullptr) held_refusals_->Stop();
   const auto deadline = absl::ToChronoTime(absl::Now() + grace);
   server_->Shutdown(deadline);
   if (admin_server_ != nullptr) admin_server_->Shutdown(deadline);

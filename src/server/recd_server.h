@@ -16,6 +16,7 @@
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "server/held_refusals.h"
 #include "server/token_authenticator.h"
 #include "store/event_writer.h"
 #include "util/thread_pool.h"
@@ -70,6 +71,7 @@ class RecdServer {
   std::unique_ptr<ThreadPool> request_pool_;
   std::unique_ptr<ThreadPool> admin_pool_;
   std::unique_ptr<AdmissionController> admission_;
+  std::unique_ptr<HeldRefusals> held_refusals_;  // null: share refusals at once
   std::unique_ptr<UserStateCache> state_cache_;
   std::unique_ptr<CachedStateRefresher> refresher_;
   // After the store and the refresher it feeds, so it is drained and stopped

@@ -100,6 +100,25 @@ TEST(AdmissionControllerTest, OneConnectionHoldsAtMostItsShare) {
   EXPECT_TRUE(admission.TryAdmit(Lane::kRead, "ipv4:10.0.0.1:1000").has_value());
 }
 
+// A connection over its share is a hog (its refusals are held) only while
+// the lane has room for others; in a full lane every caller is refused
+// alike.
+TEST(AdmissionControllerTest, OverShareIsReportedOnlyWhileTheLaneHasRoom) {
+  AdmissionController::Options options = Limits(4, 4);
+  options.max_connection_share = 0.5;
+  AdmissionController admission(options);
+  std::vector<AdmissionController::Ticket> held;
+  for (int i = 0; i < 2; ++i) held.push_back(*admission.TryAdmit(Lane::kRead, "a"));
+  bool over_share = false;
+  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "a", &over_share).has_value());
+  EXPECT_TRUE(over_share);
+  for (int i = 0; i < 2; ++i) held.push_back(*admission.TryAdmit(Lane::kRead, "b"));
+  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "a", &over_share).has_value());
+  EXPECT_FALSE(over_share) << "the lane is full: not a hog";
+  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "c", &over_share).has_value());
+  EXPECT_FALSE(over_share);
+}
+
 TEST(AdmissionControllerTest, ConnectionShareIsAtLeastOnePlace) {
   AdmissionController::Options options = Limits(1, 1);
   options.max_connection_share = 0.1;

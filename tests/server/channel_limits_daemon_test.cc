@@ -18,6 +18,7 @@
 #include <iostream>
 #include <latch>
 
+#include "gmock/gmock.h"
 #include "server/connection_limiter.h"
 #include "test_util/daemon_fixture.h"
 
@@ -247,6 +248,62 @@ TEST_F(StreamFloodDaemonTest, OtherClientsAreAnsweredWhileOneConnectionOpens5000
             << " ms before, " << Quantile(during, 0.5) << "/" << Quantile(during, 0.99) << " ms during "
             << kStreams << " streams on one connection (" << during.size() << " calls); flood " << flood_ok.load()
             << " answered, " << flood_refused.load() << " refused" << std::endl;
+}
+
+// A connection past its share while the lane has room is a hog: its
+// refusals are answered after server.admission.share_refusal_hold_ms, with
+// that as the retry pushback, so its flood is paced to its stream limit per
+// hold.
+class HeldRefusalDaemonTest : public ChannelLimitsDaemonTest {
+ protected:
+  void SetUp() override {
+    server_extra_ = ", admission: {max_queue_ms: 10000, max_in_flight_reads: 8, max_connection_share: 0.25, "
+                    "share_refusal_hold_ms: 300}";
+    ChannelLimitsDaemonTest::SetUp();
+  }
+};
+
+TEST_F(HeldRefusalDaemonTest, HogConnectionIsRefusedAfterTheHoldWithItAsPushback) {
+  constexpr int kCalls = 40;
+  struct Call {
+    grpc::ClientContext ctx;
+    v1::RecommendRequest req;
+    v1::RecommendResponse resp;
+    grpc::Status status;
+    double ms = 0;
+  };
+  auto stub = v1::Recommender::NewStub(OwnChannel(server_->port()));
+  std::vector<std::unique_ptr<Call>> calls(kCalls);
+  std::latch done(kCalls);
+  const auto start = Clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    calls[i] = std::make_unique<Call>();
+    Call* call = calls[i].get();
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    call->req.set_user_id("u" + std::to_string(i));
+    call->req.set_k(20);
+    call->req.set_explain(true);
+    stub->async()->RecommendItems(&call->ctx, &call->req, &call->resp, [call, start, &done](grpc::Status s) {
+      call->ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      call->status = std::move(s);
+      done.count_down();
+    });
+  }
+  done.wait();
+  int refused = 0;
+  for (const auto& call : calls) {
+    if (call->status.ok()) continue;
+    ASSERT_EQ(call->status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << call->status.error_message();
+    ++refused;
+    EXPECT_THAT(call->status.error_message(), ::testing::HasSubstr("which this connection holds"));
+    EXPECT_GE(call->ms, 300.0) << "a hog's refusal was answered before its hold";
+    const auto& trailers = call->ctx.GetServerTrailingMetadata();
+    auto pushback = trailers.find("grpc-retry-pushback-ms");
+    ASSERT_NE(pushback, trailers.end());
+    EXPECT_EQ(std::string(pushback->second.data(), pushback->second.size()), "300");
+  }
+  EXPECT_GT(refused, 0) << "40 calls at once on a connection allowed 2 were all served";
+  EXPECT_LT(refused, kCalls);
 }
 
 class IdleConnectionsDaemonTest : public ChannelLimitsDaemonTest {
