@@ -6,9 +6,19 @@
 
 namespace recd {
 
-std::optional<AdmissionController::Ticket> AdmissionController::TryAdmit(Lane lane, absl::string_view connection,
-                                                                        bool* over_share) {
-  if (over_share != nullptr) *over_share = false;
+bool AdmissionController::CountRefusalIsHog(absl::string_view connection, absl::Time now) {
+  const size_t bucket = absl::HashOf(connection) % kConnectionBuckets;
+  const int64_t window = absl::ToUnixMillis(now) / 100;
+  // Racy by design: a refusal counted in a window just ended only shifts
+  // the bound by one.
+  if (refusal_window_[bucket].exchange(window, std::memory_order_relaxed) != window) {
+    refusals_in_window_[bucket].store(0, std::memory_order_relaxed);
+  }
+  const int64_t in_window = refusals_in_window_[bucket].fetch_add(1, std::memory_order_relaxed) + 1;
+  return in_window > options_.hog_refusals_per_second / 10;
+}
+
+std::optional<AdmissionController::Ticket> AdmissionController::TryAdmit(Lane lane, absl::string_view connection) {
   std::atomic<int>& counter = Counter(lane);
   const int limit = lane == Lane::kRead ? options_.max_in_flight_reads : options_.max_in_flight_writes;
   auto refuse = [&] {
@@ -22,9 +32,6 @@ std::optional<AdmissionController::Ticket> AdmissionController::TryAdmit(Lane la
     if (by_connection->fetch_add(1, std::memory_order_acq_rel) >= ConnectionLimit(lane)) {
       by_connection->fetch_sub(1, std::memory_order_acq_rel);
       refused_share_.fetch_add(1, std::memory_order_relaxed);
-      // A hog only while the lane has room for the others: in a full lane
-      // every caller is refused alike.
-      if (over_share != nullptr) *over_share = counter.load(std::memory_order_relaxed) < limit;
       return refuse();
     }
   }

@@ -35,6 +35,11 @@ class AdmissionController {
     // open then leaves places for the other clients instead of taking every
     // place as it frees. 1 = no per-connection bound.
     double max_connection_share = 1.0;
+    // Refusals one connection may get per second before it counts as a
+    // hog (CountRefusalIsHog). Default 1000: above what an open-loop
+    // client at 4x capacity on 4 connections draws on the 100k bundle
+    // (~600 a connection), far below a 5,000-stream flood (~13,000).
+    int64_t hog_refusals_per_second = 1000;
   };
 
   // A place in a lane, given back when the call finishes. Movable, not
@@ -63,9 +68,14 @@ class AdmissionController {
 
   // A ticket if the lane has room, and `connection` (the caller's
   // connection, e.g. gRPC's peer string) has not used up its share of it;
-  // nullopt means refuse. `over_share` (optional) tells which: true when
-  // the connection held its share while the lane had room for others.
-  std::optional<Ticket> TryAdmit(Lane lane, absl::string_view connection = {}, bool* over_share = nullptr);
+  // nullopt means refuse.
+  std::optional<Ticket> TryAdmit(Lane lane, absl::string_view connection = {});
+  // Counts a refusal of `connection` at `now`; true once the connection has
+  // had more than hog_refusals_per_second of them within the last tenth of
+  // a second (thousands of streams on one connection, each refused and sent
+  // again at once). Such a hog's refusals are held (HeldRefusals); a client
+  // that merely meets a full daemon is refused at once.
+  bool CountRefusalIsHog(absl::string_view connection, absl::Time now);
   // Places of `lane` one connection may hold.
   int ConnectionLimit(Lane lane) const;
 
@@ -99,6 +109,10 @@ class AdmissionController {
   const Options options_;
   std::array<std::atomic<int>, kConnectionBuckets> reads_by_connection_{};
   std::array<std::atomic<int>, kConnectionBuckets> writes_by_connection_{};
+  // Per connection bucket: the tenth of a second of the last refusal, and
+  // the refusals counted in it.
+  std::array<std::atomic<int64_t>, kConnectionBuckets> refusal_window_{};
+  std::array<std::atomic<int64_t>, kConnectionBuckets> refusals_in_window_{};
   std::atomic<int> reads_{0};
   std::atomic<int> writes_{0};
   std::atomic<int64_t> refused_reads_{0};

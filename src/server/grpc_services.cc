@@ -22,23 +22,23 @@ void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const
 }
 
 // Refuses a call before any work, telling the client's retry policy when to
-// come back (gRPC's grpc-retry-pushback-ms). A connection past its share is
-// told to come back after the hold and answered then (`held`, when given):
-// a flood of streams on one connection cannot make the server refuse faster
-// than its stream limit per hold. Other refusals are answered at once.
+// come back (gRPC's grpc-retry-pushback-ms). With `held`, the caller's
+// connection is a hog (AdmissionController::CountRefusalIsHog): it is told
+// to come back after the hold and answered then, so a flood of streams on
+// one connection cannot make the server refuse faster than its stream limit
+// per hold. Other refusals are answered at once.
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics* metrics, const char* method,
                                  const AdmissionController& admission, AdmissionController::Lane lane,
-                                 bool over_share, HeldRefusals* held) {
+                                 HeldRefusals* held) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const bool hold = over_share && held != nullptr;
-  const int64_t pushback = hold ? absl::ToInt64Milliseconds(held->hold()) : admission.RetryPushbackMs();
+  const int64_t pushback = held != nullptr ? absl::ToInt64Milliseconds(held->hold()) : admission.RetryPushbackMs();
   ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(pushback));
   const bool read = lane == AdmissionController::Lane::kRead;
   absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
       "recd is at capacity (", read ? admission.options().max_in_flight_reads : admission.options().max_in_flight_writes,
-      read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane),
-      " from one connection", over_share ? ", which this connection holds" : "", "); retry after ", pushback, " ms"));
-  if (!hold) {
+      read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane), " from one connection",
+      held != nullptr ? ", and this connection is refused over and over" : "", "); retry after ", pushback, " ms"));
+  if (held == nullptr) {
     FinishCall(reactor, metrics, method, status);
   } else {
     held->Hold([reactor, metrics, method, status = std::move(status)] { FinishCall(reactor, metrics, method, status); });
@@ -82,9 +82,12 @@ grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, Thread
   metrics->CountRequest(method);
   auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
   if (admission != nullptr) {
-    bool over_share = false;
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, ctx->peer(), &over_share);
-    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane, over_share, held);
+    const std::string peer = ctx->peer();
+    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, peer);
+    if (!admitted) {
+      HeldRefusals* hold = admission->CountRefusalIsHog(peer, absl::Now()) ? held : nullptr;
+      return Refuse(ctx, metrics, method, *admission, lane, hold);
+    }
     ticket->emplace(std::move(*admitted));
   }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();

@@ -134,6 +134,7 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   admission.max_in_flight_writes = config->max_in_flight_writes > 0 ? config->max_in_flight_writes : 256;
   admission.max_queue_time = absl::Milliseconds(config->max_queue_ms);
   admission.max_connection_share = config->max_connection_share;
+  admission.hog_refusals_per_second = config->hog_refusals_per_second;
   server->admission_ = std::make_unique<AdmissionController>(admission);
   server->metrics_.SetExtraCounters([s = server.get()] {
     return std::map<std::string, int64_t>{

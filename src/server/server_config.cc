@@ -122,7 +122,10 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_ids_per_request", "server.max_ids_per_request", 1, c.max_ids_per_request));
     if (const YAML::Node a = s["admission"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(a, "server.admission", {"max_in_flight_reads", "max_in_flight_writes", "max_queue_ms",
-                                                              "max_connection_share", "share_refusal_hold_ms"}));
+                                                              "max_connection_share", "share_refusal_hold_ms",
+                                                              "hog_refusals_per_second"}));
+      RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(a, "hog_refusals_per_second", "server.admission.hog_refusals_per_second",
+                                                10, c.hog_refusals_per_second));
       RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(a, "share_refusal_hold_ms", "server.admission.share_refusal_hold_ms", 0,
                                                 c.share_refusal_hold_ms));
       RECD_RETURN_IF_ERROR(Read(a, "max_connection_share", "server.admission.max_connection_share", c.max_connection_share));
@@ -269,6 +272,7 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("server.admission.max_queue_ms", max_queue_ms);
   RECD_START_ONLY("server.admission.max_connection_share", max_connection_share);
   RECD_START_ONLY("server.admission.share_refusal_hold_ms", share_refusal_hold_ms);
+  RECD_START_ONLY("server.admission.hog_refusals_per_second", hog_refusals_per_second);
   for (const LimitKey& k : kLimitKeys) {
     if (limits.*k.field != next.limits.*k.field) {
       return changed(absl::StrCat("server.limits.", k.key), limits.*k.field, next.limits.*k.field);

@@ -75,12 +75,14 @@ struct ServerConfig {
   // one): a connection with thousands of streams open leaves the rest to
   // other clients. 1 = no per-connection bound.
   double max_connection_share = 0.5;
-  // A call refused because its connection held its share is answered after
-  // this hold, with a retry pushback of the same (HeldRefusals): a client
-  // that honours the pushback loses nothing, a flood of streams on one
-  // connection is paced to its stream limit per hold. 0 = at once.
-  // Default 100.
+  // A connection refused more than hog_refusals_per_second times a second
+  // (within a tenth of one) is a hog: its refusals are answered after
+  // share_refusal_hold_ms, with a retry pushback of the same (HeldRefusals),
+  // so a flood of streams on one connection is paced to its stream limit
+  // per hold; a client that honours pushback loses nothing. Other refusals
+  // are answered at once. Hold 0 = never held. Defaults 100 ms and 1000.
   int64_t share_refusal_hold_ms = 100;
+  int64_t hog_refusals_per_second = 1000;
   // server.rate_limits: RecordEvents events one user, or one item, may
   // record per minute (token buckets, bursts up to a minute's worth); a call
   // over either is refused whole with RESOURCE_EXHAUSTED naming the user or

@@ -100,23 +100,17 @@ TEST(AdmissionControllerTest, OneConnectionHoldsAtMostItsShare) {
   EXPECT_TRUE(admission.TryAdmit(Lane::kRead, "ipv4:10.0.0.1:1000").has_value());
 }
 
-// A connection over its share is a hog (its refusals are held) only while
-// the lane has room for others; in a full lane every caller is refused
-// alike.
-TEST(AdmissionControllerTest, OverShareIsReportedOnlyWhileTheLaneHasRoom) {
-  AdmissionController::Options options = Limits(4, 4);
-  options.max_connection_share = 0.5;
+// More refusals than hog_refusals_per_second / 10 within a tenth of a
+// second make a connection a hog; the count starts again each tenth.
+TEST(AdmissionControllerTest, HogIsRefusedOftenerThanItsRateWithinATenth) {
+  AdmissionController::Options options = Limits(8, 4);
+  options.hog_refusals_per_second = 100;  // 10 a tenth of a second
   AdmissionController admission(options);
-  std::vector<AdmissionController::Ticket> held;
-  for (int i = 0; i < 2; ++i) held.push_back(*admission.TryAdmit(Lane::kRead, "a"));
-  bool over_share = false;
-  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "a", &over_share).has_value());
-  EXPECT_TRUE(over_share);
-  for (int i = 0; i < 2; ++i) held.push_back(*admission.TryAdmit(Lane::kRead, "b"));
-  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "a", &over_share).has_value());
-  EXPECT_FALSE(over_share) << "the lane is full: not a hog";
-  EXPECT_FALSE(admission.TryAdmit(Lane::kRead, "c", &over_share).has_value());
-  EXPECT_FALSE(over_share);
+  const absl::Time t0 = absl::FromUnixMillis(1'700'000'000'000);
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(admission.CountRefusalIsHog("flood", t0 + absl::Milliseconds(i)));
+  EXPECT_TRUE(admission.CountRefusalIsHog("flood", t0 + absl::Milliseconds(50)));
+  EXPECT_FALSE(admission.CountRefusalIsHog("other", t0 + absl::Milliseconds(50)));
+  EXPECT_FALSE(admission.CountRefusalIsHog("flood", t0 + absl::Milliseconds(100))) << "a new tenth";
 }
 
 TEST(AdmissionControllerTest, ConnectionShareIsAtLeastOnePlace) {

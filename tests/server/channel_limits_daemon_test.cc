@@ -250,15 +250,15 @@ TEST_F(StreamFloodDaemonTest, OtherClientsAreAnsweredWhileOneConnectionOpens5000
             << " answered, " << flood_refused.load() << " refused" << std::endl;
 }
 
-// A connection past its share while the lane has room is a hog: its
-// refusals are answered after server.admission.share_refusal_hold_ms, with
-// that as the retry pushback, so its flood is paced to its stream limit per
-// hold.
+// A connection refused more than hog_refusals_per_second (here 5 within a
+// tenth of a second) is a hog: its further refusals are answered after
+// server.admission.share_refusal_hold_ms, with that as the retry pushback,
+// so its flood is paced to its stream limit per hold.
 class HeldRefusalDaemonTest : public ChannelLimitsDaemonTest {
  protected:
   void SetUp() override {
     server_extra_ = ", admission: {max_queue_ms: 10000, max_in_flight_reads: 8, max_connection_share: 0.25, "
-                    "share_refusal_hold_ms: 300}";
+                    "share_refusal_hold_ms: 300, hog_refusals_per_second: 50}";
     ChannelLimitsDaemonTest::SetUp();
   }
 };
@@ -290,20 +290,24 @@ TEST_F(HeldRefusalDaemonTest, HogConnectionIsRefusedAfterTheHoldWithItAsPushback
     });
   }
   done.wait();
-  int refused = 0;
+  int at_once = 0, held = 0;
   for (const auto& call : calls) {
     if (call->status.ok()) continue;
     ASSERT_EQ(call->status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << call->status.error_message();
-    ++refused;
-    EXPECT_THAT(call->status.error_message(), ::testing::HasSubstr("which this connection holds"));
-    EXPECT_GE(call->ms, 300.0) << "a hog's refusal was answered before its hold";
     const auto& trailers = call->ctx.GetServerTrailingMetadata();
     auto pushback = trailers.find("grpc-retry-pushback-ms");
     ASSERT_NE(pushback, trailers.end());
+    if (call->status.error_message().find("refused over and over") == std::string::npos) {
+      ++at_once;
+      continue;
+    }
+    ++held;
+    EXPECT_GE(call->ms, 300.0) << "a hog's refusal was answered before its hold";
     EXPECT_EQ(std::string(pushback->second.data(), pushback->second.size()), "300");
   }
-  EXPECT_GT(refused, 0) << "40 calls at once on a connection allowed 2 were all served";
-  EXPECT_LT(refused, kCalls);
+  EXPECT_GT(held, 0) << "40 calls at once on a connection allowed 2: " << at_once << " refused at once, none held";
+  // 5 a tenth of a second, and the tenth may turn while they arrive.
+  EXPECT_LE(at_once, 10);
 }
 
 class IdleConnectionsDaemonTest : public ChannelLimitsDaemonTest {
