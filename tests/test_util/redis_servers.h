@@ -61,9 +61,13 @@ class RedisServers {
     return s;
   }
 
-  // A cluster of `primaries` primaries with `replicas` replicas each.
-  static std::unique_ptr<RedisServers> StartCluster(int primaries, int replicas, std::string* error) {
+  // A cluster of `primaries` primaries with `replicas` replicas each. A
+  // primary silent for node_timeout_ms is failed over to one of its
+  // replicas; without replicas its slots stop being served.
+  static std::unique_ptr<RedisServers> StartCluster(int primaries, int replicas, std::string* error,
+                                                    int node_timeout_ms = 5000) {
     auto s = std::unique_ptr<RedisServers>(new RedisServers());
+    s->node_timeout_ms_ = node_timeout_ms;
     const int n = primaries * (1 + replicas);
     for (int i = 0; i < n; ++i) {
       if (!s->Spawn(true, "", error)) return nullptr;
@@ -175,7 +179,8 @@ class RedisServers {
                                      // Replicas sync at once, not after the default 5 s.
                                      "--repl-diskless-sync-delay", "0"};
     if (cluster) {
-      for (const char* a : {"--cluster-enabled", "yes", "--cluster-node-timeout", "2000"}) args.push_back(a);
+      for (const char* a : {"--cluster-enabled", "yes", "--cluster-node-timeout"}) args.push_back(a);
+      args.push_back(absl::StrCat(node_timeout_ms_));
       args.push_back("--cluster-config-file");
       args.push_back(dir_ + "/nodes-" + p + ".conf");
     }
@@ -204,6 +209,8 @@ class RedisServers {
     return WaitFor(ports_.size() - 1, {"PING"}, "PONG", error);
   }
 
+
+ public:
   // Polls `command` on server i every 20 ms, for up to 10 s, until its reply contains `want`.
   bool WaitFor(size_t i, RedisCommand command, const std::string& want, std::string* error) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -218,8 +225,10 @@ class RedisServers {
     return false;
   }
 
+ private:
   std::string dir_;
   bool keep_dir_ = false;
+  int node_timeout_ms_ = 5000;
   std::vector<pid_t> pids_;
   std::vector<int> ports_;
 };

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace recd {
 
@@ -229,22 +230,34 @@ absl::Status RedisClusterClient::LoadSlotMap(NodePool* from) {
   return absl::OkStatus();
 }
 
-absl::Status RedisClusterClient::RefreshSlotMap() {
+absl::Status RedisClusterClient::RefreshSlotMapSkipping(NodePool* skip) {
   if (!cluster_) return absl::OkStatus();
   std::vector<NodePool*> candidates;
   {
     absl::MutexLock lock(&mu_);
-    if (seed_ != nullptr) candidates.push_back(seed_);
+    if (seed_ != nullptr && seed_ != skip) candidates.push_back(seed_);
     for (const auto& [address, node] : nodes_) {
-      if (node.get() != seed_) candidates.push_back(node.get());
+      if (node.get() != seed_ && node.get() != skip) candidates.push_back(node.get());
     }
   }
+  if (skip != nullptr) candidates.push_back(skip);
   absl::Status last = absl::UnavailableError("redis: no node known");
   for (NodePool* node : candidates) {
     last = LoadSlotMap(node);
     if (last.ok()) return last;
   }
   return last;
+}
+
+void RedisClusterClient::RefreshAfterError(NodePool* failed) {
+  if (!cluster_) return;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now - last_error_refresh_ < kMinRefreshInterval) return;
+    last_error_refresh_ = now;
+  }
+  (void)RefreshSlotMapSkipping(failed);
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisClusterClient::RunOn(NodePool* node,
@@ -313,7 +326,12 @@ absl::StatusOr<std::vector<RedisReply>> RedisClusterClient::Execute(int slot, st
   bool asking = false;
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::vector<RedisReply>> replies = RunOn(node, commands, asking, concern);
-    if (!replies.ok()) return replies.status();
+    if (!replies.ok()) {
+      // Not resent: a write may have been applied before the connection
+      // failed. The next call finds the new primary if there was a failover.
+      RefreshAfterError(node);
+      return replies.status();
+    }
     std::optional<RedisRedirect> redirect;
     const RedisReply* transient = nullptr;
     for (size_t i = 0; i < commands.size() && !redirect && transient == nullptr; ++i) {
@@ -385,7 +403,10 @@ absl::StatusOr<std::vector<RedisReply>> RedisClusterClient::ExecuteMany(std::spa
       chunk.clear();
       for (size_t k = begin; k < end; ++k) chunk.push_back(commands[indices[k]].command);
       absl::StatusOr<std::vector<RedisReply>> replies = RunOn(node, chunk, false, concern);
-      if (!replies.ok()) return replies.status();
+      if (!replies.ok()) {
+        RefreshAfterError(node);
+        return replies.status();
+      }
       for (size_t k = begin; k < end; ++k) {
         RedisReply& r = (*replies)[k - begin];
         if (r.is_error() && (ParseRedirect(r.str) || IsTransient(r))) {

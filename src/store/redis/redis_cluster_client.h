@@ -107,8 +107,9 @@ class RedisClusterClient {
   absl::StatusOr<std::vector<RedisReply>> ExecuteOnEveryPrimary(const RedisCommand& command);
 
   bool cluster_mode() const { return cluster_; }
-  // Reloads the slot map from CLUSTER SLOTS (no-op for a standalone server).
-  absl::Status RefreshSlotMap();
+  // Reloads the slot map from CLUSTER SLOTS of the first node that answers
+  // (no-op for a standalone server).
+  absl::Status RefreshSlotMap() { return RefreshSlotMapSkipping(nullptr); }
   // The node ("host:port") the slot map currently sends `slot` to.
   std::string NodeForSlot(int slot);
   // Makes every slot point at `address`: a deliberately stale map, for tests
@@ -126,6 +127,15 @@ class RedisClusterClient {
   absl::StatusOr<std::vector<RedisReply>> RunOn(NodePool* node, std::span<const RedisCommand> commands,
                                                 bool asking, const WriteConcern& concern);
   absl::Status LoadSlotMap(NodePool* from);
+  // RefreshSlotMap asking `skip` (a node that just failed) last.
+  absl::Status RefreshSlotMapSkipping(NodePool* skip);
+  // After a failed connection to `failed`: the slot map may be stale (a
+  // failover promoted a replica). Refreshes it, at most once per
+  // kMinRefreshInterval, so a dead node does not make every call pay for a
+  // refresh.
+  void RefreshAfterError(NodePool* failed);
+
+  static constexpr absl::Duration kMinRefreshInterval = absl::Milliseconds(100);
 
   const Options options_;
   bool cluster_ = false;
@@ -136,6 +146,7 @@ class RedisClusterClient {
   absl::flat_hash_map<std::string, std::unique_ptr<NodePool>> nodes_ ABSL_GUARDED_BY(mu_);
   std::array<NodePool*, kRedisClusterSlots> slots_ ABSL_GUARDED_BY(mu_){};
   NodePool* seed_ ABSL_GUARDED_BY(mu_) = nullptr;  // the standalone server, or the last node that answered
+  absl::Time last_error_refresh_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace recd

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -188,6 +189,49 @@ TEST(RedisFeatureStoreTest, ClusterBatchesSpanEveryPrimary) {
   ASSERT_TRUE(sizes.ok()) << sizes.status();
   EXPECT_EQ(sizes->size(), 3u);
   for (const RedisReply& r : *sizes) EXPECT_GT(r.integer, 0);
+}
+
+TEST(RedisFeatureStoreTest, ClusterFailoverKeepsAcknowledgedEventsAndServesAgain) {
+  std::string missing = RedisServers::Missing();
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  std::string error;
+  // Three primaries with a replica each; a primary silent for 1 s is failed over.
+  auto servers = RedisServers::StartCluster(3, 1, &error, /*node_timeout_ms=*/1000);
+  ASSERT_NE(servers, nullptr) << error;
+  RedisStoreOptions o = StoreOptions(servers->address(0));
+  o.wait_replicas = 1;  // acknowledged = on the primary and its replica
+  auto store = RedisFeatureStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<UserEvents> batch;
+  for (int u = 0; u < 50; ++u) batch.push_back({"f" + std::to_string(u), Events(u, 1)});
+  ASSERT_TRUE((*store)->AppendEventsBatch(batch, {}).ok());
+
+  const int slot = RedisKeySlot((*store)->HistoryKey("f0"));
+  const size_t primary = IndexOf(*servers, (*store)->client().NodeForSlot(slot));
+  ASSERT_LT(primary, servers->size());
+  servers->KillServer(primary);
+  // Until the replica is promoted the user's calls fail, never succeed.
+  absl::StatusOr<StoredHistory> h = (*store)->GetHistory("f0");
+  EXPECT_TRUE(absl::IsUnavailable(h.status())) << h.status();
+  // Promotion takes about the node timeout plus an election; 15 s at most.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!h.ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    h = (*store)->GetHistory("f0");
+  }
+  ASSERT_TRUE(h.ok()) << "no failover within 15 s: " << h.status();
+  EXPECT_THAT(Timestamps(*h), ElementsAre(0));
+  EXPECT_NE((*store)->client().NodeForSlot(slot), servers->address(primary));
+  // Every acknowledged event is there exactly once, and appends work again.
+  for (int u = 0; u < 50; ++u) {
+    auto got = (*store)->GetHistory("f" + std::to_string(u));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_THAT(Timestamps(*got), ElementsAre(u));
+  }
+  o.wait_replicas = 0;  // the promoted primary has no replica left
+  store = RedisFeatureStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->AppendEvents("f0", Events(100, 1)).ok());
 }
 
 }  // namespace
