@@ -47,12 +47,15 @@ struct SlotCommand {
 // per node, and connect/command timeouts. A standalone server is the same
 // client with one node and no CLUSTER commands at all.
 //
-// Every error that is the store's fault (unreachable node, timeout, exhausted
-// pool, too many redirections, CLUSTERDOWN/LOADING/READONLY) is Unavailable
-// and names the node; a broken connection is dropped and the node's idle
-// connections with it, so the next call connects anew (reconnect on error).
-// A command whose connection failed after it was sent is NOT resent: it may
-// have been applied, and only the caller knows whether repeating it is safe.
+// An unreachable node, a timeout, an exhausted pool or too many
+// redirections (TRYAGAIN and CLUSTERDOWN are retried like redirections) is
+// Unavailable naming the node; other error replies are returned as replies
+// for the caller to judge. A broken connection is dropped and the node's
+// idle connections with it, so the next call connects anew (reconnect on
+// error), and in a cluster the slot map is reloaded from the other nodes
+// (at most every kMinRefreshInterval), so a failover is followed. A command
+// whose connection failed after it was sent is NOT resent: it may have been
+// applied, and only the caller knows whether repeating it is safe.
 //
 // Thread-safe: any number of threads may call Execute at once; each call
 // leases its own connection. Connections are kept per node up to
