@@ -16,6 +16,8 @@ packages=(
   python3-grpcio python3-numpy python3-protobuf python3-yaml
   libopenblas0-pthread       # numpy's BLAS; Debian's default reference BLAS is 2x slower here
   haproxy                    # deploy/haproxy/recd.cfg and its test (HTTP/2 edge in front of recd)
+  libhiredis-dev             # store.backend: redis (src/store/redis/ adds the cluster layer)
+  redis-server redis-tools   # the Redis store's tests start real servers and a cluster
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "recd/feature_store.h"
@@ -35,6 +36,34 @@ struct RocksDbStoreOptions {
 // Opens (creating on first use) a RocksDB feature store at options.path.
 absl::StatusOr<std::unique_ptr<FeatureStore>> OpenRocksDbFeatureStore(
     const RocksDbStoreOptions& options);
+
+// Options of the Redis-backed feature store (src/store/redis/): a Redis
+// Cluster or one standalone server shared by several recd replicas.
+struct RedisStoreOptions {
+  // host:port seeds. One entry = a standalone server or any node of a
+  // cluster (the rest is discovered with CLUSTER SLOTS). Required.
+  std::vector<std::string> nodes;
+  // Every key starts with "<key_prefix>:", so several deployments can share
+  // one Redis. No '{' or '}' (they would change the hash slots). Default "recd".
+  std::string key_prefix = "recd";
+  // Events kept per user. Default 200.
+  int32_t max_history = 200;
+  // Replicas that must confirm each synced write (Redis WAIT) before it is
+  // acknowledged; fewer within wait_timeout_ms is Unavailable. Default 0
+  // (the primary's append-only file alone).
+  int32_t wait_replicas = 0;
+  // WAIT's timeout; must be below command_timeout_ms. Default 500.
+  int64_t wait_timeout_ms = 500;
+  // Connecting to a node. Default 1000.
+  int64_t connect_timeout_ms = 1000;
+  // Sending a pipeline and reading its replies. Default 1000.
+  int64_t command_timeout_ms = 1000;
+  // Connections kept per node (and the most calls in flight per node). Default 8.
+  int32_t pool_size = 8;
+};
+
+// Connects to the Redis store; Unavailable naming the seeds if none answers.
+absl::StatusOr<std::unique_ptr<FeatureStore>> OpenRedisFeatureStore(const RedisStoreOptions& options);
 
 struct InMemoryStoreOptions {
   // Events kept per user. Default 200.

@@ -63,6 +63,31 @@ bool IsLoopback(const std::string& listen) {
          host.starts_with("unix:");
 }
 
+// The feature store that store.backend names.
+absl::StatusOr<std::unique_ptr<FeatureStore>> OpenConfiguredStore(const ServerConfig& config) {
+  if (config.store_backend == "redis") {
+    RedisStoreOptions options;
+    options.nodes = config.redis_nodes;
+    options.key_prefix = config.redis_key_prefix;
+    options.max_history = config.history_length;
+    options.wait_replicas = config.redis_wait_replicas;
+    options.wait_timeout_ms = config.redis_wait_timeout_ms;
+    options.connect_timeout_ms = config.redis_connect_timeout_ms;
+    options.command_timeout_ms = config.redis_command_timeout_ms;
+    options.pool_size = config.redis_pool_size;
+    auto store = OpenRedisFeatureStore(options);
+    if (!store.ok()) {
+      return absl::Status(store.status().code(), absl::StrCat("store.redis.nodes: ", store.status().message()));
+    }
+    return store;
+  }
+  RocksDbStoreOptions options;
+  options.path = config.store_path;
+  options.max_history = config.history_length;
+  options.history_cache_entries = static_cast<size_t>(config.history_cache_entries);
+  return OpenRocksDbFeatureStore(options);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& options) {
@@ -98,11 +123,7 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   } else {
     spdlog::warn("file-descriptor limit not raised: {}", std::string(raised.status().message()));
   }
-  RocksDbStoreOptions store_options;
-  store_options.path = config->store_path;
-  store_options.max_history = config->history_length;
-  store_options.history_cache_entries = static_cast<size_t>(config->history_cache_entries);
-  auto store = OpenRocksDbFeatureStore(store_options);
+  auto store = OpenConfiguredStore(*config);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   if (auto s = SeedStoreIfEmpty(*config, *server->store_); !s.ok()) return s;

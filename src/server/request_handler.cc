@@ -181,8 +181,15 @@ absl::StatusOr<std::vector<UserEvents>> RequestHandler::EventsToRecord(
   // leaves no partial trace.
   for (int i = 0; i < request.events_size(); ++i) {
     const std::string& item = request.events(i).item_id();
-    if (!state->bundle->items().Find(item) && !store_->GetItem(item).ok()) {
+    if (state->bundle->items().Find(item)) continue;
+    const absl::StatusOr<ItemRecord> row = store_->GetItem(item);
+    if (absl::IsNotFound(row.status())) {
       return absl::NotFoundError(absl::StrCat("events[", i, "].item_id: unknown item '", item, "'"));
+    }
+    // A store that cannot answer is not an unknown item: UNAVAILABLE, retry.
+    if (!row.ok()) {
+      return absl::Status(row.status().code(), absl::StrCat("events[", i, "].item_id: feature store: ",
+                                                            row.status().message()));
     }
   }
   std::vector<UserEvents> batch;

@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "recd/content_hash.h"
 #include "yaml-cpp/yaml.h"
 #include "util/status_macros.h"
@@ -106,6 +108,46 @@ absl::Status CheckHostPort(const std::string& field, const std::string& address)
   return absl::OkStatus();
 }
 
+// store.redis; an absent section leaves the defaults.
+absl::Status ParseRedis(const YAML::Node& r, ServerConfig& c) {
+  if (!r) return absl::OkStatus();
+  RECD_RETURN_IF_ERROR(CheckKeys(r, "store.redis", {"nodes", "wait_replicas", "wait_timeout_ms", "connect_timeout_ms",
+                                                    "command_timeout_ms", "pool_size", "key_prefix"}));
+  if (const YAML::Node n = r["nodes"]) {
+    if (!n.IsSequence()) return absl::InvalidArgumentError("store.redis.nodes: must be a list of host:port");
+    c.redis_nodes.clear();
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string node;
+      const std::string field = absl::StrCat("store.redis.nodes[", i, "]");
+      if (!n[i].IsScalar() || !YAML::convert<std::string>::decode(n[i], node)) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": must be a host:port string"));
+      }
+      RECD_RETURN_IF_ERROR(CheckHostPort(field, node));
+      int port = 0;
+      if (!absl::SimpleAtoi(node.substr(node.rfind(':') + 1), &port) || port < 1 || port > 65535) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": '", node, "' has no valid port (1-65535)"));
+      }
+      c.redis_nodes.push_back(node);
+    }
+  }
+  RECD_RETURN_IF_ERROR(ReadInRange(r, "wait_replicas", "store.redis.wait_replicas", 0, 16, c.redis_wait_replicas));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(r, "wait_timeout_ms", "store.redis.wait_timeout_ms", 1, c.redis_wait_timeout_ms));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(r, "connect_timeout_ms", "store.redis.connect_timeout_ms", 1,
+                                            c.redis_connect_timeout_ms));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(r, "command_timeout_ms", "store.redis.command_timeout_ms", 1,
+                                            c.redis_command_timeout_ms));
+  RECD_RETURN_IF_ERROR(ReadInRange(r, "pool_size", "store.redis.pool_size", 1, 1024, c.redis_pool_size));
+  RECD_RETURN_IF_ERROR(Read(r, "key_prefix", "store.redis.key_prefix", c.redis_key_prefix));
+  if (c.redis_key_prefix.find_first_of("{}") != std::string::npos) {
+    return absl::InvalidArgumentError("store.redis.key_prefix: must not contain '{' or '}' (they pick hash slots)");
+  }
+  if (c.redis_wait_timeout_ms >= c.redis_command_timeout_ms) {
+    return absl::InvalidArgumentError(absl::StrCat("store.redis.wait_timeout_ms: must be below store.redis.command_timeout_ms (",
+                                                   c.redis_command_timeout_ms, "): WAIT blocks the connection"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "store", "models", "fusion", "rules", "candidates", "logging"}));
@@ -174,8 +216,17 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     }
   }
   if (const YAML::Node s = root["store"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "store", {"path", "history_length", "history_cache_entries", "write_queue_batches", "seed_catalog",
-                                          "seed_events"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "store", {"backend", "path", "history_length", "history_cache_entries", "write_queue_batches", "seed_catalog",
+                                          "seed_events", "redis"}));
+    RECD_RETURN_IF_ERROR(Read(s, "backend", "store.backend", c.store_backend));
+    if (c.store_backend != "rocksdb" && c.store_backend != "redis") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store.backend: must be rocksdb or redis, got '", c.store_backend, "'"));
+    }
+    RECD_RETURN_IF_ERROR(ParseRedis(s["redis"], c));
+    if (c.store_backend == "redis" && c.redis_nodes.empty()) {
+      return absl::InvalidArgumentError("store.redis.nodes: required with store.backend: redis (host:port seeds)");
+    }
     RECD_RETURN_IF_ERROR(Read(s, "path", "store.path", c.store_path));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "history_length", "store.history_length", 1, c.history_length));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "history_cache_entries", "store.history_cache_entries", 0, c.history_cache_entries));
@@ -289,7 +340,17 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("server.tls.client_ca_file", tls_client_ca_file);
   RECD_START_ONLY("server.tls.reload_interval_s", tls_reload_interval_s);
   RECD_START_ONLY("server.auth.tokens_file", auth_tokens_file);
+  RECD_START_ONLY("store.backend", store_backend);
   RECD_START_ONLY("store.path", store_path);
+  if (redis_nodes != next.redis_nodes) {
+    return changed("store.redis.nodes", absl::StrJoin(redis_nodes, ","), absl::StrJoin(next.redis_nodes, ","));
+  }
+  RECD_START_ONLY("store.redis.wait_replicas", redis_wait_replicas);
+  RECD_START_ONLY("store.redis.wait_timeout_ms", redis_wait_timeout_ms);
+  RECD_START_ONLY("store.redis.connect_timeout_ms", redis_connect_timeout_ms);
+  RECD_START_ONLY("store.redis.command_timeout_ms", redis_command_timeout_ms);
+  RECD_START_ONLY("store.redis.pool_size", redis_pool_size);
+  RECD_START_ONLY("store.redis.key_prefix", redis_key_prefix);
   RECD_START_ONLY("store.history_length", history_length);
   RECD_START_ONLY("store.history_cache_entries", history_cache_entries);
   RECD_START_ONLY("store.seed_catalog", seed_catalog);

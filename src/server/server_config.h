@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "recd/fusion_config.h"
@@ -115,13 +116,24 @@ struct ServerConfig {
   // no longer offers. "" = everything on server.listen. Start-only.
   std::string admin_listen;
   // store:
-  std::string store_path = "data/store";
+  // store.backend: "rocksdb" (embedded, at store.path) or "redis" (a Redis
+  // Cluster or standalone server shared by replicas, store.redis.*).
+  std::string store_backend = "rocksdb";
+  std::string store_path = "data/store";   // rocksdb only
   int history_length = 200;          // events kept per user
   int64_t history_cache_entries = 100000;
   // RecordEvents batches waiting for the event writer's next group commit;
   // more are refused with RESOURCE_EXHAUSTED. Bounds the memory and the wait
   // of pending writes when the disk stalls.
   int64_t write_queue_batches = 4096;
+  // store.redis: every key start-only. See RedisStoreOptions for what each does.
+  std::vector<std::string> redis_nodes;    // host:port seeds; required with backend redis
+  int redis_wait_replicas = 0;             // WAIT for this many replicas per synced write
+  int64_t redis_wait_timeout_ms = 500;     // must be below command_timeout_ms
+  int64_t redis_connect_timeout_ms = 1000;
+  int64_t redis_command_timeout_ms = 1000;
+  int redis_pool_size = 8;                 // connections per node
+  std::string redis_key_prefix = "recd";
   std::string seed_catalog;          // loaded into an empty store on first start
   std::string seed_events;
   // models:

@@ -100,7 +100,12 @@ void EventWriter::WriteGroup(std::vector<Pending>& group) {
     for (UserEvents& u : p.batch) merged.push_back(std::move(u));
   }
   if (timely.empty()) return;
-  const absl::Status s = store_->AppendEventsBatch(merged, StoreWriteOptions{.sync = true});
+  absl::Status s = store_->AppendEventsBatch(merged, StoreWriteOptions{.sync = true});
+  if (!s.ok()) {
+    // The caller sees which part failed; the code (UNAVAILABLE for a store
+    // that cannot be reached) is the store's.
+    s = absl::Status(s.code(), absl::StrCat("feature store: ", s.message()));
+  }
   {
     absl::MutexLock lock(&mu_);
     ++writes_;

@@ -28,7 +28,9 @@ namespace recd {
 // and not written (nobody waits for it); a full queue refuses with
 // RESOURCE_EXHAUSTED at once rather than letting latency grow without bound.
 // The merged write is one atomic batch, so if IT fails every caller of that
-// group gets the same error and none of their events is written.
+// group gets the same error and none of their events is written (with the
+// Redis store the batch is atomic per user only: some users' events may be
+// written; see store/redis/redis_feature_store.h).
 //
 // Events keep their submission order: groups are written one after the
 // other in queue order, and AppendEventsBatch applies a user's entries in

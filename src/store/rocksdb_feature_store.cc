@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 #include "store/history_merge.h"
+#include "store/stripe_locks.h"
 #include "store/value_codec.h"
 
 namespace recd {
@@ -48,35 +49,6 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
 absl::Status Annotate(const absl::Status& s, absl::string_view cf, std::string_view key) {
   return absl::Status(s.code(), absl::StrCat(Where(cf, key), ": ", std::string(s.message())));
 }
-
-size_t StripeOf(std::string_view key, size_t n) {
-  return absl::Hash<absl::string_view>()(absl::string_view(key.data(), key.size())) % n;
-}
-
-// Holds the stripes of a set of keys, locked in ascending stripe order (the
-// one order every multi-stripe locker uses, so two of them cannot deadlock).
-class StripeLocks {
- public:
-  StripeLocks(std::span<absl::Mutex> stripes, std::span<const std::string_view> keys) {
-    std::vector<size_t> idx;
-    idx.reserve(keys.size());
-    for (std::string_view k : keys) idx.push_back(StripeOf(k, stripes.size()));
-    std::sort(idx.begin(), idx.end());
-    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
-    for (size_t i : idx) {
-      stripes[i].Lock();
-      held_.push_back(&stripes[i]);
-    }
-  }
-  ~StripeLocks() {
-    for (auto it = held_.rbegin(); it != held_.rend(); ++it) (*it)->Unlock();
-  }
-  StripeLocks(const StripeLocks&) = delete;
-  StripeLocks& operator=(const StripeLocks&) = delete;
-
- private:
-  std::vector<absl::Mutex*> held_;
-};
 
 }  // namespace
 

@@ -1,5 +1,8 @@
 #include "server/server_config.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace recd {
@@ -31,6 +34,58 @@ TEST(ServerConfigTest, WriteQueueBoundIsRead) {
   auto c = ServerConfig::Parse("store: {write_queue_batches: 16}", "/");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->write_queue_batches, 16);
+}
+
+TEST(ServerConfigTest, StoreBackendDefaultsToRocksDb) {
+  auto c = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store_backend, "rocksdb");
+  EXPECT_TRUE(c->redis_nodes.empty());
+  EXPECT_EQ(c->redis_wait_replicas, 0);
+  EXPECT_EQ(c->redis_wait_timeout_ms, 500);
+  EXPECT_EQ(c->redis_connect_timeout_ms, 1000);
+  EXPECT_EQ(c->redis_command_timeout_ms, 1000);
+  EXPECT_EQ(c->redis_pool_size, 8);
+  EXPECT_EQ(c->redis_key_prefix, "recd");
+}
+
+TEST(ServerConfigTest, RedisStoreKeysAreRead) {
+  auto c = ServerConfig::Parse(
+      "store:\n  backend: redis\n  redis:\n    nodes: ['10.0.0.1:7000', 'redis-2:7001']\n"
+      "    wait_replicas: 1\n    wait_timeout_ms: 50\n    connect_timeout_ms: 200\n"
+      "    command_timeout_ms: 300\n    pool_size: 4\n    key_prefix: shop1\n",
+      "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store_backend, "redis");
+  EXPECT_EQ(c->redis_nodes, (std::vector<std::string>{"10.0.0.1:7000", "redis-2:7001"}));
+  EXPECT_EQ(c->redis_wait_replicas, 1);
+  EXPECT_EQ(c->redis_wait_timeout_ms, 50);
+  EXPECT_EQ(c->redis_connect_timeout_ms, 200);
+  EXPECT_EQ(c->redis_command_timeout_ms, 300);
+  EXPECT_EQ(c->redis_pool_size, 4);
+  EXPECT_EQ(c->redis_key_prefix, "shop1");
+}
+
+TEST(ServerConfigTest, BadRedisStoreKeysNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"store: {backend: mongo}", "store.backend"},
+      {"store: {backend: redis}", "store.redis.nodes"},
+      {"store: {backend: redis, redis: {nodes: 'h:1'}}", "store.redis.nodes"},
+      {"store: {redis: {nodes: [nocolon]}}", "store.redis.nodes[0]"},
+      {"store: {redis: {nodes: ['h:1', 'h:99999']}}", "store.redis.nodes[1]"},
+      {"store: {redis: {nodes: [[a]]}}", "store.redis.nodes[0]"},
+      {"store: {redis: {wait_replicas: -1}}", "store.redis.wait_replicas"},
+      {"store: {redis: {pool_size: 0}}", "store.redis.pool_size"},
+      {"store: {redis: {connect_timeout_ms: 0}}", "store.redis.connect_timeout_ms"},
+      {"store: {redis: {wait_timeout_ms: 1000, command_timeout_ms: 1000}}", "store.redis.wait_timeout_ms"},
+      {"store: {redis: {key_prefix: 'a{b}'}}", "store.redis.key_prefix"},
+      {"store: {redis: {node: ['h:1']}}", "store.redis.node"},
+  };
+  for (const auto& [yaml, field] : cases) {
+    auto c = ServerConfig::Parse(yaml, "/");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(field), absl::string_view::npos) << yaml << " -> " << c.status();
+  }
 }
 
 TEST(ServerConfigTest, BudgetOverridesApplyPerModel) {
@@ -93,6 +148,12 @@ TEST(ServerConfigTest, ReloadRejectsChangedStartOnlyKeysNamingThem) {
       {"server: {threads: 2, listen: '127.0.0.1:1'}", "server.listen"},
       {"server: {threads: 2, admission: {max_in_flight_reads: 3}}", "server.admission.max_in_flight_reads"},
       {"server: {threads: 2}\nstore: {path: elsewhere}", "store.path"},
+      {"server: {threads: 2}\nstore: {backend: redis, redis: {nodes: ['h:1']}}", "store.backend"},
+      {"server: {threads: 2}\nstore: {redis: {nodes: ['h:1']}}", "store.redis.nodes"},
+      {"server: {threads: 2}\nstore: {redis: {wait_replicas: 1}}", "store.redis.wait_replicas"},
+      {"server: {threads: 2}\nstore: {redis: {pool_size: 2}}", "store.redis.pool_size"},
+      {"server: {threads: 2}\nstore: {redis: {command_timeout_ms: 2000}}", "store.redis.command_timeout_ms"},
+      {"server: {threads: 2}\nstore: {redis: {key_prefix: x}}", "store.redis.key_prefix"},
       {"server: {threads: 2}\nmodels: {state_cache_entries: 5}", "models.state_cache_entries"},
       {"server: {threads: 2, tls: {cert_file: c.pem, key_file: k.pem}}", "server.tls.cert_file"},
       {"server: {threads: 2, auth: {tokens_file: tokens}}", "server.auth.tokens_file"},

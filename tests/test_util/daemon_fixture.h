@@ -144,7 +144,7 @@ class DaemonTest : public ::testing::Test {
     std::ofstream out(config_path_, std::ios::trunc);
     out << "server: {listen: '127.0.0.1:0', threads: 2, default_deadline_ms: 5000" << server_extra_ << "}\n"
         << "store: {path: " << (test_dir_ / "store").string() << ", seed_catalog: " << world->catalog.string()
-        << ", seed_events: " << world->events.string() << "}\n"
+        << ", seed_events: " << world->events.string() << store_extra_ << "}\n"
         << "models: {path: " << bundle.string() << ", budget_ms: 5000" << models_extra << "}\n"
         << "logging: {level: warn}\n"
         << extra;
@@ -205,6 +205,8 @@ class DaemonTest : public ::testing::Test {
   // More keys of the server: section. A generous queue bound keeps tests
   // deterministic on a loaded machine; overload tests set their own.
   std::string server_extra_ = ", admission: {max_queue_ms: 10000}";
+  // More keys of the store: section (", backend: redis, redis: {...}").
+  std::string store_extra_;
   // More top-level sections (admin:, ...) of the config SetUp writes.
   std::string config_extra_;
   std::unique_ptr<RecdServer> server_;

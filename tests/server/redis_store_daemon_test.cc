@@ -1,0 +1,65 @@
+// The daemon with store.backend: redis against a real standalone server:
+// seeding, recorded events and a store that dies.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_util/daemon_fixture.h"
+#include "test_util/redis_servers.h"
+
+namespace recd {
+namespace {
+
+using ::testing::HasSubstr;
+
+class RedisStoreDaemonTest : public DaemonTest {
+ protected:
+  void SetUp() override {
+    if (std::string missing = RedisServers::Missing(); !missing.empty()) GTEST_SKIP() << missing;
+    std::string error;
+    redis_ = RedisServers::StartStandalone(0, &error);
+    ASSERT_NE(redis_, nullptr) << error;
+    store_extra_ = ", backend: redis, redis: {nodes: ['" + redis_->address(0) +
+                   "'], connect_timeout_ms: 300, command_timeout_ms: 500, wait_timeout_ms: 100}";
+    DaemonTest::SetUp();
+  }
+  void TearDown() override {
+    DaemonTest::TearDown();
+    redis_.reset();
+  }
+
+  std::unique_ptr<RedisServers> redis_;
+};
+
+TEST_F(RedisStoreDaemonTest, RecordedPurchaseIsExcludedAndKeptInRedis) {
+  // The store was seeded into Redis at start.
+  EXPECT_EQ(redis_->Command(0, {"HEXISTS", "recd:meta", "seeded_from"}).integer, 1);
+  const auto before = Ids(RecommendOk("u6", 10));
+  ASSERT_FALSE(before.empty());
+  ASSERT_TRUE(Record("u6", before[0], v1::PURCHASE).ok());
+  const auto after = Ids(RecommendOk("u6", 10));
+  EXPECT_THAT(after, ::testing::Not(::testing::Contains(before[0])));
+
+  // A second daemon on the same Redis (a replica, or this one restarted)
+  // sees the purchase and does not seed again.
+  server_.reset();
+  StartServer();
+  EXPECT_THAT(Ids(RecommendOk("u6", 10)), ::testing::Not(::testing::Contains(before[0])));
+}
+
+TEST_F(RedisStoreDaemonTest, RecordEventsIsUnavailableWhenRedisIsDown) {
+  const auto before = Ids(RecommendOk("u7", 10));
+  ASSERT_FALSE(before.empty());
+  redis_->KillServer(0);
+  const grpc::Status s = Record("u7", before[0], v1::PURCHASE);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("feature store"));
+  EXPECT_THAT(s.error_message(), HasSubstr(redis_->address(0)));
+}
+
+}  // namespace
+}  // namespace recd
