@@ -115,6 +115,10 @@ TEST(RedisFeatureStoreTest, TooFewReplicasIsUnavailable) {
   ASSERT_NE(servers, nullptr) << error;
   RedisStoreOptions o = StoreOptions(servers->address(0));
   o.wait_replicas = 1;
+  // The replica's fsync on a loaded machine can take longer than the
+  // suite's 200 ms WAIT: give the write that must succeed room.
+  o.wait_timeout_ms = 5000;
+  o.command_timeout_ms = 10000;
   auto store = OpenRedisFeatureStore(o);
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->AppendEvents("u1", Events(0, 1)).ok());
@@ -123,6 +127,8 @@ TEST(RedisFeatureStoreTest, TooFewReplicasIsUnavailable) {
   EXPECT_EQ(replicated.integer, 1);
 
   o.wait_replicas = 2;
+  o.wait_timeout_ms = 200;
+  o.command_timeout_ms = 500;
   store = OpenRedisFeatureStore(o);
   ASSERT_TRUE(store.ok()) << store.status();
   absl::Status s = (*store)->AppendEvents("u1", Events(1, 1));
