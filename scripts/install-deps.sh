@@ -16,6 +16,8 @@ packages=(
   python3-grpcio python3-numpy python3-protobuf python3-yaml
   libopenblas0-pthread       # numpy's BLAS; Debian's default reference BLAS is 2x slower here
   haproxy                    # deploy/haproxy/recd.cfg and its test (HTTP/2 edge in front of recd)
+  libcpp-httplib-dev         # the ops listener (/metrics, /healthz, /readyz)
+  prometheus                 # promtool check metrics, and a real Prometheus scraping recd in a test
 )
 
 missing=()

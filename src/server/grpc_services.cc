@@ -11,9 +11,11 @@
 namespace recd {
 namespace {
 
-// Finishes a call with `status`, counting it as an error of `method`.
-void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const char* method,
+// Finishes a call that arrived at `start` with `status`, counting it (and
+// its latency) under `method` and its status code.
+void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const char* method, absl::Time start,
                 const absl::Status& status) {
+  metrics->CountFinished(method, absl::StatusCodeToString(status.code()), absl::Now() - start);
   if (!status.ok()) {
     metrics->CountError(method, absl::StatusCodeToString(status.code()));
     spdlog::debug("{} failed: {}", method, std::string(status.message()));
@@ -24,12 +26,13 @@ void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const
 // Refuses a call at once, before any work, telling the client's retry
 // policy when to come back (gRPC's grpc-retry-pushback-ms).
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics* metrics, const char* method,
-                                 const AdmissionController& admission, AdmissionController::Lane lane) {
+                                 absl::Time start, const AdmissionController& admission,
+                                 AdmissionController::Lane lane) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const int64_t pushback = admission.RetryPushbackMs();
   ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(pushback));
   const bool read = lane == AdmissionController::Lane::kRead;
-  FinishCall(reactor, metrics, method,
+  FinishCall(reactor, metrics, method, start,
              absl::ResourceExhaustedError(absl::StrCat(
                  "recd is at capacity (", read ? admission.options().max_in_flight_reads
                                                : admission.options().max_in_flight_writes,
@@ -44,6 +47,7 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
 grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
                                              const char* method, const TokenAuthenticator* auth) {
   if (auth == nullptr) return nullptr;
+  const absl::Time start = absl::Now();
   absl::string_view authorization;
   const auto& md = ctx->client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) authorization = {it->second.data(), it->second.size()};
@@ -52,7 +56,7 @@ grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, S
   metrics->CountRequest(method);
   metrics->CountAuthFailure(s.code());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  FinishCall(reactor, metrics, method, s);
+  FinishCall(reactor, metrics, method, start, s);
   return reactor;
 }
 
@@ -68,18 +72,20 @@ grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, Thread
                                         const char* method, AdmissionController* admission,
                                         AdmissionController::Lane lane, Work work) {
   metrics->CountRequest(method);
+  // Admission takes no time worth telling apart: one clock read serves as
+  // the call's arrival and its admission.
+  const absl::Time admitted = absl::Now();
   auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
   if (admission != nullptr) {
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, ctx->peer());
-    if (!admitted) return Refuse(ctx, metrics, method, *admission, lane);
-    ticket->emplace(std::move(*admitted));
+    std::optional<AdmissionController::Ticket> place = admission->TryAdmit(lane, ctx->peer());
+    if (!place) return Refuse(ctx, metrics, method, admitted, *admission, lane);
+    ticket->emplace(std::move(*place));
   }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor, metrics, method, ticket](absl::Status status) {
+  auto finish = [reactor, metrics, method, ticket, admitted](absl::Status status) {
     ticket->reset();  // the place is free before the answer leaves
-    FinishCall(reactor, metrics, method, status);
+    FinishCall(reactor, metrics, method, admitted, status);
   };
-  const absl::Time admitted = absl::Now();
   pool->Submit([ctx, metrics, admission, admitted, finish, work = std::move(work)]() mutable {
     const absl::Time now = absl::Now();
     if (ctx->IsCancelled()) {
@@ -162,7 +168,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
   if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ReloadConfig", auth_)) return refused;
   metrics_->CountRequest("ReloadConfig");
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  states_->ReloadAsync([this, reactor, resp](absl::Status s) {
+  states_->ReloadAsync([this, reactor, resp, start = absl::Now()](absl::Status s) {
     auto current = states_->Current();
     resp->set_config_version(current->config->version);
     resp->set_bundle_version(current->bundle->version());
@@ -172,7 +178,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
       // The caller learns why, and that the running config stays.
       s = absl::Status(s.code(), absl::StrCat(s.message(), " (kept config ", current->config->version, ")"));
     }
-    FinishCall(reactor, metrics_, "ReloadConfig", s);
+    FinishCall(reactor, metrics_, "ReloadConfig", start, s);
   });
   return reactor;
 }
@@ -220,7 +226,7 @@ grpc::ServerUnaryReactor* RefuseElsewhere(grpc::CallbackServerContext* ctx, Serv
   // caller reached the public port, which is all it needs to know.
   metrics->CountRequest(method);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  FinishCall(reactor, metrics, method,
+  FinishCall(reactor, metrics, method, absl::Now(),
              absl::UnimplementedError(absl::StrCat(
                  "recd.v1.Admin/", method, " is not served on this port; it is on the admin listener (admin.listen)")));
   return reactor;
