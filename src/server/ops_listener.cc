@@ -144,6 +144,15 @@ void OpsListener::Route() {
       res.set_content(absl::StrCat("not ready: ", ready.message(), "\n"), "text/plain");
     }
   });
+  for (const auto& [path, page] : options_.pages) {
+    http.Get(path, [&page](const httplib::Request& req, httplib::Response& res) {
+      std::map<std::string, std::string> params;
+      for (const auto& [key, value] : req.params) params.emplace(key, value);  // the first of each
+      Page answer = page(params);
+      res.status = answer.status;
+      res.set_content(std::move(answer.body), answer.content_type);
+    });
+  }
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content("internal error\n", "text/plain");

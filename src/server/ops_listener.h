@@ -2,6 +2,7 @@
 #define RECD_SERVER_OPS_LISTENER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,8 +20,9 @@ namespace recd {
 class ThreadPool;
 
 // The HTTP ops listener (ops.listen): GET /metrics (Prometheus text format),
-// /healthz (the process answers: always 200) and /readyz (200 when
-// `ready` says so, else 503 with its reason), served by cpp-httplib. It is
+// /healthz (the process answers: always 200), /readyz (200 when `ready`
+// says so, else 503 with its reason) and any extra `pages` (the dashboard),
+// served by cpp-httplib. It is
 // small and bounded so a scraper or a prober cannot take the daemon from
 // its gRPC clients: `threads` request threads, at most
 // `max_queued_connections` accepted connections waiting for one (beyond
@@ -32,6 +34,13 @@ class ThreadPool;
 // request in progress. Thread-safe.
 class OpsListener {
  public:
+  // An answer of an extra route.
+  struct Page {
+    int status = 200;
+    std::string content_type;
+    std::string body;
+  };
+
   struct Options {
     // HOST:PORT (IPv6 as [::1]:PORT); port 0 = any free port (see port()).
     // Required.
@@ -55,6 +64,9 @@ class OpsListener {
     std::function<absl::StatusOr<std::string>()> metrics;
     // OK when the daemon can serve; otherwise why not (/readyz). Required.
     std::function<absl::Status()> ready;
+    // More GET routes by exact path (the dashboard's page and JSON),
+    // called with the query parameters (the first value of each). Optional.
+    std::map<std::string, std::function<Page(const std::map<std::string, std::string>& params)>> pages;
   };
 
   // Binds `listen` and starts answering. Fails if the address is malformed

@@ -15,6 +15,7 @@
 #include "ranking/recommend.h"
 #include "ranking/state_refresh.h"
 #include "recd/feature_store_factory.h"
+#include "server/dashboard_page.h"
 #include "server/metrics_exposition.h"
 #include "server/tls_credentials.h"
 #include "spdlog/spdlog.h"
@@ -166,6 +167,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                       server->state_cache_.get(), server->event_writer_.get());
   server->recommender_ = std::make_unique<RecommenderService>(server->handler_.get(), server->request_pool_.get(),
                                                               &server->metrics_, server->admission_.get(), server->auth_.get());
+  DashboardApi::Options dashboard;
+  dashboard.metrics = &server->metrics_;
+  dashboard.admission = server->admission_.get();
+  dashboard.states = server->states_.get();
+  dashboard.handler = server->handler_.get();
+  dashboard.started = absl::Now();
+  server->dashboard_ = std::make_unique<DashboardApi>(dashboard);
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
                                                   &server->metrics_, absl::Now(), server->auth_.get());
   spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
@@ -280,10 +288,20 @@ absl::Status RecdServer::StartOpsListener(const ServerConfig& config) {
   options.listen = config.ops_listen;
   options.metrics = [this] { return MetricsText(); };
   options.ready = [this] { return Readiness(); };
+  options.pages["/"] = [](const auto&) {
+    return OpsListener::Page{200, "text/html; charset=utf-8", std::string(DashboardHtml())};
+  };
+  options.pages["/api/status"] = [this](const auto&) {
+    return DashboardJson([this] { return dashboard_->Status(); });
+  };
+  options.pages["/api/recommend"] = [this](const std::map<std::string, std::string>& params) {
+    return DashboardJson([this, &params] { return dashboard_->Recommend(params); });
+  };
   auto ops = OpsListener::Start(std::move(options));
   if (!ops.ok()) return ops.status();
   ops_ = *std::move(ops);
-  spdlog::info("ops listener on {} (port {}): /metrics, /healthz, /readyz", config.ops_listen, ops_->port());
+  spdlog::info("ops listener on {} (port {}): /metrics, /healthz, /readyz, dashboard at /", config.ops_listen,
+               ops_->port());
   if (!IsLoopback(config.ops_listen)) {
     spdlog::warn("ops.listen {} is beyond loopback: /metrics is readable from the network without authentication",
                  config.ops_listen);
@@ -305,6 +323,15 @@ absl::Status RecdServer::Readiness() const {
       break;
   }
   return absl::OkStatus();
+}
+
+OpsListener::Page RecdServer::DashboardJson(const std::function<DashboardApi::Reply()>& answer) const {
+  const Phase phase = phase_.load(std::memory_order_acquire);
+  if (phase != Phase::kServing && phase != Phase::kShuttingDown) {
+    return {503, "application/json", nlohmann::json{{"error", std::string(Readiness().message())}}.dump()};
+  }
+  DashboardApi::Reply reply = answer();
+  return {reply.status, "application/json", std::move(reply.body)};
 }
 
 absl::StatusOr<std::string> RecdServer::MetricsText() const {

@@ -13,6 +13,7 @@
 #include "server/admission_controller.h"
 #include "server/cached_state_refresher.h"
 #include "server/connection_limiter.h"
+#include "server/dashboard_api.h"
 #include "server/grpc_services.h"
 #include "server/ops_listener.h"
 #include "server/request_handler.h"
@@ -73,6 +74,8 @@ class RecdServer {
   absl::Status Readiness() const;
   // /metrics: every metric once serving, the process figures before.
   absl::StatusOr<std::string> MetricsText() const;
+  // The dashboard's JSON routes: `answer` once serving, else 503.
+  OpsListener::Page DashboardJson(const std::function<DashboardApi::Reply()>& answer) const;
 
   // How far Start() has come; read by the ops listener's threads. Every
   // member Start() sets is set before kServing is stored (release), and
@@ -108,6 +111,7 @@ class RecdServer {
   int port_ = 0;
   int admin_port_ = 0;
   bool shut_down_ = false;
+  std::unique_ptr<DashboardApi> dashboard_;
   // Last: destroyed first, so no scrape reads a member being destroyed.
   std::unique_ptr<OpsListener> ops_;  // null = ops.listen off
 };

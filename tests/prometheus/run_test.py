@@ -14,85 +14,17 @@ Exit 77 = skipped (promtool or prometheus missing: scripts/install-deps.sh).
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test_util"))
+from recd_daemon import Daemon, free_port, http_get, wait_for  # noqa: E402
+
 CALLS = 4
 SERIES = 'recd_requests_total{method="RecommendItems",code="OK"}'
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url, timeout=5):
-    """(status, body) of a GET; (None, error text) when nothing answers."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError as e:
-        return None, str(e)
-
-
-def wait_for(what, check, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-
-class Daemon:
-    """recd on the demo bundle with gRPC and the ops listener on free loopback ports."""
-
-    def __init__(self, recd, tmp):
-        self.grpc_port, self.ops_port = free_port(), free_port()
-        config = os.path.join(tmp, "recd.yaml")
-        with open(config, "w") as f:
-            f.write(f"server: {{listen: '127.0.0.1:{self.grpc_port}', default_deadline_ms: 5000}}\n"
-                    f"ops: {{listen: '127.0.0.1:{self.ops_port}'}}\n"
-                    f"store: {{path: store}}\n"
-                    f"models: {{path: {ROOT}/models/demo, budget_ms: 5000}}\n"
-                    f"logging: {{level: warn}}\n")
-        self.log = open(os.path.join(tmp, "recd.log"), "w+")
-        self.proc = subprocess.Popen([recd, "--config", config], stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for("recd /readyz", lambda: self.proc.poll() is None and
-                 http_get(f"http://127.0.0.1:{self.ops_port}/readyz", 1)[0] == 200 or self._died(), 30)
-
-    def _died(self):
-        if self.proc.poll() is not None:
-            self.log.seek(0)
-            raise AssertionError(f"recd exited with {self.proc.returncode}:\n{self.log.read()}")
-        return False
-
-    def recommend(self, cli, calls):
-        for i in range(calls):
-            subprocess.run([cli, "--target", f"127.0.0.1:{self.grpc_port}", "recommend", "--user", f"u{i + 1}",
-                            "-k", "5"], check=True, stdout=subprocess.DEVNULL, timeout=10)
-
-    def scrape(self):
-        status, body = http_get(f"http://127.0.0.1:{self.ops_port}/metrics")
-        assert status == 200, f"/metrics answered {status}: {body}"
-        return body
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def sample(text, series):
@@ -178,8 +110,7 @@ def main():
     except AssertionError as e:
         print(f"FAIL: {e}")
         if daemon is not None:
-            daemon.log.seek(0)
-            print("--- recd log\n" + daemon.log.read())
+            print("--- recd log\n" + daemon.log_text())
         return 1
     finally:
         if daemon is not None:

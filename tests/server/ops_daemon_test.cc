@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "test_util/daemon_fixture.h"
 // After Eigen (through the fixture): httplib's headers define macros that
 // break Eigen's when included first.
@@ -128,6 +129,53 @@ TEST_F(OpsDaemonTest, NoUserIdReachesTheScrape) {
   const std::string text = Scrape();
   EXPECT_EQ(text.find("someone-quite-unknown-42"), std::string::npos);
   EXPECT_EQ(text.find("\"u7\""), std::string::npos);
+}
+
+TEST_F(OpsDaemonTest, DashboardPageAndItsJsonAreServed) {
+  auto page = Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("<title>recd ops</title>"), std::string::npos);
+  EXPECT_EQ(page->body.find("https://"), std::string::npos);  // nothing fetched from elsewhere
+
+  RecommendOk("u2", 5);
+  auto status = Get("/api/status");
+  ASSERT_TRUE(status);
+  ASSERT_EQ(status->status, 200) << status->body;
+  const auto json = nlohmann::json::parse(status->body);
+  grpc::ClientContext ctx;
+  v1::GetStatusResponse admin_status;
+  ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &admin_status).ok());
+  EXPECT_EQ(json["bundle_version"], admin_status.bundle_version());
+  EXPECT_EQ(json["models"].size(), static_cast<size_t>(admin_status.models_size()));
+  bool found = false;
+  for (const auto& call : json["calls"]) {
+    if (call["method"] == "RecommendItems" && call["code"] == "OK") found = call["latency"]["count"].get<int>() >= 1;
+  }
+  EXPECT_TRUE(found) << status->body;
+}
+
+TEST_F(OpsDaemonTest, TryItAnswersWithContributionsAndRefusesBadInput) {
+  auto answer = Get("/api/recommend?user_id=u3&k=3&recent=i1,i2");
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  const auto json = nlohmann::json::parse(answer->body);
+  ASSERT_EQ(json["items"].size(), 3u);
+  for (const auto& item : json["items"]) {
+    double sum = 0;
+    for (const auto& c : item["contributions"]) sum += c["contribution"].get<double>();
+    EXPECT_NEAR(sum, item["score"].get<double>(), 1e-3) << item.dump();
+    EXPECT_FALSE(item["reason"].get<std::string>().empty());
+  }
+  auto bad_k = Get("/api/recommend?user_id=u3&k=500");
+  ASSERT_TRUE(bad_k);
+  EXPECT_EQ(bad_k->status, 400);
+  EXPECT_NE(bad_k->body.find("k: must be"), std::string::npos) << bad_k->body;
+  auto no_user = Get("/api/recommend?k=3");
+  ASSERT_TRUE(no_user);
+  EXPECT_EQ(no_user->status, 400);
+  EXPECT_NE(no_user->body.find("user_id"), std::string::npos) << no_user->body;
 }
 
 // Without ops.listen there is no ops listener.

@@ -25,6 +25,10 @@ class OpsListenerTest : public ::testing::Test {
     options.ready = [this] {
       return ready_.load() ? absl::OkStatus() : absl::UnavailableError("loading the model bundle");
     };
+    options.pages["/echo"] = [](const std::map<std::string, std::string>& params) {
+      auto it = params.find("say");
+      return OpsListener::Page{it == params.end() ? 400 : 200, "text/plain", it == params.end() ? "" : it->second};
+    };
     auto listener = OpsListener::Start(std::move(options));
     ASSERT_TRUE(listener.ok()) << listener.status();
     listener_ = *std::move(listener);
@@ -81,6 +85,16 @@ TEST_F(OpsListenerTest, UnknownPathsAndOversizedBodiesAreRefused) {
   res = client_->Post("/metrics", std::string(64 * 1024, 'x'), "text/plain");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
+}
+
+TEST_F(OpsListenerTest, ExtraPagesGetTheQueryParameters) {
+  auto res = client_->Get("/echo?say=hello%20there&say=second");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "hello there");
+  res = client_->Get("/echo");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
 }
 
 TEST_F(OpsListenerTest, StopEndsServingAndIsIdempotent) {
