@@ -54,16 +54,16 @@ Json DashboardApi::ValidationMetrics(const std::string& version, const std::stri
   absl::MutexLock lock(&mu_);
   if (version == cached_version_) return cached_metrics_;
   Json out = Json::object();
+  // Read from the bundle's directory, which may have changed or gone since
+  // it loaded: what cannot be read is left out, and no exception leaves.
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    const auto manifest = entry.path() / "manifest.json";
-    std::ifstream in(manifest);
+  std::filesystem::directory_iterator it(dir, error), end;
+  for (; !error && it != end; it.increment(error)) {
+    std::ifstream in(it->path() / "manifest.json");
     if (!in) continue;
-    // A manifest the bundle loaded from is valid JSON; one that changed on
-    // disk since is simply left out.
     Json parsed = Json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_object() && parsed.contains("metrics") && parsed["metrics"].is_object()) {
-      out[entry.path().filename().string()] = parsed["metrics"];
+      out[it->path().filename().string()] = parsed["metrics"];
     }
   }
   cached_version_ = version;
