@@ -303,7 +303,8 @@ absl::Status RecdServer::StartOpsListener(const ServerConfig& config) {
   spdlog::info("ops listener on {} (port {}): /metrics, /healthz, /readyz, dashboard at /", config.ops_listen,
                ops_->port());
   if (!IsLoopback(config.ops_listen)) {
-    spdlog::warn("ops.listen {} is beyond loopback: /metrics is readable from the network without authentication",
+    spdlog::warn("ops.listen {} is beyond loopback: /metrics and the dashboard, whose try-it panel ranks for any "
+                 "user id, are reachable from the network without authentication",
                  config.ops_listen);
   }
   return absl::OkStatus();
