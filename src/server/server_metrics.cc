@@ -25,6 +25,9 @@ int BucketOf(double us, int buckets) {
 }  // namespace
 
 void LatencyHistogram::Record(absl::Duration d) {
+  // absl::Now() is wall time: a clock stepped back must not make the sum
+  // shrink.
+  d = std::max(d, absl::ZeroDuration());
   buckets_[static_cast<size_t>(BucketOf(absl::ToDoubleMicroseconds(d), kBuckets))].fetch_add(
       1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);

@@ -58,6 +58,15 @@ TEST(LatencyHistogramTest, ExportIsCumulativeWithSumInSeconds) {
   }
 }
 
+TEST(LatencyHistogramTest, NegativeDurationCountsAsZero) {
+  LatencyHistogram h;
+  h.Record(absl::Milliseconds(-5));
+  const LatencyHistogram::Export e = h.Exported();
+  EXPECT_EQ(e.count, 1);
+  EXPECT_EQ(e.cumulative.front(), 1);
+  EXPECT_EQ(e.sum_seconds, 0);
+}
+
 TEST(ServerMetricsTest, FinishedCallsAreKeptByMethodAndCode) {
   ServerMetrics m;
   m.CountFinished("RecommendItems", "OK", absl::Milliseconds(2));
