@@ -18,6 +18,9 @@ packages=(
   haproxy                    # deploy/haproxy/recd.cfg and its test (HTTP/2 edge in front of recd)
   libhiredis-dev             # store.backend: redis (src/store/redis/ adds the cluster layer)
   redis-server redis-tools   # the Redis store's tests start real servers and a cluster
+  libcpp-httplib-dev         # the ops listener (/metrics, /healthz, /readyz)
+  prometheus                 # promtool check metrics, and a real Prometheus scraping recd in a test
+  chromium chromium-driver python3-selenium  # the ops dashboard's browser test (headless)
 )
 
 missing=()

@@ -11,9 +11,11 @@
 namespace recd {
 namespace {
 
-// Finishes a call with `status`, counting it as an error of `method`.
-void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const char* method,
+// Finishes a call that arrived at `start` with `status`, counting it (and
+// its latency) under `method` and its status code.
+void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const char* method, absl::Time start,
                 const absl::Status& status) {
+  metrics->CountFinished(method, absl::StatusCodeToString(status.code()), absl::Now() - start);
   if (!status.ok()) {
     metrics->CountError(method, absl::StatusCodeToString(status.code()));
     spdlog::debug("{} failed: {}", method, std::string(status.message()));
@@ -28,8 +30,8 @@ void FinishCall(grpc::ServerUnaryReactor* reactor, ServerMetrics* metrics, const
 // one connection cannot make the server refuse faster than its stream limit
 // per hold. Other refusals are answered at once.
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics* metrics, const char* method,
-                                 const AdmissionController& admission, AdmissionController::Lane lane,
-                                 HeldRefusals* held) {
+                                 absl::Time start, const AdmissionController& admission,
+                                 AdmissionController::Lane lane, HeldRefusals* held) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const int64_t pushback = held != nullptr ? absl::ToInt64Milliseconds(held->hold()) : admission.RetryPushbackMs();
   ctx->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(pushback));
@@ -39,9 +41,11 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, ServerMetrics
       read ? " reads" : " writes", " in flight, at most ", admission.ConnectionLimit(lane), " from one connection",
       held != nullptr ? ", and this connection is refused over and over" : "", "); retry after ", pushback, " ms"));
   if (held == nullptr) {
-    FinishCall(reactor, metrics, method, status);
+    FinishCall(reactor, metrics, method, start, status);
   } else {
-    held->Hold([reactor, metrics, method, status = std::move(status)] { FinishCall(reactor, metrics, method, status); });
+    held->Hold([reactor, metrics, method, start, status = std::move(status)] {
+      FinishCall(reactor, metrics, method, start, status);
+    });
   }
   return reactor;
 }
@@ -56,6 +60,7 @@ grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, S
   const std::shared_ptr<const ServingState> state = states->Current();
   const TokenAuthenticator* auth = state->auth.get();
   if (auth == nullptr) return nullptr;
+  const absl::Time start = absl::Now();
   absl::string_view authorization;
   const auto& md = ctx->client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) authorization = {it->second.data(), it->second.size()};
@@ -64,7 +69,7 @@ grpc::ServerUnaryReactor* RefuseUnauthorized(grpc::CallbackServerContext* ctx, S
   metrics->CountRequest(method);
   metrics->CountAuthFailure(s.code());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  FinishCall(reactor, metrics, method, s);
+  FinishCall(reactor, metrics, method, start, s);
   return reactor;
 }
 
@@ -80,22 +85,24 @@ grpc::ServerUnaryReactor* DispatchAsync(grpc::CallbackServerContext* ctx, Thread
                                         const char* method, AdmissionController* admission,
                                         AdmissionController::Lane lane, Work work, HeldRefusals* held = nullptr) {
   metrics->CountRequest(method);
+  // Admission takes no time worth telling apart: one clock read serves as
+  // the call's arrival and its admission.
+  const absl::Time admitted = absl::Now();
   auto ticket = std::make_shared<std::optional<AdmissionController::Ticket>>();
   if (admission != nullptr) {
     const std::string peer = ctx->peer();
-    std::optional<AdmissionController::Ticket> admitted = admission->TryAdmit(lane, peer);
-    if (!admitted) {
-      HeldRefusals* hold = admission->CountRefusalIsHog(peer, absl::Now()) ? held : nullptr;
-      return Refuse(ctx, metrics, method, *admission, lane, hold);
+    std::optional<AdmissionController::Ticket> place = admission->TryAdmit(lane, peer);
+    if (!place) {
+      HeldRefusals* hold = admission->CountRefusalIsHog(peer, admitted) ? held : nullptr;
+      return Refuse(ctx, metrics, method, admitted, *admission, lane, hold);
     }
-    ticket->emplace(std::move(*admitted));
+    ticket->emplace(std::move(*place));
   }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto finish = [reactor, metrics, method, ticket](absl::Status status) {
+  auto finish = [reactor, metrics, method, ticket, admitted](absl::Status status) {
     ticket->reset();  // the place is free before the answer leaves
-    FinishCall(reactor, metrics, method, status);
+    FinishCall(reactor, metrics, method, admitted, status);
   };
-  const absl::Time admitted = absl::Now();
   pool->Submit([ctx, metrics, admission, admitted, finish, work = std::move(work)]() mutable {
     const absl::Time now = absl::Now();
     if (ctx->IsCancelled()) {
@@ -178,7 +185,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
   if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ReloadConfig", check_tokens_ ? states_ : nullptr)) return refused;
   metrics_->CountRequest("ReloadConfig");
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  states_->ReloadAsync([this, reactor, resp](absl::Status s) {
+  states_->ReloadAsync([this, reactor, resp, start = absl::Now()](absl::Status s) {
     auto current = states_->Current();
     resp->set_config_version(current->config->version);
     resp->set_bundle_version(current->bundle->version());
@@ -188,7 +195,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
       // The caller learns why, and that the running config stays.
       s = absl::Status(s.code(), absl::StrCat(s.message(), " (kept config ", current->config->version, ")"));
     }
-    FinishCall(reactor, metrics_, "ReloadConfig", s);
+    FinishCall(reactor, metrics_, "ReloadConfig", start, s);
   });
   return reactor;
 }
@@ -236,7 +243,7 @@ grpc::ServerUnaryReactor* RefuseElsewhere(grpc::CallbackServerContext* ctx, Serv
   // caller reached the public port, which is all it needs to know.
   metrics->CountRequest(method);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  FinishCall(reactor, metrics, method,
+  FinishCall(reactor, metrics, method, absl::Now(),
              absl::UnimplementedError(absl::StrCat(
                  "recd.v1.Admin/", method, " is not served on this port; it is on the admin listener (admin.listen)")));
   return reactor;

@@ -15,6 +15,8 @@
 #include "ranking/recommend.h"
 #include "ranking/state_refresh.h"
 #include "recd/feature_store_factory.h"
+#include "server/dashboard_page.h"
+#include "server/metrics_exposition.h"
 #include "server/tls_credentials.h"
 #include "spdlog/spdlog.h"
 #include "util/usable_cores.h"
@@ -117,6 +119,8 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
     server->auth_tokens_ = (*auth)->num_tokens();
   }
 
+  if (auto s = server->StartOpsListener(*config); !s.ok()) return s;
+
   // Before the store opens: its files count against the same limit.
   if (auto raised = RaiseFdLimit(); raised.ok()) {
     server->fd_limit_ = *raised;
@@ -128,6 +132,7 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   server->store_ = *std::move(store);
   if (auto s = SeedStoreIfEmpty(*config, *server->store_); !s.ok()) return s;
 
+  server->phase_.store(Phase::kLoadingBundle);
   server->state_cache_ = std::make_unique<UserStateCache>(static_cast<size_t>(config->state_cache_entries));
   ServingStateManager::Options state_options;
   state_options.config_path = options.config_path;
@@ -192,6 +197,13 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                                                               &server->metrics_, server->admission_.get(),
                                                               server->auth_on() ? server->states_.get() : nullptr,
                                                               server->held_refusals_.get());
+  DashboardApi::Options dashboard;
+  dashboard.metrics = &server->metrics_;
+  dashboard.admission = server->admission_.get();
+  dashboard.states = server->states_.get();
+  dashboard.handler = server->handler_.get();
+  dashboard.started = absl::Now();
+  server->dashboard_ = std::make_unique<DashboardApi>(dashboard);
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
                                                   &server->metrics_, absl::Now(), server->auth_on());
   spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
@@ -200,7 +212,9 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
                server->admission_->ConnectionLimit(AdmissionController::Lane::kWrite), config->max_queue_ms);
 
   const std::string listen = options.listen_override.empty() ? config->listen : options.listen_override;
+  server->phase_.store(Phase::kStartingListeners);
   if (auto s = server->StartListeners(*config, listen, *credentials); !s.ok()) return s;
+  server->phase_.store(Phase::kServing, std::memory_order_release);
   if (options.watch_files) server->states_->StartWatching();
   const bool tls = !config->tls_cert_file.empty();
   spdlog::info("security: {}, {}, reflection {}",
@@ -298,6 +312,70 @@ absl::Status RecdServer::StartListeners(const ServerConfig& config, const std::s
   return absl::OkStatus();
 }
 
+absl::Status RecdServer::StartOpsListener(const ServerConfig& config) {
+  if (config.ops_listen.empty()) return absl::OkStatus();
+  OpsListener::Options options;
+  options.listen = config.ops_listen;
+  options.metrics = [this] { return MetricsText(); };
+  options.ready = [this] { return Readiness(); };
+  options.pages["/"] = [](const auto&) {
+    return OpsListener::Page{200, "text/html; charset=utf-8", std::string(DashboardHtml())};
+  };
+  options.pages["/api/status"] = [this](const auto&) {
+    return DashboardJson([this] { return dashboard_->Status(); });
+  };
+  options.pages["/api/recommend"] = [this](const std::map<std::string, std::string>& params) {
+    return DashboardJson([this, &params] { return dashboard_->Recommend(params); });
+  };
+  auto ops = OpsListener::Start(std::move(options));
+  if (!ops.ok()) return ops.status();
+  ops_ = *std::move(ops);
+  spdlog::info("ops listener on {} (port {}): /metrics, /healthz, /readyz, dashboard at /", config.ops_listen,
+               ops_->port());
+  if (!IsLoopback(config.ops_listen)) {
+    spdlog::warn("ops.listen {} is beyond loopback: /metrics and the dashboard, whose try-it panel ranks for any "
+                 "user id, are reachable from the network without authentication",
+                 config.ops_listen);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecdServer::Readiness() const {
+  switch (phase_.load(std::memory_order_acquire)) {
+    case Phase::kOpeningStore:
+      return absl::UnavailableError("opening the feature store");
+    case Phase::kLoadingBundle:
+      return absl::UnavailableError("loading the model bundle");
+    case Phase::kStartingListeners:
+      return absl::UnavailableError("starting the gRPC listeners");
+    case Phase::kShuttingDown:
+      return absl::UnavailableError("shutting down");
+    case Phase::kServing:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+OpsListener::Page RecdServer::DashboardJson(const std::function<DashboardApi::Reply()>& answer) const {
+  const Phase phase = phase_.load(std::memory_order_acquire);
+  if (phase != Phase::kServing && phase != Phase::kShuttingDown) {
+    return {503, "application/json", nlohmann::json{{"error", std::string(Readiness().message())}}.dump()};
+  }
+  DashboardApi::Reply reply = answer();
+  return {reply.status, "application/json", std::move(reply.body)};
+}
+
+absl::StatusOr<std::string> RecdServer::MetricsText() const {
+  MetricsSources sources;
+  const Phase phase = phase_.load(std::memory_order_acquire);
+  if (phase == Phase::kServing || phase == Phase::kShuttingDown) {
+    sources.metrics = &metrics_;
+    sources.admission = admission_.get();
+    sources.states = states_.get();
+  }
+  return ExposeMetrics(sources);
+}
+
 int RecdServer::MaxConnections(const ChannelLimits& limits) const {
   // What the store, the models, gRPC and the admin listener may still need
   // once serving: the store opens table files as it compacts.
@@ -328,6 +406,7 @@ void RecdServer::Wait() {
 void RecdServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || !server_) return;
   shut_down_ = true;
+  phase_.store(Phase::kShuttingDown);  // /readyz answers 503 while calls drain
   if (auto* health = HealthServer()->GetHealthCheckService()) health->SetServingStatus(false);
   // No new connections while the calls in flight finish.
   if (limiter_ != nullptr) limiter_->Stop();
@@ -336,6 +415,8 @@ void RecdServer::Shutdown(absl::Duration grace) {
   const auto deadline = absl::ToChronoTime(absl::Now() + grace);
   server_->Shutdown(deadline);
   if (admin_server_ != nullptr) admin_server_->Shutdown(deadline);
+  // Scrapes read the pools, the admission controller and the states below.
+  if (ops_ != nullptr) ops_->Stop();
   // Request tasks may still be queued: drain them before the handler goes,
   // then the writes they queued (the writer outlives its last submitter).
   request_pool_.reset();

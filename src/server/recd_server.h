@@ -1,6 +1,7 @@
 #ifndef RECD_SERVER_RECD_SERVER_H_
 #define RECD_SERVER_RECD_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,7 +13,9 @@
 #include "server/admission_controller.h"
 #include "server/cached_state_refresher.h"
 #include "server/connection_limiter.h"
+#include "server/dashboard_api.h"
 #include "server/grpc_services.h"
+#include "server/ops_listener.h"
 #include "server/request_handler.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
@@ -42,6 +45,8 @@ class RecdServer {
   int port() const { return port_; }
   // The port of Admin, health and reflection: admin.listen's, or port().
   int admin_port() const { return admin_port_; }
+  // The HTTP ops listener's port (ops.listen); 0 when it is off.
+  int ops_port() const { return ops_ != nullptr ? ops_->port() : 0; }
   ServingStateManager& states() { return *states_; }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
@@ -62,6 +67,22 @@ class RecdServer {
   int MaxConnections(const ChannelLimits& limits) const;
   // The server that carries the health service.
   grpc::Server* HealthServer() const;
+  // Starts the ops listener on ops.listen, before the store and the bundle
+  // load, so that probes see the daemon live and not yet ready.
+  absl::Status StartOpsListener(const ServerConfig& config);
+  // /readyz: OK once the store is open, the bundle loaded and the gRPC
+  // listeners up; otherwise what is still under way.
+  absl::Status Readiness() const;
+  // /metrics: every metric once serving, the process figures before.
+  absl::StatusOr<std::string> MetricsText() const;
+  // The dashboard's JSON routes: `answer` once serving, else 503.
+  OpsListener::Page DashboardJson(const std::function<DashboardApi::Reply()>& answer) const;
+
+  // How far Start() has come; read by the ops listener's threads. Every
+  // member Start() sets is set before kServing is stored (release), and
+  // read only after it is loaded (acquire).
+  enum class Phase { kOpeningStore, kLoadingBundle, kStartingListeners, kServing, kShuttingDown };
+  std::atomic<Phase> phase_{Phase::kOpeningStore};
 
 
   std::unique_ptr<FeatureStore> store_;
@@ -95,6 +116,9 @@ class RecdServer {
   int port_ = 0;
   int admin_port_ = 0;
   bool shut_down_ = false;
+  std::unique_ptr<DashboardApi> dashboard_;
+  // Last: destroyed first, so no scrape reads a member being destroyed.
+  std::unique_ptr<OpsListener> ops_;  // null = ops.listen off
 };
 
 // Fills an empty store from the config's seed files (catalog and events) so a

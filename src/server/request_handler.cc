@@ -220,8 +220,12 @@ void RequestHandler::RecordEvents(const v1::RecordEventsRequest& request, absl::
   }
   const int accepted = request.events_size();
   event_writer_->Submit(*std::move(batch), deadline,
-                        [response, accepted, done = std::move(done)](absl::Status s) {
-                          if (s.ok()) response->set_accepted(accepted);
+                        [response, accepted, metrics = metrics_, submitted = absl::Now(),
+                         done = std::move(done)](absl::Status s) {
+                          if (s.ok()) {
+                            metrics->event_write_latency().Record(absl::Now() - submitted);
+                            response->set_accepted(accepted);
+                          }
                           done(std::move(s));
                         });
 }

@@ -150,7 +150,7 @@ absl::Status ParseRedis(const YAML::Node& r, ServerConfig& c) {
 
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
-  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "store", "models", "fusion", "rules", "candidates", "logging"}));
+  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits",
                                              "rate_limits", "tls", "auth"}));
@@ -212,6 +212,17 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
       if (c.admin_listen == c.listen && !c.listen.ends_with(":0")) {
         return absl::InvalidArgumentError(
             absl::StrCat("admin.listen: must differ from server.listen (", c.listen, "); leave it empty to share it"));
+      }
+    }
+  }
+  if (const YAML::Node o = root["ops"]) {
+    RECD_RETURN_IF_ERROR(CheckKeys(o, "ops", {"listen"}));
+    RECD_RETURN_IF_ERROR(Read(o, "listen", "ops.listen", c.ops_listen));
+    if (!c.ops_listen.empty()) {
+      RECD_RETURN_IF_ERROR(CheckHostPort("ops.listen", c.ops_listen));
+      if (!c.ops_listen.ends_with(":0") && (c.ops_listen == c.listen || c.ops_listen == c.admin_listen)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ops.listen: must differ from server.listen and admin.listen (", c.ops_listen, ")"));
       }
     }
   }
@@ -335,6 +346,7 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
                    name(next.limits.permit_keepalive_without_calls));
   }
   RECD_START_ONLY("admin.listen", admin_listen);
+  RECD_START_ONLY("ops.listen", ops_listen);
   RECD_START_ONLY("server.tls.cert_file", tls_cert_file);
   RECD_START_ONLY("server.tls.key_file", tls_key_file);
   RECD_START_ONLY("server.tls.client_ca_file", tls_client_ca_file);

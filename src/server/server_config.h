@@ -115,6 +115,12 @@ struct ServerConfig {
   // GetStatus), health checking and reflection, which the serving port then
   // no longer offers. "" = everything on server.listen. Start-only.
   std::string admin_listen;
+  // ops.listen: HOST:PORT of the HTTP ops listener (/metrics, /healthz,
+  // /readyz; OpsListener), e.g. 127.0.0.1:9464; port 0 = any free port.
+  // "" = off (the default, so that two daemons on one machine never race
+  // for a fixed port). Keep it on loopback or a private network: it has no
+  // authentication. Start-only.
+  std::string ops_listen;
   // store:
   // store.backend: "rocksdb" (embedded, at store.path) or "redis" (a Redis
   // Cluster or standalone server shared by replicas, store.redis.*).

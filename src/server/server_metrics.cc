@@ -1,8 +1,12 @@
 #include "server/server_metrics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "retrieval/ann_index.h"
 
 namespace recd {
@@ -21,9 +25,34 @@ int BucketOf(double us, int buckets) {
 }  // namespace
 
 void LatencyHistogram::Record(absl::Duration d) {
+  // absl::Now() is wall time: a clock stepped back must not make the sum
+  // shrink.
+  d = std::max(d, absl::ZeroDuration());
   buckets_[static_cast<size_t>(BucketOf(absl::ToDoubleMicroseconds(d), kBuckets))].fetch_add(
       1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(absl::ToInt64Nanoseconds(d), std::memory_order_relaxed);
+}
+
+LatencyHistogram::Export LatencyHistogram::Exported() const {
+  Export out;
+  int64_t seen = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    seen += buckets_[static_cast<size_t>(b)].load(std::memory_order_relaxed);
+    // The last bucket also holds everything beyond its bound: only +Inf
+    // (the count) covers it.
+    if (b % kExportStride == 0 && b < kBuckets - 1) {
+      // Rounded to 4 significant digits (2.856e-05 for 2.8561e-05): le
+      // labels stay readable, and a bound moves by less than 0.01%.
+      double upper = kFirstUpperUs * std::pow(kGrowth, b) / 1e6;
+      (void)absl::SimpleAtod(absl::StrFormat("%.4g", upper), &upper);
+      out.upper_seconds.push_back(upper);
+      out.cumulative.push_back(seen);
+    }
+  }
+  out.count = seen;
+  out.sum_seconds = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return out;
 }
 
 double LatencyHistogram::QuantileMs(double q) const {
@@ -60,6 +89,35 @@ void ServerMetrics::CountError(const std::string& method, const std::string& cod
 }
 
 ModelMetrics& ServerMetrics::Model(const std::string& name) { return models_.Get(name); }
+
+void ServerMetrics::CountFinished(std::string_view method, std::string_view code, absl::Duration latency) {
+  // "method/code" in a stack buffer: no allocation per call. Both are short
+  // (method names and status code names); longer ones are cut, which only
+  // merges them.
+  char key[96];
+  const size_t m = std::min(method.size(), sizeof(key) / 2);
+  const size_t c = std::min(code.size(), sizeof(key) - m - 1);
+  std::memcpy(key, method.data(), m);
+  key[m] = '/';
+  std::memcpy(key + m + 1, code.data(), c);
+  finished_.Get(std::string_view(key, m + 1 + c)).Record(latency);
+}
+
+void ServerMetrics::ForEachFinished(
+    const std::function<void(std::string_view, std::string_view, const LatencyHistogram&)>& fn) const {
+  finished_.ForEach([&](std::string_view key, const LatencyHistogram& h) {
+    const size_t slash = key.find('/');
+    if (slash == std::string_view::npos) {
+      fn(key, "UNKNOWN", h);  // the overflow slot
+    } else {
+      fn(key.substr(0, slash), key.substr(slash + 1), h);
+    }
+  });
+}
+
+void ServerMetrics::ForEachModel(const std::function<void(std::string_view, const ModelMetrics&)>& fn) const {
+  models_.ForEach([&](std::string_view name, const ModelMetrics& m) { fn(name, m); });
+}
 
 std::map<std::string, int64_t> ServerMetrics::Requests() const { return Snapshot(requests_); }
 

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -21,15 +23,29 @@ namespace recd {
 // Thread-safe.
 class LatencyHistogram {
  public:
+  // Cumulative counts at a coarser set of the bucket bounds, for /metrics.
+  struct Export {
+    std::vector<double> upper_seconds;  // ascending
+    std::vector<int64_t> cumulative;    // observations <= each bound
+    int64_t count = 0;                  // all observations (the +Inf bucket)
+    double sum_seconds = 0;
+  };
+
   void Record(absl::Duration d);
   // Upper bound of the bucket holding quantile q (0..1), in milliseconds.
   double QuantileMs(double q) const;
   int64_t count() const { return count_.load(std::memory_order_relaxed); }
+  // Every 4th bucket bound (10 us x 1.3^4k: 10 us, 29 us, 82 us, ... 70 s,
+  // 16 bounds); counts are exact at those bounds. `count` is the sum of the
+  // buckets read, so the export is cumulative even while others record.
+  Export Exported() const;
 
  private:
   static constexpr int kBuckets = 64;
+  static constexpr int kExportStride = 4;
   std::array<std::atomic<int64_t>, kBuckets> buckets_{};
   std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> sum_ns_{0};
 };
 
 // Per-model counters and latency.
@@ -47,6 +63,17 @@ class ServerMetrics {
  public:
   void CountRequest(const std::string& method);
   void CountError(const std::string& method, const std::string& code);
+  // A finished call of `method` with gRPC status `code` (e.g. "OK") that took
+  // `latency` from its arrival. Takes no lock and allocates nothing.
+  void CountFinished(std::string_view method, std::string_view code, absl::Duration latency);
+  // Calls fn(method, code, latency histogram) for every pair seen so far.
+  void ForEachFinished(
+      const std::function<void(std::string_view, std::string_view, const LatencyHistogram&)>& fn) const;
+  // Calls fn(model, metrics) for every model seen so far.
+  void ForEachModel(const std::function<void(std::string_view, const ModelMetrics&)>& fn) const;
+  // From RecordEvents' submission to its group commit, successful writes.
+  LatencyHistogram& event_write_latency() { return event_write_latency_; }
+  const LatencyHistogram& event_write_latency() const { return event_write_latency_; }
   ModelMetrics& Model(const std::string& name);
   // User state cache: a request that found (hit) or encoded its user, and
   // users re-encoded as their events arrived.
@@ -100,6 +127,9 @@ class ServerMetrics {
   NamedSlots<std::atomic<int64_t>, 32> requests_;
   NamedSlots<std::atomic<int64_t>, 256> errors_;
   NamedSlots<ModelMetrics, 64> models_;
+  // "method/code": methods x status codes, bounded like errors_.
+  NamedSlots<LatencyHistogram, 256> finished_;
+  LatencyHistogram event_write_latency_;
 };
 
 }  // namespace recd

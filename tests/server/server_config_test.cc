@@ -238,6 +238,15 @@ TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreRead) {
   EXPECT_EQ(c->admin_listen, "127.0.0.1:2");
 }
 
+TEST(ServerConfigTest, OpsListenIsOffByDefaultAndRead) {
+  auto off = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->ops_listen.empty());
+  auto on = ServerConfig::Parse("ops: {listen: '127.0.0.1:9464'}", "/");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->ops_listen, "127.0.0.1:9464");
+}
+
 TEST(ServerConfigTest, BadChannelLimitsNameTheKey) {
   const std::pair<const char*, const char*> cases[] = {
       {"server: {limits: {max_receive_message_bytes: 10}}", "server.limits.max_receive_message_bytes: must be >= 1024"},
@@ -255,6 +264,11 @@ TEST(ServerConfigTest, BadChannelLimitsNameTheKey) {
       {"server: {admission: {max_connection_share: 0}}", "server.admission.max_connection_share"},
       {"server: {admission: {max_connection_share: 1.5}}", "server.admission.max_connection_share"},
       {"server: {listen: '0.0.0.0:7'}\nadmin: {listen: '0.0.0.0:7'}", "admin.listen: must differ"},
+      {"ops: {listen: nocolon}", "ops.listen: must be HOST:PORT"},
+      {"ops: {listen: ':9464'}", "ops.listen: must be HOST:PORT"},
+      {"ops: {listen: [1]}", "ops.listen: wrong type"},
+      {"ops: {port: 9464}", "ops.port: unknown field"},
+      {"server: {listen: '127.0.0.1:7'}\nops: {listen: '127.0.0.1:7'}", "ops.listen: must differ"},
   };
   for (const auto& [yaml, message] : cases) {
     auto c = ServerConfig::Parse(yaml, "/");
@@ -271,6 +285,7 @@ TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreStartOnly) {
       {"server: {limits: {max_connections: 9}}", "server.limits.max_connections"},
       {"server: {limits: {permit_keepalive_without_calls: true}}", "server.limits.permit_keepalive_without_calls"},
       {"admin: {listen: '127.0.0.1:50052'}", "admin.listen"},
+      {"ops: {listen: '127.0.0.1:9464'}", "ops.listen"},
   };
   for (const auto& [yaml, key] : cases) {
     auto next = ServerConfig::Parse(yaml, "/");

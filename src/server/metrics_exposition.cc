@@ -1,0 +1,145 @@
+#include "server/metrics_exposition.h"
+
+#include <map>
+#include <vector>
+
+#include "server/admission_controller.h"
+#include "server/connection_limiter.h"
+#include "server/process_stats.h"
+#include "server/prometheus_writer.h"
+#include "server/server_metrics.h"
+#include "server/serving_state.h"
+
+namespace recd {
+namespace {
+
+using Type = PrometheusWriter::Type;
+
+void WriteHistogram(PrometheusWriter& w, const PrometheusWriter::Labels& labels, const LatencyHistogram& h) {
+  const LatencyHistogram::Export e = h.Exported();
+  w.Histogram(labels, e.upper_seconds, e.cumulative, e.count, e.sum_seconds);
+}
+
+// Counters of ServerMetrics::Counters() exposed one for one: the key, the
+// metric and its help.
+struct CounterName {
+  const char* key;
+  const char* metric;
+  const char* help;
+};
+constexpr CounterName kCounters[] = {
+    {"degraded_answers", "recd_degraded_answers_total", "Answers given with one or more models left out."},
+    {"fallback_answers", "recd_fallback_answers_total", "Answers from the popularity fallback."},
+    {"queue_timeouts", "recd_admission_queue_timeouts_total",
+     "Admitted calls refused because they queued longer than server.admission.max_queue_ms."},
+    {"refused_connection_share", "recd_admission_refused_connection_share_total",
+     "Calls refused because their connection held its share of the places (also in recd_admission_refused_total)."},
+    {"skipped_model_tasks", "recd_skipped_model_tasks_total",
+     "Model tasks skipped because their request's deadline had passed."},
+    {"reloads", "recd_reloads_total", "Config and bundle reloads that took effect."},
+    {"rejected_reloads", "recd_reload_failures_total", "Reloads rejected (the running config and bundle stayed)."},
+    {"states_warmed", "recd_states_warmed_total", "User states encoded by a new bundle before it took traffic."},
+    {"states_refreshed", "recd_states_refreshed_total", "Cached user states re-encoded as their events arrived."},
+    {"accepted_connections", "recd_accepted_connections_total", "Client connections accepted on the serving port."},
+    {"evicted_connections", "recd_evicted_connections_total",
+     "Idle client connections shut down at server.limits.max_connections."},
+};
+
+void WriteServerMetrics(PrometheusWriter& w, const ServerMetrics& m) {
+  w.Family("recd_requests_total", "gRPC calls finished, by method and status code.", Type::kCounter);
+  m.ForEachFinished([&](std::string_view method, std::string_view code, const LatencyHistogram& h) {
+    w.Sample({{"method", method}, {"code", code}}, static_cast<double>(h.Exported().count));
+  });
+  w.Family("recd_request_duration_seconds", "gRPC call latency from arrival to answer, by method and status code.",
+           Type::kHistogram);
+  m.ForEachFinished([&](std::string_view method, std::string_view code, const LatencyHistogram& h) {
+    WriteHistogram(w, {{"method", method}, {"code", code}}, h);
+  });
+
+  w.Family("recd_model_calls_total", "Model scoring calls, by model.", Type::kCounter);
+  m.ForEachModel([&](std::string_view model, const ModelMetrics& mm) {
+    w.Sample({{"model", model}}, static_cast<double>(mm.calls.load(std::memory_order_relaxed)));
+  });
+  w.Family("recd_model_failures_total", "Model scoring calls that failed, by model.", Type::kCounter);
+  m.ForEachModel([&](std::string_view model, const ModelMetrics& mm) {
+    w.Sample({{"model", model}}, static_cast<double>(mm.failures.load(std::memory_order_relaxed)));
+  });
+  w.Family("recd_model_timeouts_total", "Model scoring calls cut at their budget or deadline, by model.",
+           Type::kCounter);
+  m.ForEachModel([&](std::string_view model, const ModelMetrics& mm) {
+    w.Sample({{"model", model}}, static_cast<double>(mm.timeouts.load(std::memory_order_relaxed)));
+  });
+  w.Family("recd_model_duration_seconds", "Model scoring latency, by model.", Type::kHistogram);
+  m.ForEachModel([&](std::string_view model, const ModelMetrics& mm) { WriteHistogram(w, {{"model", model}}, mm.latency); });
+
+  w.Family("recd_event_write_duration_seconds", "RecordEvents batches from submission to their durable group commit.",
+           Type::kHistogram);
+  WriteHistogram(w, {}, m.event_write_latency());
+
+  const std::map<std::string, int64_t> counters = m.Counters();
+  auto value = [&](const char* key) {
+    auto it = counters.find(key);
+    return it == counters.end() ? 0.0 : static_cast<double>(it->second);
+  };
+  w.Family("recd_cache_hits_total", "Requests that found their user in a cache: state (encoded models) or result (ranked list).",
+           Type::kCounter);
+  w.Sample({{"cache", "state"}}, value("state_cache_hits"));
+  w.Sample({{"cache", "result"}}, value("result_cache_hits"));
+  w.Family("recd_cache_misses_total", "Requests that did not find their user in a cache.", Type::kCounter);
+  w.Sample({{"cache", "state"}}, value("state_cache_misses"));
+  w.Sample({{"cache", "result"}}, value("result_cache_misses"));
+  for (const CounterName& c : kCounters) {
+    if (!counters.contains(c.key)) continue;
+    w.Family(c.metric, c.help, Type::kCounter);
+    w.Sample({}, value(c.key));
+  }
+  if (counters.contains("open_connections")) {
+    w.Family("recd_open_connections", "Client connections open on the serving port.", Type::kGauge);
+    w.Sample({}, value("open_connections"));
+  }
+}
+
+void WriteAdmission(PrometheusWriter& w, const AdmissionController& a) {
+  using Lane = AdmissionController::Lane;
+  w.Family("recd_admission_refused_total", "Calls refused at once because their lane was full, by lane.",
+           Type::kCounter);
+  w.Sample({{"lane", "read"}}, static_cast<double>(a.refused(Lane::kRead)));
+  w.Sample({{"lane", "write"}}, static_cast<double>(a.refused(Lane::kWrite)));
+  w.Family("recd_admission_in_flight", "Calls admitted and not yet finished, by lane.", Type::kGauge);
+  w.Sample({{"lane", "read"}}, a.in_flight(Lane::kRead));
+  w.Sample({{"lane", "write"}}, a.in_flight(Lane::kWrite));
+  w.Family("recd_admission_limit", "Places of each lane (server.admission).", Type::kGauge);
+  w.Sample({{"lane", "read"}}, a.options().max_in_flight_reads);
+  w.Sample({{"lane", "write"}}, a.options().max_in_flight_writes);
+}
+
+void WriteVersions(PrometheusWriter& w, const ServingState& state) {
+  w.Family("recd_bundle_info", "The model bundle serving (always 1; the version is the label).", Type::kGauge);
+  w.Sample({{"version", state.bundle->version()}}, 1);
+  w.Family("recd_config_info", "The config serving (always 1; version = content hash of the file).", Type::kGauge);
+  w.Sample({{"version", state.config->version}}, 1);
+}
+
+void WriteProcess(PrometheusWriter& w) {
+  if (auto stats = ProcessStats::ReadSelf(); stats.ok()) {
+    w.Family("process_resident_memory_bytes", "Resident memory (VmRSS of /proc/self/status).", Type::kGauge);
+    w.Sample({}, static_cast<double>(stats->resident_bytes));
+    w.Family("process_threads", "Threads of the process (/proc/self/status).", Type::kGauge);
+    w.Sample({}, static_cast<double>(stats->threads));
+  }
+  w.Family("process_open_fds", "Open file descriptors (/proc/self/fd).", Type::kGauge);
+  w.Sample({}, CountOpenFds());
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ExposeMetrics(const MetricsSources& sources) {
+  PrometheusWriter w;
+  if (sources.metrics != nullptr) WriteServerMetrics(w, *sources.metrics);
+  if (sources.admission != nullptr) WriteAdmission(w, *sources.admission);
+  if (sources.states != nullptr) WriteVersions(w, *sources.states->Current());
+  if (sources.process) WriteProcess(w);
+  return std::move(w).Finish();
+}
+
+}  // namespace recd
