@@ -125,6 +125,22 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   if (auto s = ValidateRecommendRequest(request, *state->config); !s.ok()) return s;
   response->set_request_id(NewRequestId());
   auto stored = store_->GetHistory(request.user_id());
+  // A store that cannot answer (down, failing over, too slow) does not stop
+  // the answer: it is ranked from what the request carries (its session
+  // items) and the models' item-side scores, and flagged. Anything else
+  // the store says is the caller's answer.
+  const bool store_out = !stored.ok() && (absl::IsUnavailable(stored.status()) ||
+                                          absl::IsDeadlineExceeded(stored.status()));
+  if (store_out) {
+    // A line a second at most: an outage would otherwise log every request.
+    static std::atomic<int64_t> warned_second{0};
+    const int64_t second = absl::ToUnixSeconds(absl::Now());
+    if (warned_second.exchange(second, std::memory_order_relaxed) != second) {
+      spdlog::warn("[{}] feature store unavailable, answering without the user's history: {}",
+                   response->request_id(), std::string(stored.status().message()));
+    }
+    stored = StoredHistory{};
+  }
   if (!stored.ok()) return stored.status();
 
   RecommendQuery query;
@@ -144,6 +160,10 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   if (auto s = CheckAnswered(answer->ranking); !s.ok()) return s;
   FillItems(*answer, state->bundle->items(), response->mutable_items());
   for (const std::string& d : answer->ranking.degraded) *response->add_degraded() = d;
+  if (store_out) {
+    *response->add_degraded() = "store";
+    if (answer->ranking.degraded.empty()) metrics_->CountDegraded();  // else counted already
+  }
   for (const std::string& id : answer->ignored_ids) *response->add_ignored_item_ids() = id;
   response->set_fallback(answer->ranking.fallback);
   FillVersions(*state, response);

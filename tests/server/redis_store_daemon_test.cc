@@ -61,5 +61,25 @@ TEST_F(RedisStoreDaemonTest, RecordEventsIsUnavailableWhenRedisIsDown) {
   EXPECT_THAT(s.error_message(), HasSubstr(redis_->address(0)));
 }
 
+// With the store down, RecommendItems still answers within its deadline,
+// from the request's session items and the models, flagged "store".
+TEST_F(RedisStoreDaemonTest, RecommendItemsAnswersDegradedWhenRedisIsDown) {
+  const auto before = RecommendOk("u8", 10);
+  ASSERT_GT(before.items_size(), 0);
+  EXPECT_THAT(before.degraded(), ::testing::Not(::testing::Contains("store")));
+  redis_->KillServer(0);
+  v1::RecommendRequest req;
+  req.set_user_id("u8");
+  req.set_k(10);
+  req.add_recent_item_ids(before.items(0).item_id());
+  v1::RecommendResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  const grpc::Status s = recommender_->RecommendItems(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.items_size(), 10);
+  EXPECT_THAT(resp.degraded(), ::testing::Contains("store"));
+}
+
 }  // namespace
 }  // namespace recd
