@@ -72,6 +72,12 @@ struct StoreCounts {
 // NotFound for a missing item/profile/meta key, DataLoss naming the table and
 // key for a stored value that cannot be decoded, and the underlying storage
 // error otherwise.
+// The meta key under which ForgetUser records a forgotten user (value: the
+// time it was forgotten, decimal seconds since the epoch).
+inline std::string ForgottenUserKey(std::string_view user_id) {
+  return "forgotten/" + std::string(user_id);
+}
+
 class FeatureStore {
  public:
   FeatureStore() = default;
@@ -107,6 +113,14 @@ class FeatureStore {
   // The user's history, oldest first. An unknown user is not an error: the
   // result is empty with known == false.
   virtual absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) = 0;
+
+  // Erases the user (a customer's request to be forgotten): their history
+  // and profile are deleted, durably when it returns OK, and the id is
+  // recorded with the time in the meta table under ForgottenUserKey(id), so
+  // exports and training from the store can leave the user out. Events
+  // recorded later start a new history. OK for an unknown user too (the id
+  // is recorded all the same).
+  virtual absl::Status ForgetUser(const std::string& user_id) = 0;
 
   // ---- Catalog -------------------------------------------------------------
 

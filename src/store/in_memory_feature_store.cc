@@ -1,5 +1,8 @@
 #include "store/in_memory_feature_store.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -54,6 +57,15 @@ absl::Status InMemoryFeatureStore::ReplaceHistoriesBatch(std::span<const UserEve
   for (const UserEvents& u : batch) {
     if (!u.events.empty()) histories_[u.user_id] = MergeHistory(kEmpty, u.events, max_history_);
   }
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryFeatureStore::ForgetUser(const std::string& user_id) {
+  if (user_id.empty()) return absl::InvalidArgumentError("ForgetUser: empty user id");
+  absl::MutexLock lock(&mu_);
+  histories_.erase(user_id);
+  profiles_.erase(user_id);
+  meta_[ForgottenUserKey(user_id)] = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
   return absl::OkStatus();
 }
 

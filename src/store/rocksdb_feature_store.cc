@@ -14,6 +14,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 #include "store/history_merge.h"
 #include "store/stripe_locks.h"
@@ -364,6 +365,25 @@ absl::StatusOr<std::string> RocksDbFeatureStore::GetBlob(Cf cf, std::string_view
   absl::StatusOr<std::string> bytes = DecodeBlob(*raw);
   if (!bytes.ok()) return Annotate(bytes.status(), kCfNames[cf], key);
   return bytes;
+}
+
+absl::Status RocksDbFeatureStore::ForgetUser(const std::string& user_id) {
+  if (user_id.empty()) return absl::InvalidArgumentError("ForgetUser: empty user id");
+  std::string when;
+  EncodeBlob(absl::StrCat(absl::ToUnixSeconds(absl::Now())), &when);
+  // One synced batch: the deletions and the record of them land together.
+  rocksdb::WriteBatch batch;
+  batch.Delete(handles_[kHistories], ToSlice(user_id));
+  batch.Delete(handles_[kProfiles], ToSlice(user_id));
+  batch.Put(handles_[kMeta], ToSlice(ForgottenUserKey(user_id)), when);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  // Under the user's stripe: an append cannot interleave, and the cached
+  // history goes with the write.
+  absl::MutexLock lock(&HistoryStripe(user_id));
+  absl::Status s = FromRocks(db_->Write(write_options, &batch), absl::StrCat("forgetting user ", user_id));
+  if (cache_ != nullptr) cache_->Erase(user_id);
+  return s;
 }
 
 absl::Status RocksDbFeatureStore::PutProfile(const std::string& user_id, std::string_view bytes) {

@@ -77,6 +77,7 @@ class RocksDbFeatureStore : public FeatureStore {
   absl::Status ReplaceHistoriesBatch(std::span<const UserEvents> batch,
                                      const StoreWriteOptions& options) override;
   absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) override;
+  absl::Status ForgetUser(const std::string& user_id) override;
 
   absl::Status PutItems(std::span<const ItemRecord> items,
                         const StoreWriteOptions& options) override;

@@ -210,6 +210,30 @@ TYPED_TEST_P(FeatureStoreContractTest, ProfileRoundTripIsBinarySafe) {
   EXPECT_TRUE(absl::IsNotFound(store->GetProfile("u2").status()));
 }
 
+TYPED_TEST_P(FeatureStoreContractTest, ForgetUserDeletesHistoryAndProfileAndRecordsTheId) {
+  auto store = this->Make();
+  ASSERT_TRUE(store->AppendEvents("u1", std::vector<StoredEvent>{Ev("a", 10, EventType::kPurchase)}).ok());
+  ASSERT_TRUE(store->PutProfile("u1", "state").ok());
+  ASSERT_TRUE(store->AppendEvents("u2", std::vector<StoredEvent>{Ev("b", 11, EventType::kView)}).ok());
+  ASSERT_TRUE(store->GetHistory("u1").ok());  // cached, where a store caches
+  ASSERT_TRUE(store->ForgetUser("u1").ok());
+  auto h = store->GetHistory("u1");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_FALSE(h->known);
+  EXPECT_TRUE(h->events.empty());
+  EXPECT_TRUE(absl::IsNotFound(store->GetProfile("u1").status()));
+  auto when = store->GetMeta(ForgottenUserKey("u1"));
+  ASSERT_TRUE(when.ok()) << when.status();
+  EXPECT_GT(std::stoll(*when), 1'700'000'000);
+  EXPECT_EQ(store->GetHistory("u2")->events.size(), 1u) << "another user is untouched";
+  // Events after it start a new history; an unknown user is recorded too.
+  ASSERT_TRUE(store->AppendEvents("u1", std::vector<StoredEvent>{Ev("c", 12, EventType::kView)}).ok());
+  EXPECT_THAT(store->GetHistory("u1")->events, ElementsAre(Ev("c", 12, EventType::kView)));
+  EXPECT_TRUE(store->ForgetUser("never-seen").ok());
+  EXPECT_TRUE(store->GetMeta(ForgottenUserKey("never-seen")).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(store->ForgetUser("")));
+}
+
 TYPED_TEST_P(FeatureStoreContractTest, MetaRoundTripAndOverwrite) {
   auto store = this->Make();
   ASSERT_TRUE(store->PutMeta("schema_version", "1").ok());
@@ -285,6 +309,7 @@ REGISTER_TYPED_TEST_SUITE_P(FeatureStoreContractTest,
                             SetStockChangesOnlyStock,
                             ForEachItemVisitsAllInIdOrderAndStopsOnError,
                             ProfileRoundTripIsBinarySafe,
+                            ForgetUserDeletesHistoryAndProfileAndRecordsTheId,
                             MetaRoundTripAndOverwrite,
                             CountsUsersAndItems,
                             ConcurrentAppendsLoseNothing);

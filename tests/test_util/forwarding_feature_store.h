@@ -40,6 +40,7 @@ class ForwardingFeatureStore : public FeatureStore {
   absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) override {
     return inner_->GetHistory(user_id);
   }
+  absl::Status ForgetUser(const std::string& user_id) override { return inner_->ForgetUser(user_id); }
   absl::Status PutItems(std::span<const ItemRecord> items, const StoreWriteOptions& options) override {
     return inner_->PutItems(items, options);
   }

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
 #include "store/history_merge.h"
@@ -364,6 +365,22 @@ absl::Status RedisFeatureStore::ForEachItem(absl::FunctionRef<absl::Status(const
 }
 
 // ---- Profiles and metadata --------------------------------------------------
+
+absl::Status RedisFeatureStore::ForgetUser(const std::string& user_id) {
+  if (user_id.empty()) return absl::InvalidArgumentError("ForgetUser: empty user id");
+  // The record first: the user's keys and the meta hash live in different
+  // slots, so a failure between the two leaves the id recorded and a retry
+  // finishes the deletion, never a deletion nobody knows of.
+  if (absl::Status s = PutMeta(ForgottenUserKey(user_id), absl::StrCat(absl::ToUnixSeconds(absl::Now())));
+      !s.ok()) {
+    return s;
+  }
+  absl::MutexLock lock(&history_stripes_[StripeOf(user_id, kLockStripes)]);
+  const std::string history = HistoryKey(user_id);
+  absl::StatusOr<RedisReply> deleted = One(history, {"DEL", history, ProfileKey(user_id)}, true);
+  if (!deleted.ok()) return deleted.status();
+  return absl::OkStatus();
+}
 
 absl::Status RedisFeatureStore::PutProfile(const std::string& user_id, std::string_view bytes) {
   if (user_id.empty()) return absl::InvalidArgumentError("PutProfile: empty user id");
