@@ -50,6 +50,10 @@ class UserStateCache {
               uint64_t history_fingerprint, States states, std::shared_ptr<const FusedTopList> top = nullptr);
   // True if the user has an entry, of any bundle or history.
   bool Contains(const std::string& user);
+  // Drops the user's entry (ForgetUser).
+  void Erase(const std::string& user) {
+    if (cache_) cache_->Erase(user);
+  }
 
   // Drops every entry.
   void Clear() {

@@ -235,6 +235,20 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
   });
 }
 
+grpc::ServerUnaryReactor* AdminService::ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
+                                                   v1::ForgetUserResponse* resp) {
+  // On the admin pool and never shed: an erasure request must not be lost
+  // to overload. The store's write is synced before the answer.
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ForgetUser", check_tokens_ ? states_ : nullptr)) {
+    return refused;
+  }
+  return Dispatch(ctx, pool_, metrics_, "ForgetUser", nullptr, AdmissionController::Lane::kWrite,
+                  [this, req, resp](absl::Time) {
+    if (handler_ == nullptr) return absl::UnimplementedError("ForgetUser is not served by this daemon");
+    return handler_->ForgetUser(*req, resp);
+  });
+}
+
 namespace {
 
 grpc::ServerUnaryReactor* RefuseElsewhere(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
@@ -260,6 +274,11 @@ grpc::ServerUnaryReactor* AdminElsewhereService::ReloadConfig(grpc::CallbackServ
 grpc::ServerUnaryReactor* AdminElsewhereService::GetStatus(grpc::CallbackServerContext* ctx,
                                                            const v1::GetStatusRequest*, v1::GetStatusResponse*) {
   return RefuseElsewhere(ctx, metrics_, "GetStatus");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::ForgetUser(grpc::CallbackServerContext* ctx,
+                                                            const v1::ForgetUserRequest*, v1::ForgetUserResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "ForgetUser");
 }
 
 grpc::ServerUnaryReactor* EchoService::Echo(grpc::CallbackServerContext* ctx, const v1::EchoMessage* req,

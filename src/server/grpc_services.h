@@ -56,15 +56,19 @@ class RecommenderService final : public v1::Recommender::CallbackService {
 class AdminService final : public v1::Admin::CallbackService {
  public:
   // With `check_tokens`, calls need a token of the admin role from the
-  // current state's table, as for RecommenderService.
+  // current state's table, as for RecommenderService. `handler` serves
+  // ForgetUser (null: UNIMPLEMENTED).
   AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started,
-               bool check_tokens = false)
-      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started), check_tokens_(check_tokens) {}
+               bool check_tokens = false, const RequestHandler* handler = nullptr)
+      : states_(states), pool_(admin_pool), metrics_(metrics), started_(started), check_tokens_(check_tokens),
+        handler_(handler) {}
 
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* ctx, const v1::ReloadConfigRequest* req,
                                          v1::ReloadConfigResponse* resp) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx, const v1::GetStatusRequest* req,
                                       v1::GetStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
+                                       v1::ForgetUserResponse* resp) override;
 
  private:
   ServingStateManager* states_;
@@ -72,6 +76,7 @@ class AdminService final : public v1::Admin::CallbackService {
   ServerMetrics* metrics_;
   absl::Time started_;
   bool check_tokens_;
+  const RequestHandler* handler_;
 };
 
 // Takes AdminService's place on the serving port when admin.listen puts it
@@ -86,6 +91,8 @@ class AdminElsewhereService final : public v1::Admin::CallbackService {
                                          v1::ReloadConfigResponse* resp) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx, const v1::GetStatusRequest* req,
                                       v1::GetStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
+                                       v1::ForgetUserResponse* resp) override;
 
  private:
   ServerMetrics* metrics_;

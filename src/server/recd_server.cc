@@ -205,7 +205,8 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   dashboard.started = absl::Now();
   server->dashboard_ = std::make_unique<DashboardApi>(dashboard);
   server->admin_ = std::make_unique<AdminService>(server->states_.get(), server->admin_pool_.get(),
-                                                  &server->metrics_, absl::Now(), server->auth_on());
+                                                  &server->metrics_, absl::Now(), server->auth_on(),
+                                                  server->handler_.get());
   spdlog::info("admission: {} reads and {} writes in flight (at most {} and {} from one connection), {} ms queue bound",
                admission.max_in_flight_reads, admission.max_in_flight_writes,
                server->admission_->ConnectionLimit(AdmissionController::Lane::kRead),

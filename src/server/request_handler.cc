@@ -250,4 +250,18 @@ void RequestHandler::RecordEvents(const v1::RecordEventsRequest& request, absl::
                         });
 }
 
+absl::Status RequestHandler::ForgetUser(const v1::ForgetUserRequest& request,
+                                       v1::ForgetUserResponse* response) const {
+  if (auto s = ValidateForgetUserRequest(request); !s.ok()) return s;
+  absl::StatusOr<StoredHistory> before = store_->GetHistory(request.user_id());
+  if (!before.ok()) return before.status();
+  if (absl::Status s = store_->ForgetUser(request.user_id()); !s.ok()) return s;
+  // After the store: a request racing this one re-reads an empty history,
+  // whose fingerprint no cached entry of the old one can match.
+  if (state_cache_ != nullptr) state_cache_->Erase(request.user_id());
+  response->set_had_history(before->known);
+  spdlog::info("forgot user {} ({})", request.user_id(), before->known ? "had a history" : "no history stored");
+  return absl::OkStatus();
+}
+
 }  // namespace recd

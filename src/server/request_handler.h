@@ -47,6 +47,9 @@ class RequestHandler {
   void RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
                     v1::RecordEventsResponse* response, EventWriter::Done done) const;
 
+  // Erases the user from the store (durably) and from the state cache.
+  absl::Status ForgetUser(const v1::ForgetUserRequest& request, v1::ForgetUserResponse* response) const;
+
   // A process-unique id for logs and responses.
   std::string NewRequestId() const;
 

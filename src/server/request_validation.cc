@@ -90,4 +90,6 @@ absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const
   return absl::OkStatus();
 }
 
+absl::Status ValidateForgetUserRequest(const v1::ForgetUserRequest& r) { return CheckId(r.user_id(), "user_id"); }
+
 }  // namespace recd

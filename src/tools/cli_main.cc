@@ -5,6 +5,7 @@
 //   recd-cli event --user u42 --item i17 --type purchase
 //   recd-cli reload
 //   recd-cli status
+//   recd-cli forget --user u42
 //   recd-cli --admin 127.0.0.1:50052 status   (with admin.listen set)
 //
 // Against a secured recd (README, Security):
@@ -122,6 +123,8 @@ int main(int argc, char** argv) {
 
   auto* reload = app.add_subcommand("reload", "re-read the config and models");
   auto* status = app.add_subcommand("status", "models, versions, counters");
+  auto* forget = app.add_subcommand("forget", "erase a user: history, profile and cached states (admin)");
+  forget->add_option("--user", user, "user id")->required();
   CLI11_PARSE(app, argc, argv);
 
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -196,6 +199,13 @@ int main(int argc, char** argv) {
     grpc::Status s = Admin::NewStub(admin_channel)->GetStatus(&ctx, {}, &resp);
     if (!s.ok()) return Fail(s);
     PrintJson(resp);
+  } else if (*forget) {
+    recd::v1::ForgetUserRequest req;
+    req.set_user_id(user);
+    recd::v1::ForgetUserResponse resp;
+    grpc::Status s = Admin::NewStub(admin_channel)->ForgetUser(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    std::cout << "forgot " << user << (resp.had_history() ? "" : " (no history was stored)") << "\n";
   }
   return 0;
 }

@@ -277,6 +277,43 @@ TEST_F(RecdServerTest, BadEventsAreRejectedNamingTheField) {
   EXPECT_THAT(s.error_message(), HasSubstr("events[0].timestamp"));
 }
 
+// ForgetUser erases the user durably: after a restart on the same store
+// nothing of their history shapes their answers, and a second erasure finds
+// nothing to erase.
+TEST_F(RecdServerTest, ForgottenUserLeavesNoHistoryAcrossARestart) {
+  const int all = static_cast<int>(world->data.num_items());
+  const std::vector<std::string> before = Ids(RecommendOk("u12", all));
+  ASSERT_FALSE(before.empty());
+  ASSERT_TRUE(Record("u12", before[0], v1::PURCHASE).ok());
+  ASSERT_THAT(Ids(RecommendOk("u12", all)), ::testing::Not(::testing::Contains(before[0])));
+
+  auto forget = [&](v1::ForgetUserResponse* resp) {
+    v1::ForgetUserRequest req;
+    req.set_user_id("u12");
+    grpc::ClientContext ctx;
+    return admin_->ForgetUser(&ctx, req, resp);
+  };
+  v1::ForgetUserResponse resp;
+  grpc::Status s = forget(&resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(resp.had_history());
+  // Nothing of the history is left: no item is excluded as seen.
+  EXPECT_EQ(RecommendOk("u12", all).items_size(), all);
+
+  server_.reset();
+  StartServer();
+  EXPECT_EQ(RecommendOk("u12", all).items_size(), all);
+  s = forget(&resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(resp.had_history());
+
+  v1::ForgetUserRequest empty;
+  grpc::ClientContext ctx;
+  s = admin_->ForgetUser(&ctx, empty, &resp);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("user_id"));
+}
+
 TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {
   v1::SimilarItemsRequest req;
   req.set_item_id("i1");
