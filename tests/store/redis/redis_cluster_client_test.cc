@@ -124,12 +124,17 @@ TEST(RedisClusterClientTest, WaitCountsReplicas) {
   std::string error;
   auto servers = RedisServers::StartStandalone(/*replicas=*/1, &error);
   ASSERT_NE(servers, nullptr) << error;
-  auto client = RedisClusterClient::Create(ClientOptions({servers->address(0)}));
+  // The replica's acknowledgement can take longer than a few hundred ms on
+  // a loaded machine (it failed about half the runs at 200 ms in a fresh
+  // clone): the WAITs get seconds, the connection longer still.
+  RedisClusterClient::Options options = ClientOptions({servers->address(0)});
+  options.command_timeout = absl::Seconds(10);
+  auto client = RedisClusterClient::Create(options);
   ASSERT_TRUE(client.ok()) << client.status();
   const RedisCommand set = {"SET", "wait-test", "1"};
-  auto one = (*client)->Execute(0, {&set, 1}, {.replicas = 1, .timeout = absl::Milliseconds(200)});
+  auto one = (*client)->Execute(0, {&set, 1}, {.replicas = 1, .timeout = absl::Seconds(5)});
   EXPECT_TRUE(one.ok()) << one.status();
-  auto two = (*client)->Execute(0, {&set, 1}, {.replicas = 2, .timeout = absl::Milliseconds(100)});
+  auto two = (*client)->Execute(0, {&set, 1}, {.replicas = 2, .timeout = absl::Seconds(2)});
   EXPECT_TRUE(absl::IsUnavailable(two.status())) << two.status();
   EXPECT_NE(std::string(two.status().message()).find("1 of 2 replicas"), std::string::npos) << two.status();
 }

@@ -127,8 +127,8 @@ TEST(RedisFeatureStoreTest, TooFewReplicasIsUnavailable) {
   EXPECT_EQ(replicated.integer, 1);
 
   o.wait_replicas = 2;
-  o.wait_timeout_ms = 200;
-  o.command_timeout_ms = 500;
+  o.wait_timeout_ms = 2000;  // long enough for the one replica's ack: "1 of 2"
+  o.command_timeout_ms = 5000;
   store = OpenRedisFeatureStore(o);
   ASSERT_TRUE(store.ok()) << store.status();
   absl::Status s = (*store)->AppendEvents("u1", Events(1, 1));
@@ -206,6 +206,8 @@ TEST(RedisFeatureStoreTest, ClusterFailoverKeepsAcknowledgedEventsAndServesAgain
   ASSERT_NE(servers, nullptr) << error;
   RedisStoreOptions o = StoreOptions(servers->address(0));
   o.wait_replicas = 1;  // acknowledged = on the primary and its replica
+  o.wait_timeout_ms = 5000;  // a replica's ack can outlast 200 ms on a loaded machine
+  o.command_timeout_ms = 10000;
   auto store = RedisFeatureStore::Open(o);
   ASSERT_TRUE(store.ok()) << store.status();
   std::vector<UserEvents> batch;
