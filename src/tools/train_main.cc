@@ -19,6 +19,31 @@
 #include "spdlog/spdlog.h"
 #include "train/bundle_trainer.h"
 
+namespace {
+
+// --shilling-defence: empties the histories of the users DetectShilling
+// quarantines, prints what it found, and returns it for the report (the
+// ids capped at 100,000 so the report stays small).
+nlohmann::json LeaveOutShilling(recd::Dataset* data) {
+  const recd::ShillingReport quarantine = recd::DetectShilling(*data);
+  const int64_t dropped = recd::DropUsersEvents(quarantine.users, data);
+  nlohmann::json j = {{"users", quarantine.users.size()}, {"events", dropped},
+                      {"burst_users", quarantine.burst_users}, {"hammer_users", quarantine.hammer_users},
+                      {"swarm_users", quarantine.swarm_users}, {"swarm_items", nlohmann::json::array()},
+                      {"user_ids", nlohmann::json::array()}};
+  for (int32_t item : quarantine.targeted_items) j["swarm_items"].push_back(data->items.Name(item));
+  for (size_t i = 0; i < quarantine.users.size() && i < 100000; ++i) {
+    j["user_ids"].push_back(data->users.Name(quarantine.users[i]));
+  }
+  std::cout << "shilling defence: " << quarantine.users.size() << " users quarantined (burst "
+            << quarantine.burst_users << ", hammer " << quarantine.hammer_users << ", swarm "
+            << quarantine.swarm_users << "), " << dropped << " events left out; swarm items: "
+            << j["swarm_items"].dump() << "\n";
+  return j;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"recd-train: train, validate and tune a recd model bundle"};
   recd::DataSource source;
@@ -93,25 +118,7 @@ int main(int argc, char** argv) {
   }
   options.data_hash = *hash;
   nlohmann::json j;
-  if (shilling_defence) {
-    const recd::ShillingReport quarantine = recd::DetectShilling(*data);
-    const int64_t dropped = recd::DropUsersEvents(quarantine.users, &*data);
-    std::cout << "shilling defence: " << quarantine.users.size() << " users quarantined (burst "
-              << quarantine.burst_users << ", hammer " << quarantine.hammer_users << ", swarm "
-              << quarantine.swarm_users << "), " << dropped << " events left out; swarm items:";
-    for (int32_t item : quarantine.targeted_items) std::cout << " " << data->items.Name(item);
-    std::cout << "\n";
-    j["quarantine"] = {{"users", quarantine.users.size()}, {"events", dropped},
-                       {"burst_users", quarantine.burst_users}, {"hammer_users", quarantine.hammer_users},
-                       {"swarm_users", quarantine.swarm_users}};
-    for (int32_t item : quarantine.targeted_items) j["quarantine"]["swarm_items"].push_back(data->items.Name(item));
-    // The ids, for an operator (and benchmarks/shilling.sh) to check; at
-    // most 100,000 so the report stays small.
-    j["quarantine"]["user_ids"] = nlohmann::json::array();
-    for (size_t i = 0; i < quarantine.users.size() && i < 100000; ++i) {
-      j["quarantine"]["user_ids"].push_back(data->users.Name(quarantine.users[i]));
-    }
-  }
+  if (shilling_defence) j["quarantine"] = LeaveOutShilling(&*data);
   std::cout << data->num_users() << " users, " << data->num_items() << " items, " << data->num_events()
             << " events (data " << *hash << ")\n";
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);

@@ -76,6 +76,16 @@ absl::StatusOr<StoredHistory> DecodeStored(const RedisReply& r, std::string_view
   return h;
 }
 
+// An item row as HGET returned it: NotFound when there is none.
+absl::StatusOr<ItemInfo> DecodeItemReply(const RedisReply& r, std::string_view item_id) {
+  if (r.type != RedisReply::Type::kString) {
+    return absl::NotFoundError(absl::StrCat("redis store: item ", Quoted(item_id), " not found"));
+  }
+  absl::StatusOr<ItemInfo> info = DecodeItemInfo(r.str);
+  if (!info.ok()) return Annotate(info.status(), absl::StrCat("item ", Quoted(item_id)));
+  return info;
+}
+
 RedisCommand CasCommand(const std::string& key, std::string_view field, std::string_view old_value,
                         std::string new_value) {
   return {"EVAL", kCompareAndSet, "1", key, std::string(field), std::string(old_value), std::move(new_value)};
@@ -303,11 +313,8 @@ absl::StatusOr<ItemRecord> RedisFeatureStore::GetItem(const std::string& item_id
   if (item_id.empty()) return absl::InvalidArgumentError("GetItem: empty item id");
   absl::StatusOr<RedisReply> raw = One(items_key_, {"HGET", items_key_, item_id}, false);
   if (!raw.ok()) return raw.status();
-  if (raw->type != RedisReply::Type::kString) {
-    return absl::NotFoundError(absl::StrCat("redis store: item ", Quoted(item_id), " not found"));
-  }
-  absl::StatusOr<ItemInfo> info = DecodeItemInfo(raw->str);
-  if (!info.ok()) return Annotate(info.status(), absl::StrCat("item ", Quoted(item_id)));
+  absl::StatusOr<ItemInfo> info = DecodeItemReply(*raw, item_id);
+  if (!info.ok()) return info.status();
   return ItemRecord{item_id, *std::move(info)};
 }
 
@@ -316,11 +323,8 @@ absl::Status RedisFeatureStore::SetStock(const std::string& item_id, bool in_sto
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
     absl::StatusOr<RedisReply> raw = One(items_key_, {"HGET", items_key_, item_id}, false);
     if (!raw.ok()) return raw.status();
-    if (raw->type != RedisReply::Type::kString) {
-      return absl::NotFoundError(absl::StrCat("redis store: item ", Quoted(item_id), " not found"));
-    }
-    absl::StatusOr<ItemInfo> info = DecodeItemInfo(raw->str);
-    if (!info.ok()) return Annotate(info.status(), absl::StrCat("item ", Quoted(item_id)));
+    absl::StatusOr<ItemInfo> info = DecodeItemReply(*raw, item_id);
+    if (!info.ok()) return info.status();
     if (info->in_stock == in_stock) return absl::OkStatus();
     info->in_stock = in_stock;
     std::string value;
