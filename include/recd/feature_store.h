@@ -32,12 +32,30 @@ struct StoredHistory {
   // False when the store has never recorded an event for the user; `events`
   // is then empty.
   bool known = false;
+  // The request ids of the newest appends that carried one, oldest first, at
+  // most kRememberedRequestIds: a retried append whose id is here was
+  // already applied and is skipped. Stored in the history's own value, so
+  // the check is atomic with the append in every store.
+  std::vector<std::string> applied_requests;
+
+  friend bool operator==(const StoredHistory&, const StoredHistory&) = default;
 };
+
+// How many request ids each user's history remembers: a retry is recognised
+// until the user has had this many later appends that carried ids.
+inline constexpr size_t kRememberedRequestIds = 16;
+// The longest request id a store accepts.
+inline constexpr size_t kMaxRequestIdBytes = 128;
 
 // The events of one user in a batch write.
 struct UserEvents {
   std::string user_id;
   std::vector<StoredEvent> events;  // oldest first
+  // Optional idempotency key (a client's id for the call, reused when it
+  // retries). When non-empty and already among the user's applied_requests,
+  // AppendEventsBatch skips this entry: a retry of an acknowledged call
+  // (or of one whose acknowledgement was lost) writes nothing twice.
+  std::string request_id;
 };
 
 // One catalog row, keyed by external item id.
@@ -95,7 +113,9 @@ class FeatureStore {
                                     std::span<const StoredEvent> events) = 0;
 
   // Appends the events of many users in one atomic write batch. A user may
-  // appear more than once; its entries are applied in order. With
+  // appear more than once; its entries are applied in order. An entry whose
+  // request_id the user's history already holds is skipped (see UserEvents),
+  // as is a later entry of the same batch with the same user and id. With
   // options.sync == false the batch may be lost in a crash until Flush().
   virtual absl::Status AppendEventsBatch(std::span<const UserEvents> batch,
                                          const StoreWriteOptions& options) = 0;

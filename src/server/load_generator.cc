@@ -153,6 +153,8 @@ class CallMaker {
       e->set_user_id(user);
       e->set_item_id(options_.items[rng() % options_.items.size()]);
       e->set_type(v1::VIEW);
+      // As a careful client does, so the store's retry check is measured too.
+      req->set_request_id(absl::StrCat("bench-", options_.seed, "-", n));
       recd_[c]->async()->RecordEvents(ctx, req, resp, [ctx, req, resp, done](grpc::Status s) {
         done(s.error_code(), AnswerKind::kFull, /*write=*/true);
         delete ctx, delete req, delete resp;

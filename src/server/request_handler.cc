@@ -217,7 +217,7 @@ absl::StatusOr<std::vector<UserEvents>> RequestHandler::EventsToRecord(
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   for (const v1::Event& e : request.events()) {
     auto [it, added] = slot.try_emplace(e.user_id(), batch.size());
-    if (added) batch.push_back(UserEvents{e.user_id(), {}});
+    if (added) batch.push_back(UserEvents{e.user_id(), {}, request.request_id()});
     batch[it->second].events.push_back(
         StoredEvent{e.item_id(), FromProto(e.type()), e.has_timestamp() ? e.timestamp().seconds() : now});
   }

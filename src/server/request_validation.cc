@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "recd/feature_store.h"
 
 namespace recd {
 namespace {
@@ -65,6 +66,9 @@ absl::Status ValidateSimilarItemsRequest(const v1::SimilarItemsRequest& r, const
 
 absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const ServerConfig& config) {
   if (r.events_size() == 0) return Invalid("events", "must not be empty");
+  if (r.request_id().size() > kMaxRequestIdBytes) {
+    return Invalid("request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes, got ", r.request_id().size()));
+  }
   if (r.events_size() > config.max_ids_per_request) {
     return Invalid("events", absl::StrCat("at most ", config.max_ids_per_request, " per call, got ", r.events_size()));
   }

@@ -42,10 +42,15 @@ absl::Status InMemoryFeatureStore::AppendEventsBatch(std::span<const UserEvents>
                                                      const StoreWriteOptions& options) {
   // Validate everything first: a batch is applied whole or not at all.
   for (const UserEvents& u : batch) {
-    if (absl::Status s = ValidateAppend(u.user_id, u.events); !s.ok()) return s;
+    if (absl::Status s = ValidateEntry(u); !s.ok()) return s;
   }
+  static const StoredHistory kEmpty;
   absl::MutexLock lock(&mu_);
-  for (const UserEvents& u : batch) AppendLocked(u.user_id, u.events);
+  for (const UserEvents& u : batch) {
+    if (u.events.empty()) continue;
+    auto& slot = histories_[u.user_id];
+    if (auto merged = MergeEntry(slot ? *slot : kEmpty, u, max_history_)) slot = std::move(merged);
+  }
   return absl::OkStatus();
 }
 

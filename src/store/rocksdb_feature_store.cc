@@ -138,12 +138,9 @@ absl::StatusOr<HistoryCache::Entry> RocksDbFeatureStore::LoadHistory(std::string
   absl::StatusOr<std::string> raw = GetRaw(kHistories, user_id);
   if (absl::IsNotFound(raw.status())) return std::make_shared<const StoredHistory>();
   if (!raw.ok()) return raw.status();
-  absl::StatusOr<std::vector<StoredEvent>> events = DecodeHistory(*raw);
-  if (!events.ok()) return Annotate(events.status(), kCfNames[kHistories], user_id);
-  auto history = std::make_shared<StoredHistory>();
-  history->events = *std::move(events);
-  history->known = true;
-  return HistoryCache::Entry(std::move(history));
+  absl::StatusOr<StoredHistory> history = DecodeHistory(*raw);
+  if (!history.ok()) return Annotate(history.status(), kCfNames[kHistories], user_id);
+  return HistoryCache::Entry(std::make_shared<const StoredHistory>(*std::move(history)));
 }
 
 absl::StatusOr<HistoryCache::Entry> RocksDbFeatureStore::ReadHistoryLocked(
@@ -163,7 +160,7 @@ absl::Status RocksDbFeatureStore::AppendEvents(const std::string& user_id,
   if (!old.ok()) return old.status();
   HistoryCache::Entry updated = MergeHistory(**old, events, options_.max_history);
   std::string value;
-  EncodeHistory(updated->events, &value);
+  EncodeHistory(*updated, &value);
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   rocksdb::Status s = db_->Put(write_options, handles_[kHistories], user_id, value);
@@ -182,7 +179,7 @@ absl::Status RocksDbFeatureStore::AppendEventsBatch(std::span<const UserEvents> 
   std::vector<std::string_view> users;
   users.reserve(batch.size());
   for (const UserEvents& u : batch) {
-    if (absl::Status s = ValidateAppend(u.user_id, u.events); !s.ok()) return s;
+    if (absl::Status s = ValidateEntry(u); !s.ok()) return s;
     if (!u.events.empty()) users.push_back(u.user_id);
   }
   if (users.empty()) return absl::OkStatus();
@@ -202,13 +199,15 @@ absl::Status RocksDbFeatureStore::AppendEventsBatch(std::span<const UserEvents> 
       if (!old.ok()) return old.status();
       base = *std::move(old);
     }
-    updated[u.user_id] = MergeHistory(*base, u.events, options_.max_history);
+    // nullptr: a retry of an applied request; nothing to write for it.
+    if (HistoryCache::Entry merged = MergeEntry(*base, u, options_.max_history)) updated[u.user_id] = merged;
   }
+  if (updated.empty()) return absl::OkStatus();
 
   rocksdb::WriteBatch write_batch;
   std::string value;
   for (const auto& [user, history] : updated) {
-    EncodeHistory(history->events, &value);
+    EncodeHistory(*history, &value);
     write_batch.Put(handles_[kHistories], ToSlice(user), value);
   }
   rocksdb::WriteOptions write_options;

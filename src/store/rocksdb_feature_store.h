@@ -40,6 +40,9 @@ namespace recd {
 //   history v1: 0x01, varint n, then n events oldest first:
 //               str item_id, u8 event type, varint zigzag(timestamp - previous
 //               timestamp) (previous = 0 for the first event)
+//   history v2: 0x02, the v1 body, then varint m + m str request ids (the
+//               user's applied_requests, oldest first); written only when
+//               there are request ids, so stores without them stay v1
 //   item v1:    0x01, u8 flags (bit 0 = in_stock; other bits must be 0),
 //               f32 little-endian price (NaN = unknown), str title,
 //               varint n + n str category path (root first), str brand,

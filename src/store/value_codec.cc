@@ -116,15 +116,7 @@ void PutStringList(const std::vector<std::string>& list, std::string* out) {
   for (const auto& s : list) PutLengthPrefixed(s, out);
 }
 
-}  // namespace
-
-bool IsKnownEventType(EventType type) {
-  return static_cast<uint8_t>(type) <= static_cast<uint8_t>(EventType::kPurchase);
-}
-
-void EncodeHistory(std::span<const StoredEvent> events, std::string* out) {
-  out->clear();
-  out->push_back(static_cast<char>(kHistoryFormatV1));
+void PutEvents(std::span<const StoredEvent> events, std::string* out) {
   PutVarint64(events.size(), out);
   int64_t prev = 0;
   for (const StoredEvent& e : events) {
@@ -138,15 +130,43 @@ void EncodeHistory(std::span<const StoredEvent> events, std::string* out) {
   }
 }
 
-absl::StatusOr<std::vector<StoredEvent>> DecodeHistory(std::string_view value) {
+}  // namespace
+
+bool IsKnownEventType(EventType type) {
+  return static_cast<uint8_t>(type) <= static_cast<uint8_t>(EventType::kPurchase);
+}
+
+void EncodeHistory(std::span<const StoredEvent> events, std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(kHistoryFormatV1));
+  PutEvents(events, out);
+}
+
+void EncodeHistory(const StoredHistory& history, std::string* out) {
+  if (history.applied_requests.empty()) return EncodeHistory(history.events, out);
+  out->clear();
+  out->push_back(static_cast<char>(kHistoryFormatV2));
+  PutEvents(history.events, out);
+  PutStringList(history.applied_requests, out);
+}
+
+absl::StatusOr<StoredHistory> DecodeHistory(std::string_view value) {
   Reader r(value);
-  if (absl::Status s = CheckVersion(r, kHistoryFormatV1, "history"); !s.ok()) return s;
+  uint8_t version = 0;
+  if (!r.GetByte(&version)) return absl::DataLossError("empty history value");
+  if (version != kHistoryFormatV1 && version != kHistoryFormatV2) {
+    return absl::DataLossError(absl::StrCat("unknown history format version ", static_cast<int>(version),
+                                            " (this build reads 1 and 2)"));
+  }
   uint64_t n = 0;
   // An event takes at least 3 bytes (id length, type, timestamp delta).
   if (!r.GetVarint64(&n) || n > r.remaining() / 3) {
     return absl::DataLossError("bad history event count");
   }
-  std::vector<StoredEvent> events(n);
+  StoredHistory history;
+  history.known = true;
+  std::vector<StoredEvent>& events = history.events;
+  events.resize(n);
   int64_t prev = 0;
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view id;
@@ -166,10 +186,13 @@ absl::StatusOr<std::vector<StoredEvent>> DecodeHistory(std::string_view value) {
         static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(UnZigZag(delta)));
     prev = e.timestamp;
   }
+  if (version == kHistoryFormatV2 && !GetStringList(r, &history.applied_requests)) {
+    return Truncated("history request ids");
+  }
   if (!r.empty()) {
     return absl::DataLossError(absl::StrCat(r.remaining(), " trailing bytes after history"));
   }
-  return events;
+  return history;
 }
 
 namespace {

@@ -24,11 +24,15 @@ namespace recd {
 // thread-safe.
 
 inline constexpr uint8_t kHistoryFormatV1 = 1;
+inline constexpr uint8_t kHistoryFormatV2 = 2;  // v1 with applied request ids
 inline constexpr uint8_t kItemFormatV1 = 1;
 inline constexpr uint8_t kBlobFormatV1 = 1;
 
+// Histories: v1 for events alone, v2 when applied request ids are kept too.
+// DecodeHistory reads both and sets `known`.
 void EncodeHistory(std::span<const StoredEvent> events, std::string* out);
-absl::StatusOr<std::vector<StoredEvent>> DecodeHistory(std::string_view value);
+void EncodeHistory(const StoredHistory& history, std::string* out);
+absl::StatusOr<StoredHistory> DecodeHistory(std::string_view value);
 
 // The item id is the key, so it is not part of the value.
 void EncodeItemInfo(const ItemInfo& info, std::string* out);

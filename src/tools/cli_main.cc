@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
   event->add_option("--type", type, "view | cart | purchase")
       ->check(CLI::IsMember({"view", "cart", "purchase"}))->capture_default_str();
   event->add_option("--timestamp", timestamp, "unix seconds (default: now)");
+  std::string request_id;
+  event->add_option("--request-id", request_id,
+                    "idempotency key: a retry with the same key records nothing twice");
 
   auto* reload = app.add_subcommand("reload", "re-read the config and models");
   auto* status = app.add_subcommand("status", "models, versions, counters");
@@ -185,6 +188,7 @@ int main(int argc, char** argv) {
     e->set_item_id(item);
     e->set_type(type == "purchase" ? recd::v1::PURCHASE : type == "cart" ? recd::v1::CART : recd::v1::VIEW);
     if (timestamp > 0) e->mutable_timestamp()->set_seconds(timestamp);
+    req.set_request_id(request_id);
     recd::v1::RecordEventsResponse resp;
     grpc::Status s = Recommender::NewStub(channel)->RecordEvents(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);

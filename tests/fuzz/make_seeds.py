@@ -124,6 +124,8 @@ def main():
         history += lp(item) + bytes([kind]) + varint(zigzag(ts - prev))
         prev = ts
     write("value_codec", "history", history)
+    # v2: the same events, then the request ids retries are checked against.
+    write("value_codec", "history_v2", b"\x02" + history[1:] + varint(2) + lp(b"req-1") + lp(b"req-2"))
     item = (b"\x01\x01" + struct.pack("<f", 12.5) + lp(b"Rose hand cream") + varint(2) +
             lp(b"Beauty") + lp(b"Skin Care") + lp(b"Acme") + varint(1) + lp(b"brand=Acme"))
     write("value_codec", "item", item)

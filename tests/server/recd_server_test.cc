@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "recd/data_source.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "store/rocksdb_feature_store.h"
 #include "train/bundle_trainer.h"
 #include "test_util/daemon_fixture.h"
 
@@ -312,6 +313,43 @@ TEST_F(RecdServerTest, ForgottenUserLeavesNoHistoryAcrossARestart) {
   s = admin_->ForgetUser(&ctx, empty, &resp);
   EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("user_id"));
+}
+
+// A client that retries RecordEvents with the call's request_id (after a
+// timeout, or an acknowledgement lost on the way) records its events once.
+TEST_F(RecdServerTest, RetriedRecordEventsWithARequestIdRecordOnce) {
+  v1::RecordEventsRequest req;
+  req.set_request_id("9b2f6c1e-retry-test");
+  for (const char* item : {"i3", "i4"}) {
+    v1::Event* e = req.add_events();
+    e->set_user_id("retrying-user");
+    e->set_item_id(item);
+    e->set_type(v1::VIEW);
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    v1::RecordEventsResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status s = recommender_->RecordEvents(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.accepted(), 2);
+  }
+  req.set_request_id(std::string(kMaxRequestIdBytes + 1, 'x'));
+  v1::RecordEventsResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status s = recommender_->RecordEvents(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+
+  server_.reset();
+  RocksDbStoreOptions options;
+  options.path = (test_dir_ / "store").string();
+  auto store = RocksDbFeatureStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto history = (*store)->GetHistory("retrying-user");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->events.size(), 2u);
+  EXPECT_EQ(history->events[0].item_id, "i3");
+  EXPECT_EQ(history->events[1].item_id, "i4");
 }
 
 TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {

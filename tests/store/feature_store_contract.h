@@ -110,6 +110,61 @@ TYPED_TEST_P(FeatureStoreContractTest, InvalidBatchWritesNothing) {
   EXPECT_FALSE(store->GetHistory("u1")->known);
 }
 
+TYPED_TEST_P(FeatureStoreContractTest, RetriedRequestIdsAreAppliedOnce) {
+  auto store = this->Make();
+  const std::vector<UserEvents> call = {{"u1", Events(0, 2), "r1"}, {"u2", Events(10, 1), "r1"}};
+  for (int attempt = 0; attempt < 3; ++attempt) ASSERT_TRUE(store->AppendEventsBatch(call, {}).ok());
+  // A retry queued beside its original in one batch is skipped too.
+  const std::vector<UserEvents> twice = {{"u1", Events(20, 1), "r2"}, {"u1", Events(20, 1), "r2"}};
+  ASSERT_TRUE(store->AppendEventsBatch(twice, {}).ok());
+  // Appends without an id keep the ids remembered.
+  ASSERT_TRUE(store->AppendEvents("u1", Events(30, 1)).ok());
+  ASSERT_TRUE(store->AppendEventsBatch(call, {}).ok());
+  EXPECT_THAT(Timestamps(*store->GetHistory("u1")), ElementsAre(0, 1, 20, 30));
+  EXPECT_THAT(Timestamps(*store->GetHistory("u2")), ElementsAre(10));
+  // The same id for another user, or a new id, is a new call.
+  ASSERT_TRUE(store->AppendEventsBatch(std::vector<UserEvents>{{"u3", Events(40, 1), "r1"}}, {}).ok());
+  ASSERT_TRUE(store->AppendEventsBatch(std::vector<UserEvents>{{"u1", Events(50, 1), "r3"}}, {}).ok());
+  EXPECT_THAT(Timestamps(*store->GetHistory("u3")), ElementsAre(40));
+  EXPECT_THAT(Timestamps(*store->GetHistory("u1")), ElementsAre(0, 1, 20, 30, 50));
+}
+
+TYPED_TEST_P(FeatureStoreContractTest, OnlyTheNewestRequestIdsAreRemembered) {
+  auto store = this->Make();
+  for (int i = 0; i <= static_cast<int>(kRememberedRequestIds); ++i) {
+    const std::vector<UserEvents> call = {{"u1", Events(i, 1), "r" + std::to_string(i)}};
+    ASSERT_TRUE(store->AppendEventsBatch(call, {}).ok());
+  }
+  const auto newest = "r" + std::to_string(kRememberedRequestIds);
+  ASSERT_TRUE(store->AppendEventsBatch(std::vector<UserEvents>{{"u1", Events(100, 1), newest}}, {}).ok());
+  EXPECT_EQ(store->GetHistory("u1")->events.size(), kRememberedRequestIds + 1);
+  // r0 has left the window: a retry this late is a new call.
+  ASSERT_TRUE(store->AppendEventsBatch(std::vector<UserEvents>{{"u1", Events(200, 1), "r0"}}, {}).ok());
+  EXPECT_EQ(Timestamps(*store->GetHistory("u1")).back(), 200);
+}
+
+TYPED_TEST_P(FeatureStoreContractTest, ConcurrentRetriesOfOneRequestApplyOnce) {
+  auto store = this->Make();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      const std::vector<UserEvents> call = {{"hot", Events(0, 3), "once"}};
+      for (int i = 0; i < 20; ++i) EXPECT_TRUE(store->AppendEventsBatch(call, {}).ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_THAT(Timestamps(*store->GetHistory("hot")), ElementsAre(0, 1, 2));
+}
+
+TYPED_TEST_P(FeatureStoreContractTest, OverlongRequestIdIsRefusedAndWritesNothing) {
+  auto store = this->Make();
+  const std::vector<UserEvents> call = {{"u1", Events(0, 1), std::string(kMaxRequestIdBytes + 1, 'x')}};
+  absl::Status s = store->AppendEventsBatch(call, {});
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("request id"));
+  EXPECT_FALSE(store->GetHistory("u1")->known);
+}
+
 TYPED_TEST_P(FeatureStoreContractTest, ReplaceSetsWholeHistoriesAndIsIdempotent) {
   auto store = this->Make(/*max_history=*/3);
   ASSERT_TRUE(store->AppendEvents("u1", Events(0, 2)).ok());
@@ -302,6 +357,10 @@ REGISTER_TYPED_TEST_SUITE_P(FeatureStoreContractTest,
                             RejectsInvalidAppendsNamingTheProblem,
                             BatchAppendsToManyUsersAndRepeatsInOrder,
                             InvalidBatchWritesNothing,
+                            RetriedRequestIdsAreAppliedOnce,
+                            OnlyTheNewestRequestIdsAreRemembered,
+                            ConcurrentRetriesOfOneRequestApplyOnce,
+                            OverlongRequestIdIsRefusedAndWritesNothing,
                             ReplaceSetsWholeHistoriesAndIsIdempotent,
                             ReplaceRefusesARepeatedUserAndWritesNothing,
                             ItemRoundTripKeepsEveryField,

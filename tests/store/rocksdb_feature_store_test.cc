@@ -65,6 +65,20 @@ TEST(RocksDbFeatureStoreTest, EverythingSurvivesCloseAndReopen) {
   EXPECT_EQ(*store->GetMeta("schema_version"), "1");
 }
 
+TEST(RocksDbFeatureStoreTest, RequestIdsSurviveReopenSoLateRetriesAreSkipped) {
+  TempDir dir;
+  const auto options = SmallOptions(dir.Sub("db"));
+  const std::vector<UserEvents> call = {{"u1", Events(0, 2), "r1"}};
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_TRUE(store->AppendEventsBatch(call, {}).ok());
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_TRUE(store->AppendEventsBatch(call, {}).ok());
+  EXPECT_THAT(Timestamps(*store->GetHistory("u1")), ElementsAre(0, 1));
+  EXPECT_THAT(store->GetHistory("u1")->applied_requests, ElementsAre("r1"));
+}
+
 TEST(RocksDbFeatureStoreTest, OpenWithoutCreateFailsOnMissingDirectory) {
   TempDir dir;
   auto options = SmallOptions(dir.Sub("absent"));

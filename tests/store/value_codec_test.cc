@@ -26,7 +26,32 @@ TEST(ValueCodecTest, HistoryRoundTripsExtremeTimestamps) {
   EncodeHistory(Sample(), &value);
   auto decoded = DecodeHistory(value);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(*decoded, Sample());
+  EXPECT_EQ(decoded->events, Sample());
+  EXPECT_TRUE(decoded->known);
+  EXPECT_TRUE(decoded->applied_requests.empty());
+}
+
+TEST(ValueCodecTest, HistoryWithRequestIdsRoundTripsAsV2) {
+  StoredHistory history{.events = Sample(), .known = true, .applied_requests = {"req-1", std::string(128, 'r')}};
+  std::string value;
+  EncodeHistory(history, &value);
+  EXPECT_EQ(value[0], static_cast<char>(kHistoryFormatV2));
+  auto decoded = DecodeHistory(value);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, history);
+  for (size_t n = 0; n < value.size(); ++n) {
+    EXPECT_TRUE(absl::IsDataLoss(DecodeHistory(std::string_view(value).substr(0, n)).status())) << n << " bytes";
+  }
+}
+
+TEST(ValueCodecTest, HistoryWithoutRequestIdsStaysV1) {
+  // Stores written without request ids stay readable by builds that know v1 only.
+  std::string value;
+  EncodeHistory(StoredHistory{.events = Sample(), .known = true}, &value);
+  std::string v1;
+  EncodeHistory(Sample(), &v1);
+  EXPECT_EQ(value, v1);
+  EXPECT_EQ(value[0], static_cast<char>(kHistoryFormatV1));
 }
 
 TEST(ValueCodecTest, HistoryIsCompact) {

@@ -64,16 +64,13 @@ absl::Status Annotate(const absl::Status& s, std::string_view where) {
 }
 
 absl::StatusOr<StoredHistory> DecodeStored(const RedisReply& r, std::string_view user_id) {
-  StoredHistory h;
-  if (r.type == RedisReply::Type::kNil) return h;
+  if (r.type == RedisReply::Type::kNil) return StoredHistory{};
   if (r.type != RedisReply::Type::kString) {
     return absl::DataLossError(absl::StrCat("redis store, history of ", Quoted(user_id), ": not a string"));
   }
-  absl::StatusOr<std::vector<StoredEvent>> events = DecodeHistory(r.str);
-  if (!events.ok()) return Annotate(events.status(), absl::StrCat("history of ", Quoted(user_id)));
-  h.events = *std::move(events);
-  h.known = true;
-  return h;
+  absl::StatusOr<StoredHistory> decoded = DecodeHistory(r.str);
+  if (!decoded.ok()) return Annotate(decoded.status(), absl::StrCat("history of ", Quoted(user_id)));
+  return decoded;
 }
 
 // An item row as HGET returned it: NotFound when there is none.
@@ -161,15 +158,28 @@ absl::Status RedisFeatureStore::CountNewUsers(int64_t n) {
 
 // ---- Histories --------------------------------------------------------------
 
-absl::Status RedisFeatureStore::AppendLocked(const std::string& user_id, std::span<const StoredEvent> events) {
+// `old` with each entry applied in order; nullptr when none changes it (every
+// request id already applied).
+std::shared_ptr<const StoredHistory> RedisFeatureStore::ApplyEntries(const StoredHistory& old,
+                                                                    std::span<const UserEvents* const> entries) const {
+  std::shared_ptr<const StoredHistory> merged;
+  for (const UserEvents* entry : entries) {
+    if (auto next = MergeEntry(merged ? *merged : old, *entry, options_.max_history)) merged = std::move(next);
+  }
+  return merged;
+}
+
+absl::Status RedisFeatureStore::AppendLocked(const std::string& user_id, std::span<const UserEvents* const> entries) {
   const std::string key = HistoryKey(user_id);
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
     absl::StatusOr<RedisReply> raw = One(key, {"GET", key}, false);
     if (!raw.ok()) return raw.status();
     absl::StatusOr<StoredHistory> old = DecodeStored(*raw, user_id);
     if (!old.ok()) return old.status();
+    std::shared_ptr<const StoredHistory> merged = ApplyEntries(*old, entries);
+    if (merged == nullptr) return absl::OkStatus();  // retries of applied requests
     std::string value;
-    EncodeHistory(MergeHistory(*old, events, options_.max_history)->events, &value);
+    EncodeHistory(*merged, &value);
     absl::StatusOr<RedisReply> set = One(key, CasCommand(key, "", raw->str, std::move(value)), true);
     if (!set.ok()) return set.status();
     if (set->integer == 0) continue;  // another replica appended meanwhile
@@ -182,56 +192,63 @@ absl::Status RedisFeatureStore::AppendLocked(const std::string& user_id, std::sp
 absl::Status RedisFeatureStore::AppendEvents(const std::string& user_id, std::span<const StoredEvent> events) {
   if (absl::Status s = ValidateAppend(user_id, events); !s.ok()) return s;
   if (events.empty()) return absl::OkStatus();
+  const UserEvents entry{user_id, {events.begin(), events.end()}, {}};
+  const UserEvents* entries[] = {&entry};
   absl::MutexLock lock(&history_stripes_[StripeOf(user_id, kLockStripes)]);
-  return AppendLocked(user_id, events);
+  return AppendLocked(user_id, entries);
 }
 
 absl::Status RedisFeatureStore::AppendEventsBatch(std::span<const UserEvents> batch, const StoreWriteOptions& options) {
-  // A user's entries are applied in order: appending their concatenation is
-  // the same as appending them one after the other.
-  std::vector<UserEvents> users;
+  // Each user's entries, in batch order.
+  std::vector<std::pair<std::string_view, std::vector<const UserEvents*>>> users;
   absl::flat_hash_map<std::string_view, size_t> index;
   for (const UserEvents& u : batch) {
-    if (absl::Status s = ValidateAppend(u.user_id, u.events); !s.ok()) return s;
+    if (absl::Status s = ValidateEntry(u); !s.ok()) return s;
     if (u.events.empty()) continue;
     auto [it, inserted] = index.try_emplace(u.user_id, users.size());
     if (inserted) users.push_back({u.user_id, {}});
-    std::vector<StoredEvent>& events = users[it->second].events;
-    events.insert(events.end(), u.events.begin(), u.events.end());
+    users[it->second].second.push_back(&u);
   }
   if (users.empty()) return absl::OkStatus();
   std::vector<std::string_view> ids;
-  for (const UserEvents& u : users) ids.push_back(u.user_id);
+  for (const auto& [user, entries] : users) ids.push_back(user);
   StripeLocks locks(history_stripes_, ids);
 
   // One pipelined round of GETs and one of compare-and-sets for the whole
   // batch; a user that another replica changed in between goes through the
   // single-user path.
-  std::vector<SlotCommand> commands;
-  commands.reserve(users.size());
-  for (const UserEvents& u : users) {
-    std::string key = HistoryKey(u.user_id);
-    commands.push_back({RedisKeySlot(key), {"GET", std::move(key)}});
+  std::vector<SlotCommand> gets;
+  gets.reserve(users.size());
+  for (const auto& [user, entries] : users) {
+    std::string key = HistoryKey(user);
+    gets.push_back({RedisKeySlot(key), {"GET", std::move(key)}});
   }
-  absl::StatusOr<std::vector<RedisReply>> olds = client_->ExecuteMany(commands, {});
+  absl::StatusOr<std::vector<RedisReply>> olds = client_->ExecuteMany(gets, {});
   if (!olds.ok()) return olds.status();
+  std::vector<SlotCommand> sets;
+  std::vector<size_t> set_user;  // sets[j] writes users[set_user[j]]
   for (size_t i = 0; i < users.size(); ++i) {
-    if (absl::Status s = ReplyStatus((*olds)[i], "GET " + Quoted(commands[i].command[1])); !s.ok()) return s;
-    absl::StatusOr<StoredHistory> old = DecodeStored((*olds)[i], users[i].user_id);
+    if (absl::Status s = ReplyStatus((*olds)[i], "GET " + Quoted(gets[i].command[1])); !s.ok()) return s;
+    absl::StatusOr<StoredHistory> old = DecodeStored((*olds)[i], users[i].first);
     if (!old.ok()) return old.status();
+    std::shared_ptr<const StoredHistory> merged = ApplyEntries(*old, users[i].second);
+    if (merged == nullptr) continue;  // retries of applied requests
     std::string value;
-    EncodeHistory(MergeHistory(*old, users[i].events, options_.max_history)->events, &value);
-    commands[i].command = CasCommand(commands[i].command[1], "", (*olds)[i].str, std::move(value));
+    EncodeHistory(*merged, &value);
+    sets.push_back({gets[i].slot, CasCommand(gets[i].command[1], "", (*olds)[i].str, std::move(value))});
+    set_user.push_back(i);
   }
-  absl::StatusOr<std::vector<RedisReply>> sets = client_->ExecuteMany(commands, Concern(options.sync));
-  if (!sets.ok()) return sets.status();
+  if (sets.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<RedisReply>> replies = client_->ExecuteMany(sets, Concern(options.sync));
+  if (!replies.ok()) return replies.status();
   int64_t created = 0;
-  for (size_t i = 0; i < users.size(); ++i) {
-    const RedisReply& r = (*sets)[i];
-    if (absl::Status s = ReplyStatus(r, "EVAL " + Quoted(commands[i].command[3])); !s.ok()) return s;
+  for (size_t j = 0; j < sets.size(); ++j) {
+    const RedisReply& r = (*replies)[j];
+    if (absl::Status s = ReplyStatus(r, "EVAL " + Quoted(sets[j].command[3])); !s.ok()) return s;
     if (r.integer == 2) ++created;
     if (r.integer != 0) continue;
-    if (absl::Status s = AppendLocked(users[i].user_id, users[i].events); !s.ok()) return s;
+    const auto& [user, entries] = users[set_user[j]];
+    if (absl::Status s = AppendLocked(std::string(user), entries); !s.ok()) return s;
   }
   return CountNewUsers(created);
 }

@@ -103,9 +103,13 @@ class RedisFeatureStore : public FeatureStore {
 
   std::string ProfileKey(std::string_view user_id) const;
   RedisClusterClient::WriteConcern Concern(bool sync) const;
-  // One append of already validated, non-empty events.
-  // REQUIRES: the user's stripe is held.
-  absl::Status AppendLocked(const std::string& user_id, std::span<const StoredEvent> events);
+  // Applies the user's validated entries by compare-and-set, retrying when
+  // another replica wrote the history in between. REQUIRES: the user's
+  // stripe is held.
+  absl::Status AppendLocked(const std::string& user_id, std::span<const UserEvents* const> entries);
+  // `old` with the entries applied in order; nullptr when all are retries.
+  std::shared_ptr<const StoredHistory> ApplyEntries(const StoredHistory& old,
+                                                    std::span<const UserEvents* const> entries) const;
   // Adds `n` to the user counter.
   absl::Status CountNewUsers(int64_t n);
   absl::StatusOr<RedisReply> One(std::string_view key, RedisCommand command, bool write);
