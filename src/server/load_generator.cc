@@ -144,6 +144,8 @@ class CallMaker {
     std::mt19937_64 rng(options_.seed * 0x9E3779B97F4A7C15ULL + n);
     const size_t user_index = sampler_->DrawUser(rng);
     const std::string& user = options_.users[user_index];
+    // An edge with user affinity (deploy/haproxy/replicas.cfg) routes by it.
+    ctx->AddMetadata(std::string(kUserRoutingHeader), user);
     const bool event = options_.event_fraction > 0 && !options_.items.empty() &&
                        std::uniform_real_distribution<double>(0, 1)(rng) < options_.event_fraction;
     if (event) {

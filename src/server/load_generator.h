@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -12,6 +13,11 @@
 #include "nlohmann/json.hpp"
 
 namespace recd {
+
+// The gRPC metadata key callers set to the request's user id so an edge
+// with user affinity (deploy/haproxy/replicas.cfg) routes each user to one
+// replica. recd itself ignores it.
+inline constexpr std::string_view kUserRoutingHeader = "x-recd-user";
 
 // What recd-bench sends and how. Every field's default is the value shown.
 struct LoadGeneratorOptions {

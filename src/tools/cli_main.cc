@@ -23,6 +23,7 @@
 
 #include "google/protobuf/util/json_util.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "server/load_generator.h"
 
 namespace {
 
@@ -146,6 +147,9 @@ int main(int argc, char** argv) {
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
 
+  // For an edge with user affinity (deploy/haproxy/replicas.cfg).
+  const std::string& routed_user = *recommend ? rec.user_id() : user;
+  if (!routed_user.empty()) ctx.AddMetadata(std::string(recd::kUserRoutingHeader), routed_user);
   if (*recommend) {
     rec.set_k(k);
     rec.set_explain(explain);

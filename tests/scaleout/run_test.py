@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""CTest entry: recd scaled out on one machine.
+
+Starts six redis-server (three primaries with a replica each, made a cluster
+by `redis-cli --cluster create`), three recd replicas on the demo bundle
+sharing that cluster as their store (store.backend: redis, wait_replicas 1),
+and HAProxy with deploy/haproxy/recd.cfg + replicas.cfg in front. Checks:
+
+1. Read-your-writes across replicas: for 1,000 users, a purchase recorded
+   through one replica is excluded from that user's next answer through
+   another.
+2. Affinity: through HAProxy (x-recd-user set) every call of a user lands on
+   the same replica, and the users spread over all three.
+3. Removing a replica (SIGTERM) moves only its users, about a third, to the
+   others; the rest stay where they were, and no call fails.
+
+Exit 77 = skipped (a Debian package missing), saying which.
+    tests/scaleout/run_test.sh PATH/TO/recd (finds a python3 with grpc)
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+USERS_READ_YOUR_WRITES = 1000
+USERS_AFFINITY = 300
+
+
+def skip(why):
+    print(f"SKIPPED: {why}")
+    sys.exit(77)
+
+
+for tool in ("redis-server", "redis-cli", "haproxy", "protoc"):
+    if shutil.which(tool) is None:
+        skip(f"needs {tool} (scripts/install-deps.sh)")
+try:
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks", "python_peer"))
+    import grpc  # noqa: E402
+    import stubs  # noqa: E402
+except ImportError as e:
+    skip(f"needs python3-grpcio and python3-protobuf ({e})")
+
+pb, pb_grpc = stubs.load()
+
+
+def free_port(below=55000):
+    # Redis' cluster bus listens on port + 10000.
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < below:
+            return port
+
+
+class Processes:
+    """Everything started, stopped at exit; logs kept in the temp dir."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = {}
+
+    def start(self, name, argv, env=None):
+        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp,
+                                            env=env, start_new_session=True)
+        return self.procs[name]
+
+    def stop(self, name, sig=signal.SIGTERM):
+        p = self.procs.pop(name)
+        p.send_signal(sig)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+    def stop_all(self):
+        for name in list(self.procs):
+            self.stop(name, signal.SIGKILL)
+
+    def log(self, name):
+        with open(os.path.join(self.tmp, name + ".log")) as f:
+            return f.read()[-3000:]
+
+
+def fail(procs, message, logs=()):
+    print(f"FAIL: {message}")
+    for name in logs:
+        print(f"--- {name}.log\n{procs.log(name)}")
+    sys.exit(1)
+
+
+def wait_for(what, check, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(what)
+
+
+def start_redis_cluster(procs):
+    ports = [free_port() for _ in range(6)]
+    for port in ports:
+        procs.start(f"redis-{port}", [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", procs.tmp,
+            "--dbfilename", f"dump-{port}.rdb", "--appendonly", "yes", "--appendfsync", "always",
+            "--appenddirname", f"aof-{port}", "--save", "", "--cluster-enabled", "yes",
+            "--cluster-config-file", f"nodes-{port}.conf", "--cluster-node-timeout", "5000",
+            "--repl-diskless-sync-delay", "0"])
+    for port in ports:
+        wait_for(f"redis on {port}", lambda: subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG")
+    subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports],
+                    "--cluster-replicas", "1", "--cluster-yes"], check=True, capture_output=True)
+    for port in ports:
+        wait_for("cluster_state:ok", lambda: "cluster_state:ok" in subprocess.run(
+            ["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, text=True).stdout)
+    return ports
+
+
+def write_replica_config(tmp, name, redis_ports):
+    ports = {"serve": free_port(), "admin": free_port(), "ops": free_port()}
+    nodes = ", ".join(f"'127.0.0.1:{p}'" for p in redis_ports)
+    path = os.path.join(tmp, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(f"""server: {{listen: '127.0.0.1:{ports["serve"]}', default_deadline_ms: 5000}}
+admin: {{listen: '127.0.0.1:{ports["admin"]}'}}
+ops: {{listen: '127.0.0.1:{ports["ops"]}'}}
+models: {{path: {ROOT}/models/demo, budget_ms: 5000}}
+store:
+  backend: redis
+  seed_catalog: {ROOT}/data/demo/catalog.jsonl
+  seed_events: {ROOT}/data/demo/events.csv
+  redis: {{nodes: [{nodes}], wait_replicas: 1, wait_timeout_ms: 2000, command_timeout_ms: 5000}}
+logging: {{level: warn}}
+""")
+    return path, ports
+
+
+def served(admin_stubs):
+    """RecommendItems calls each replica has answered so far."""
+    return [s.GetStatus(pb.GetStatusRequest(), timeout=5).requests.get("RecommendItems", 0) for s in admin_stubs]
+
+
+def recommend(stub, user, k=10, routed=False):
+    metadata = (("x-recd-user", user),) if routed else ()
+    return [i.item_id for i in stub.RecommendItems(pb.RecommendRequest(user_id=user, k=k), timeout=10,
+                                                   metadata=metadata).items]
+
+
+def main():
+    recd = os.path.abspath(sys.argv[1])
+    tmp = tempfile.mkdtemp(prefix="recd-scaleout-")
+    procs = Processes(tmp)
+    try:
+        redis_ports = start_redis_cluster(procs)
+        names = ["recd1", "recd2", "recd3"]
+        replicas = {}
+        for name in names:  # one after the other: the first seeds the store, the others find it seeded
+            config, ports = write_replica_config(tmp, name, redis_ports)
+            procs.start(name, [recd, "--config", config])
+            channel = grpc.insecure_channel(f"127.0.0.1:{ports['serve']}")
+            admin = pb_grpc.AdminStub(grpc.insecure_channel(f"127.0.0.1:{ports['admin']}"))
+            replicas[name] = {"ports": ports, "serve": pb_grpc.RecommenderStub(channel), "admin": admin}
+            try:
+                wait_for(f"{name} serving", lambda: recommend(replicas[name]["serve"], "u1", k=1), timeout=120)
+            except TimeoutError:
+                fail(procs, f"{name} did not start", [name])
+        print(f"redis cluster on {redis_ports}; replicas up")
+
+        # 1. Read-your-writes across replicas.
+        stubs_in_order = [replicas[n]["serve"] for n in names]
+        for u in range(USERS_READ_YOUR_WRITES):
+            user = f"u{u}"
+            writer = stubs_in_order[u % 3]
+            reader = stubs_in_order[(u + 1) % 3]
+            before = recommend(reader, user)
+            if not before:
+                fail(procs, f"{user}: empty answer")
+            writer.RecordEvents(pb.RecordEventsRequest(
+                events=[pb.Event(user_id=user, item_id=before[0], type=pb.PURCHASE)],
+                request_id=f"scaleout-{user}"), timeout=10)
+            after = recommend(reader, user)
+            if before[0] in after:
+                fail(procs, f"{user}: {before[0]} purchased through {names[u % 3]} is still recommended "
+                            f"by {names[(u + 1) % 3]}: {after}")
+        print(f"read-your-writes: {USERS_READ_YOUR_WRITES} users, each purchase recorded on one replica "
+              f"was excluded by the next")
+
+        # 2. Affinity through HAProxy.
+        edge_port = free_port()
+        env = dict(os.environ, RECD_EDGE_BIND=f"127.0.0.1:{edge_port}", RECD_BACKEND_NAME="recd_replicas")
+        for i, name in enumerate(names, 1):
+            env[f"RECD_REPLICA{i}"] = f"127.0.0.1:{replicas[name]['ports']['serve']}"
+            env[f"RECD_REPLICA{i}_OPS"] = str(replicas[name]["ports"]["ops"])
+        procs.start("haproxy", ["haproxy", "-db", "-f", f"{ROOT}/deploy/haproxy/recd.cfg",
+                                "-f", f"{ROOT}/deploy/haproxy/replicas.cfg"], env=env)
+        edge = pb_grpc.RecommenderStub(grpc.insecure_channel(f"127.0.0.1:{edge_port}"))
+        try:
+            wait_for("haproxy", lambda: recommend(edge, "u1", k=1, routed=True), timeout=30)
+        except TimeoutError:
+            fail(procs, "no answer through haproxy", ["haproxy"])
+        admins = [replicas[n]["admin"] for n in names]
+
+        def landing(user):
+            before = served(admins)
+            recommend(edge, user, routed=True)
+            after = served(admins)
+            moved = [i for i in range(3) if after[i] > before[i]]
+            if len(moved) != 1:
+                fail(procs, f"{user}: counters moved on {moved} for one call")
+            return moved[0]
+
+        users = [f"u{2000 + u}" for u in range(USERS_AFFINITY)]
+        home = {user: landing(user) for user in users}
+        for user in users[:100]:
+            if landing(user) != home[user]:
+                fail(procs, f"{user}: answered by {names[landing(user)]}, first by {names[home[user]]}")
+        spread = [sum(1 for h in home.values() if h == i) for i in range(3)]
+        if min(spread) == 0:
+            fail(procs, f"users on each replica: {spread}")
+        hits = sum(a.GetStatus(pb.GetStatusRequest(), timeout=5).counters.get("state_cache_hits", 0) for a in admins)
+        print(f"affinity: {USERS_AFFINITY} users through haproxy, each on one replica (per replica {spread}); "
+              f"100 users called again landed where they were; state cache hits {hits}")
+
+        # 3. One replica leaves.
+        procs.stop("recd3")
+        left = [a for n, a in zip(names, admins) if n != "recd3"]
+        failures = 0
+        now = {}
+        for user in users:
+            before = served(left)
+            try:
+                recommend(edge, user, routed=True)
+            except grpc.RpcError as e:
+                failures += 1
+                print(f"  {user}: {e.code()} {e.details()}")
+                continue
+            after = served(left)
+            now[user] = [i for i in range(2) if after[i] > before[i]][0]
+        stayed = sum(1 for u in users if home[u] != 2 and u in now and now[u] == home[u])
+        on_removed = sum(1 for u in users if home[u] == 2)
+        moved_others = sum(1 for u in users if home[u] != 2 and u in now and now[u] != home[u])
+        print(f"replica recd3 stopped: {on_removed} of {USERS_AFFINITY} users were on it and moved; "
+              f"{stayed} of {USERS_AFFINITY - on_removed} others stayed, {moved_others} moved; "
+              f"{failures} calls failed")
+        if failures:
+            fail(procs, f"{failures} calls failed after a replica left", ["haproxy"])
+        if moved_others:
+            fail(procs, f"{moved_others} users of the remaining replicas moved")
+        if not 0.15 * USERS_AFFINITY <= on_removed <= 0.55 * USERS_AFFINITY:
+            fail(procs, f"{on_removed} of {USERS_AFFINITY} users were on the removed replica (expected about a third)")
+        print("PASS")
+    except grpc.RpcError as e:
+        fail(procs, f"call failed: {e.code()} {e.details()}", list(procs.procs))
+    finally:
+        procs.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
