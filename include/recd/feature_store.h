@@ -10,6 +10,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "recd/dataset.h"
 
 namespace recd {
@@ -96,6 +97,31 @@ inline std::string ForgottenUserKey(std::string_view user_id) {
   return "forgotten/" + std::string(user_id);
 }
 
+// One stock change of a catalog item, by external id.
+struct StockChange {
+  std::string item_id;
+  bool in_stock = true;
+
+  friend bool operator==(const StockChange&, const StockChange&) = default;
+};
+
+// Catalog changes passed between the processes that share one store (recd
+// replicas on one Redis), so each applies the others' stock changes to its
+// in-memory catalog within a second. Publishers write the store first, then
+// publish; a change published is therefore in the store for any process that
+// loads the catalog later. Thread-safe.
+class CatalogFeed {
+ public:
+  virtual ~CatalogFeed() = default;
+  virtual absl::Status Publish(std::span<const StockChange> changes) = 0;
+  // A cursor at the newest change published so far (take it before reading
+  // the catalog from the store, so nothing published after falls between).
+  virtual absl::StatusOr<std::string> Tail() = 0;
+  // The changes published after *cursor, oldest first, waiting up to `wait`
+  // when there are none yet; moves *cursor past them. At most `max` changes.
+  virtual absl::StatusOr<std::vector<StockChange>> Poll(std::string* cursor, absl::Duration wait, size_t max) = 0;
+};
+
 class FeatureStore {
  public:
   FeatureStore() = default;
@@ -143,6 +169,11 @@ class FeatureStore {
   virtual absl::Status ForgetUser(const std::string& user_id) = 0;
 
   // ---- Catalog -------------------------------------------------------------
+
+  // Non-null when other processes may share this store and change its
+  // catalog (Redis): their stock changes arrive through it. Owned by the
+  // store. Default: null (an embedded store has no other writers).
+  virtual CatalogFeed* catalog_feed() { return nullptr; }
 
   // Inserts or replaces catalog rows (keyed by item_id).
   virtual absl::Status PutItems(std::span<const ItemRecord> items,

@@ -8,7 +8,8 @@ namespace recd {
 absl::StatusOr<CatalogIndex> CatalogIndex::Build(const IdMap& items, FeatureStore& store) {
   CatalogIndex index;
   const auto n = static_cast<size_t>(items.size());
-  index.in_stock_.assign(n, true);
+  index.in_stock_ = std::make_unique<std::atomic<bool>[]>(n);
+  for (size_t i = 0; i < n; ++i) index.in_stock_[i].store(true, std::memory_order_relaxed);
   index.category_.assign(n, "");
   index.group_.assign(n, 0);
   absl::flat_hash_map<std::string, int32_t> groups;
@@ -17,7 +18,7 @@ absl::StatusOr<CatalogIndex> CatalogIndex::Build(const IdMap& items, FeatureStor
     auto id = items.Find(row.item_id);
     if (!id) return absl::OkStatus();  // in the catalog, unknown to these models
     const auto i = static_cast<size_t>(*id);
-    index.in_stock_[i] = row.info.in_stock;
+    index.in_stock_[i].store(row.info.in_stock, std::memory_order_relaxed);
     index.category_[i] = absl::StrJoin(row.info.category_path, "/");
     std::string prefix;
     for (const std::string& part : row.info.category_path) {

@@ -176,6 +176,15 @@ grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerC
                        held_);
 }
 
+grpc::ServerUnaryReactor* RecommenderService::UpdateStock(grpc::CallbackServerContext* ctx,
+                                                          const v1::UpdateStockRequest* req,
+                                                          v1::UpdateStockResponse* resp) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "UpdateStock", auth_)) return refused;
+  return Dispatch(
+      ctx, pool_, metrics_, "UpdateStock", admission_, AdmissionController::Lane::kWrite,
+      [this, req, resp](absl::Time) { return handler_->UpdateStock(*req, resp); }, held_);
+}
+
 grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* ctx,
                                                      const v1::ReloadConfigRequest*,
                                                      v1::ReloadConfigResponse* resp) {

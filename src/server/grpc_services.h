@@ -40,6 +40,8 @@ class RecommenderService final : public v1::Recommender::CallbackService {
                                          v1::SimilarItemsResponse* resp) override;
   grpc::ServerUnaryReactor* RecordEvents(grpc::CallbackServerContext* ctx, const v1::RecordEventsRequest* req,
                                          v1::RecordEventsResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateStock(grpc::CallbackServerContext* ctx, const v1::UpdateStockRequest* req,
+                                        v1::UpdateStockResponse* resp) override;
 
  private:
   const RequestHandler* handler_;

@@ -138,11 +138,32 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   state_options.config_path = options.config_path;
   state_options.store = server->store_.get();
   state_options.before_swap = [s = server.get()](const std::shared_ptr<const ServingState>& next) {
-    return s->WarmStates(next);
+    // A new bundle's catalog was read from the store, maybe before the
+    // newest stock changes reached it: apply them before it takes traffic,
+    // and again after (a change applied in between went to the old one).
+    s->stock_updates_->Reapply(*next);
+    std::function<void()> warmed = s->WarmStates(next);
+    return std::function<void()>([s, next, warmed] {
+      if (warmed) warmed();
+      s->stock_updates_->Reapply(*next);
+    });
   };
+  // Where the other replicas' stock changes start for us: before the first
+  // catalog is read from the store, so none falls in between.
+  CatalogFeed* feed = server->store_->catalog_feed();
+  std::string feed_cursor;
+  if (feed != nullptr) {
+    absl::StatusOr<std::string> tail = feed->Tail();
+    if (!tail.ok()) return absl::Status(tail.status().code(), absl::StrCat("catalog feed: ", tail.status().message()));
+    feed_cursor = *std::move(tail);
+  }
   auto states = ServingStateManager::Create(state_options);
   if (!states.ok()) return states.status();
   server->states_ = *std::move(states);
+  // The feed's blocking read must end well within a Redis command's timeout.
+  const absl::Duration poll_wait =
+      std::min(absl::Milliseconds(500), absl::Milliseconds(config->redis_command_timeout_ms) / 2);
+  server->stock_updates_ = std::make_unique<StockUpdates>(server->states_.get(), feed, feed_cursor, poll_wait);
 
   const int cores = UsableCores();
   const int scorer_threads = config->threads > 0 ? config->threads : cores;
@@ -169,6 +190,8 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
         {"refused_connection_share", s->admission_->refused_connection_share()},
         {"reloads", s->states_->reloads()},
         {"rejected_reloads", s->states_->rejected_reloads()},
+        {"stock_changes_applied", s->stock_updates_->applied()},
+        {"catalog_feed_errors", s->stock_updates_->feed_errors()},
         {"fd_limit", static_cast<int64_t>(s->fd_limit_.soft)},
         {"fd_limit_at_start", static_cast<int64_t>(s->fd_limit_.before)},
         {"open_fds", CountOpenFds()},
@@ -188,7 +211,8 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   server->event_writer_ = std::make_unique<EventWriter>(server->store_.get(), std::move(writer_options));
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
                                                       server->scorer_pool_.get(), &server->metrics_,
-                                                      server->state_cache_.get(), server->event_writer_.get());
+                                                      server->state_cache_.get(), server->event_writer_.get(),
+                                                      server->stock_updates_.get());
   if (config->share_refusal_hold_ms > 0) {
     // Bounded like the streams it can hold: a refusal past it is sent at once.
     server->held_refusals_ = std::make_unique<HeldRefusals>(absl::Milliseconds(config->share_refusal_hold_ms), 100000);

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "recd/feature_store.h"
+#include "server/stock_updates.h"
 #include "server/admission_controller.h"
 #include "server/cached_state_refresher.h"
 #include "server/connection_limiter.h"
@@ -87,6 +88,8 @@ class RecdServer {
 
   std::unique_ptr<FeatureStore> store_;
   std::unique_ptr<ServingStateManager> states_;
+  // After states_ (its tailer reads the current state): destroyed first.
+  std::unique_ptr<StockUpdates> stock_updates_;
   ServerMetrics metrics_;
   std::unique_ptr<ThreadPool> scorer_pool_;
   std::unique_ptr<ThreadPool> request_pool_;

@@ -26,6 +26,18 @@ EventType FromProto(v1::EventType t) {
   }
 }
 
+// OK when the store has a catalog row for `item`; NOT_FOUND naming `field`
+// and the item when it has none; the store's own error (UNAVAILABLE: retry)
+// when it cannot answer.
+absl::Status CheckCatalogRow(FeatureStore& store, const std::string& item, const std::string& field) {
+  const absl::StatusOr<ItemRecord> row = store.GetItem(item);
+  if (absl::IsNotFound(row.status())) {
+    return absl::NotFoundError(absl::StrCat(field, ": unknown item '", item, "'"));
+  }
+  if (!row.ok()) return absl::Status(row.status().code(), absl::StrCat(field, ": feature store: ", row.status().message()));
+  return absl::OkStatus();
+}
+
 ScoringOptions MakeScoringOptions(const ServingState& state, ThreadPool* pool, absl::Time deadline,
                                   ServerMetrics* metrics) {
   ScoringOptions options;
@@ -202,15 +214,7 @@ absl::StatusOr<std::vector<UserEvents>> RequestHandler::EventsToRecord(
   for (int i = 0; i < request.events_size(); ++i) {
     const std::string& item = request.events(i).item_id();
     if (state->bundle->items().Find(item)) continue;
-    const absl::StatusOr<ItemRecord> row = store_->GetItem(item);
-    if (absl::IsNotFound(row.status())) {
-      return absl::NotFoundError(absl::StrCat("events[", i, "].item_id: unknown item '", item, "'"));
-    }
-    // A store that cannot answer is not an unknown item: UNAVAILABLE, retry.
-    if (!row.ok()) {
-      return absl::Status(row.status().code(), absl::StrCat("events[", i, "].item_id: feature store: ",
-                                                            row.status().message()));
-    }
+    if (auto s = CheckCatalogRow(*store_, item, absl::StrCat("events[", i, "].item_id")); !s.ok()) return s;
   }
   std::vector<UserEvents> batch;
   absl::flat_hash_map<std::string, size_t> slot;
@@ -248,6 +252,32 @@ void RequestHandler::RecordEvents(const v1::RecordEventsRequest& request, absl::
                           }
                           done(std::move(s));
                         });
+}
+
+absl::Status RequestHandler::UpdateStock(const v1::UpdateStockRequest& request,
+                                        v1::UpdateStockResponse* response) const {
+  if (auto s = ValidateUpdateStockRequest(request, *states_->Current()->config); !s.ok()) return s;
+  for (int i = 0; i < request.changes_size(); ++i) {
+    const std::string field = absl::StrCat("changes[", i, "].item_id");
+    if (auto s = CheckCatalogRow(*store_, request.changes(i).item_id(), field); !s.ok()) return s;
+  }
+  std::vector<StockChange> changes;
+  for (int i = 0; i < request.changes_size(); ++i) {
+    const v1::StockChange& c = request.changes(i);
+    if (absl::Status s = store_->SetStock(c.item_id(), c.in_stock()); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("changes[", i, "]: feature store: ", s.message()));
+    }
+    changes.push_back({c.item_id(), c.in_stock()});
+  }
+  stock_updates_->Apply(changes);
+  if (CatalogFeed* feed = store_->catalog_feed()) {
+    if (absl::Status s = feed->Publish(changes); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("stock stored and applied by this replica, but not announced to the "
+                                                 "others (retry the call): ", s.message()));
+    }
+  }
+  response->set_updated(request.changes_size());
+  return absl::OkStatus();
 }
 
 absl::Status RequestHandler::ForgetUser(const v1::ForgetUserRequest& request,

@@ -11,6 +11,7 @@
 #include "recd/feature_store.h"
 #include "recd/v1/recommender.pb.h"
 #include "ranking/user_state_cache.h"
+#include "server/stock_updates.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
 #include "store/event_writer.h"
@@ -28,9 +29,10 @@ class RequestHandler {
   // `state_cache` may be null (no caching). `event_writer` is where
   // RecordEvents queues its writes.
   RequestHandler(ServingStateManager* states, FeatureStore* store, ThreadPool* scorer_pool,
-                 ServerMetrics* metrics, UserStateCache* state_cache, EventWriter* event_writer)
+                 ServerMetrics* metrics, UserStateCache* state_cache, EventWriter* event_writer,
+                 StockUpdates* stock_updates)
       : states_(states), store_(store), scorer_pool_(scorer_pool), metrics_(metrics),
-        state_cache_(state_cache), event_writer_(event_writer) {}
+        state_cache_(state_cache), event_writer_(event_writer), stock_updates_(stock_updates) {}
 
   // `deadline` is the caller's gRPC deadline (InfiniteFuture when unset).
   absl::Status Recommend(const v1::RecommendRequest& request, absl::Time deadline,
@@ -46,6 +48,11 @@ class RequestHandler {
   // encodes it itself.
   void RecordEvents(const v1::RecordEventsRequest& request, absl::Time deadline,
                     v1::RecordEventsResponse* response, EventWriter::Done done) const;
+
+  // Writes the stock changes to the store (synced), applies them to the
+  // served catalog, then announces them to the replicas sharing the store.
+  // An item without a catalog row is NOT_FOUND and nothing is changed.
+  absl::Status UpdateStock(const v1::UpdateStockRequest& request, v1::UpdateStockResponse* response) const;
 
   // Erases the user from the store (durably) and from the state cache.
   absl::Status ForgetUser(const v1::ForgetUserRequest& request, v1::ForgetUserResponse* response) const;
@@ -64,6 +71,7 @@ class RequestHandler {
   ServerMetrics* metrics_;
   UserStateCache* state_cache_;
   EventWriter* event_writer_;
+  StockUpdates* stock_updates_;
   mutable EventLimits event_limits_;  // server.rate_limits
   mutable std::atomic<uint64_t> next_request_{1};
 };

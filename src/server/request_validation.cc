@@ -94,6 +94,17 @@ absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const
   return absl::OkStatus();
 }
 
+absl::Status ValidateUpdateStockRequest(const v1::UpdateStockRequest& r, const ServerConfig& config) {
+  if (r.changes_size() == 0) return Invalid("changes", "must not be empty");
+  if (r.changes_size() > config.max_ids_per_request) {
+    return Invalid("changes", absl::StrCat("at most ", config.max_ids_per_request, " per call, got ", r.changes_size()));
+  }
+  for (int i = 0; i < r.changes_size(); ++i) {
+    if (auto s = CheckId(r.changes(i).item_id(), absl::StrCat("changes[", i, "].item_id")); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateForgetUserRequest(const v1::ForgetUserRequest& r) { return CheckId(r.user_id(), "user_id"); }
 
 }  // namespace recd

@@ -13,6 +13,7 @@ absl::Status ValidateRecommendRequest(const v1::RecommendRequest& r, const Serve
 absl::Status ValidateSimilarItemsRequest(const v1::SimilarItemsRequest& r, const ServerConfig& config);
 // Per-event checks (ids, type, timestamp) and the batch size.
 absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const ServerConfig& config);
+absl::Status ValidateUpdateStockRequest(const v1::UpdateStockRequest& r, const ServerConfig& config);
 absl::Status ValidateForgetUserRequest(const v1::ForgetUserRequest& r);
 
 // Longest accepted user or item id, in bytes.

@@ -125,6 +125,11 @@ int main(int argc, char** argv) {
   event->add_option("--request-id", request_id,
                     "idempotency key: a retry with the same key records nothing twice");
 
+  auto* stock = app.add_subcommand("stock", "mark an item in or out of stock (every replica applies it)");
+  bool out_of_stock = false;
+  stock->add_option("--item", item, "item id")->required();
+  stock->add_flag("--out", out_of_stock, "out of stock (default: back in stock)");
+
   auto* reload = app.add_subcommand("reload", "re-read the config and models");
   auto* status = app.add_subcommand("status", "models, versions, counters");
   auto* forget = app.add_subcommand("forget", "erase a user: history, profile and cached states (admin)");
@@ -197,6 +202,15 @@ int main(int argc, char** argv) {
     grpc::Status s = Recommender::NewStub(channel)->RecordEvents(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);
     std::cout << "recorded " << resp.accepted() << " event(s)\n";
+  } else if (*stock) {
+    recd::v1::UpdateStockRequest req;
+    auto* c = req.add_changes();
+    c->set_item_id(item);
+    c->set_in_stock(!out_of_stock);
+    recd::v1::UpdateStockResponse resp;
+    grpc::Status s = Recommender::NewStub(channel)->UpdateStock(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    std::cout << item << (out_of_stock ? " out of stock\n" : " in stock\n");
   } else if (*reload) {
     recd::v1::ReloadConfigResponse resp;
     grpc::Status s = Admin::NewStub(admin_channel)->ReloadConfig(&ctx, {}, &resp);

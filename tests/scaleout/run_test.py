@@ -9,9 +9,11 @@ and HAProxy with deploy/haproxy/recd.cfg + replicas.cfg in front. Checks:
 1. Read-your-writes across replicas: for 1,000 users, a purchase recorded
    through one replica is excluded from that user's next answer through
    another.
-2. Affinity: through HAProxy (x-recd-user set) every call of a user lands on
+2. Catalog broadcast: an item marked out of stock through one replica is
+   gone from the other two's answers within a second (Redis Stream).
+3. Affinity: through HAProxy (x-recd-user set) every call of a user lands on
    the same replica, and the users spread over all three.
-3. Removing a replica (SIGTERM) moves only its users, about a third, to the
+4. Removing a replica (SIGTERM) moves only its users, about a third, to the
    others; the rest stay where they were, and no call fails.
 
 Exit 77 = skipped (a Debian package missing), saying which.
@@ -199,7 +201,29 @@ def main():
         print(f"read-your-writes: {USERS_READ_YOUR_WRITES} users, each purchase recorded on one replica "
               f"was excluded by the next")
 
-        # 2. Affinity through HAProxy.
+        # 2. Catalog broadcast: out of stock through one replica, gone from
+        # the others' answers within a second.
+        def in_stock_top(stub, user):
+            req = pb.RecommendRequest(user_id=user, k=10, filters=pb.Filters(in_stock_only=True))
+            return [i.item_id for i in stub.RecommendItems(req, timeout=10).items]
+
+        item = in_stock_top(stubs_in_order[1], "u1500")[0]
+        start = time.time()
+        stubs_in_order[0].UpdateStock(pb.UpdateStockRequest(changes=[pb.StockChange(item_id=item, in_stock=False)]),
+                                      timeout=10)
+        gone = {}
+        while len(gone) < 2 and time.time() - start < 5:
+            for i in (1, 2):
+                if i not in gone and item not in in_stock_top(stubs_in_order[i], "u1500"):
+                    gone[i] = time.time() - start
+            time.sleep(0.01)
+        print(f"catalog broadcast: {item} out of stock through recd1; gone from recd2 after "
+              f"{gone.get(1, float('inf')) * 1000:.0f} ms, recd3 after {gone.get(2, float('inf')) * 1000:.0f} ms")
+        if len(gone) < 2 or max(gone.values()) > 1.0:
+            fail(procs, f"{item} was still recommended by a replica a second after it went out of stock",
+                 ["recd2", "recd3"])
+
+        # 3. Affinity through HAProxy.
         edge_port = free_port()
         env = dict(os.environ, RECD_EDGE_BIND=f"127.0.0.1:{edge_port}", RECD_BACKEND_NAME="recd_replicas")
         for i, name in enumerate(names, 1):
@@ -235,7 +259,7 @@ def main():
         print(f"affinity: {USERS_AFFINITY} users through haproxy, each on one replica (per replica {spread}); "
               f"100 users called again landed where they were; state cache hits {hits}")
 
-        # 3. One replica leaves.
+        # 4. One replica leaves.
         procs.stop("recd3")
         left = [a for n, a in zip(names, admins) if n != "recd3"]
         failures = 0

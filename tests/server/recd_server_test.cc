@@ -352,6 +352,46 @@ TEST_F(RecdServerTest, RetriedRecordEventsWithARequestIdRecordOnce) {
   EXPECT_EQ(history->events[1].item_id, "i4");
 }
 
+// UpdateStock reaches the rules at once (no reload), is durable, and an
+// unknown item changes nothing.
+TEST_F(RecdServerTest, UpdateStockAppliesAtOnceAndSurvivesARestart) {
+  auto in_stock_only = [&](const std::string& user) {
+    v1::RecommendRequest req;
+    req.set_user_id(user);
+    req.set_k(20);
+    req.mutable_filters()->set_in_stock_only(true);
+    v1::RecommendResponse resp;
+    EXPECT_TRUE(Recommend(req, &resp).ok());
+    return Ids(resp);
+  };
+  auto update = [&](const std::string& item, bool in_stock, const std::string& also = "") {
+    v1::UpdateStockRequest req;
+    auto* c = req.add_changes();
+    c->set_item_id(item);
+    c->set_in_stock(in_stock);
+    if (!also.empty()) req.add_changes()->set_item_id(also);
+    v1::UpdateStockResponse resp;
+    grpc::ClientContext ctx;
+    return recommender_->UpdateStock(&ctx, req, &resp);
+  };
+  const std::vector<std::string> before = in_stock_only("u13");
+  ASSERT_FALSE(before.empty());
+  const std::string top = before[0];
+  ASSERT_TRUE(update(top, false).ok());
+  EXPECT_THAT(in_stock_only("u13"), ::testing::Not(::testing::Contains(top)));
+
+  grpc::Status s = update(before[1], false, "no-such-item");
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("changes[1].item_id"));
+  EXPECT_THAT(in_stock_only("u13"), ::testing::Contains(before[1]));  // nothing of it applied
+
+  server_.reset();
+  StartServer();
+  EXPECT_THAT(in_stock_only("u13"), ::testing::Not(::testing::Contains(top)));
+  ASSERT_TRUE(update(top, true).ok());
+  EXPECT_THAT(in_stock_only("u13"), ::testing::Contains(top));
+}
+
 TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {
   v1::SimilarItemsRequest req;
   req.set_item_id("i1");

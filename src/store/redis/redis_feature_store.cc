@@ -125,7 +125,8 @@ RedisFeatureStore::RedisFeatureStore(const Options& options, std::unique_ptr<Red
       client_(std::move(client)),
       items_key_(absl::StrCat(options.key_prefix, ":items")),
       meta_key_(absl::StrCat(options.key_prefix, ":meta")),
-      users_key_(absl::StrCat(options.key_prefix, ":users")) {}
+      users_key_(absl::StrCat(options.key_prefix, ":users")),
+      feed_(client_.get(), absl::StrCat(options.key_prefix, ":catalog")) {}
 
 std::string RedisFeatureStore::HistoryKey(std::string_view user_id) const {
   return absl::StrCat(options_.key_prefix, ":{u:", std::string(user_id), "}:h");

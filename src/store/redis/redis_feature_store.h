@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "recd/feature_store.h"
 #include "recd/feature_store_factory.h"
+#include "store/redis/redis_catalog_feed.h"
 #include "store/redis/redis_cluster_client.h"
 
 namespace recd {
@@ -72,6 +73,8 @@ class RedisFeatureStore : public FeatureStore {
                                      const StoreWriteOptions& options) override;
   absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) override;
   absl::Status ForgetUser(const std::string& user_id) override;
+  // Stock changes of every replica on this store (RedisCatalogFeed).
+  CatalogFeed* catalog_feed() override { return &feed_; }
 
   absl::Status PutItems(std::span<const ItemRecord> items,
                         const StoreWriteOptions& options) override;
@@ -117,6 +120,7 @@ class RedisFeatureStore : public FeatureStore {
   const Options options_;
   const std::unique_ptr<RedisClusterClient> client_;
   const std::string items_key_, meta_key_, users_key_;
+  RedisCatalogFeed feed_;  // on client_, key "<prefix>:catalog"
   std::array<absl::Mutex, kLockStripes> history_stripes_;
 };
 

@@ -83,6 +83,43 @@ TEST(RedisFeatureStoreTest, KeysOfOneUserShareASlot) {
   }
 }
 
+// Two stores on one server and prefix stand for two replicas: what one
+// publishes, the other reads from its cursor on, in order, once.
+TEST(RedisFeatureStoreTest, CatalogFeedCarriesStockChangesToAnotherReplica) {
+  SharedRedis& redis = SharedStandalone();
+  RECD_REQUIRE_REDIS(redis);
+  const RedisStoreOptions options = StoreOptions(redis.servers->address(0));
+  auto a = RedisFeatureStore::Open(options);
+  auto b = RedisFeatureStore::Open(options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  CatalogFeed* publisher = (*a)->catalog_feed();
+  CatalogFeed* reader = (*b)->catalog_feed();
+  ASSERT_NE(publisher, nullptr);
+  absl::StatusOr<std::string> cursor = reader->Tail();
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+
+  const std::vector<StockChange> changes = {{"i1", false}, {"i2", true}, {"i1", true}};
+  ASSERT_TRUE(publisher->Publish(changes).ok());
+  auto got = reader->Poll(&*cursor, absl::Milliseconds(200), 100);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, changes);
+  // Nothing new: an empty answer after the wait, the cursor kept.
+  const std::string after = *cursor;
+  got = reader->Poll(&*cursor, absl::Milliseconds(50), 100);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(*cursor, after);
+  EXPECT_EQ(*publisher->Tail(), after);
+  // `max` bounds one read; the rest comes with the next.
+  ASSERT_TRUE(publisher->Publish(changes).ok());
+  got = reader->Poll(&*cursor, absl::Milliseconds(200), 2);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size(), 2u);
+  got = reader->Poll(&*cursor, absl::Milliseconds(200), 2);
+  ASSERT_TRUE(got.ok());
+  EXPECT_THAT(*got, ElementsAre(changes[2]));
+}
+
 TEST(RedisFeatureStoreTest, StoppedServerGivesUnavailableNeverOk) {
   std::string missing = RedisServers::Missing();
   if (!missing.empty()) GTEST_SKIP() << missing;
