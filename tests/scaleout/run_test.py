@@ -13,7 +13,9 @@ and HAProxy with deploy/haproxy/recd.cfg + replicas.cfg in front. Checks:
    gone from the other two's answers within a second (Redis Stream).
 3. Affinity: through HAProxy (x-recd-user set) every call of a user lands on
    the same replica, and the users spread over all three.
-4. Removing a replica (SIGTERM) moves only its users, about a third, to the
+4. Resharding: 2,000 slots move between primaries (redis-cli --cluster
+   reshard) while the edge takes ~200 calls a second; none fails.
+5. Removing a replica (SIGTERM) moves only its users, about a third, to the
    others; the rest stay where they were, and no call fails.
 
 Exit 77 = skipped (a Debian package missing), saying which.
@@ -27,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -259,7 +262,55 @@ def main():
         print(f"affinity: {USERS_AFFINITY} users through haproxy, each on one replica (per replica {spread}); "
               f"100 users called again landed where they were; state cache hits {hits}")
 
-        # 4. One replica leaves.
+        # 4. Resharding under load: 2,000 slots move between primaries while
+        # the edge takes ~200 calls a second (a tenth of them writes).
+        stop = threading.Event()
+        done, errors = [0], []
+
+        def load(worker):
+            i = worker
+            while not stop.is_set():
+                started = time.time()
+                user = f"u{i % 3000}"
+                metadata = (("x-recd-user", user),)
+                try:
+                    if i % 10 == 0:
+                        edge.RecordEvents(pb.RecordEventsRequest(
+                            events=[pb.Event(user_id=user, item_id="i7", type=pb.VIEW)],
+                            request_id=f"reshard-{i}"), timeout=10, metadata=metadata)
+                    else:
+                        edge.RecommendItems(pb.RecommendRequest(user_id=user, k=10), timeout=10, metadata=metadata)
+                    done[0] += 1
+                except grpc.RpcError as e:
+                    errors.append(f"{user}: {e.code()} {e.details()}")
+                i += 4
+                time.sleep(max(0.0, 0.02 - (time.time() - started)))  # 50 calls/s per worker
+
+        workers = [threading.Thread(target=load, args=(w,)) for w in range(4)]
+        for w in workers:
+            w.start()
+        time.sleep(1)
+        primaries = [line.split()[0:2] for line in subprocess.run(
+            ["redis-cli", "-p", str(redis_ports[0]), "cluster", "nodes"], capture_output=True, text=True,
+            check=True).stdout.splitlines() if "master" in line]
+        reshard_start = time.time()
+        reshard = subprocess.run(
+            ["redis-cli", "--cluster", "reshard", primaries[0][1].split("@")[0], "--cluster-from", primaries[0][0],
+             "--cluster-to", primaries[1][0], "--cluster-slots", "2000", "--cluster-yes"],
+            capture_output=True, text=True)
+        reshard_seconds = time.time() - reshard_start
+        time.sleep(1)
+        stop.set()
+        for w in workers:
+            w.join()
+        if reshard.returncode != 0:
+            fail(procs, f"redis-cli --cluster reshard failed: {reshard.stderr[-2000:]}")
+        print(f"resharding: 2,000 slots moved in {reshard_seconds:.1f} s while the edge answered {done[0]} calls "
+              f"({done[0] / (reshard_seconds + 2):.0f}/s); {len(errors)} failed")
+        if errors:
+            fail(procs, f"{len(errors)} calls failed during resharding, e.g. {errors[:5]}", ["recd1", "recd2"])
+
+        # 5. One replica leaves.
         procs.stop("recd3")
         left = [a for n, a in zip(names, admins) if n != "recd3"]
         failures = 0
