@@ -240,6 +240,9 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
     for (const auto& [k, v] : metrics_->Requests()) (*resp->mutable_requests())[k] = v;
     for (const auto& [k, v] : metrics_->Errors()) (*resp->mutable_errors())[k] = v;
     for (const auto& [k, v] : metrics_->Counters()) (*resp->mutable_counters())[k] = v;
+    metrics_->ForEachArm([resp](std::string_view arm, const LatencyHistogram& h) {
+      (*resp->mutable_experiment_arms())[std::string(arm)] = h.count();
+    });
     return absl::OkStatus();
   });
 }

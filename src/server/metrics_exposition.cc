@@ -56,6 +56,15 @@ void WriteServerMetrics(PrometheusWriter& w, const ServerMetrics& m) {
     WriteHistogram(w, {{"method", method}, {"code", code}}, h);
   });
 
+  w.Family("recd_experiment_requests_total", "RecommendItems answered, by experiment arm (config experiments).",
+           Type::kCounter);
+  m.ForEachArm([&](std::string_view arm, const LatencyHistogram& h) {
+    w.Sample({{"arm", arm}}, static_cast<double>(h.Exported().count));
+  });
+  w.Family("recd_experiment_request_duration_seconds",
+           "RecommendItems latency inside recd (validation to answer), by experiment arm.", Type::kHistogram);
+  m.ForEachArm([&](std::string_view arm, const LatencyHistogram& h) { WriteHistogram(w, {{"arm", arm}}, h); });
+
   w.Family("recd_model_calls_total", "Model scoring calls, by model.", Type::kCounter);
   m.ForEachModel([&](std::string_view model, const ModelMetrics& mm) {
     w.Sample({{"model", model}}, static_cast<double>(mm.calls.load(std::memory_order_relaxed)));

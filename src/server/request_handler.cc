@@ -133,6 +133,7 @@ std::string RequestHandler::NewRequestId() const {
 
 absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl::Time deadline,
                                        v1::RecommendResponse* response) const {
+  const absl::Time started = absl::Now();
   const auto state = states_->Current();
   if (auto s = ValidateRecommendRequest(request, *state->config); !s.ok()) return s;
   response->set_request_id(NewRequestId());
@@ -163,8 +164,12 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   query.explain = request.explain();
   query.rules = RulesFromProto(request.filters(), *state->config);
   query.rules.category = request.category();
-  auto answer = RecommendForUser(ContextOf(*state), query,
-                                 MakeScoringOptions(*state, scorer_pool_, deadline, metrics_), state_cache_);
+  RankingContext context = ContextOf(*state);
+  // A/B: the user's arm ranks with its own fusion profile.
+  const ExperimentArms::Arm* arm = state->experiments ? &state->experiments->For(request.user_id()) : nullptr;
+  if (arm != nullptr) context.pipeline = arm->pipeline.get();
+  auto answer = RecommendForUser(context, query, MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
+                                 state_cache_);
   if (!answer.ok()) return answer.status();
   if (answer->state_cache_hit) metrics_->CountStateCache(*answer->state_cache_hit);
   if (answer->result_cache_hit) metrics_->CountResultCache(*answer->result_cache_hit);
@@ -179,6 +184,10 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   for (const std::string& id : answer->ignored_ids) *response->add_ignored_item_ids() = id;
   response->set_fallback(answer->ranking.fallback);
   FillVersions(*state, response);
+  if (arm != nullptr) {
+    response->set_experiment_arm(arm->name);
+    metrics_->RecordArm(arm->name, absl::Now() - started);
+  }
   spdlog::debug("[{}] RecommendItems user={} k={} history={} returned={} degraded={}", response->request_id(),
                 request.user_id(), request.k(), stored->events.size(), response->items_size(),
                 answer->ranking.degraded.size());

@@ -150,7 +150,7 @@ absl::Status ParseRedis(const YAML::Node& r, ServerConfig& c) {
 
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
-  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "rules", "candidates", "logging"}));
+  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "experiments", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits",
                                              "rate_limits", "tls", "auth"}));
@@ -275,6 +275,11 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     auto fusion = FusionConfig::FromYaml(f);
     if (!fusion.ok()) return fusion.status();
     c.fusion = *std::move(fusion);
+  }
+  if (const YAML::Node e = root["experiments"]) {
+    auto experiments = ExperimentConfig::FromYaml(e);
+    if (!experiments.ok()) return experiments.status();
+    c.experiments = *std::move(experiments);
   }
   if (const YAML::Node s = root["rules"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "rules", {"exclude_seen", "exclude_purchased", "diversity_max_per_category"}));

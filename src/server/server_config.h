@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "recd/fusion_config.h"
+#include "server/experiments.h"
 #include "retrieval/candidate_stage.h"
 
 namespace recd {
@@ -160,6 +161,9 @@ struct ServerConfig {
   int64_t warm_ms = 3000;
   // fusion: optional; when absent the bundle's tuned fusion.yaml is used.
   std::optional<FusionConfig> fusion;
+  // experiments: optional A/B arms of fusion profiles (README, Experiments).
+  // Reloadable.
+  std::optional<ExperimentConfig> experiments;
   // rules:
   // Leave out every item already in the user's history (viewed, carted or
   // bought), as the offline evaluation does. With false, only purchases are

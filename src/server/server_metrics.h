@@ -72,6 +72,12 @@ class ServerMetrics {
   // Calls fn(model, metrics) for every model seen so far.
   void ForEachModel(const std::function<void(std::string_view, const ModelMetrics&)>& fn) const;
   // From RecordEvents' submission to its group commit, successful writes.
+  // RecommendItems answered in an experiment arm, and how long they took.
+  void RecordArm(std::string_view arm, absl::Duration latency) { arms_.Get(arm).Record(latency); }
+  void ForEachArm(const std::function<void(std::string_view, const LatencyHistogram&)>& fn) const {
+    arms_.ForEach(fn);
+  }
+
   LatencyHistogram& event_write_latency() { return event_write_latency_; }
   const LatencyHistogram& event_write_latency() const { return event_write_latency_; }
   ModelMetrics& Model(const std::string& name);
@@ -130,6 +136,9 @@ class ServerMetrics {
   // "method/code": methods x status codes, bounded like errors_.
   NamedSlots<LatencyHistogram, 256> finished_;
   LatencyHistogram event_write_latency_;
+  // Arm names are config labels (at most 8 per config); past 64 over many
+  // reloads they share the overflow slot.
+  NamedSlots<LatencyHistogram, 64> arms_;
 };
 
 }  // namespace recd

@@ -54,6 +54,33 @@ absl::Status CheckFusionMatchesBundle(const FusionConfig& fusion, const ModelBun
   return absl::OkStatus();
 }
 
+// One pipeline per arm, on the state's bundle and retrieval indexes; an arm
+// without a fusion profile shares the state's pipeline.
+absl::StatusOr<std::shared_ptr<const ExperimentArms>> BuildExperimentArms(const ExperimentConfig& config,
+                                                                         const ServingState& state) {
+  std::vector<ExperimentArms::Arm> arms;
+  double cumulative = 0;
+  for (size_t i = 0; i < config.arms.size(); ++i) {
+    const ExperimentConfig::Arm& arm = config.arms[i];
+    cumulative += arm.share;
+    ExperimentArms::Arm built;
+    built.name = arm.name;
+    built.end_bucket = i + 1 == config.arms.size() ? ExperimentConfig::kBuckets
+                                                   : static_cast<int>(std::lround(cumulative * ExperimentConfig::kBuckets));
+    if (arm.fusion) {
+      if (auto s = CheckFusionMatchesBundle(*arm.fusion, *state.bundle); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("experiments.arms[", i, "] (", arm.name, "): ", s.message()));
+      }
+      built.pipeline = std::make_shared<const RankingPipeline>(state.bundle, *arm.fusion, state.candidates,
+                                                               state.config->candidates.search);
+    } else {
+      built.pipeline = state.pipeline;
+    }
+    arms.push_back(std::move(built));
+  }
+  return std::make_shared<const ExperimentArms>(config.salt, std::move(arms));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServingStateManager>> ServingStateManager::Create(const Options& options) {
@@ -150,6 +177,11 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   }
   state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates,
                                                             state->config->candidates.search);
+  if (const auto& experiments = state->config->experiments) {
+    auto arms = BuildExperimentArms(*experiments, *state);
+    if (!arms.ok()) return absl::Status(arms.status().code(), absl::StrCat(options_.config_path, ": ", arms.status().message()));
+    state->experiments = *std::move(arms);
+  }
   spdlog::set_level(spdlog::level::from_str(state->config->log_level));
   return std::shared_ptr<const ServingState>(std::move(state));
 }

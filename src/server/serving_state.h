@@ -19,6 +19,7 @@
 #include "recd/feature_store.h"
 #include "recd/model_bundle.h"
 #include "ranking/catalog_index.h"
+#include "server/experiments.h"
 #include "server/server_config.h"
 #include "server/token_authenticator.h"
 
@@ -31,6 +32,7 @@ struct ServingState {
   std::shared_ptr<const ServerConfig> config;
   std::shared_ptr<const ModelBundle> bundle;
   std::shared_ptr<const RankingPipeline> pipeline;  // bundle + effective fusion
+  std::shared_ptr<const ExperimentArms> experiments; // null = no experiment: `pipeline` for all
   std::shared_ptr<const CatalogIndex> catalog;      // indexed by bundle item ids
   std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
   std::shared_ptr<const ItemSimilarity> similarity; // for explanations; may be null

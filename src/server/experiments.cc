@@ -1,0 +1,88 @@
+#include "server/experiments.h"
+
+#include <xxhash.h>
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+
+namespace recd {
+namespace {
+
+bool IsLabelSafe(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::Status Invalid(const std::string& field, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+}  // namespace
+
+absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& node) {
+  if (!node.IsMap()) return Invalid("experiments", "must be a mapping");
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (key != "salt" && key != "arms") return Invalid("experiments." + key, "unknown field");
+  }
+  ExperimentConfig c;
+  if (!node["salt"] || !YAML::convert<std::string>::decode(node["salt"], c.salt) || c.salt.empty()) {
+    return Invalid("experiments.salt", "required, a non-empty string");
+  }
+  const YAML::Node arms = node["arms"];
+  if (!arms || !arms.IsSequence() || arms.size() < 2 || arms.size() > kMaxArms) {
+    return Invalid("experiments.arms", absl::StrCat("a list of 2 to ", kMaxArms, " arms"));
+  }
+  std::set<std::string> names;
+  double total = 0;
+  for (size_t i = 0; i < arms.size(); ++i) {
+    const std::string field = absl::StrCat("experiments.arms[", i, "]");
+    const YAML::Node a = arms[i];
+    if (!a.IsMap()) return Invalid(field, "must be a mapping");
+    for (const auto& kv : a) {
+      const std::string key = kv.first.as<std::string>();
+      if (key != "name" && key != "share" && key != "fusion") return Invalid(field + "." + key, "unknown field");
+    }
+    Arm arm;
+    if (!a["name"] || !YAML::convert<std::string>::decode(a["name"], arm.name) || !IsLabelSafe(arm.name)) {
+      return Invalid(field + ".name", "required: letters, digits, '_' or '-', at most 32");
+    }
+    if (!names.insert(arm.name).second) return Invalid(field + ".name", absl::StrCat("'", arm.name, "' used twice"));
+    if (!a["share"] || !YAML::convert<double>::decode(a["share"], arm.share) || !(arm.share > 0) ||
+        arm.share > 1) {
+      return Invalid(field + ".share", "required, in (0, 1]");
+    }
+    total += arm.share;
+    if (const YAML::Node f = a["fusion"]) {
+      auto fusion = FusionConfig::FromYaml(f);
+      if (!fusion.ok()) return Invalid(field, std::string(fusion.status().message()));
+      arm.fusion = *std::move(fusion);
+    }
+    c.arms.push_back(std::move(arm));
+  }
+  if (std::abs(total - 1.0) > 1e-6) return Invalid("experiments.arms", absl::StrCat("shares add up to ", total, ", not 1"));
+  return c;
+}
+
+int ExperimentBucket(std::string_view salt, std::string_view user_id) {
+  // The salt's own hash seeds the user id's: no concatenation, no allocation.
+  const XXH64_hash_t seed = XXH64(salt.data(), salt.size(), 0);
+  const XXH64_hash_t h = XXH64(user_id.data(), user_id.size(), seed);
+  return static_cast<int>(h % static_cast<uint64_t>(ExperimentConfig::kBuckets));
+}
+
+const ExperimentArms::Arm& ExperimentArms::For(std::string_view user_id) const {
+  const int bucket = ExperimentBucket(salt_, user_id);
+  for (const Arm& arm : arms_) {
+    if (bucket < arm.end_bucket) return arm;
+  }
+  return arms_.back();
+}
+
+}  // namespace recd

@@ -1,0 +1,67 @@
+#ifndef RECD_SERVER_EXPERIMENTS_H_
+#define RECD_SERVER_EXPERIMENTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "recd/fusion_config.h"
+#include "yaml-cpp/yaml.h"
+
+namespace recd {
+
+class RankingPipeline;
+
+// The config's `experiments:` section: A/B arms of fusion profiles inside
+// the daemon. Each user is in one arm, chosen by a salted hash of the user
+// id alone, so the same user gets the same arm across restarts, reloads that
+// keep the salt and shares, and every replica.
+struct ExperimentConfig {
+  static constexpr size_t kMaxArms = 8;
+  static constexpr int kBuckets = 10000;  // shares resolve to 0.01%
+
+  struct Arm {
+    std::string name;   // [A-Za-z0-9_-], at most 32 characters: a metric label
+    double share = 0;   // of users; the arms' shares add up to 1
+    // The arm's fusion profile; absent = the served one (config's or bundle's).
+    std::optional<FusionConfig> fusion;
+  };
+  // Changing it reshuffles every user: a new experiment, new arms.
+  std::string salt;
+  std::vector<Arm> arms;
+
+  // Parses the mapping; errors name the field ("experiments.arms[1].share: ...").
+  static absl::StatusOr<ExperimentConfig> FromYaml(const YAML::Node& node);
+};
+
+// The user's bucket in [0, kBuckets): the user id's 64-bit xxHash seeded by
+// the salt's.
+int ExperimentBucket(std::string_view salt, std::string_view user_id);
+
+// The arms of one serving state, each with the pipeline ranking for it.
+// Immutable; thread-safe.
+class ExperimentArms {
+ public:
+  struct Arm {
+    std::string name;
+    int end_bucket = 0;  // users with bucket < end_bucket (and >= the previous arm's) are in it
+    std::shared_ptr<const RankingPipeline> pipeline;
+  };
+
+  ExperimentArms(std::string salt, std::vector<Arm> arms) : salt_(std::move(salt)), arms_(std::move(arms)) {}
+
+  const Arm& For(std::string_view user_id) const;
+  const std::vector<Arm>& arms() const { return arms_; }
+
+ private:
+  std::string salt_;
+  std::vector<Arm> arms_;  // non-empty; the last end_bucket is kBuckets
+};
+
+}  // namespace recd
+
+#endif  // RECD_SERVER_EXPERIMENTS_H_
