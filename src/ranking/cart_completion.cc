@@ -38,6 +38,18 @@ absl::StatusOr<RecommendAnswer> CompleteCartForUser(const RankingContext& contex
   rank.explain = query.explain;
   rank.rules = query.rules;
   rank.profile = fusion.cart_profile;
+  if (query.leave_out_substitutes && context.catalog != nullptr) {
+    // Group 0 is "no category": such items are nobody's substitutes.
+    absl::flat_hash_set<int32_t> groups;
+    for (int32_t item : in_cart) {
+      if (context.catalog->group(item) != 0) groups.insert(context.catalog->group(item));
+    }
+    if (!groups.empty()) {
+      rank.allowed = [catalog = context.catalog, groups = std::move(groups)](int32_t item) {
+        return !groups.contains(catalog->group(item));
+      };
+    }
+  }
   absl::StatusOr<RecommendAnswer> answer = RecommendForUser(context, rank, options, cache);
   if (!answer.ok()) return answer.status();
   answer->ignored_ids.insert(answer->ignored_ids.begin(), unknown.begin(), unknown.end());

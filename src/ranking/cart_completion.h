@@ -20,13 +20,19 @@ struct CartQuery {
   int k = 10;
   bool explain = false;
   RuleSpec rules;
+  // Leave out items in the leaf category of a cart item: substitutes
+  // (another phone for the phone in the cart), which co-occurrence and
+  // transitions find as readily as complements, since shoppers compare
+  // within a category before they buy. Items without a category stay.
+  bool leave_out_substitutes = true;
 };
 
 // Ranks complements of the cart: the cart's items, as cart events after the
 // user's stored history, are the history every model scores from, blended
 // with the fusion profile the config names for carts
 // (FusionConfig::cart_profile: transitions and co-occurrence over content
-// similarity). The cart's items never come back; the user's history is left
+// similarity). The cart's items never come back, nor (with
+// leave_out_substitutes) items of their categories; the user's history is left
 // out as context.exclude_seen says. Cart ids the catalog does not know are
 // ignored and reported (answer.ignored_ids); NotFound naming the field when
 // none is known. States extend the user's cached ones for this request

@@ -2,6 +2,7 @@
 #define RECD_RANKING_RECOMMEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -50,6 +51,9 @@ struct RecommendQuery {
   // the catalog. Neither result cache serves nor keeps such a request.
   std::vector<int32_t> candidates;
   std::vector<int32_t> exclude;  // dense ids left out whatever the rules
+  // Items for which this is false never come back, beside `rules` (a
+  // caller's own rule over dense ids); unset = all allowed.
+  std::function<bool(int32_t item)> allowed;
   // Fusion profile to blend with (FusionConfig::profiles); "" = the
   // weights for the history's length. Result cache off, as for candidates.
   std::string profile;

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store/in_memory_feature_store.h"
 #include "test_util/fake_scorer.h"
 
 namespace recd {
@@ -78,6 +79,32 @@ TEST_F(CartCompletionTest, CartOfUnknownItemsIsNotFoundNamingTheField) {
   auto answer = Complete({"x", "y"});
   ASSERT_EQ(answer.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(answer.status().message(), HasSubstr("item_ids"));
+}
+
+// a, b: Phones; c: Phone cases; d: no category; e: Phones.
+TEST_F(CartCompletionTest, SubstitutesOfTheCartAreLeftOutUnlessAsked) {
+  InMemoryFeatureStore store(InMemoryStoreOptions{});
+  std::vector<ItemRecord> rows(4);
+  const char* ids[] = {"a", "b", "c", "e"};
+  const std::vector<std::string> paths[] = {{"Phones"}, {"Phones"}, {"Phone cases"}, {"Phones"}};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].item_id = ids[i];
+    rows[i].info.category_path = paths[i];
+  }
+  ASSERT_TRUE(store.PutItems(rows, StoreWriteOptions{}).ok());
+  auto catalog = CatalogIndex::Build(bundle_->items(), store);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  context_.catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));
+  CartQuery query;
+  query.cart_item_ids = {"a"};
+  query.k = 5;
+  auto answer = CompleteCartForUser(context_, query, {}, nullptr);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_THAT(Names(*answer), ElementsAre("d", "c"));
+  query.leave_out_substitutes = false;
+  answer = CompleteCartForUser(context_, query, {}, nullptr);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_THAT(Names(*answer), ElementsAre("e", "d", "c", "b"));
 }
 
 TEST_F(CartCompletionTest, MissingProfileIsFailedPreconditionNotTheUsualWeights) {
