@@ -66,10 +66,12 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
       !s.ok()) {
     return s;
   }
-  if (query.allowed) {
-    rank.allowed = rank.allowed ? [rules = std::move(rank.allowed), own = query.allowed](int32_t item) {
+  if (query.allowed && rank.allowed) {
+    rank.allowed = [rules = std::move(rank.allowed), own = query.allowed](int32_t item) {
       return own(item) && rules(item);
-    } : query.allowed;
+    };
+  } else if (query.allowed) {
+    rank.allowed = query.allowed;
   }
   // States encoded from the stored history serve this request; session
   // items on top of it extend them for this request alone, so only a
