@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
       PrintJson(resp);
       return 0;
     }
-    std::cout << items.size() << " items ranked for " << user << " (request " << resp.request_id() << ", config "
+    std::cout << resp.items_size() << " of " << items.size() << " items ranked for " << user << " (request " << resp.request_id() << ", config "
               << resp.config_version() << ")\n";
     PrintItems(resp.items());
     for (const auto& d : resp.degraded()) std::cout << "degraded: " << d << " left out\n";
