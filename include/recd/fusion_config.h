@@ -43,10 +43,25 @@ struct FusionConfig {
   double rrf_k = 60.0;                           // only for kReciprocalRank
   std::map<std::string, double> weights;         // model name -> weight (>= 0)
   std::vector<FusionSegment> segments;           // ascending max_history; may be empty
+  // Named weight sets for requests that rank for a purpose of their own
+  // rather than for a user's next item (`fusion.profiles`). A request that
+  // names one is blended with it alone (no segments). Default: "cart"
+  // (DefaultCartWeights()); a file's `profiles` adds to it or replaces it.
+  std::map<std::string, std::map<std::string, double>> profiles = {{"cart", DefaultCartWeights()}};
+  // The profile cart completion (CompleteCart) ranks with; must name one of
+  // `profiles`. Default "cart".
+  std::string cart_profile = "cart";
+
+  // The built-in "cart" profile: transitions (markov) and co-occurrence
+  // (knn), what shoppers add next, well above content similarity, which
+  // finds substitutes (another phone) rather than complements (its case).
+  static std::map<std::string, double> DefaultCartWeights();
 
   // The weights for a user with `history_length` events: the first segment
   // whose max_history covers it, else `weights`.
   const std::map<std::string, double>& WeightsFor(int64_t history_length) const;
+  // The weights of profile `name`, or null when there is none.
+  const std::map<std::string, double>* Profile(const std::string& name) const;
 
   // Parses the `fusion:` mapping. Errors name the field ("fusion.weights.mf: ...").
   static absl::StatusOr<FusionConfig> FromYaml(const YAML::Node& node);

@@ -1,5 +1,6 @@
 #include "recd/fusion_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -51,9 +52,14 @@ const std::map<std::string, FusionMethod>& MethodNames() {
   return *names;
 }
 
+bool AnyPositive(const std::map<std::string, double>& weights) {
+  return std::any_of(weights.begin(), weights.end(), [](const auto& kv) { return kv.second > 0; });
+}
+
 absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
   if (!node.IsMap()) return absl::InvalidArgumentError("fusion: must be a mapping");
-  static const char* kKnown[] = {"version", "method", "normalization", "rrf_k", "weights", "segments"};
+  static const char* kKnown[] = {"version", "method", "normalization", "rrf_k", "weights", "segments", "profiles",
+                                 "cart_profile"};
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -81,9 +87,7 @@ absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
   auto weights = ParseWeights(node["weights"], "fusion.weights");
   if (!weights.ok()) return weights.status();
   config.weights = *std::move(weights);
-  double total = 0;
-  for (const auto& [m, w] : config.weights) total += w;
-  if (total <= 0) return absl::InvalidArgumentError("fusion.weights: at least one weight must be > 0");
+  if (!AnyPositive(config.weights)) return absl::InvalidArgumentError("fusion.weights: at least one weight must be > 0");
 
   if (const YAML::Node segs = node["segments"]) {
     if (!segs.IsSequence()) return absl::InvalidArgumentError("fusion.segments: must be a list");
@@ -106,10 +110,35 @@ absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
       config.segments.push_back(std::move(seg));
     }
   }
+  if (const YAML::Node profiles = node["profiles"]) {
+    if (!profiles.IsMap()) return absl::InvalidArgumentError("fusion.profiles: must be a mapping of name -> weights");
+    for (const auto& kv : profiles) {
+      const std::string name = kv.first.as<std::string>();
+      const std::string field = absl::StrCat("fusion.profiles.", name);
+      auto w = ParseWeights(kv.second, field);
+      if (!w.ok()) return w.status();
+      if (!AnyPositive(*w)) return absl::InvalidArgumentError(absl::StrCat(field, ": at least one weight must be > 0"));
+      config.profiles[name] = *std::move(w);
+    }
+  }
+  if (node["cart_profile"]) config.cart_profile = node["cart_profile"].as<std::string>();
+  if (config.Profile(config.cart_profile) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fusion.cart_profile: no profile named '", config.cart_profile, "' in fusion.profiles"));
+  }
   return config;
 }
 
 }  // namespace
+
+std::map<std::string, double> FusionConfig::DefaultCartWeights() {
+  return {{"markov", 1.0}, {"knn", 1.0}, {"mf", 0.2}, {"lstm", 0.2}, {"content", 0.1}, {"pop", 0.05}};
+}
+
+const std::map<std::string, double>* FusionConfig::Profile(const std::string& name) const {
+  auto it = profiles.find(name);
+  return it == profiles.end() ? nullptr : &it->second;
+}
 
 const std::map<std::string, double>& FusionConfig::WeightsFor(int64_t history_length) const {
   for (const auto& seg : segments) {
@@ -169,6 +198,18 @@ std::string FusionConfig::ToYaml() const {
     }
     out << YAML::EndSeq;
   }
+  // Only what differs from the defaults: a config that never named a
+  // profile is written as it always was.
+  const FusionConfig defaults;
+  if (profiles != defaults.profiles) {
+    out << YAML::Key << "profiles" << YAML::Value << YAML::BeginMap;
+    for (const auto& [name, w] : profiles) {
+      out << YAML::Key << name << YAML::Value;
+      emit_weights(w);
+    }
+    out << YAML::EndMap;
+  }
+  if (cart_profile != defaults.cart_profile) out << YAML::Key << "cart_profile" << YAML::Value << cart_profile;
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

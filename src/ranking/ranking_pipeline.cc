@@ -388,6 +388,7 @@ std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& r
                                                             const FusedTopList& top) const {
   const bool retrieving = request.candidates.empty() && retrieves();
   if (top.pipeline_id != id_ || top.exclude_history != request.exclude_history || request.states_behind > 0 ||
+      !request.profile.empty() ||
       (!retrieving && !request.candidates.empty()) || top.depth != (retrieving ? NominationDepth(request) : 0)) {
     return std::nullopt;
   }
@@ -403,8 +404,15 @@ std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& r
   return result;
 }
 
+const std::map<std::string, double>& RankingPipeline::WeightsOf(const RankRequest& request) const {
+  if (request.profile.empty()) return fusion_.WeightsFor(static_cast<int64_t>(request.history.events.size()));
+  static const auto* const kNone = new std::map<std::string, double>();
+  const std::map<std::string, double>* profile = fusion_.Profile(request.profile);
+  return profile != nullptr ? *profile : *kNone;
+}
+
 RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOptions& options) const {
-  const auto& weights = fusion_.WeightsFor(static_cast<int64_t>(request.history.events.size()));
+  const auto& weights = WeightsOf(request);
   std::vector<ModelRun> runs = WeightedRuns(weights, request.states);
   RankingResult result;
   std::shared_ptr<const FusedTopList> top;
@@ -414,19 +422,21 @@ RankingResult RankingPipeline::Rank(const RankRequest& request, const ScoringOpt
     if (AnyOk(runs)) {
       const std::vector<int32_t> items = UnionOfNominations(runs);
       ScoreFromStates(runs, items, options.deadline);
-      result = FuseAndSelect(request, runs, weights, items, &top, depth);
+      result = FuseAndSelect(request, runs, weights, items, request.profile.empty() ? &top : nullptr, depth);
       const bool rules = request.allowed || request.max_per_group > 0;
       if (rules && static_cast<int>(result.items.size()) < request.k && AnyOk(runs)) {
         result = Widen(request, runs, weights, depth, std::move(result), options);
       }
     }
   } else {
-    RunModels(runs, request.history, request.states_behind, request.candidates, 0, options);
-    // A caller's own candidate list is not a history's top: keep none.
-    if (AnyOk(runs)) {
-      result = FuseAndSelect(request, runs, weights, request.candidates,
-                             request.candidates.empty() ? &top : nullptr, 0);
-    }
+    // On the catalog's scale: score it all; Select keeps the candidates.
+    const bool scan = !request.candidates.empty() && request.catalog_scale && !retrieves();
+    const std::span<const int32_t> scored = scan ? std::span<const int32_t>() : request.candidates;
+    RunModels(runs, request.history, request.states_behind, scored, 0, options);
+    // A caller's own candidate list is not a history's top: keep none; nor
+    // is a profile's blend.
+    const bool keep = request.candidates.empty() && request.profile.empty();
+    if (AnyOk(runs)) result = FuseAndSelect(request, runs, weights, scored, keep ? &top : nullptr, 0);
   }
   // An empty item list means "the whole catalog" to the fusion: without a
   // model in, that would rank unscored items. Answer from popularity instead.
@@ -526,11 +536,21 @@ RankingResult RankingPipeline::Select(const RankRequest& request, std::span<cons
                                       const std::vector<ModelScores>& per_model) const {
   const bool all = items.empty();
   const absl::flat_hash_set<int32_t> excluded = ExcludedItems(request, request.exclude);
+  // Scores of the whole catalog for a request with candidates (catalog
+  // scale, or the popularity fallback): only the candidates may come back.
+  std::vector<bool> outside;
+  if (all && !request.candidates.empty()) {
+    outside.assign(fused.size(), true);
+    for (int32_t c : request.candidates) {
+      if (c >= 0 && static_cast<size_t>(c) < outside.size()) outside[static_cast<size_t>(c)] = false;
+    }
+  }
   // One pass over the scored positions: excluded or not allowed -> banned.
   std::vector<bool> banned(fused.size(), false);
   for (size_t i = 0; i < banned.size(); ++i) {
     const int32_t item = all ? static_cast<int32_t>(i) : items[i];
-    banned[i] = excluded.contains(item) || (request.allowed && !request.allowed(item));
+    banned[i] = (!outside.empty() && outside[i]) || excluded.contains(item) ||
+                (request.allowed && !request.allowed(item));
   }
 
   RankingResult result;

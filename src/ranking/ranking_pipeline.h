@@ -27,6 +27,17 @@ struct RankRequest {
   bool exclude_history = true;          // never recommend what the user already has
   std::vector<int32_t> exclude;         // further dense item ids to leave out
   std::vector<int32_t> candidates;      // items to rank; empty = the whole catalog
+  // With candidates: put each model's scores on the scale of the whole
+  // catalog, so the candidates come back in the order, and with the scores,
+  // a whole-catalog ranking gives them whatever the normalisation (a
+  // caller's own list, RankItems). A pipeline that scans the catalog scores
+  // it all and keeps the candidates; a retrieving one (large catalogs)
+  // scores the candidates alone, on catalog moments under zscore.
+  bool catalog_scale = false;
+  // A fusion profile (FusionConfig::profiles) to blend with instead of the
+  // weights for the history's length; "" = those. REQUIRES: the pipeline's
+  // fusion has it (an unknown name weights no model: popularity fallback).
+  std::string profile;
   bool explain = false;                 // keep per-model scores of the returned items
   // Business rules: items for which `allowed` is false never come back
   // (stock, categories, purchased); unset = all allowed.
@@ -178,6 +189,8 @@ class RankingPipeline {
   };
 
   static bool AnyOk(const std::vector<ModelRun>& runs);
+  // The weights `request` blends with: its profile's, or its history's.
+  const std::map<std::string, double>& WeightsOf(const RankRequest& request) const;
   // The sorted, distinct items the models still in nominated.
   static std::vector<int32_t> UnionOfNominations(const std::vector<ModelRun>& runs);
   // The weighted models of a request, with any states the caller supplied.

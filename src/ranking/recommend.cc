@@ -14,14 +14,14 @@ bool EncodedAnyState(const UserStateCache::States& given, const UserStateCache::
   return false;
 }
 
-void ExplainAll(const RankingContext& context, std::span<const Event> history, RecommendAnswer& answer) {
+}  // namespace
+
+void ExplainAnswer(const RankingContext& context, std::span<const Event> history, RecommendAnswer& answer) {
   for (const RankedItem& item : answer.ranking.items) {
     answer.reasons.push_back(
         ExplainReason(item, answer.ranking, context.bundle->items(), context.similarity, history));
   }
 }
-
-}  // namespace
 
 DenseHistory ToDenseHistory(std::span<const StoredEvent> stored, const IdMap& items) {
   DenseHistory h;
@@ -46,7 +46,7 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   for (const std::string& id : query.recent_item_ids) {
     if (auto dense = items.Find(id)) {
-      history.events.push_back(Event{*dense, EventType::kView, now});
+      history.events.push_back(Event{*dense, query.recent_event_type, now});
     } else {
       answer.ignored_ids.push_back(id);
     }
@@ -56,24 +56,37 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   rank.history = UserHistory{history.events, -1};
   rank.k = query.k;
   rank.explain = query.explain;
-  rank.exclude_history = context.exclude_seen;
+  rank.exclude_history = context.exclude_seen && query.exclude_seen;
   rank.max_rule_scan_items = context.max_rule_scan_items;
+  rank.candidates = query.candidates;
+  rank.catalog_scale = !query.candidates.empty();
+  rank.exclude = query.exclude;
+  rank.profile = query.profile;
   if (auto s = ApplyRules(query.rules, items, context.catalog, &history.purchased, rank, answer.ignored_ids);
       !s.ok()) {
     return s;
+  }
+  if (query.allowed && rank.allowed) {
+    rank.allowed = [rules = std::move(rank.allowed), own = query.allowed](int32_t item) {
+      return own(item) && rules(item);
+    };
+  } else if (query.allowed) {
+    rank.allowed = query.allowed;
   }
   // States encoded from the stored history serve this request; session
   // items on top of it extend them for this request alone, so only a
   // request without any keeps what it ranks.
   const size_t session_events = history.events.size() - stored_events;
   const bool cacheable = cache != nullptr && session_events == 0;
+  // The top list is a history's best of the catalog under its own weights.
+  const bool top_applies = query.candidates.empty() && query.profile.empty();
   UserStateCache::Cached cached;
   if (cache != nullptr) {
     cached = cache->LookupEntry(query.user_id, context.bundle, fingerprint);
     answer.state_cache_hit = !cached.states.empty();
-    if (cacheable && context.result_cache_items > 0) answer.result_cache_hit = false;
+    if (cacheable && top_applies && context.result_cache_items > 0) answer.result_cache_hit = false;
   }
-  if (cacheable && cached.top != nullptr) {
+  if (cacheable && top_applies && cached.top != nullptr) {
     if (auto from_top = context.pipeline->SelectFromTop(rank, *cached.top)) {
       answer.ranking = *std::move(from_top);
       answer.result_cache_hit = true;
@@ -82,15 +95,17 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   if (!answer.result_cache_hit.value_or(false)) {
     rank.states = cached.states;
     rank.states_behind = rank.states.empty() ? 0 : session_events;
-    if (cacheable) rank.keep_top = std::max(context.result_cache_items, 0);
+    if (cacheable && top_applies) rank.keep_top = std::max(context.result_cache_items, 0);
     answer.ranking = context.pipeline->Rank(rank, options);
-    // Keep what is new: states the cache lacked, or a top list for them.
+    // Keep what is new: states the cache lacked, or a top list for them. A
+    // request that makes no top list keeps the one cached, if any.
     if (cacheable && (EncodedAnyState(rank.states, answer.ranking.states) || answer.ranking.top != nullptr)) {
-      cache->Insert(query.user_id, context.bundle, fingerprint, std::move(answer.ranking.states),
-                    std::move(answer.ranking.top));
+      std::shared_ptr<const FusedTopList> top = std::move(answer.ranking.top);
+      if (!top_applies) top = cached.top;
+      cache->Insert(query.user_id, context.bundle, fingerprint, std::move(answer.ranking.states), std::move(top));
     }
   }
-  if (query.explain) ExplainAll(context, history.events, answer);
+  if (query.explain) ExplainAnswer(context, history.events, answer);
   return answer;
 }
 
@@ -109,7 +124,7 @@ absl::StatusOr<RecommendAnswer> RecommendSimilar(const RankingContext& context, 
   }
   answer.ranking = context.pipeline->Rank(rank, options);
   // The reason names no history item: the answer is about an item, not a user.
-  if (explain) ExplainAll(context, {}, answer);
+  if (explain) ExplainAnswer(context, {}, answer);
   return answer;
 }
 

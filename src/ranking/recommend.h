@@ -2,6 +2,7 @@
 #define RECD_RANKING_RECOMMEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -37,9 +38,25 @@ struct RecommendQuery {
   std::string user_id;
   std::span<const StoredEvent> stored_history;   // from the feature store, oldest first
   std::vector<std::string> recent_item_ids;      // session context, oldest first
+  // What the session items are to the models: views (RecommendItems), or
+  // items put in the cart (CompleteCart).
+  EventType recent_event_type = EventType::kView;
   int k = 10;
   bool explain = false;
   RuleSpec rules;
+  // Leave out the user's history (context.exclude_seen); false: history
+  // items may come back (RankItems without rules ranks every given item).
+  bool exclude_seen = true;
+  // Dense ids to rank (RankItems' list, on the catalog's scale); empty =
+  // the catalog. Neither result cache serves nor keeps such a request.
+  std::vector<int32_t> candidates;
+  std::vector<int32_t> exclude;  // dense ids left out whatever the rules
+  // Items for which this is false never come back, beside `rules` (a
+  // caller's own rule over dense ids); unset = all allowed.
+  std::function<bool(int32_t item)> allowed;
+  // Fusion profile to blend with (FusionConfig::profiles); "" = the
+  // weights for the history's length. Result cache off, as for candidates.
+  std::string profile;
 };
 
 struct RecommendAnswer {
@@ -68,6 +85,10 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
 // REQUIRES: `item` is a dense id of context.bundle.
 absl::StatusOr<RecommendAnswer> RecommendSimilar(const RankingContext& context, int32_t item, int k, bool explain,
                                                  const RuleSpec& rules, const ScoringOptions& options);
+
+// Fills answer.reasons, one per ranked item, naming the item of `history`
+// each is most like (none when `history` is empty).
+void ExplainAnswer(const RankingContext& context, std::span<const Event> history, RecommendAnswer& answer);
 
 // A user's history in the dense ids of one bundle; events on items the
 // models do not know are skipped (they cannot be scored from).

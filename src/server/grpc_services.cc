@@ -165,6 +165,25 @@ grpc::ServerUnaryReactor* RecommenderService::SimilarItems(grpc::CallbackServerC
       held_);
 }
 
+grpc::ServerUnaryReactor* RecommenderService::RankItems(grpc::CallbackServerContext* ctx,
+                                                        const v1::RankItemsRequest* req, v1::RankItemsResponse* resp) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "RankItems", auth_)) return refused;
+  return Dispatch(
+      ctx, pool_, metrics_, "RankItems", admission_, AdmissionController::Lane::kRead,
+      [this, req, resp](absl::Time deadline) { return handler_->RankItems(*req, DeadlineOrInfinite(deadline), resp); },
+      held_);
+}
+
+grpc::ServerUnaryReactor* RecommenderService::CompleteCart(grpc::CallbackServerContext* ctx,
+                                                           const v1::CompleteCartRequest* req,
+                                                           v1::CompleteCartResponse* resp) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "CompleteCart", auth_)) return refused;
+  return Dispatch(
+      ctx, pool_, metrics_, "CompleteCart", admission_, AdmissionController::Lane::kRead,
+      [this, req, resp](absl::Time deadline) { return handler_->CompleteCart(*req, DeadlineOrInfinite(deadline), resp); },
+      held_);
+}
+
 grpc::ServerUnaryReactor* RecommenderService::RecordEvents(grpc::CallbackServerContext* ctx,
                                                            const v1::RecordEventsRequest* req,
                                                            v1::RecordEventsResponse* resp) {

@@ -38,6 +38,10 @@ class RecommenderService final : public v1::Recommender::CallbackService {
                                            v1::RecommendResponse* resp) override;
   grpc::ServerUnaryReactor* SimilarItems(grpc::CallbackServerContext* ctx, const v1::SimilarItemsRequest* req,
                                          v1::SimilarItemsResponse* resp) override;
+  grpc::ServerUnaryReactor* RankItems(grpc::CallbackServerContext* ctx, const v1::RankItemsRequest* req,
+                                      v1::RankItemsResponse* resp) override;
+  grpc::ServerUnaryReactor* CompleteCart(grpc::CallbackServerContext* ctx, const v1::CompleteCartRequest* req,
+                                         v1::CompleteCartResponse* resp) override;
   grpc::ServerUnaryReactor* RecordEvents(grpc::CallbackServerContext* ctx, const v1::RecordEventsRequest* req,
                                          v1::RecordEventsResponse* resp) override;
   grpc::ServerUnaryReactor* UpdateStock(grpc::CallbackServerContext* ctx, const v1::UpdateStockRequest* req,

@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
+#include "ranking/cart_completion.h"
+#include "ranking/rank_items.h"
 #include "ranking/recommend.h"
 #include "server/request_validation.h"
 #include "spdlog/spdlog.h"
@@ -117,7 +119,19 @@ void FillItems(const RecommendAnswer& answer, const IdMap& items,
   }
 }
 
-void FillVersions(const ServingState& state, v1::RecommendResponse* response) {
+// `degraded` of a response: the models left out, and "store" when the
+// user's history could not be read (counted as a degraded answer once).
+void FillDegraded(const RankingResult& result, bool store_out, ServerMetrics& metrics,
+                  google::protobuf::RepeatedPtrField<std::string>* degraded) {
+  for (const std::string& d : result.degraded) *degraded->Add() = d;
+  if (store_out) {
+    *degraded->Add() = "store";
+    if (result.degraded.empty()) metrics.CountDegraded();  // else counted already
+  }
+}
+
+template <typename Response>
+void FillVersions(const ServingState& state, Response* response) {
   for (const auto& scorer : state.bundle->scorers()) {
     (*response->mutable_model_versions())[std::string(scorer->name())] = state.bundle->version();
   }
@@ -137,23 +151,8 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   const auto state = states_->Current();
   if (auto s = ValidateRecommendRequest(request, *state->config); !s.ok()) return s;
   response->set_request_id(NewRequestId());
-  auto stored = store_->GetHistory(request.user_id());
-  // A store that cannot answer (down, failing over, too slow) does not stop
-  // the answer: it is ranked from what the request carries (its session
-  // items) and the models' item-side scores, and flagged. Anything else
-  // the store says is the caller's answer.
-  const bool store_out = !stored.ok() && (absl::IsUnavailable(stored.status()) ||
-                                          absl::IsDeadlineExceeded(stored.status()));
-  if (store_out) {
-    // A line a second at most: an outage would otherwise log every request.
-    static std::atomic<int64_t> warned_second{0};
-    const int64_t second = absl::ToUnixSeconds(absl::Now());
-    if (warned_second.exchange(second, std::memory_order_relaxed) != second) {
-      spdlog::warn("[{}] feature store unavailable, answering without the user's history: {}",
-                   response->request_id(), std::string(stored.status().message()));
-    }
-    stored = StoredHistory{};
-  }
+  bool store_out = false;
+  auto stored = ReadHistory(request.user_id(), response->request_id(), store_out);
   if (!stored.ok()) return stored.status();
 
   RecommendQuery query;
@@ -176,11 +175,7 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   RecordOutcomes(answer->ranking, *metrics_);
   if (auto s = CheckAnswered(answer->ranking); !s.ok()) return s;
   FillItems(*answer, state->bundle->items(), response->mutable_items());
-  for (const std::string& d : answer->ranking.degraded) *response->add_degraded() = d;
-  if (store_out) {
-    *response->add_degraded() = "store";
-    if (answer->ranking.degraded.empty()) metrics_->CountDegraded();  // else counted already
-  }
+  FillDegraded(answer->ranking, store_out, *metrics_, response->mutable_degraded());
   for (const std::string& id : answer->ignored_ids) *response->add_ignored_item_ids() = id;
   response->set_fallback(answer->ranking.fallback);
   FillVersions(*state, response);
@@ -211,6 +206,107 @@ absl::Status RequestHandler::SimilarItems(const v1::SimilarItemsRequest& request
   FillItems(*answer, state->bundle->items(), response->mutable_items());
   for (const std::string& d : answer->ranking.degraded) *response->add_degraded() = d;
   response->set_fallback(answer->ranking.fallback);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoredHistory> RequestHandler::ReadHistory(const std::string& user_id, const std::string& request_id,
+                                                          bool& store_out) const {
+  auto stored = store_->GetHistory(user_id);
+  // A store that cannot answer (down, failing over, too slow) does not stop
+  // the answer: it is ranked from what the request carries (its session
+  // items) and the models' item-side scores, and flagged. Anything else
+  // the store says is the caller's answer.
+  store_out = !stored.ok() && (absl::IsUnavailable(stored.status()) || absl::IsDeadlineExceeded(stored.status()));
+  if (store_out) {
+    // A line a second at most: an outage would otherwise log every request.
+    static std::atomic<int64_t> warned_second{0};
+    const int64_t second = absl::ToUnixSeconds(absl::Now());
+    if (warned_second.exchange(second, std::memory_order_relaxed) != second) {
+      spdlog::warn("[{}] feature store unavailable, answering without the user's history: {}", request_id,
+                   std::string(stored.status().message()));
+    }
+    stored = StoredHistory{};
+  }
+  return stored;
+}
+
+absl::Status RequestHandler::RankItems(const v1::RankItemsRequest& request, absl::Time deadline,
+                                       v1::RankItemsResponse* response) const {
+  const auto state = states_->Current();
+  if (auto s = ValidateRankItemsRequest(request, *state->config); !s.ok()) return s;
+  response->set_request_id(NewRequestId());
+  bool store_out = false;
+  auto stored = ReadHistory(request.user_id(), response->request_id(), store_out);
+  if (!stored.ok()) return stored.status();
+
+  RankItemsQuery query;
+  query.user_id = request.user_id();
+  query.stored_history = stored->events;
+  query.recent_item_ids.assign(request.recent_item_ids().begin(), request.recent_item_ids().end());
+  query.item_ids.assign(request.item_ids().begin(), request.item_ids().end());
+  query.apply_rules = request.apply_rules();
+  query.rules = RulesFromProto(request.filters(), *state->config);
+  query.explain = request.explain();
+  RankingContext context = ContextOf(*state);
+  const ExperimentArms::Arm* arm = state->experiments ? &state->experiments->For(request.user_id()) : nullptr;
+  if (arm != nullptr) context.pipeline = arm->pipeline.get();  // the user's A/B arm, as for RecommendItems
+  auto ranked = RankItemsForUser(context, query, MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
+                                 state_cache_);
+  if (!ranked.ok()) return ranked.status();
+  const RecommendAnswer& answer = ranked->answer;
+  if (answer.state_cache_hit) metrics_->CountStateCache(*answer.state_cache_hit);
+  RecordOutcomes(answer.ranking, *metrics_);
+  if (auto s = CheckAnswered(answer.ranking); !s.ok()) return s;
+  FillItems(answer, state->bundle->items(), response->mutable_items());
+  FillDegraded(answer.ranking, store_out, *metrics_, response->mutable_degraded());
+  for (const std::string& id : ranked->unknown_ids) *response->add_unknown_item_ids() = id;
+  for (const std::string& id : ranked->filtered_ids) *response->add_filtered_item_ids() = id;
+  for (const std::string& id : answer.ignored_ids) *response->add_ignored_item_ids() = id;
+  response->set_fallback(answer.ranking.fallback);
+  FillVersions(*state, response);
+  if (arm != nullptr) response->set_experiment_arm(arm->name);
+  spdlog::debug("[{}] RankItems user={} items={} returned={} unknown={} degraded={}", response->request_id(),
+                request.user_id(), request.item_ids_size(), response->items_size(), ranked->unknown_ids.size(),
+                answer.ranking.degraded.size());
+  return absl::OkStatus();
+}
+
+absl::Status RequestHandler::CompleteCart(const v1::CompleteCartRequest& request, absl::Time deadline,
+                                          v1::CompleteCartResponse* response) const {
+  const auto state = states_->Current();
+  if (auto s = ValidateCompleteCartRequest(request, *state->config); !s.ok()) return s;
+  response->set_request_id(NewRequestId());
+  bool store_out = false;
+  StoredHistory stored;
+  if (!request.user_id().empty()) {
+    auto read = ReadHistory(request.user_id(), response->request_id(), store_out);
+    if (!read.ok()) return read.status();
+    stored = *std::move(read);
+  }
+
+  CartQuery query;
+  query.user_id = request.user_id();
+  query.stored_history = stored.events;
+  query.cart_item_ids.assign(request.item_ids().begin(), request.item_ids().end());
+  query.k = request.k();
+  query.explain = request.explain();
+  query.rules = RulesFromProto(request.filters(), *state->config);
+  if (request.user_id().empty()) query.rules.exclude_purchased = false;  // no user
+  query.leave_out_substitutes = state->config->cart_leave_out_substitutes;
+  // An anonymous cart has no user to cache states for.
+  auto answer = CompleteCartForUser(ContextOf(*state), query,
+                                    MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
+                                    request.user_id().empty() ? nullptr : state_cache_);
+  if (!answer.ok()) return answer.status();
+  if (answer->state_cache_hit) metrics_->CountStateCache(*answer->state_cache_hit);
+  RecordOutcomes(answer->ranking, *metrics_);
+  if (auto s = CheckAnswered(answer->ranking); !s.ok()) return s;
+  FillItems(*answer, state->bundle->items(), response->mutable_items());
+  FillDegraded(answer->ranking, store_out, *metrics_, response->mutable_degraded());
+  for (const std::string& id : answer->ignored_ids) *response->add_ignored_item_ids() = id;
+  response->set_fallback(answer->ranking.fallback);
+  response->set_profile(state->pipeline->fusion().cart_profile);
+  FillVersions(*state, response);
   return absl::OkStatus();
 }
 

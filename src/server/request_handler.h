@@ -39,6 +39,10 @@ class RequestHandler {
                          v1::RecommendResponse* response) const;
   absl::Status SimilarItems(const v1::SimilarItemsRequest& request, absl::Time deadline,
                             v1::SimilarItemsResponse* response) const;
+  absl::Status RankItems(const v1::RankItemsRequest& request, absl::Time deadline,
+                         v1::RankItemsResponse* response) const;
+  absl::Status CompleteCart(const v1::CompleteCartRequest& request, absl::Time deadline,
+                            v1::CompleteCartResponse* response) const;
   // Validates the request, then queues it on the event writer and returns
   // without waiting for the disk. `done` runs once with the outcome: OK when
   // the events are durable (response filled), or why not (validation, queue
@@ -61,6 +65,12 @@ class RequestHandler {
   std::string NewRequestId() const;
 
  private:
+  // The user's stored history. A store that cannot answer (down, failing
+  // over, too slow) gives an empty one with `store_out` set: the answer is
+  // ranked without it and flagged. Any other store error is the caller's.
+  absl::StatusOr<StoredHistory> ReadHistory(const std::string& user_id, const std::string& request_id,
+                                            bool& store_out) const;
+
   // The request's events grouped by user in arrival order, or why the
   // request is refused (nothing of it is written then).
   absl::StatusOr<std::vector<UserEvents>> EventsToRecord(const v1::RecordEventsRequest& request) const;

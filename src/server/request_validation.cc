@@ -22,15 +22,20 @@ absl::Status CheckK(int32_t k, const ServerConfig& config) {
   return absl::OkStatus();
 }
 
+// At most `max` ids (and at least one when `required`), each a valid id.
 template <typename List>
-absl::Status CheckIdList(const List& ids, const std::string& field, const ServerConfig& config) {
-  if (ids.size() > config.max_ids_per_request) {
-    return Invalid(field, absl::StrCat("at most ", config.max_ids_per_request, " ids, got ", ids.size()));
-  }
+absl::Status CheckIdList(const List& ids, const std::string& field, int max, bool required = false) {
+  if (required && ids.empty()) return Invalid(field, "must not be empty");
+  if (ids.size() > max) return Invalid(field, absl::StrCat("at most ", max, " ids, got ", ids.size()));
   for (int i = 0; i < ids.size(); ++i) {
     if (auto s = CheckId(ids[i], absl::StrCat(field, "[", i, "]")); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+template <typename List>
+absl::Status CheckIdList(const List& ids, const std::string& field, const ServerConfig& config) {
+  return CheckIdList(ids, field, config.max_ids_per_request);
 }
 
 absl::Status CheckFilters(const v1::Filters& f, const std::string& field, const ServerConfig& config) {
@@ -60,6 +65,22 @@ absl::Status ValidateRecommendRequest(const v1::RecommendRequest& r, const Serve
 
 absl::Status ValidateSimilarItemsRequest(const v1::SimilarItemsRequest& r, const ServerConfig& config) {
   if (auto s = CheckId(r.item_id(), "item_id"); !s.ok()) return s;
+  if (auto s = CheckK(r.k(), config); !s.ok()) return s;
+  return CheckFilters(r.filters(), "filters", config);
+}
+
+absl::Status ValidateRankItemsRequest(const v1::RankItemsRequest& r, const ServerConfig& config) {
+  if (auto s = CheckId(r.user_id(), "user_id"); !s.ok()) return s;
+  if (auto s = CheckIdList(r.item_ids(), "item_ids", config.max_rank_items, true); !s.ok()) return s;
+  if (auto s = CheckIdList(r.recent_item_ids(), "recent_item_ids", config); !s.ok()) return s;
+  return CheckFilters(r.filters(), "filters", config);
+}
+
+absl::Status ValidateCompleteCartRequest(const v1::CompleteCartRequest& r, const ServerConfig& config) {
+  if (!r.user_id().empty()) {
+    if (auto s = CheckId(r.user_id(), "user_id"); !s.ok()) return s;
+  }
+  if (auto s = CheckIdList(r.item_ids(), "item_ids", config.max_cart_items, true); !s.ok()) return s;
   if (auto s = CheckK(r.k(), config); !s.ok()) return s;
   return CheckFilters(r.filters(), "filters", config);
 }

@@ -11,6 +11,11 @@ namespace recd {
 // message naming the offending field ("k: must be in 1..1000, got 0").
 absl::Status ValidateRecommendRequest(const v1::RecommendRequest& r, const ServerConfig& config);
 absl::Status ValidateSimilarItemsRequest(const v1::SimilarItemsRequest& r, const ServerConfig& config);
+// item_ids: 1..server.max_rank_items ids; ids' lengths. Repeats are the
+// ranking layer's to name (RankItemsForUser).
+absl::Status ValidateRankItemsRequest(const v1::RankItemsRequest& r, const ServerConfig& config);
+// item_ids: 1..server.max_cart_items; user_id optional.
+absl::Status ValidateCompleteCartRequest(const v1::CompleteCartRequest& r, const ServerConfig& config);
 // Per-event checks (ids, type, timestamp) and the batch size.
 absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const ServerConfig& config);
 absl::Status ValidateUpdateStockRequest(const v1::UpdateStockRequest& r, const ServerConfig& config);

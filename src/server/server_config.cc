@@ -152,8 +152,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   ServerConfig c;
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "experiments", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "admission", "limits",
-                                             "rate_limits", "tls", "auth"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "max_rank_items",
+                                             "max_cart_items", "admission", "limits", "rate_limits", "tls", "auth"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -162,6 +162,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "default_deadline_ms", "server.default_deadline_ms", 1, c.default_deadline_ms));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_k", "server.max_k", 1, c.max_k));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_ids_per_request", "server.max_ids_per_request", 1, c.max_ids_per_request));
+    RECD_RETURN_IF_ERROR(ReadInRange(s, "max_rank_items", "server.max_rank_items", 1, 10000, c.max_rank_items));
+    RECD_RETURN_IF_ERROR(ReadInRange(s, "max_cart_items", "server.max_cart_items", 1, 1000, c.max_cart_items));
     if (const YAML::Node a = s["admission"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(a, "server.admission", {"max_in_flight_reads", "max_in_flight_writes", "max_queue_ms",
                                                               "max_connection_share", "share_refusal_hold_ms",
@@ -282,7 +284,10 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     c.experiments = *std::move(experiments);
   }
   if (const YAML::Node s = root["rules"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "rules", {"exclude_seen", "exclude_purchased", "diversity_max_per_category"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "rules", {"exclude_seen", "exclude_purchased", "diversity_max_per_category",
+                                               "cart_leave_out_substitutes"}));
+    RECD_RETURN_IF_ERROR(Read(s, "cart_leave_out_substitutes", "rules.cart_leave_out_substitutes",
+                              c.cart_leave_out_substitutes));
     RECD_RETURN_IF_ERROR(Read(s, "exclude_seen", "rules.exclude_seen", c.exclude_seen));
     RECD_RETURN_IF_ERROR(Read(s, "exclude_purchased", "rules.exclude_purchased", c.exclude_purchased));
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "diversity_max_per_category", "rules.diversity_max_per_category", 0, c.diversity_max_per_category));

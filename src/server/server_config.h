@@ -65,6 +65,12 @@ struct ServerConfig {
   int64_t default_deadline_ms = 100; // when the caller sets no gRPC deadline
   int max_k = 1000;                  // larger k is INVALID_ARGUMENT
   int max_ids_per_request = 1000;    // recent_item_ids, exclusions, events
+  // RankItems: items one call may rank (1..10000). Each is scored by every
+  // model; a longer list is a catalog scan, which RecommendItems does better.
+  // Reloadable. Default 500 (a search page's hits, with room to spare).
+  int max_rank_items = 500;
+  // CompleteCart: items one cart may hold (1..1000). Reloadable. Default 100.
+  int max_cart_items = 100;
   // server.admission: how much work may be in flight before calls are
   // refused with RESOURCE_EXHAUSTED. 0 = sized from the machine: reads
   // 2 x the request threads (each a scorer's worth of work queued behind
@@ -171,6 +177,9 @@ struct ServerConfig {
   bool exclude_seen = true;
   bool exclude_purchased = true;     // default for requests
   int diversity_max_per_category = 0;// 0 = no cap
+  // CompleteCart leaves out items in the leaf category of a cart item
+  // (substitutes: another phone for the phone in the cart). Reloadable.
+  bool cart_leave_out_substitutes = true;
   // candidates: when to retrieve rather than score the whole catalog.
   CandidateOptions candidates;
   // When rules leave fewer than k candidates even after deeper nomination:

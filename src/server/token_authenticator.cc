@@ -79,7 +79,9 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::Parse(ab
 }
 
 absl::StatusOr<TokenAuthenticator::Role> TokenAuthenticator::RoleFor(absl::string_view method) {
-  if (method == "RecommendItems" || method == "SimilarItems") return Role::kServe;
+  if (method == "RecommendItems" || method == "SimilarItems" || method == "RankItems" || method == "CompleteCart") {
+    return Role::kServe;
+  }
   if (method == "RecordEvents" || method == "UpdateStock") return Role::kWrite;
   if (method == "ReloadConfig" || method == "GetStatus" || method == "ForgetUser") return Role::kAdmin;
   return absl::NotFoundError(absl::StrCat("no role is allowed ", method));

@@ -15,7 +15,7 @@ namespace recd {
 
 // Who may call what: bearer tokens from a tokens file, each of one or more
 // roles, and the role each RPC method needs:
-//   serve: RecommendItems, SimilarItems
+//   serve: RecommendItems, SimilarItems, RankItems, CompleteCart
 //   write: RecordEvents
 //   admin: ReloadConfig, GetStatus
 // The file holds `ROLE SHA256_HEX_OF_TOKEN` lines (`#` starts a comment,

@@ -2,6 +2,8 @@
 //
 //   recd-cli recommend --user u42 -k 10 --explain
 //   recd-cli similar --item i17 -k 5
+//   recd-cli rank --user u42 --items i3,i17,i99 [--rules] [--explain]
+//   recd-cli cart --items i17,i40 [--user u42] -k 5
 //   recd-cli event --user u42 --item i17 --type purchase
 //   recd-cli reload
 //   recd-cli status
@@ -114,6 +116,24 @@ int main(int argc, char** argv) {
   similar->add_flag("--explain", explain, "per-model scores");
 
   std::string user, type = "view";
+  std::vector<std::string> items;
+  bool apply_rules = false;
+  auto* rank = app.add_subcommand("rank", "reorder the given items for a user (search hits, a category page)");
+  rank->add_option("--user", user, "user id")->required();
+  rank->add_option("--items", items, "item ids to rank, comma-separated")->required()->delimiter(',');
+  rank->add_option("--recent", recent, "session item ids, oldest first")->delimiter(',');
+  rank->add_flag("--rules", apply_rules, "apply business rules (--exclude, --in-stock, the config's rules)");
+  rank->add_option("--exclude", exclude, "item ids to leave out (with --rules)")->delimiter(',');
+  rank->add_flag("--in-stock", in_stock, "in-stock items only (with --rules)");
+  rank->add_flag("--explain", explain, "per-model scores");
+
+  auto* cart = app.add_subcommand("cart", "items that complete a cart");
+  cart->add_option("--items", items, "the cart's item ids, comma-separated")->required()->delimiter(',');
+  cart->add_option("--user", user, "the shopper (optional: their history is context)");
+  cart->add_option("-k", k, "how many")->capture_default_str();
+  cart->add_flag("--in-stock", in_stock, "in-stock items only");
+  cart->add_flag("--explain", explain, "per-model scores");
+
   int64_t timestamp = 0;
   auto* event = app.add_subcommand("event", "record an interaction");
   event->add_option("--user", user, "user id")->required();
@@ -190,6 +210,48 @@ int main(int argc, char** argv) {
     }
     std::cout << "items similar to " << item << "\n";
     PrintItems(resp.items());
+  } else if (*rank) {
+    recd::v1::RankItemsRequest req;
+    req.set_user_id(user);
+    for (const auto& i : items) req.add_item_ids(i);
+    for (const auto& r : recent) req.add_recent_item_ids(r);
+    req.set_apply_rules(apply_rules);
+    for (const auto& e : exclude) req.mutable_filters()->add_exclude_item_ids(e);
+    req.mutable_filters()->set_in_stock_only(in_stock);
+    req.set_explain(explain);
+    recd::v1::RankItemsResponse resp;
+    grpc::Status s = Recommender::NewStub(channel)->RankItems(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (json) {
+      PrintJson(resp);
+      return 0;
+    }
+    std::cout << resp.items_size() << " of " << items.size() << " items ranked for " << user << " (request " << resp.request_id() << ", config "
+              << resp.config_version() << ")\n";
+    PrintItems(resp.items());
+    for (const auto& d : resp.degraded()) std::cout << "degraded: " << d << " left out\n";
+    for (const auto& i : resp.unknown_item_ids()) std::cout << "unknown, dropped: " << i << "\n";
+    for (const auto& i : resp.filtered_item_ids()) std::cout << "left out by rules: " << i << "\n";
+    for (const auto& i : resp.ignored_item_ids()) std::cout << "ignored unknown id: " << i << "\n";
+  } else if (*cart) {
+    recd::v1::CompleteCartRequest req;
+    for (const auto& i : items) req.add_item_ids(i);
+    req.set_user_id(user);
+    req.set_k(k);
+    req.mutable_filters()->set_in_stock_only(in_stock);
+    req.set_explain(explain);
+    recd::v1::CompleteCartResponse resp;
+    grpc::Status s = Recommender::NewStub(channel)->CompleteCart(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (json) {
+      PrintJson(resp);
+      return 0;
+    }
+    std::cout << "to complete a cart of " << items.size() << " item(s)" << (user.empty() ? "" : " for " + user)
+              << " (profile " << resp.profile() << ", request " << resp.request_id() << ")\n";
+    PrintItems(resp.items());
+    for (const auto& d : resp.degraded()) std::cout << "degraded: " << d << " left out\n";
+    for (const auto& i : resp.ignored_item_ids()) std::cout << "ignored unknown id: " << i << "\n";
   } else if (*event) {
     recd::v1::RecordEventsRequest req;
     auto* e = req.add_events();

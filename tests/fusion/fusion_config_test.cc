@@ -32,6 +32,56 @@ fusion:
   EXPECT_EQ(c->WeightsFor(4).at("lstm"), 1.0);
 }
 
+TEST(FusionConfigTest, CartProfileIsBuiltInAndFavoursTransitionsOverContent) {
+  auto c = Parse("fusion: {weights: {mf: 1}}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cart_profile, "cart");
+  const auto* cart = c->Profile("cart");
+  ASSERT_NE(cart, nullptr);
+  EXPECT_GT(cart->at("markov"), cart->at("content"));
+  EXPECT_GT(cart->at("knn"), cart->at("content"));
+  EXPECT_EQ(c->Profile("none"), nullptr);
+}
+
+TEST(FusionConfigTest, ProfilesAreParsedAndTheCartProfileNamesOne) {
+  auto c = Parse(R"(
+fusion:
+  weights: {mf: 1}
+  profiles:
+    gift: {knn: 2, content: 0.5}
+  cart_profile: gift
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cart_profile, "gift");
+  EXPECT_EQ(c->Profile("gift")->at("knn"), 2.0);
+  EXPECT_NE(c->Profile("cart"), nullptr);  // the built-in one stays
+  // Round trip through the text a bundle ships.
+  auto again = Parse(c->ToYaml());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->profiles, c->profiles);
+  EXPECT_EQ(again->cart_profile, "gift");
+}
+
+TEST(FusionConfigTest, BadProfilesAreRejectedNamingTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"fusion: {weights: {mf: 1}, cart_profile: gift}", "fusion.cart_profile"},
+      {"fusion: {weights: {mf: 1}, profiles: {gift: {knn: -1}}}", "fusion.profiles.gift.knn"},
+      {"fusion: {weights: {mf: 1}, profiles: {gift: {knn: 0}}}", "fusion.profiles.gift"},
+      {"fusion: {weights: {mf: 1}, profiles: [1]}", "fusion.profiles"},
+  };
+  for (const auto& [yaml, field] : cases) {
+    auto c = Parse(yaml);
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(field), absl::string_view::npos) << yaml << " -> " << c.status();
+  }
+}
+
+TEST(FusionConfigTest, DefaultProfilesAreNotWrittenOut) {
+  auto c = Parse("fusion: {weights: {mf: 1}}");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ToYaml().find("profile"), std::string::npos) << c->ToYaml();
+}
+
 TEST(FusionConfigTest, NegativeWeightIsRejectedNamingTheField) {
   auto c = Parse("fusion: {weights: {mf: -1}}");
   ASSERT_FALSE(c.ok());

@@ -131,8 +131,8 @@ def main():
     write("value_codec", "item", item)
     write("value_codec", "blob", b"\x01" + b"profile-bytes")
 
-    # Requests: a selector byte (0 recommend, 1 similar, 2 events; +4 = tight
-    # limits), then the serialized message.
+    # Requests: a selector byte (0 recommend, 1 similar, 2 events, 0x80 rank
+    # items, 0x81 complete cart; +4 = tight limits), then the serialized message.
     requests = [
         (0, "RecommendRequest", 'user_id: "u42" k: 10 recent_item_ids: "i17" category: "Beauty/Skin" '
             'filters { exclude_item_ids: "i3" exclude_purchased: true in_stock_only: true '
@@ -141,6 +141,11 @@ def main():
         (2, "RecordEventsRequest", 'events { user_id: "u42" item_id: "i17" type: PURCHASE '
             'timestamp { seconds: 1714564800 nanos: 5 } } events { user_id: "u7" item_id: "i3" type: VIEW }'),
         (4, "RecommendRequest", 'user_id: "u1" k: 3 recent_item_ids: "i1" recent_item_ids: "i2"'),
+        (0x80, "RankItemsRequest", 'user_id: "u42" item_ids: "i3" item_ids: "i17" item_ids: "i99" '
+            'recent_item_ids: "i1" apply_rules: true filters { in_stock_only: true } explain: true'),
+        (0x84, "RankItemsRequest", 'user_id: "u1" item_ids: "i1" item_ids: "i2"'),
+        (0x81, "CompleteCartRequest", 'item_ids: "i17" item_ids: "i40" user_id: "u42" k: 5 '
+            'filters { exclude_item_ids: "i18" }'),
     ]
     for selector, message, text in requests:
         data = subprocess.run(

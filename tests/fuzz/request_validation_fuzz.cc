@@ -1,8 +1,9 @@
 // Fuzzes request validation as the service sees it: arbitrary bytes parsed
 // as a request proto, then checked. The first byte picks the message
-// (RecommendRequest, SimilarItemsRequest, RecordEventsRequest) and the
-// limits (the defaults, or small ones as an operator might set); the rest is
-// the serialized message. A request that validates must also have what the
+// (below 0x80: RecommendRequest, SimilarItemsRequest, RecordEventsRequest by
+// its value mod 3; from 0x80: RankItemsRequest or CompleteCartRequest by
+// its lowest bit) and the limits (bit 2: the defaults, or small ones as an
+// operator might set); the rest is the serialized message. A request that validates must also have what the
 // pipeline relies on: k in range and ids within kMaxIdLength.
 
 #include <cstdint>
@@ -20,6 +21,8 @@ const recd::ServerConfig& Config(bool small) {
     recd::ServerConfig c;
     c.max_k = 5;
     c.max_ids_per_request = 3;
+    c.max_rank_items = 4;
+    c.max_cart_items = 2;
     return c;
   }();
   return small ? tight : defaults;
@@ -41,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const recd::ServerConfig& config = Config(selector & 4);
   const uint8_t* body = data + 1;
   const int body_size = static_cast<int>(size - 1);
-  switch (selector % 3) {
+  switch ((selector & 0x80) != 0 ? 3 + (selector & 1) : selector % 3) {
     case 0: {
       recd::v1::RecommendRequest r;
       if (!r.ParseFromArray(body, body_size)) return 0;
@@ -69,6 +72,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         CheckId(e.user_id());
         CheckId(e.item_id());
       }
+      break;
+    }
+    case 3: {
+      recd::v1::RankItemsRequest r;
+      if (!r.ParseFromArray(body, body_size)) return 0;
+      if (!recd::ValidateRankItemsRequest(r, config).ok()) return 0;
+      CheckId(r.user_id());
+      if (r.item_ids_size() == 0 || r.item_ids_size() > config.max_rank_items) __builtin_trap();
+      for (const auto& id : r.item_ids()) CheckId(id);
+      for (const auto& id : r.recent_item_ids()) CheckId(id);
+      break;
+    }
+    case 4: {
+      recd::v1::CompleteCartRequest r;
+      if (!r.ParseFromArray(body, body_size)) return 0;
+      if (!recd::ValidateCompleteCartRequest(r, config).ok()) return 0;
+      if (!r.user_id().empty()) CheckId(r.user_id());
+      CheckK(r.k(), config);
+      if (r.item_ids_size() == 0 || r.item_ids_size() > config.max_cart_items) __builtin_trap();
+      for (const auto& id : r.item_ids()) CheckId(id);
       break;
     }
   }

@@ -65,6 +65,59 @@ TEST(RankingPipelineTest, CandidatesRestrictTheRanking) {
   EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 2));
 }
 
+TEST(RankingPipelineTest, CandidatesOnTheCatalogScaleKeepTheCatalogOrderAndScores) {
+  // minmax over {a, b} alone would give m2 the same spread as m1 and turn
+  // the order; over the catalog m2's 10 for d squeezes its spread.
+  RankRequest all;
+  all.k = 4;
+  const auto pipeline = RankingPipeline(TwoModelBundle(), Weights(1, 1));
+  const RankingResult catalog = pipeline.Rank(all);
+  RankRequest some;
+  some.k = 2;
+  some.candidates = {1, 0};
+  some.catalog_scale = true;
+  const RankingResult ranked = pipeline.Rank(some);
+  ASSERT_THAT(Ids(ranked), ElementsAre(0, 1));
+  for (const RankedItem& r : ranked.items) {
+    for (const RankedItem& c : catalog.items) {
+      if (c.item == r.item) {
+        EXPECT_EQ(c.score, r.score);
+      }
+    }
+  }
+  // On the candidates' own scale both models span 0..1: a tie, which the
+  // list's order breaks, b first. Not the catalog's order.
+  some.catalog_scale = false;
+  EXPECT_THAT(Ids(pipeline.Rank(some)), ElementsAre(1, 0));
+}
+
+TEST(RankingPipelineTest, ProfileWeightsReplaceTheUsualOnes) {
+  FusionConfig fusion = Weights(1, 0);
+  fusion.profiles["m2only"] = {{"m2", 1.0}};
+  RankRequest req;
+  req.k = 4;
+  req.profile = "m2only";
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), fusion).Rank(req)), ElementsAre(3, 2, 1, 0));
+  req.profile.clear();
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), fusion).Rank(req)), ElementsAre(0, 1, 2, 3));
+}
+
+TEST(RankingPipelineTest, ProfileRequestKeepsNoTopList) {
+  FusionConfig fusion = Weights(1, 0);
+  fusion.profiles["m2only"] = {{"m2", 1.0}};
+  RankRequest req;
+  req.k = 2;
+  req.keep_top = 4;
+  req.profile = "m2only";
+  const RankingPipeline pipeline(TwoModelBundle(), fusion);
+  EXPECT_EQ(pipeline.Rank(req).top, nullptr);
+  req.profile.clear();
+  const auto top = pipeline.Rank(req).top;
+  ASSERT_NE(top, nullptr);
+  req.profile = "m2only";
+  EXPECT_FALSE(pipeline.SelectFromTop(req, *top).has_value());
+}
+
 TEST(RankingPipelineTest, ExplainedContributionsSumToTheScore) {
   RankRequest req;
   req.k = 4;
@@ -198,6 +251,18 @@ TEST(RankingPipelineTest, AllModelsFailingAnswersFromPopularityNotUnscoredItems)
   EXPECT_THAT(result.models, ElementsAre("pop"));
   EXPECT_THAT(Ids(result), ElementsAre(1, 3, 2));  // popularity order, not item order
   for (const auto& item : result.items) EXPECT_NEAR(item.score, item.normalized[0], 1e-6);
+}
+
+TEST(RankingPipelineTest, PopularityFallbackRanksOnlyTheCandidates) {
+  RankRequest req;
+  req.k = 4;
+  req.candidates = {0, 2};
+  for (bool catalog_scale : {false, true}) {
+    req.catalog_scale = catalog_scale;
+    const auto result = RankingPipeline(FailingBundle(true), Weights(1, 1)).Rank(req);
+    EXPECT_TRUE(result.fallback);
+    EXPECT_THAT(Ids(result), ElementsAre(2, 0));
+  }
 }
 
 TEST(RankingPipelineTest, AllModelsFailingWithoutPopularityAnswersNothing) {

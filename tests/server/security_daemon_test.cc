@@ -133,6 +133,20 @@ class SecurityDaemonTest : public DaemonTest {
       v1::SimilarItemsResponse resp;
       return recommender_->SimilarItems(&ctx, req, &resp);
     }
+    if (method == "RankItems") {
+      v1::RankItemsRequest req;
+      req.set_user_id("u1");
+      req.add_item_ids(item);
+      v1::RankItemsResponse resp;
+      return recommender_->RankItems(&ctx, req, &resp);
+    }
+    if (method == "CompleteCart") {
+      v1::CompleteCartRequest req;
+      req.add_item_ids(item);
+      req.set_k(5);
+      v1::CompleteCartResponse resp;
+      return recommender_->CompleteCart(&ctx, req, &resp);
+    }
     if (method == "RecordEvents") {
       v1::RecordEventsRequest req;
       v1::Event* e = req.add_events();
@@ -254,9 +268,10 @@ class AuthDaemonTest : public SecurityDaemonTest {
 };
 
 TEST_F(AuthDaemonTest, EachRoleIsAllowedExactlyItsMethods) {
-  const std::map<std::string, std::string> needs = {{"RecommendItems", "serve"}, {"SimilarItems", "serve"},
-                                                    {"RecordEvents", "write"},   {"ReloadConfig", "admin"},
-                                                    {"GetStatus", "admin"}};
+  const std::map<std::string, std::string> needs = {
+      {"RecommendItems", "serve"}, {"SimilarItems", "serve"},  {"RankItems", "serve"},
+      {"CompleteCart", "serve"},   {"RecordEvents", "write"},  {"ReloadConfig", "admin"},
+      {"GetStatus", "admin"}};
   for (const auto& [role, token] : certs->tokens) {
     for (const auto& [method, needed] : needs) {
       const grpc::Status s = Call(method, "Bearer " + token);

@@ -23,6 +23,20 @@ TEST(ServerConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(c->write_queue_batches, 4096);
 }
 
+TEST(ServerConfigTest, RankAndCartLimitsHaveDefaultsAndAreRead) {
+  auto defaults = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_rank_items, 500);
+  EXPECT_EQ(defaults->max_cart_items, 100);
+  EXPECT_TRUE(defaults->cart_leave_out_substitutes);
+  auto c = ServerConfig::Parse(
+      "server: {max_rank_items: 40, max_cart_items: 3}\nrules: {cart_leave_out_substitutes: false}", "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_rank_items, 40);
+  EXPECT_EQ(c->max_cart_items, 3);
+  EXPECT_FALSE(c->cart_leave_out_substitutes);
+}
+
 TEST(ServerConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
   auto c = ServerConfig::Parse("models: {path: ../models/demo}\nstore: {path: /abs/store}", "/srv/recd/config");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -132,6 +146,10 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"server: {admission: {queue: 3}}", "server.admission.queue"},
       {"models: {warm_users: -2}", "models.warm_users"},
       {"candidates: {max_rule_scan_items: 0}", "candidates.max_rule_scan_items"},
+      {"server: {max_rank_items: 0}", "server.max_rank_items"},
+      {"server: {max_rank_items: 10001}", "server.max_rank_items"},
+      {"server: {max_cart_items: 0}", "server.max_cart_items"},
+      {"fusion: {weights: {mf: 1}, cart_profile: nope}", "fusion.cart_profile"},
   };
   for (const auto& [yaml, field] : cases) {
     auto c = ServerConfig::Parse(yaml, "/");
@@ -166,7 +184,9 @@ TEST(ServerConfigTest, ReloadRejectsChangedStartOnlyKeysNamingThem) {
     EXPECT_NE(s.message().find(key), absl::string_view::npos) << s;
   }
   auto reloadable = ServerConfig::Parse(
-      "server: {threads: 2, default_deadline_ms: 7}\nfusion: {weights: {mf: 2}}\ncandidates: {ann_ef_search: 64}", "/");
+      "server: {threads: 2, default_deadline_ms: 7, max_rank_items: 50, max_cart_items: 5}\n"
+      "fusion: {weights: {mf: 2}, profiles: {gift: {knn: 1}}, cart_profile: gift}\ncandidates: {ann_ef_search: 64}",
+      "/");
   ASSERT_TRUE(reloadable.ok());
   EXPECT_TRUE(running->CheckReloadable(*reloadable).ok());
 }

@@ -39,6 +39,8 @@ TEST(TokenAuthenticatorTest, RoleTableGivesEachMethodOneRole) {
   using Role = TokenAuthenticator::Role;
   EXPECT_EQ(*TokenAuthenticator::RoleFor("RecommendItems"), Role::kServe);
   EXPECT_EQ(*TokenAuthenticator::RoleFor("SimilarItems"), Role::kServe);
+  EXPECT_EQ(*TokenAuthenticator::RoleFor("RankItems"), Role::kServe);
+  EXPECT_EQ(*TokenAuthenticator::RoleFor("CompleteCart"), Role::kServe);
   EXPECT_EQ(*TokenAuthenticator::RoleFor("RecordEvents"), Role::kWrite);
   EXPECT_EQ(*TokenAuthenticator::RoleFor("ReloadConfig"), Role::kAdmin);
   EXPECT_EQ(*TokenAuthenticator::RoleFor("GetStatus"), Role::kAdmin);

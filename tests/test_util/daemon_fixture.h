@@ -35,6 +35,9 @@ struct World {
   std::filesystem::path dir;
   std::filesystem::path catalog, events, bundle_a, bundle_b;
   Dataset data;
+  // What made catalog and events: SyntheticGenerator::Create(generator)
+  // again gives the planted structure (complements) to test against.
+  SyntheticOptions generator;
 };
 
 inline World* world = nullptr;
@@ -95,6 +98,7 @@ class DaemonTest : public ::testing::Test {
     gen.num_users = 400;
     gen.num_events = 12000;
     gen.seed = 3;
+    world->generator = gen;
     auto generator = SyntheticGenerator::Create(gen);
     ASSERT_TRUE(generator.ok()) << generator.status();
     world->catalog = world->dir / "catalog.jsonl";
