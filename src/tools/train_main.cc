@@ -73,13 +73,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads,
                  "training threads (0 = all cores); the LSTM splits each batch into one shard per "
                  "thread, so its result depends on this count")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 4096))
       ->capture_default_str();
   auto* epochs_option =
       app.add_option("--epochs", fixed_epochs,
                      "train the LSTM exactly N epochs and keep the last: no early stopping, no time "
                      "budget, so the run depends only on the data, the seeds and --threads")
-          ->check(CLI::PositiveNumber);
+          ->check(CLI::Range(1, 1000000));
   auto* lstm_epochs_option =
       app.add_option("--lstm-epochs", lstm_epochs,
                      "LSTM epoch limit; early stopping on validation NDCG@10 or the time budget may "
