@@ -10,7 +10,7 @@
 // Reproducible runs: --epochs N trains the LSTM exactly N epochs (no early
 // stopping, no time budget) and --threads T fixes every OpenMP thread count,
 // so two runs with the same data, N and T write the same tensors (seeds are
-// fixed in the options; see README, Reproducible accuracy).
+// fixed in the options; see README, Reproducible training).
 
 #include <omp.h>
 
