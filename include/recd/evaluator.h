@@ -11,14 +11,26 @@
 
 namespace recd {
 
-// Accuracy of a full-catalog ranking, averaged over users with a target.
+// Accuracy of a full-catalog ranking, averaged over users with a target
+// (recd/ranking_metrics.h defines each per-user figure). With a set of
+// targets per user, HR@k is the share of users with at least one target in
+// the top k and MRR uses the best-ranked target; F1@k is the mean of the
+// users' F1, not the F1 of the mean precision and recall. Under
+// leave-one-out (one target each) precision@k = HR@k / k, recall@k = HR@k
+// and F1@k = 2 HR@k / (k + 1).
 struct RankingMetrics {
   double hr5 = 0, hr10 = 0, hr20 = 0;
   double ndcg5 = 0, ndcg10 = 0, ndcg20 = 0;
+  double precision5 = 0, precision10 = 0, precision20 = 0;
+  double recall5 = 0, recall10 = 0, recall20 = 0;
+  double f1_5 = 0, f1_10 = 0, f1_20 = 0;
   double mrr = 0;
   int64_t users = 0;
 
-  void Add(int64_t rank);  // accumulate one user's target rank
+  void Add(int64_t rank);  // accumulate one user's single target rank
+  // Accumulates one user with a set of targets, given each one's 0-based
+  // rank (distinct). A user with no targets is not counted.
+  void Add(std::span<const int64_t> target_ranks);
   void Finish();           // divide sums by users
   std::string ToString() const;
 };

@@ -177,24 +177,41 @@ nlohmann::json EvaluationReport::ToJson() const {
   nlohmann::json models_json = nlohmann::json::object();
   for (const ModelReport& m : models) {
     const RankingMetrics& r = m.ranking;
-    models_json[m.name] = {{"HR@5", r.hr5},       {"HR@10", r.hr10},     {"HR@20", r.hr20},
-                           {"NDCG@5", r.ndcg5},   {"NDCG@10", r.ndcg10}, {"NDCG@20", r.ndcg20},
-                           {"MRR", r.mrr},        {"coverage@10", m.coverage},
-                           {"diversity@10", m.diversity}, {"novelty@10", m.novelty},
+    models_json[m.name] = {{"HR@5", r.hr5},
+                           {"HR@10", r.hr10},
+                           {"HR@20", r.hr20},
+                           {"NDCG@5", r.ndcg5},
+                           {"NDCG@10", r.ndcg10},
+                           {"NDCG@20", r.ndcg20},
+                           {"precision@5", r.precision5},
+                           {"precision@10", r.precision10},
+                           {"precision@20", r.precision20},
+                           {"recall@5", r.recall5},
+                           {"recall@10", r.recall10},
+                           {"recall@20", r.recall20},
+                           {"F1@5", r.f1_5},
+                           {"F1@10", r.f1_10},
+                           {"F1@20", r.f1_20},
+                           {"MRR", r.mrr},
+                           {"coverage@10", m.coverage},
+                           {"diversity@10", m.diversity},
+                           {"novelty@10", m.novelty},
                            {"users", r.users}};
   }
   return {{"models", models_json}};
 }
 
+// Precision, recall and F1 at 10 only: at 5 and 20 they are in the JSON
+// (under leave-one-out they follow from HR@k anyway; see RankingMetrics).
 std::string EvaluationReport::ToTable() const {
-  std::string out = absl::StrFormat("%-10s %7s %7s %7s %8s %8s %8s %7s %8s %8s %8s\n", "model", "HR@5",
-                                    "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR", "cov@10",
-                                    "div@10", "nov@10");
+  std::string out = absl::StrFormat("%-10s %7s %7s %7s %8s %8s %8s %7s %7s %7s %7s %8s %8s %8s\n", "model",
+                                    "HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "P@10", "R@10",
+                                    "F1@10", "MRR", "cov@10", "div@10", "nov@10");
   for (const ModelReport& m : models) {
     const RankingMetrics& r = m.ranking;
-    out += absl::StrFormat("%-10s %7.4f %7.4f %7.4f %8.4f %8.4f %8.4f %7.4f %8.4f %8.4f %8.2f\n", m.name,
-                           r.hr5, r.hr10, r.hr20, r.ndcg5, r.ndcg10, r.ndcg20, r.mrr, m.coverage,
-                           m.diversity, m.novelty);
+    out += absl::StrFormat("%-10s %7.4f %7.4f %7.4f %8.4f %8.4f %8.4f %7.4f %7.4f %7.4f %7.4f %8.4f %8.4f %8.2f\n",
+                           m.name, r.hr5, r.hr10, r.hr20, r.ndcg5, r.ndcg10, r.ndcg20, r.precision10,
+                           r.recall10, r.f1_10, r.mrr, m.coverage, m.diversity, m.novelty);
   }
   return out;
 }

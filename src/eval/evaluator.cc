@@ -1,5 +1,6 @@
 #include "recd/evaluator.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -7,21 +8,37 @@
 
 namespace recd {
 
-void RankingMetrics::Add(int64_t rank) {
-  hr5 += HitAt(rank, 5);
-  hr10 += HitAt(rank, 10);
-  hr20 += HitAt(rank, 20);
-  ndcg5 += NdcgAt(rank, 5);
-  ndcg10 += NdcgAt(rank, 10);
-  ndcg20 += NdcgAt(rank, 20);
-  mrr += ReciprocalRank(rank);
+void RankingMetrics::Add(int64_t rank) { Add(std::span<const int64_t>(&rank, 1)); }
+
+void RankingMetrics::Add(std::span<const int64_t> target_ranks) {
+  if (target_ranks.empty()) return;
+  const int64_t best = *std::min_element(target_ranks.begin(), target_ranks.end());
+  hr5 += HitAt(best, 5);
+  hr10 += HitAt(best, 10);
+  hr20 += HitAt(best, 20);
+  ndcg5 += NdcgAt(target_ranks, 5);
+  ndcg10 += NdcgAt(target_ranks, 10);
+  ndcg20 += NdcgAt(target_ranks, 20);
+  precision5 += PrecisionAt(target_ranks, 5);
+  precision10 += PrecisionAt(target_ranks, 10);
+  precision20 += PrecisionAt(target_ranks, 20);
+  recall5 += RecallAt(target_ranks, 5);
+  recall10 += RecallAt(target_ranks, 10);
+  recall20 += RecallAt(target_ranks, 20);
+  f1_5 += F1At(target_ranks, 5);
+  f1_10 += F1At(target_ranks, 10);
+  f1_20 += F1At(target_ranks, 20);
+  mrr += ReciprocalRank(best);
   ++users;
 }
 
 void RankingMetrics::Finish() {
   if (users == 0) return;
   const double n = static_cast<double>(users);
-  for (double* m : {&hr5, &hr10, &hr20, &ndcg5, &ndcg10, &ndcg20, &mrr}) *m /= n;
+  for (double* m : {&hr5, &hr10, &hr20, &ndcg5, &ndcg10, &ndcg20, &precision5, &precision10,
+                    &precision20, &recall5, &recall10, &recall20, &f1_5, &f1_10, &f1_20, &mrr}) {
+    *m /= n;
+  }
 }
 
 std::string RankingMetrics::ToString() const {

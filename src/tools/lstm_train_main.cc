@@ -25,7 +25,9 @@ int main(int argc, char** argv) {
   app.add_option("--embedding-dim", o.embedding_dim);
   app.add_option("--hidden-dim", o.hidden_dim);
   app.add_option("--max-len", o.max_len);
-  app.add_option("--epochs", o.epochs);
+  app.add_option("--epochs", o.epochs, "epoch limit (early stopping may end sooner; see --fixed-epochs)");
+  app.add_flag("--fixed-epochs", o.fixed_epochs,
+               "train exactly --epochs epochs and keep the last: no early stopping, no time budget");
   app.add_option("--batch-size", o.batch_size);
   app.add_option("--lr", o.learning_rate);
   app.add_option("--embedding-dropout", o.embedding_dropout);

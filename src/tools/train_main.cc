@@ -6,6 +6,13 @@
 //
 //   recd-train --amazon ../shared/data/amazon-beauty/Beauty --out out/beauty
 //   recd-train --events data/demo/events.csv --catalog data/demo/catalog.jsonl --out models/demo
+//
+// Reproducible runs: --epochs N trains the LSTM exactly N epochs (no early
+// stopping, no time budget) and --threads T fixes every OpenMP thread count,
+// so two runs with the same data, N and T write the same tensors (seeds are
+// fixed in the options; see README, Reproducible training).
+
+#include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -52,6 +59,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   double lstm_budget = 0;
   int lstm_epochs = options.lstm.epochs, als_iterations = options.als.iterations;
+  int fixed_epochs = 0;
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix: <prefix>.txt + <prefix>_item2attributes.json");
   app.add_option("--events", source.events_path, "interaction log CSV (user_id,item_id,event,timestamp)");
   app.add_option("--catalog", source.catalog_path, "item catalog .csv or .jsonl");
@@ -62,9 +70,26 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   app.add_option("--models", models, "comma-separated models")->capture_default_str();
-  app.add_option("--threads", threads, "training threads (0 = all cores)")->capture_default_str();
-  app.add_option("--lstm-epochs", lstm_epochs, "LSTM epoch limit (early stopping may end sooner)")->capture_default_str();
-  app.add_option("--lstm-time-budget", lstm_budget, "stop LSTM training after this many seconds (default: the trainer's budget)");
+  app.add_option("--threads", threads,
+                 "training threads (0 = all cores); the LSTM splits each batch into one shard per "
+                 "thread, so its result depends on this count")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
+  auto* epochs_option =
+      app.add_option("--epochs", fixed_epochs,
+                     "train the LSTM exactly N epochs and keep the last: no early stopping, no time "
+                     "budget, so the run depends only on the data, the seeds and --threads")
+          ->check(CLI::Range(1, 1000000));
+  auto* lstm_epochs_option =
+      app.add_option("--lstm-epochs", lstm_epochs,
+                     "LSTM epoch limit; early stopping on validation NDCG@10 or the time budget may "
+                     "end sooner and the best epoch is kept (see --epochs for a fixed count)")
+          ->capture_default_str();
+  auto* budget_option = app.add_option(
+      "--lstm-time-budget", lstm_budget,
+      "stop LSTM training after this many seconds (default: the trainer's " +
+          std::to_string(static_cast<int>(options.lstm.time_budget_seconds)) + " s)");
+  epochs_option->excludes(lstm_epochs_option)->excludes(budget_option);
   app.add_option("--lstm-negatives", options.lstm_negatives,
                  "LSTM sampled-softmax negatives per batch: 0 = full softmax, -1 = auto (full "
                  "softmax up to " + std::to_string(options.lstm_full_softmax_max_items) +
@@ -100,6 +125,14 @@ int main(int argc, char** argv) {
   options.lstm.epochs = lstm_epochs;
   options.lstm.threads = threads;
   if (lstm_budget > 0) options.lstm.time_budget_seconds = lstm_budget;
+  if (fixed_epochs > 0) {
+    options.lstm.epochs = fixed_epochs;
+    options.lstm.fixed_epochs = true;
+    options.lstm.time_budget_seconds = 0;
+  }
+  // One thread count for everything (Eigen's products, evaluation, fusion
+  // tuning), not only the trainers that take it as an option.
+  if (threads > 0) omp_set_num_threads(threads);
   options.als.iterations = als_iterations;
   options.als.threads = threads;
   options.ann.threads = threads;
@@ -135,6 +168,18 @@ int main(int argc, char** argv) {
             << report->fusion.valid_ndcg10 << " HR@10 " << report->fusion.valid_hr10 << "\n"
             << report->fusion.config.ToYaml() << "total " << report->seconds << " s\n"
             << "published " << report->version_dir << "\n";
+  if (!report->lstm_epochs.empty()) {
+    const recd::LstmEpochReport& last = report->lstm_epochs.back();
+    std::cout << "lstm: " << report->lstm_epochs.size() << " epochs ("
+              << (options.lstm.fixed_epochs ? "fixed" : "early stopping / time budget")
+              << "), last epoch validation NDCG@10 " << last.validation.ndcg10 << "\n";
+    nlohmann::json curve = nlohmann::json::array();
+    for (const recd::LstmEpochReport& e : report->lstm_epochs) {
+      curve.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"valid_HR@10", e.validation.hr10},
+                       {"valid_NDCG@10", e.validation.ndcg10}, {"seconds", e.seconds}});
+    }
+    j["lstm"] = {{"fixed_epochs", options.lstm.fixed_epochs}, {"threads", threads}, {"epochs", curve}};
+  }
   if (!report_path.empty()) {
     j["fusion"] = {{"valid_HR@10", report->fusion.valid_hr10}, {"valid_NDCG@10", report->fusion.valid_ndcg10},
                    {"weights", report->fusion.config.weights},

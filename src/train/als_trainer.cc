@@ -8,6 +8,7 @@
 #include <random>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -105,12 +106,14 @@ void SolveSide(const RowMatrixXf& other, const SparseRows& rows, const AlsOption
 
 // The full objective over all cells, divided by the number of observed cells:
 // sum_all (x_u.y_i)^2 is sum_u x_u^T (Y^T Y) x_u, then observed cells swap
-// their s^2 for c (1 - s)^2.
+// their s^2 for c (1 - s)^2. The per-user terms are added in user order, not
+// by an OpenMP reduction (whose order is unspecified), so the reported loss
+// is the same on every run with the same seed.
 double Loss(const RowMatrixXf& x, const RowMatrixXf& y, const SparseRows& users, float reg,
             int threads) {
   const Eigen::MatrixXf gram = y.transpose() * y;
-  double total = 0;
-#pragma omp parallel for schedule(dynamic, 256) reduction(+ : total) num_threads(threads) \
+  std::vector<double> per_user(static_cast<size_t>(users.rows()));
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads) \
     if (users.rows() >= kMinRowsForThreads)
   for (int64_t u = 0; u < users.rows(); ++u) {
     const auto xu = x.row(u);
@@ -119,8 +122,10 @@ double Loss(const RowMatrixXf& x, const RowMatrixXf& y, const SparseRows& users,
       const double s = xu.dot(y.row(o.index));
       l += o.confidence * (1.0 - s) * (1.0 - s) - s * s;
     }
-    total += l;
+    per_user[static_cast<size_t>(u)] = l;
   }
+  double total = 0;
+  for (double l : per_user) total += l;
   total += reg * (static_cast<double>(x.squaredNorm()) + static_cast<double>(y.squaredNorm()));
   return total / static_cast<double>(std::max<size_t>(users.cells.size(), 1));
 }

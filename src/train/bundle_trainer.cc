@@ -43,8 +43,10 @@ absl::StatusOr<std::unique_ptr<Scorer>> BestOnValidation(const std::string& name
   return best;
 }
 
+// Trains model `name`; the LSTM appends its per-epoch reports to *report.
 absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const Dataset& train_view,
-                                                 const LeaveOneOutSplit& split, const BundleTrainOptions& o) {
+                                                 const LeaveOneOutSplit& split, const BundleTrainOptions& o,
+                                                 BundleTrainReport* report) {
   if (name == "pop") {
     // Counting only each user's latest events ("what is popular now") wins
     // where timestamps are mere positions; plain counts elsewhere.
@@ -71,7 +73,8 @@ absl::StatusOr<std::unique_ptr<Scorer>> TrainOne(const std::string& name, const 
       spdlog::info("lstm: sampled softmax with {} negatives over {} items", lstm.sampled_negatives,
                    train_view.num_items());
     }
-    return AsScorer(TrainLstm(train_view, split, lstm));
+    return AsScorer(TrainLstm(train_view, split, lstm,
+                              [report](const LstmEpochReport& r) { report->lstm_epochs.push_back(r); }));
   }
   if (name == "mf") {
     AlsOptions als_options = o.als;
@@ -142,7 +145,7 @@ absl::StatusOr<BundleTrainReport> WriteBundle(const Dataset& data, const LeaveOn
   for (const std::string& name : options.models) {
     const absl::Time t0 = absl::Now();
     spdlog::info("training {} ...", name);
-    auto scorer = TrainOne(name, train_view, split, options);
+    auto scorer = TrainOne(name, train_view, split, options, &report);
     if (!scorer.ok()) return absl::Status(scorer.status().code(), absl::StrCat(name, ": ", scorer.status().message()));
     ModelTrainReport m;
     m.name = name;

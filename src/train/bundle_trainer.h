@@ -67,6 +67,9 @@ struct ModelTrainReport {
 
 struct BundleTrainReport {
   std::vector<ModelTrainReport> models;
+  // One entry per LSTM epoch trained (empty without "lstm"): its validation
+  // curve, from which a fixed epoch count is chosen (LstmTrainOptions::fixed_epochs).
+  std::vector<LstmEpochReport> lstm_epochs;
   FusionTuningResult fusion;
   double seconds = 0;
   // Set by TrainBundleVersion: the version published and its directory.

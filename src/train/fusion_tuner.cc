@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "fusion/fusion_layer.h"
@@ -55,11 +56,16 @@ void NormalizeRows(Normalization method, const Matrix& raw, Matrix& out) {
 }
 
 // Mean NDCG@10 and HR@10 of the blend `weights` over the validation users.
+// The per-user ranks are summed in user order after the parallel loop, not
+// by an OpenMP reduction, whose order of adding the threads' partial sums is
+// unspecified: the means are then the same bits on every run, so a near-tie
+// between two weight settings cannot go one way in one run and the other way
+// in the next.
 std::pair<double, double> Evaluate(const ValidationSet& v, const std::vector<Matrix>& normalized,
                                    const std::vector<double>& weights) {
   const auto n_users = static_cast<Eigen::Index>(v.users.size());
-  double ndcg = 0, hr = 0;
-#pragma omp parallel reduction(+ : ndcg, hr)
+  std::vector<int64_t> ranks(v.users.size());
+#pragma omp parallel
   {
     Eigen::VectorXf fused(normalized[0].cols());
 #pragma omp for schedule(static)
@@ -68,11 +74,15 @@ std::pair<double, double> Evaluate(const ValidationSet& v, const std::vector<Mat
       for (size_t m = 0; m < normalized.size(); ++m) {
         if (weights[m] != 0) fused += static_cast<float>(weights[m]) * normalized[m].row(i).transpose();
       }
-      const int64_t rank = RankOfTarget(std::span<const float>(fused.data(), static_cast<size_t>(fused.size())),
-                                        v.targets[static_cast<size_t>(i)], v.history_items[static_cast<size_t>(i)]);
-      ndcg += NdcgAt(rank, 10);
-      hr += HitAt(rank, 10);
+      ranks[static_cast<size_t>(i)] =
+          RankOfTarget(std::span<const float>(fused.data(), static_cast<size_t>(fused.size())),
+                       v.targets[static_cast<size_t>(i)], v.history_items[static_cast<size_t>(i)]);
     }
+  }
+  double ndcg = 0, hr = 0;
+  for (int64_t rank : ranks) {
+    ndcg += NdcgAt(rank, 10);
+    hr += HitAt(rank, 10);
   }
   return {ndcg / static_cast<double>(n_users), hr / static_cast<double>(n_users)};
 }

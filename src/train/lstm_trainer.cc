@@ -319,8 +319,13 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
         std::chrono::duration<double>(epoch_end - validation_start).count(),
         report.improved ? " *" : "");
     if (progress) progress(report);
+    if (report.improved) best_ndcg = report.validation.ndcg10;
+    if (options.fixed_epochs) {
+      // Validation only reports here: it neither stops nor chooses.
+      if (epoch == options.epochs) best = *std::move(scorer);
+      continue;
+    }
     if (report.improved) {
-      best_ndcg = report.validation.ndcg10;
       best = *std::move(scorer);
       since_best = 0;
     } else if (++since_best >= options.patience) {

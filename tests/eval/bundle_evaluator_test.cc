@@ -55,6 +55,20 @@ TEST(BundleEvaluatorTest, RanksTargetsAmongNonHistoryItems) {
   EXPECT_EQ(report.fused[1], (std::vector<int32_t>{2, 3, 4}));
 }
 
+// Ranks 0 and 2, one target each: both hit at 5 and 10.
+TEST(BundleEvaluatorTest, ReportsPrecisionRecallAndF1) {
+  Fixture f;
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion());
+  const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, EvaluationOptions{});
+  const nlohmann::json fusion = report.ToJson()["models"]["fusion"];
+  EXPECT_DOUBLE_EQ(fusion["precision@5"].get<double>(), 0.2);
+  EXPECT_DOUBLE_EQ(fusion["precision@10"].get<double>(), 0.1);
+  EXPECT_DOUBLE_EQ(fusion["recall@10"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(fusion["F1@10"].get<double>(), 2.0 / 11);
+  EXPECT_DOUBLE_EQ(fusion["F1@20"].get<double>(), 2.0 / 21);
+  EXPECT_NE(report.ToTable().find("F1@10"), std::string::npos);
+}
+
 // On a catalog large enough for the candidate stage the fused line ranks
 // what the daemon would answer; here every item is nominated, so the numbers
 // must equal the full scan's.

@@ -174,6 +174,51 @@ TEST(BundleTrainerTest, VersionedPublishRefusesARootHoldingABundleBeforeTraining
   fs::remove_all(dir);
 }
 
+std::string FileBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// recd-train --epochs N --threads T: the models trained or tuned in parallel
+// (knn's per-item rows, ALS, the LSTM's batch shards, fusion tuning), the
+// LSTM at a fixed epoch count, two threads each. The manifests differ only in
+// train_seconds, so the test compares the tensors, fusion.yaml and the
+// evaluation. One tuning round keeps it to a few seconds.
+TEST(BundleTrainerTest, SameSeedThreadsAndFixedEpochsGiveIdenticalBundles) {
+  const fs::path dir = TempDir("recd_bundle_reproducible");
+  const Dataset data = Generated(dir);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  BundleTrainOptions o = Fast();
+  o.models = {"pop", "knn", "mf", "lstm"};
+  o.fusion.rounds = 1;
+  o.fusion.normalizations = {Normalization::kZScore, Normalization::kMinMax};
+  o.als.threads = 2;
+  o.lstm.embedding_dim = 16;
+  o.lstm.hidden_dim = 16;
+  o.lstm.max_len = 20;
+  o.lstm.epochs = 2;
+  o.lstm.fixed_epochs = true;
+  o.lstm.time_budget_seconds = 0;
+  o.lstm.threads = 2;
+  std::vector<nlohmann::json> metrics;
+  for (const char* name : {"a", "b"}) {
+    auto report = TrainBundle(data, split, o, dir / name);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->lstm_epochs.size(), 2u);
+    auto bundle = ModelBundle::Load(dir / name);
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    RankingPipeline pipeline(*bundle, (*bundle)->fusion());
+    metrics.push_back(EvaluateBundle(pipeline, data, split, EvaluationOptions{}).ToJson());
+  }
+  for (const std::string& model : o.models) {
+    EXPECT_EQ(FileBytes(dir / "a" / model / "model.safetensors"), FileBytes(dir / "b" / model / "model.safetensors"))
+        << model;
+  }
+  EXPECT_EQ(FileBytes(dir / "a" / "fusion.yaml"), FileBytes(dir / "b" / "fusion.yaml"));
+  EXPECT_EQ(metrics[0].dump(), metrics[1].dump());
+  fs::remove_all(dir);
+}
+
 TEST(BundleTrainerTest, LstmUsesSampledSoftmaxOnlyForLargeCatalogsUnlessTold) {
   BundleTrainOptions o;
   EXPECT_EQ(LstmNegatives(o, 12101), 0);  // Amazon Beauty keeps the full softmax

@@ -310,6 +310,47 @@ TEST(LstmTrainerTest, FixedSeedWithOneThreadIsDeterministic) {
   EXPECT_EQ(wa.output_weight, wb.output_weight);
 }
 
+// Neither patience nor a time budget ends a fixed-epochs run, and the
+// weights returned are the last epoch's, whatever validation said.
+TEST(LstmTrainerTest, FixedEpochsTrainsEveryEpochAndKeepsTheLast) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(100, 35, &successor);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  LstmTrainOptions o = SmallOptions();
+  o.epochs = 4;
+  o.fixed_epochs = true;
+  o.patience = 1;
+  o.time_budget_seconds = 1e-9;
+  std::vector<LstmEpochReport> reports;
+  auto scorer = TrainLstm(TrainingView(data, split), split, o,
+                          [&](const LstmEpochReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  ASSERT_EQ(reports.size(), 4u);
+  const RankingMetrics kept = EvaluateScorer(**scorer, split, EvalTarget::kValidation, o.validation_users);
+  EXPECT_EQ(kept.ndcg10, reports.back().validation.ndcg10);
+  EXPECT_EQ(kept.mrr, reports.back().validation.mrr);
+}
+
+TEST(LstmTrainerTest, FixedEpochsWithTwoThreadsIsDeterministic) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(100, 36, &successor);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  LstmTrainOptions o = SmallOptions();
+  o.epochs = 3;
+  o.fixed_epochs = true;
+  o.threads = 2;
+  auto a = TrainLstm(TrainingView(data, split), split, o);
+  auto b = TrainLstm(TrainingView(data, split), split, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const LstmWeights wa = (*a)->CopyWeights();
+  const LstmWeights wb = (*b)->CopyWeights();
+  EXPECT_EQ(wa.item_embedding, wb.item_embedding);
+  EXPECT_EQ(wa.weight_ih, wb.weight_ih);
+  EXPECT_EQ(wa.weight_hh, wb.weight_hh);
+  EXPECT_EQ(wa.output_weight, wb.output_weight);
+  EXPECT_EQ(wa.output_bias, wb.output_bias);
+}
+
 TEST(LstmTrainerTest, RejectsDatasetWithoutSequences) {
   Dataset data;
   data.items.GetOrAdd("a");
