@@ -19,7 +19,7 @@ and HAProxy with deploy/haproxy/recd.cfg + replicas.cfg in front. Checks:
    others; the rest stay where they were, and no call fails.
 
 Exit 77 = skipped (a Debian package missing), saying which.
-    tests/scaleout/run_test.sh PATH/TO/recd (finds a python3 with grpc)
+    tests/scaleout/run_test.sh PATH/TO/recd PATH/TO/recd-datagen (finds a python3 with grpc)
 """
 
 import os
@@ -135,7 +135,7 @@ def start_redis_cluster(procs):
     return ports
 
 
-def write_replica_config(tmp, name, redis_ports):
+def write_replica_config(tmp, name, redis_ports, demo):
     ports = {"serve": free_port(), "admin": free_port(), "ops": free_port()}
     nodes = ", ".join(f"'127.0.0.1:{p}'" for p in redis_ports)
     path = os.path.join(tmp, f"{name}.yaml")
@@ -146,8 +146,8 @@ ops: {{listen: '127.0.0.1:{ports["ops"]}'}}
 models: {{path: {ROOT}/models/demo, budget_ms: 5000}}
 store:
   backend: redis
-  seed_catalog: {ROOT}/data/demo/catalog.jsonl
-  seed_events: {ROOT}/data/demo/events.csv
+  seed_catalog: {demo}/catalog.jsonl
+  seed_events: {demo}/events.csv
   redis: {{nodes: [{nodes}], wait_replicas: 1, wait_timeout_ms: 2000, command_timeout_ms: 5000}}
 logging: {{level: warn}}
 """)
@@ -167,20 +167,28 @@ def recommend(stub, user, k=10, routed=False):
 
 def main():
     recd = os.path.abspath(sys.argv[1])
+    datagen = os.path.abspath(sys.argv[2])
     tmp = tempfile.mkdtemp(prefix="recd-scaleout-")
     procs = Processes(tmp)
     try:
+        # The demo models' data, as scripts/demo-data.sh makes it.
+        demo = os.path.join(tmp, "demo")
+        subprocess.run([datagen, "--seed", "7", "--out", demo], check=True, capture_output=True)
         redis_ports = start_redis_cluster(procs)
         names = ["recd1", "recd2", "recd3"]
         replicas = {}
         for name in names:  # one after the other: the first seeds the store, the others find it seeded
-            config, ports = write_replica_config(tmp, name, redis_ports)
+            config, ports = write_replica_config(tmp, name, redis_ports, demo)
             procs.start(name, [recd, "--config", config])
             channel = grpc.insecure_channel(f"127.0.0.1:{ports['serve']}")
             admin = pb_grpc.AdminStub(grpc.insecure_channel(f"127.0.0.1:{ports['admin']}"))
             replicas[name] = {"ports": ports, "serve": pb_grpc.RecommenderStub(channel), "admin": admin}
+            def serving():
+                if procs.procs[name].poll() is not None:
+                    fail(procs, f"{name} exited with {procs.procs[name].returncode}", [name])
+                return recommend(replicas[name]["serve"], "u1", k=1)
             try:
-                wait_for(f"{name} serving", lambda: recommend(replicas[name]["serve"], "u1", k=1), timeout=120)
+                wait_for(f"{name} serving", serving, timeout=120)
             except TimeoutError:
                 fail(procs, f"{name} did not start", [name])
         print(f"redis cluster on {redis_ports}; replicas up")
