@@ -33,21 +33,8 @@ if [ "$target" = echo ]; then
 else
   config=$target
   if [ -n "${RECD_READS:-}" ]; then
-    python3 - "$target" "$out/recd.yaml" "$RECD_READS" "$out/store" <<'PY'
-import os, sys, yaml
-src, dst, reads, store = sys.argv[1:]
-base = os.path.dirname(os.path.abspath(src))
-c = yaml.safe_load(open(src)) or {}
-for section, key in (("store", "seed_catalog"), ("store", "seed_events"), ("models", "path")):
-    v = c.get(section, {}).get(key)
-    if v and not os.path.isabs(v):
-        c[section][key] = os.path.normpath(os.path.join(base, v))
-c.setdefault("store", {})["path"] = store
-a = c.setdefault("server", {}).setdefault("admission", {})
-a["max_in_flight_reads"] = int(reads)
-a["max_connection_share"] = 1.0
-yaml.safe_dump(c, open(dst, "w"), sort_keys=False)
-PY
+    derive_config "$target" "$out/recd.yaml" store.path="$out/store" \
+      server.admission.max_in_flight_reads="$RECD_READS" server.admission.max_connection_share=1.0
     config=$out/recd.yaml
   fi
   start_recd "$config" "$port"

@@ -36,26 +36,36 @@ half_of_saturation() {
   python3 -c "import json; r=json.load(open('$out/$1.json')); print(max(1, int(r['ok'] / r['seconds'] / 2)))"
 }
 
-# write_cold_config SRC DST: SRC with recd's caches off (store.history_cache_entries,
-# models.state_cache_entries and models.warm_users 0), so every request reads
-# and encodes its user: the stationary worst case, whatever ran before. Relative
-# paths are made absolute, since the copy lives elsewhere.
-write_cold_config() {
-  python3 - "$1" "$2" <<'PY'
+# derive_config SRC DST [KEY=YAML ...]: SRC with its relative paths
+# (store.path, seeds, models.path) made absolute, so DST can live anywhere,
+# and each dotted KEY set to the YAML value given (store.path=/tmp/x,
+# server.admission.max_in_flight_reads=1, store.redis.nodes=[a:1]).
+derive_config() {
+  python3 - "$@" <<'PY'
 import os, sys, yaml
-src, dst = sys.argv[1:]
+src, dst, sets = sys.argv[1], sys.argv[2], sys.argv[3:]
 base = os.path.dirname(os.path.abspath(src))
 c = yaml.safe_load(open(src)) or {}
-store, models = c.setdefault("store", {}), c.setdefault("models", {})
 for section, key in (("store", "path"), ("store", "seed_catalog"), ("store", "seed_events"), ("models", "path")):
-    v = c[section].get(key)
+    v = c.get(section, {}).get(key)
     if v and not os.path.isabs(v):
         c[section][key] = os.path.normpath(os.path.join(base, v))
-store["history_cache_entries"] = 0
-models["state_cache_entries"] = 0
-models["warm_users"] = 0
+for s in sets:
+    path, value = s.split("=", 1)
+    *parents, leaf = path.split(".")
+    node = c
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[leaf] = yaml.safe_load(value)
 yaml.safe_dump(c, open(dst, "w"), sort_keys=False)
 PY
+}
+
+# write_cold_config SRC DST: SRC with recd's caches off (store.history_cache_entries,
+# models.state_cache_entries and models.warm_users 0), so every request reads
+# and encodes its user: the stationary worst case, whatever ran before.
+write_cold_config() {
+  derive_config "$1" "$2" store.history_cache_entries=0 models.state_cache_entries=0 models.warm_users=0
 }
 
 # thread_cpu FILE: recd's CPU time so far (clock ticks) per thread name, one

@@ -35,24 +35,9 @@ done
 
 # Two derived configs: relative paths made absolute (the copies live in
 # $out), a fresh RocksDB directory, and the Redis backend.
-python3 - "$config" "$out" "$port" <<'PY'
-import copy, os, sys, yaml
-src, out, port = sys.argv[1:]
-base = os.path.dirname(os.path.abspath(src))
-c = yaml.safe_load(open(src)) or {}
-for section, key in (("store", "seed_catalog"), ("store", "seed_events"), ("models", "path")):
-    v = c.get(section, {}).get(key)
-    if v and not os.path.isabs(v):
-        c[section][key] = os.path.normpath(os.path.join(base, v))
-rocks = copy.deepcopy(c)
-rocks.setdefault("store", {})["backend"] = "rocksdb"
-rocks["store"]["path"] = os.path.join(out, "rocksdb-store")
-yaml.safe_dump(rocks, open(os.path.join(out, "rocksdb.yaml"), "w"), sort_keys=False)
-redis = copy.deepcopy(c)
-redis.setdefault("store", {})["backend"] = "redis"
-redis["store"]["redis"] = {"nodes": [f"127.0.0.1:{port}"]}
-yaml.safe_dump(redis, open(os.path.join(out, "redis.yaml"), "w"), sort_keys=False)
-PY
+source "$root/benchmarks/lib.sh"
+derive_config "$config" "$out/rocksdb.yaml" store.backend=rocksdb store.path="$out/rocksdb-store"
+derive_config "$config" "$out/redis.yaml" store.backend=redis "store.redis={nodes: ['127.0.0.1:$port']}"
 
 for round in $(seq "${RECD_BENCH_ROUNDS:-1}"); do
   for backend in rocksdb redis; do

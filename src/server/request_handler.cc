@@ -89,6 +89,16 @@ RankingContext ContextOf(const ServingState& state) {
   return context;
 }
 
+// ContextOf with the pipeline of the user's A/B arm when the config runs an
+// experiment; *arm is that arm (null without one).
+RankingContext ContextForUser(const ServingState& state, std::string_view user_id,
+                              const ExperimentArms::Arm** arm) {
+  RankingContext context = ContextOf(state);
+  *arm = state.experiments ? &state.experiments->For(user_id) : nullptr;
+  if (*arm != nullptr) context.pipeline = (*arm)->pipeline.get();
+  return context;
+}
+
 // An answer no model scored is no answer: the popularity fallback had
 // nothing either (it failed, or the bundle has no popularity model).
 absl::Status CheckAnswered(const RankingResult& result) {
@@ -163,10 +173,8 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   query.explain = request.explain();
   query.rules = RulesFromProto(request.filters(), *state->config);
   query.rules.category = request.category();
-  RankingContext context = ContextOf(*state);
-  // A/B: the user's arm ranks with its own fusion profile.
-  const ExperimentArms::Arm* arm = state->experiments ? &state->experiments->For(request.user_id()) : nullptr;
-  if (arm != nullptr) context.pipeline = arm->pipeline.get();
+  const ExperimentArms::Arm* arm = nullptr;
+  const RankingContext context = ContextForUser(*state, request.user_id(), &arm);
   auto answer = RecommendForUser(context, query, MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
                                  state_cache_);
   if (!answer.ok()) return answer.status();
@@ -247,9 +255,8 @@ absl::Status RequestHandler::RankItems(const v1::RankItemsRequest& request, absl
   query.apply_rules = request.apply_rules();
   query.rules = RulesFromProto(request.filters(), *state->config);
   query.explain = request.explain();
-  RankingContext context = ContextOf(*state);
-  const ExperimentArms::Arm* arm = state->experiments ? &state->experiments->For(request.user_id()) : nullptr;
-  if (arm != nullptr) context.pipeline = arm->pipeline.get();  // the user's A/B arm, as for RecommendItems
+  const ExperimentArms::Arm* arm = nullptr;
+  const RankingContext context = ContextForUser(*state, request.user_id(), &arm);
   auto ranked = RankItemsForUser(context, query, MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
                                  state_cache_);
   if (!ranked.ok()) return ranked.status();
