@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -110,6 +111,17 @@ class RedisServers {
     pids_[i] = -1;
   }
 
+  // Starts server i again after KillServer(i), on its port with its files,
+  // as a supervisor would: a cluster node rejoins its cluster (as a replica
+  // of the node promoted in its place, if it was failed over).
+  bool RestartServer(size_t i, std::string* error) {
+    if (pids_[i] > 0) {
+      *error = absl::StrCat("redis ", address(i), " is still running");
+      return false;
+    }
+    return Exec(i, error) && WaitFor(i, {"PING"}, "PONG", error);
+  }
+
   // Runs one command on server i; the reply, or an error reply "ERR ...".
   RedisReply Command(size_t i, RedisCommand command) {
     RedisConnection::Options o;
@@ -189,8 +201,16 @@ class RedisServers {
       args.push_back(replica_of.substr(0, replica_of.rfind(':')));
       args.push_back(replica_of.substr(replica_of.rfind(':') + 1));
     }
+    pids_.push_back(-1);
+    ports_.push_back(port);
+    args_.push_back(std::move(args));
+    return Exec(ports_.size() - 1, error) && WaitFor(ports_.size() - 1, {"PING"}, "PONG", error);
+  }
+
+  // Forks and execs server i with its arguments.
+  bool Exec(size_t i, std::string* error) {
     std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
+    for (std::string& a : args_[i]) argv.push_back(a.data());
     argv.push_back(nullptr);
     const pid_t parent = getpid();
     const pid_t pid = fork();
@@ -204,9 +224,8 @@ class RedisServers {
       *error = "fork failed";
       return false;
     }
-    pids_.push_back(pid);
-    ports_.push_back(port);
-    return WaitFor(ports_.size() - 1, {"PING"}, "PONG", error);
+    pids_[i] = pid;
+    return true;
   }
 
 
@@ -231,6 +250,7 @@ class RedisServers {
   int node_timeout_ms_ = 5000;
   std::vector<pid_t> pids_;
   std::vector<int> ports_;
+  std::vector<std::vector<std::string>> args_;  // each server's redis-server command line
 };
 
 }  // namespace recd

@@ -1,12 +1,16 @@
 #include "store/redis/redis_feature_store.h"
 
+#include <atomic>
 #include <chrono>
+#include <iostream>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "recd/feature_store_factory.h"
@@ -277,6 +281,92 @@ TEST(RedisFeatureStoreTest, ClusterFailoverKeepsAcknowledgedEventsAndServesAgain
   store = RedisFeatureStore::Open(o);
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_TRUE((*store)->AppendEvents("f0", Events(100, 1)).ok());
+}
+
+// The failover bar under load: writers keep appending, each call with a
+// request id and retried with that id until acknowledged, while a primary is
+// SIGKILLed, its replica promoted and the killed node restarted (it rejoins
+// as the new primary's replica). A call that failed may still have landed;
+// its retry must not land twice. At the end every user holds each of its
+// events exactly once, in order.
+TEST(RedisFeatureStoreTest, ClusterFailoverUnderLoadKeepsEveryRetriedEventExactlyOnce) {
+  std::string missing = RedisServers::Missing();
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  std::string error;
+  auto servers = RedisServers::StartCluster(3, 1, &error, /*node_timeout_ms=*/1000);
+  ASSERT_NE(servers, nullptr) << error;
+  RedisStoreOptions o = StoreOptions(servers->address(0));
+  o.wait_replicas = 1;  // acknowledged = on the primary and its replica
+  o.wait_timeout_ms = 2000;
+  o.command_timeout_ms = 5000;
+  auto store = RedisFeatureStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+
+  constexpr int kThreads = 4, kUsersPerThread = 10, kEventsPerUser = 30;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::atomic<int> acknowledged{0}, failed_calls{0};
+  std::atomic<bool> stuck{false};
+  std::vector<std::string> unexpected(kThreads);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int e = 0; e < kEventsPerUser; ++e) {
+        for (int u = 0; u < kUsersPerThread; ++u) {
+          const std::string user = absl::StrCat("w", t, "u", u);
+          const UserEvents call{user, Events(e, 1), absl::StrCat(user, "-", e)};
+          for (;;) {
+            absl::Status s = (*store)->AppendEventsBatch({&call, 1}, {});
+            if (s.ok()) break;
+            if (!absl::IsUnavailable(s)) unexpected[t] = s.ToString();
+            failed_calls.fetch_add(1);
+            if (!unexpected[t].empty() || std::chrono::steady_clock::now() > give_up) {
+              stuck = true;
+              return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+          acknowledged.fetch_add(1);
+        }
+      }
+    });
+  }
+  // Kill the primary of one writer's user once a fifth of the events are in.
+  while (acknowledged.load() < kThreads * kUsersPerThread * kEventsPerUser / 5 && !stuck) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int slot = RedisKeySlot((*store)->HistoryKey("w0u0"));
+  const size_t primary = IndexOf(*servers, (*store)->client().NodeForSlot(slot));
+  ASSERT_LT(primary, servers->size());
+  servers->KillServer(primary);
+  const int acknowledged_at_kill = acknowledged.load();
+  // Once the writers' client follows the slot to the promoted replica, the
+  // killed node comes back, as that replica's replica: the slot's writes can
+  // be acknowledged by a replica again.
+  const auto promoted_by = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while ((*store)->client().NodeForSlot(slot) == servers->address(primary) &&
+         std::chrono::steady_clock::now() < promoted_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE((*store)->client().NodeForSlot(slot), servers->address(primary)) << "no failover within 15 s";
+  ASSERT_TRUE(servers->RestartServer(primary, &error)) << error;
+  for (std::thread& w : writers) w.join();
+  for (const std::string& u : unexpected) EXPECT_EQ(u, "") << "a call failed with other than UNAVAILABLE";
+  ASSERT_FALSE(stuck) << "writes were not acknowledged again within 60 s of the start";
+  EXPECT_GT(failed_calls.load(), 0) << "the kill failed no call: the test did not test a failover under load";
+  EXPECT_LT(acknowledged_at_kill, kThreads * kUsersPerThread * kEventsPerUser) << "the kill came after the load";
+
+  std::vector<int64_t> every_event(kEventsPerUser);
+  std::iota(every_event.begin(), every_event.end(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int u = 0; u < kUsersPerThread; ++u) {
+      auto got = (*store)->GetHistory(absl::StrCat("w", t, "u", u));
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(Timestamps(*got), every_event) << "user w" << t << "u" << u;
+    }
+  }
+  std::cout << "failover under load: " << acknowledged.load() << " calls acknowledged, " << failed_calls.load()
+            << " failed and retried with their request id; " << acknowledged_at_kill
+            << " were in when the primary was killed\n";
 }
 
 }  // namespace
