@@ -1,27 +1,52 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of recd from Debian's packages.
-# Idempotent: packages already present are left alone, so it is cheap to re-run.
+# Installs recd's dependencies from Debian's packages. Idempotent: packages
+# already present are left alone, so it is cheap to re-run.
+#
+#   install-deps.sh            everything to build recd and run every test (the default)
+#   install-deps.sh build      only what compiles recd's binaries (docker/Dockerfile's build stage)
+#   install-deps.sh runtime    only the shared libraries the binaries load (the image's runtime stage)
+#   install-deps.sh image      podman, debootstrap and docker-compose, for scripts/test-image.sh
 set -euo pipefail
+profile=${1:-all}
 
-packages=(
+build_packages=(
   build-essential cmake pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libeigen3-dev librocksdb-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
   libhnswlib-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
-  libssl-dev openssl        # token hashes and PEM checks; scripts/make-test-certs.sh
+  libssl-dev                # token hashes and PEM checks
+  libhiredis-dev            # store.backend: redis (src/store/redis/ adds the cluster layer)
+  libcpp-httplib-dev        # the ops listener (/metrics, /healthz, /readyz)
+)
+# What build/recd, recd-cli, recd-datagen and recd-ingest load (RocksDB is
+# linked statically); their own dependencies come with them.
+runtime_packages=(
+  libgrpc++1.51 libprotobuf32 libabsl20220623 libspdlog1.10 libfmt9 libyaml-cpp0.7
+  libhiredis0.14 libxxhash0 libssl3 libcpp-httplib0.11 libgomp1
+  libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g
+)
+image_packages=(podman debootstrap docker-compose)  # docker-compose only validates docker/compose.yaml
+test_packages=(
+  libgtest-dev libgmock-dev libbenchmark-dev
+  openssl                   # scripts/make-test-certs.sh
   clang libclang-rt-14-dev llvm  # scripts/fuzz.sh: libFuzzer, sanitizer runtimes, llvm-symbolizer
   python3
   # benchmarks: serving.sh's cold mode (yaml); the Python peer and its test
   python3-grpcio python3-numpy python3-protobuf python3-yaml
   libopenblas0-pthread       # numpy's BLAS; Debian's default reference BLAS is 2x slower here
   haproxy                    # deploy/haproxy/recd.cfg and its test (HTTP/2 edge in front of recd)
-  libhiredis-dev             # store.backend: redis (src/store/redis/ adds the cluster layer)
   redis-server redis-tools   # the Redis store's tests start real servers and a cluster
-  libcpp-httplib-dev         # the ops listener (/metrics, /healthz, /readyz)
   prometheus                 # promtool check metrics, and a real Prometheus scraping recd in a test
   chromium chromium-driver python3-selenium  # the ops dashboard's browser test (headless)
 )
+
+case "$profile" in
+  all) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  build) packages=("${build_packages[@]}") ;;
+  runtime) packages=("${runtime_packages[@]}") ;;
+  image) packages=("${image_packages[@]}") ;;
+  *) echo "install-deps: unknown profile '$profile' (all | build | runtime | image)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

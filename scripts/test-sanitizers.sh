@@ -19,9 +19,9 @@
 # Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# haproxy, python_peer, scaleout, prometheus and dashboard drive the recd binary, which this configuration
+# haproxy, python_peer, scaleout, prometheus, dashboard and deploy drive the recd binary, which this configuration
 # does not build (tests only).
-EXCLUDE=${RECD_ASAN_EXCLUDE:-'Beauty|python_peer|haproxy|scaleout|prometheus\.|dashboard\.|DaemonTest|RecdServerTest'}
+EXCLUDE=${RECD_ASAN_EXCLUDE:-'Beauty|python_peer|haproxy|scaleout|prometheus\.|dashboard\.|deploy\.|DaemonTest|RecdServerTest'}
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
   -DRECD_SANITIZE=ON -DRECD_SANITIZE_DAEMON_TESTS="${RECD_ASAN_DAEMON_TESTS:-OFF}" -DRECD_BUILD_TESTS=ON \

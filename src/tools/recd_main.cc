@@ -1,6 +1,7 @@
 // recd: the recommendation serving daemon.
 //
 //   recd --config config/recd.yaml [--listen HOST:PORT]
+//   recd --config FILE --check-config     validate the file and exit (0 = valid)
 //
 // SIGHUP reloads the config and models; SIGINT/SIGTERM shut down gracefully.
 
@@ -12,6 +13,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "server/recd_server.h"
+#include "server/server_config.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -27,7 +29,20 @@ int main(int argc, char** argv) {
   options.config_path = "config/recd.yaml";
   app.add_option("--config", options.config_path, "config file")->capture_default_str();
   app.add_option("--listen", options.listen_override, "HOST:PORT, overrides server.listen");
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "parse and validate the config, print the reason if it is invalid, and exit "
+               "(the files it names are not opened)");
   CLI11_PARSE(app, argc, argv);
+  if (check_config) {
+    auto config = recd::ServerConfig::LoadFile(options.config_path);
+    if (!config.ok()) {
+      std::cerr << "recd: " << config.status().message() << "\n";
+      return 1;
+    }
+    std::cout << options.config_path << ": valid\n";
+    return 0;
+  }
 
   // Installed before Start, which can take seconds (store open, first-start
   // seeding, bundle and index loads): SIGTERM's default action there would
