@@ -56,7 +56,7 @@ struct UserEvents {
   // retries). When non-empty and already among the user's applied_requests,
   // AppendEventsBatch skips this entry: a retry of an acknowledged call
   // (or of one whose acknowledgement was lost) writes nothing twice.
-  std::string request_id;
+  std::string request_id = {};  // "= {}": {user, events} stays a complete brace initializer
 };
 
 // One catalog row, keyed by external item id.
