@@ -13,7 +13,8 @@ namespace {
 
 // ISO-8601 UTC with milliseconds: what log shippers parse without a pattern.
 std::string IsoTimestamp(spdlog::log_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
@@ -30,7 +31,8 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
   const spdlog::string_view_t level = spdlog::level::to_string_view(msg.level);
   j["level"] = std::string(level.data(), level.size());
   j["msg"] = std::string(msg.payload.data(), msg.payload.size());
-  if (msg.logger_name.size() > 0) j["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
+  if (msg.logger_name.size() > 0)
+    j["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
   j["thread"] = msg.thread_id;
   if (!msg.source.empty()) j["src"] = fmt::format("{}:{}", msg.source.filename, msg.source.line);
   // replace: invalid UTF-8 (a user id, a file's bytes) becomes U+FFFD
@@ -40,7 +42,9 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
   dest.push_back('\n');
 }
 
-std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const { return std::make_unique<JsonLogFormatter>(); }
+std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const {
+  return std::make_unique<JsonLogFormatter>();
+}
 
 void UseJsonLogs(bool json) {
   if (json) {

@@ -32,8 +32,8 @@ std::string Body(int64_t done, int64_t total, absl::Duration elapsed, bool bar, 
   std::string out;
   if (total > 0) {
     if (bar) out = Bar(done, total);
-    absl::StrAppend(&out, std::clamp<int64_t>(done * 100 / total, 0, 100), "% ", GroupThousands(done), "/",
-                    GroupThousands(total));
+    absl::StrAppend(&out, std::clamp<int64_t>(done * 100 / total, 0, 100), "% ",
+                    GroupThousands(done), "/", GroupThousands(total));
   } else {
     out = GroupThousands(done);
   }
@@ -72,7 +72,8 @@ std::string FormatClock(absl::Duration d) {
   return absl::StrFormat("%d:%02d", s / 60, s % 60);
 }
 
-std::unique_ptr<ProgressReporter> StartProgress(const ProgressFactory& factory, std::string label, int64_t total) {
+std::unique_ptr<ProgressReporter> StartProgress(const ProgressFactory& factory, std::string label,
+                                                int64_t total) {
   if (factory) return factory(std::move(label), total);
   ProgressReporter::Options silent;
   silent.label = std::move(label);
@@ -82,11 +83,13 @@ std::unique_ptr<ProgressReporter> StartProgress(const ProgressFactory& factory, 
 
 ProgressFactory StderrProgress(bool enabled) {
   return [enabled](std::string label, int64_t total) {
-    return std::make_unique<ProgressReporter>(ProgressReporter::ForStderr(std::move(label), total, enabled));
+    return std::make_unique<ProgressReporter>(
+        ProgressReporter::ForStderr(std::move(label), total, enabled));
   };
 }
 
-ProgressReporter::Options ProgressReporter::ForStderr(std::string label, int64_t total, bool enabled) {
+ProgressReporter::Options ProgressReporter::ForStderr(std::string label, int64_t total,
+                                                      bool enabled) {
   Options o;
   o.label = std::move(label);
   o.total = total;

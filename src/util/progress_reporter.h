@@ -80,10 +80,12 @@ class ProgressReporter {
 
 // Makes the reporter of one step of a multi-step run (an LSTM epoch): the
 // tool decides where and whether to draw, the library what to count.
-using ProgressFactory = std::function<std::unique_ptr<ProgressReporter>(std::string label, int64_t total)>;
+using ProgressFactory =
+    std::function<std::unique_ptr<ProgressReporter>(std::string label, int64_t total)>;
 
 // `factory`'s reporter for the step, or a silent one when it is empty.
-std::unique_ptr<ProgressReporter> StartProgress(const ProgressFactory& factory, std::string label, int64_t total);
+std::unique_ptr<ProgressReporter> StartProgress(const ProgressFactory& factory, std::string label,
+                                                int64_t total);
 
 // The tools' factory: reporters drawing on stderr, or silent ones when
 // `enabled` is false (--no-progress).

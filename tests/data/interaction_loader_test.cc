@@ -41,7 +41,9 @@ TEST(InteractionLoaderTest, LoadsEventsWithDenseIdsInFirstSeenOrder) {
 
 TEST(InteractionLoaderTest, ProgressReportsEveryByteOfTheFile) {
   std::string content = "user_id,item_id,event,timestamp\n";
-  for (int i = 0; i < 20000; ++i) content += "u" + std::to_string(i % 97) + ",i" + std::to_string(i % 13) + ",view," + std::to_string(i) + "\n";
+  for (int i = 0; i < 20000; ++i) {
+    content += "u" + std::to_string(i % 97) + ",i" + std::to_string(i % 13) + ",view," + std::to_string(i) + "\n";
+  }
   const std::string path = WriteTempFile("events.csv", content);
   LoadOptions options;
   std::vector<int64_t> calls;

@@ -11,14 +11,14 @@
 namespace recd::testing {
 
 // A ProgressFactory that records each step's label and total, and gives
-// each reporter plain output with no interval lines, so `out` holds exactly
-// one summary line per finished step. The steps must be started from one
+// each reporter plain output with no interval lines, so output() holds
+// exactly one summary line per finished step. The steps must be started from one
 // thread (reporters themselves may be shared by many).
 class ProgressCapture {
  public:
   struct Step {
     std::string label;
-    int64_t total;
+    int64_t total = 0;
   };
 
   ProgressFactory Factory() {

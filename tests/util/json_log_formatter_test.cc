@@ -73,7 +73,8 @@ TEST(JsonLogFormatterTest, EachRecordIsExactlyOneLine) {
 
 TEST(JsonLogFormatterTest, QuotesBackslashesAndControlCharactersRoundTrip) {
   std::ostringstream out;
-  const std::string nasty = std::string("say \"hi\" C:\\path\\ tab\there bell\a nul") + '\0' + "end";
+  const std::string nasty =
+      std::string("say \"hi\" C:\\path\\ tab\there bell\a nul") + '\0' + "end";
   JsonLogger("recd", out)->info("{}", nasty);
   const std::vector<nlohmann::json> lines = ParseLines(out.str());
   ASSERT_EQ(lines.size(), 1u);
@@ -91,7 +92,8 @@ TEST(JsonLogFormatterTest, InvalidUtf8StillGivesValidJson) {
 
 TEST(JsonLogFormatterTest, SourceLocationIsIncludedWhenKnown) {
   std::ostringstream out;
-  JsonLogger("recd", out)->log(spdlog::source_loc{"serving_state.cc", 42, "Build"}, spdlog::level::info, "x");
+  JsonLogger("recd", out)
+      ->log(spdlog::source_loc{"serving_state.cc", 42, "Build"}, spdlog::level::info, "x");
   const std::vector<nlohmann::json> lines = ParseLines(out.str());
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["src"], "serving_state.cc:42");

@@ -22,7 +22,8 @@ struct FakeClock {
   void Advance(absl::Duration d) { now += d; }
 };
 
-ProgressReporter::Options MakeOptions(std::ostringstream& out, FakeClock& clock, bool tty, int64_t total) {
+ProgressReporter::Options MakeOptions(std::ostringstream& out, FakeClock& clock, bool tty,
+                                      int64_t total) {
   ProgressReporter::Options o;
   o.label = "users";
   o.total = total;
@@ -109,7 +110,8 @@ TEST(ProgressReporterTest, TerminalRedrawsOneLineInPlace) {
   clock.Advance(absl::Seconds(2));
   p.Add(100);
   p.Finish();
-  EXPECT_THAT(out.str(), ::testing::EndsWith("\rusers [####################] 100% 200/200 50.0/s in 0:04\033[K\n"));
+  EXPECT_THAT(out.str(), ::testing::EndsWith(
+                             "\rusers [####################] 100% 200/200 50.0/s in 0:04\033[K\n"));
   EXPECT_EQ(Lines(out.str()).size(), 1u);  // one terminal line, redrawn
 }
 
