@@ -2,6 +2,7 @@
 #define RECD_BULK_LOAD_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,6 +27,10 @@ struct BulkLoadOptions {
   // If non-empty, stored as meta "seeded_from" once everything is durable,
   // so a half-finished load is recognisable by its absence. Default empty.
   std::string seeded_from;
+  // Called after each batch with the rows it covered (catalog items, then
+  // users, those without events too, so the calls add up to num_items() +
+  // num_users()), for a progress display (recd-ingest). Default none.
+  std::function<void(int64_t rows)> on_rows;
 };
 
 struct BulkLoadReport {

@@ -2,6 +2,7 @@
 #define RECD_DATA_LOADERS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ struct LoadOptions {
   // "file:line: reason". Structural problems (missing file, empty file, bad
   // header) fail the load either way.
   bool strict = false;
+  // LoadInteractions calls it with the bytes read since its last call, every
+  // kProgressLines lines and at the end, for a progress display
+  // (recd-ingest). Default none.
+  std::function<void(int64_t bytes)> on_bytes;
+  static constexpr int64_t kProgressLines = 8192;
 };
 
 // "view", "cart", "purchase": the names used in event files.

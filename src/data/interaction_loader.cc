@@ -120,8 +120,14 @@ absl::Status LoadInteractions(const std::string& path, const LoadOptions& option
   int64_t loaded = 0;
   std::string last_user;
   int32_t last_user_id = -1;
+  int64_t unreported_bytes = static_cast<int64_t>(line.size()) + 1;
   while (std::getline(in, line)) {
     ++line_no;
+    unreported_bytes += static_cast<int64_t>(line.size()) + 1;
+    if (options.on_bytes && line_no % LoadOptions::kProgressLines == 0) {
+      options.on_bytes(unreported_bytes);
+      unreported_bytes = 0;
+    }
     if (StripWhitespace(line).empty()) continue;
     ++report->lines;
     std::string_view user, item;
@@ -146,6 +152,7 @@ absl::Status LoadInteractions(const std::string& path, const LoadOptions& option
     ++loaded;
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ":", line_no, ": read error"));
+  if (options.on_bytes) options.on_bytes(unreported_bytes);
   report->loaded += loaded;
   data->histories.resize(static_cast<size_t>(data->users.size()));
   data->item_info.resize(static_cast<size_t>(data->items.size()));

@@ -674,7 +674,7 @@ absl::Status SyntheticGenerator::WriteCatalog(const std::string& jsonl_path) con
 }
 
 absl::StatusOr<SyntheticSummary> SyntheticGenerator::WriteEvents(
-    const std::string& csv_path) const {
+    const std::string& csv_path, const ProgressFactory& progress) const {
   auto writer = EventCsvWriter::Open(csv_path);
   if (!writer.ok()) return writer.status();
   SyntheticSummary summary;
@@ -684,6 +684,7 @@ absl::StatusOr<SyntheticSummary> SyntheticGenerator::WriteEvents(
   std::vector<std::string> item_ids;  // formatting ids once pays off over 10M rows
   item_ids.reserve(item_sub_.size());
   for (int32_t i = 0; i < num_items(); ++i) item_ids.push_back(ItemId(i));
+  const std::unique_ptr<ProgressReporter> bar = StartProgress(progress, "generated users", num_users());
   for (int32_t u = 0; u < num_users(); ++u) {
     events.clear();
     GenerateUser(u, &events);
@@ -697,8 +698,10 @@ absl::StatusOr<SyntheticSummary> SyntheticGenerator::WriteEvents(
       summary.first_timestamp = std::min(summary.first_timestamp, e.timestamp);
       summary.last_timestamp = std::max(summary.last_timestamp, e.timestamp);
     }
+    bar->Add();
   }
   if (auto s = (*writer)->Close(); !s.ok()) return s;
+  bar->Finish();
   return summary;
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "recd/dataset.h"
+#include "util/progress_reporter.h"
 
 namespace recd {
 
@@ -97,7 +98,9 @@ class SyntheticGenerator {
   void GenerateUser(int32_t user, std::vector<Event>* events) const;
 
   absl::Status WriteCatalog(const std::string& jsonl_path) const;
-  absl::StatusOr<SyntheticSummary> WriteEvents(const std::string& csv_path) const;
+  // `progress`, if given, draws a bar over the users generated.
+  absl::StatusOr<SyntheticSummary> WriteEvents(const std::string& csv_path,
+                                               const ProgressFactory& progress = {}) const;
 
  private:
   struct Subcategory {

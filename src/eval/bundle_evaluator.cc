@@ -88,6 +88,8 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
   std::vector<std::vector<UserOutcome>> outcomes(n_rankers, std::vector<UserOutcome>(n_users));
   report.fused.resize(n_users);
   const int list_k = options.list_k;
+  const std::unique_ptr<ProgressReporter> bar =
+      StartProgress(options.progress, "evaluated users", static_cast<int64_t>(n_users));
 
 #pragma omp parallel
   {
@@ -136,8 +138,10 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
         if (static_cast<int>(report.fused[i].size()) < options.top_k) report.fused[i].push_back(r.item);
         if (static_cast<int>(f.top.size()) < list_k) f.top.push_back(r.item);
       }
+      bar->Add();
     }
   }
+  bar->Finish();
 
   // Popularity share of each item among training users, for novelty.
   std::vector<double> popularity(static_cast<size_t>(bundle.num_items()), 0.0);

@@ -9,6 +9,7 @@
 #include "ranking/ranking_pipeline.h"
 #include "recd/dataset.h"
 #include "recd/evaluator.h"
+#include "util/progress_reporter.h"
 
 namespace recd {
 
@@ -17,6 +18,8 @@ struct EvaluationOptions {
   int64_t max_users = 0;  // 0 = every user with a target
   int list_k = 10;        // cutoff for coverage, diversity and novelty
   int top_k = 20;         // length of the fused lists kept for predictions
+  // Draws a bar over the users evaluated (recd-eval: stderr). Default none.
+  ProgressFactory progress;
 };
 
 // Accuracy and beyond-accuracy figures of one ranker.

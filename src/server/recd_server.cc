@@ -19,6 +19,7 @@
 #include "server/metrics_exposition.h"
 #include "server/tls_credentials.h"
 #include "spdlog/spdlog.h"
+#include "util/json_log_formatter.h"
 #include "util/usable_cores.h"
 
 namespace recd {
@@ -96,6 +97,7 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   auto config = ServerConfig::LoadFile(options.config_path);
   if (!config.ok()) return config.status();
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  UseJsonLogs(config->log_format == "json");
   // Requests run in parallel on the pools; Eigen's own OpenMP threads inside
   // a request (MF fold-in products) would only oversubscribe the cores.
   Eigen::setNbThreads(1);

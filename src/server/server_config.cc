@@ -302,11 +302,16 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "build_threads", "candidates.build_threads", 0, c.candidates.build.build_threads));
   }
   if (const YAML::Node s = root["logging"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "logging", {"level"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "logging", {"level", "format"}));
     RECD_RETURN_IF_ERROR(Read(s, "level", "logging.level", c.log_level));
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!kLevels.count(c.log_level)) {
       return absl::InvalidArgumentError(absl::StrCat("logging.level: unknown level '", c.log_level, "'"));
+    }
+    RECD_RETURN_IF_ERROR(Read(s, "format", "logging.format", c.log_format));
+    if (c.log_format != "text" && c.log_format != "json") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("logging.format: unknown format '", c.log_format, "' (expected text or json)"));
     }
   }
   c.store_path = Resolve(base_dir, c.store_path);

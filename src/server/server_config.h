@@ -185,8 +185,11 @@ struct ServerConfig {
   // When rules leave fewer than k candidates even after deeper nomination:
   // at most this many allowed items are scored directly.
   int max_rule_scan_items = 20000;
-  // logging:
+  // logging: both reloadable (applied with each new serving state).
   std::string log_level = "info";
+  // "text" (spdlog's default pattern) or "json" (one object per line for
+  // log shippers; util/json_log_formatter.h).
+  std::string log_format = "text";
 
   std::string path;     // the file it came from
   std::string version;  // content hash of that file

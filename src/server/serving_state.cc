@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "recd/bundle_versions.h"
 #include "spdlog/spdlog.h"
+#include "util/json_log_formatter.h"
 
 namespace recd {
 
@@ -183,6 +184,7 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
     state->experiments = *std::move(arms);
   }
   spdlog::set_level(spdlog::level::from_str(state->config->log_level));
+  UseJsonLogs(state->config->log_format == "json");
   return std::shared_ptr<const ServingState>(std::move(state));
 }
 

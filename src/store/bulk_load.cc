@@ -37,6 +37,7 @@ absl::Status LoadCatalog(const Dataset& dataset, FeatureStore& store,
     if (absl::Status s = store.PutItems(batch, write); !s.ok()) return s;
     report.items += end - begin;
     ++report.batches;
+    if (options.on_rows) options.on_rows(end - begin);
   }
   return absl::OkStatus();
 }
@@ -65,13 +66,17 @@ absl::Status LoadHistories(const Dataset& dataset, FeatureStore& store,
       }
       events += static_cast<int64_t>(history.size());
     }
-    if (batch.empty()) continue;
-    const absl::Status s = options.replace_histories ? store.ReplaceHistoriesBatch(batch, write)
-                                                     : store.AppendEventsBatch(batch, write);
-    if (!s.ok()) return s;
-    report.users += static_cast<int64_t>(batch.size());
-    report.events += events;
-    ++report.batches;
+    if (!batch.empty()) {
+      const absl::Status s = options.replace_histories ? store.ReplaceHistoriesBatch(batch, write)
+                                                       : store.AppendEventsBatch(batch, write);
+      if (!s.ok()) return s;
+      report.users += static_cast<int64_t>(batch.size());
+      report.events += events;
+      ++report.batches;
+    }
+    // Users passed, not written: the rows add up to num_items() +
+    // num_users() even when some users have no events.
+    if (options.on_rows) options.on_rows(end - begin);
   }
   return absl::OkStatus();
 }

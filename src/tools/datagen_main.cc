@@ -9,6 +9,7 @@
 
 #include "data/synthetic_generator.h"
 #include "data/timestamp.h"
+#include "util/progress_reporter.h"
 
 int main(int argc, char** argv) {
   recd::SyntheticOptions options;
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--days", options.days, "days covered by the log")->capture_default_str();
   app.add_option("--start", start, "first day, epoch seconds or ISO-8601 (default 2024-01-01)");
+  bool no_progress = false;
+  app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   CLI11_PARSE(app, argc, argv);
 
   if (!start.empty()) {
@@ -58,7 +61,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto t1 = std::chrono::steady_clock::now();
-  auto summary = (*generator)->WriteEvents(events);
+  auto summary = (*generator)->WriteEvents(events, recd::StderrProgress(!no_progress));
   if (!summary.ok()) {
     std::fprintf(stderr, "%s\n", std::string(summary.status().message()).c_str());
     return 1;

@@ -15,6 +15,7 @@
 #include "recd/bundle_versions.h"
 #include "recd/data_source.h"
 #include "recd/model_bundle.h"
+#include "util/progress_reporter.h"
 
 namespace {
 
@@ -48,11 +49,14 @@ int main(int argc, char** argv) {
   app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  bool no_progress = false;
+  app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   CLI11_PARSE(app, argc, argv);
   if (source.amazon_prefix.empty() == source.events_path.empty()) {
     std::cerr << "recd-eval: give exactly one of --amazon or --events\n";
     return 2;
   }
+  options.progress = recd::StderrProgress(!no_progress);
   options.target = target == "test" ? recd::EvalTarget::kTest : recd::EvalTarget::kValidation;
 
   std::string summary;

@@ -25,6 +25,7 @@
 #include "recd/data_source.h"
 #include "spdlog/spdlog.h"
 #include "train/bundle_trainer.h"
+#include "util/progress_reporter.h"
 
 namespace {
 
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
   app.add_flag("--shilling-defence", shilling_defence,
                "leave out the events of users whose behaviour looks injected (bursts, one item hammered, "
                "swarms of new accounts on one item; README, Injected events)");
+  bool no_progress = false;
+  app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   CLI11_PARSE(app, argc, argv);
 
   if (source.amazon_prefix.empty() == source.events_path.empty()) {
@@ -136,6 +139,9 @@ int main(int argc, char** argv) {
   options.als.iterations = als_iterations;
   options.als.threads = threads;
   options.ann.threads = threads;
+  // ALS and the quick builders log each step themselves; an LSTM epoch can
+  // take minutes without a line.
+  options.lstm.progress = recd::StderrProgress(!no_progress);
 
   std::string summary;
   auto data = recd::LoadDataSource(source, &summary);

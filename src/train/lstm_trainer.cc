@@ -285,6 +285,9 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
     std::shuffle(order.begin(), order.end(), rng);
     double loss_sum = 0;
     int64_t positions = 0;
+    // Finished before validation, so the epoch's log line follows the bar.
+    const std::unique_ptr<ProgressReporter> bar = StartProgress(
+        options.progress, absl::StrCat("lstm epoch ", epoch, "/", options.epochs), static_cast<int64_t>(order.size()));
     for (size_t b = 0; b < order.size(); b += static_cast<size_t>(options.batch_size)) {
       const size_t end = std::min(order.size(), b + static_cast<size_t>(options.batch_size));
       for (auto& sb : shard_batch) sb.clear();
@@ -293,7 +296,9 @@ absl::StatusOr<std::unique_ptr<LstmScorer>> TrainLstm(const Dataset& train_view,
       }
       for (uint64_t& seed : shard_seed) seed = rng();
       positions += step.Run(shard_batch, shard_seed, weights, &loss_sum);
+      bar->Add(static_cast<int64_t>(end - b));
     }
+    bar->Finish();
     absl::StatusOr<std::unique_ptr<LstmScorer>> scorer = LstmScorer::Create(weights, options.max_len);
     if (!scorer.ok()) return scorer.status();
     LstmEpochReport report;

@@ -10,6 +10,7 @@
 #include "recd/dataset.h"
 #include "recd/evaluator.h"
 #include "recd/leave_one_out.h"
+#include "util/progress_reporter.h"
 
 namespace recd {
 
@@ -58,6 +59,9 @@ struct LstmTrainOptions {
   // validation NDCG@10 after 3 epochs was a third below). 0.75 (word2vec's
   // choice) and 1 were within 2% after 7 epochs; 0.75 draws the tail more.
   double sampling_power = 0.75;
+  // Draws a bar per epoch over its training sequences (recd-train: stderr).
+  // Default none: the tests and other callers train silently.
+  ProgressFactory progress;
 };
 
 // What TrainLstm reports after each epoch.

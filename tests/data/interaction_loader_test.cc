@@ -1,5 +1,9 @@
 // LoadInteractions: the CSV event log.
 
+#include <numeric>
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "data/temp_file.h"
@@ -33,6 +37,22 @@ TEST(InteractionLoaderTest, LoadsEventsWithDenseIdsInFirstSeenOrder) {
   EXPECT_EQ(report.lines, 3);
   EXPECT_EQ(report.loaded, 3);
   EXPECT_EQ(report.total_skipped(), 0);
+}
+
+TEST(InteractionLoaderTest, ProgressReportsEveryByteOfTheFile) {
+  std::string content = "user_id,item_id,event,timestamp\n";
+  for (int i = 0; i < 20000; ++i) {
+    content += "u" + std::to_string(i % 97) + ",i" + std::to_string(i % 13) + ",view," + std::to_string(i) + "\n";
+  }
+  const std::string path = WriteTempFile("events.csv", content);
+  LoadOptions options;
+  std::vector<int64_t> calls;
+  options.on_bytes = [&calls](int64_t bytes) { calls.push_back(bytes); };
+  Dataset data;
+  ASSERT_TRUE(LoadInteractions(path, options, &data, nullptr).ok());
+  // Every kProgressLines lines (20,001 lines: two calls), then the rest.
+  EXPECT_EQ(calls.size(), 3u);
+  EXPECT_EQ(std::accumulate(calls.begin(), calls.end(), int64_t{0}), static_cast<int64_t>(content.size()));
 }
 
 TEST(InteractionLoaderTest, AcceptsColumnsInAnyOrderAndEventsInAnyCase) {

@@ -10,6 +10,7 @@
 #include "data/temp_file.h"
 #include "gtest/gtest.h"
 #include "recd/data_loaders.h"
+#include "test_util/progress_capture.h"
 
 namespace recd {
 namespace {
@@ -94,6 +95,18 @@ TEST(SyntheticGeneratorTest, OutputLoadsStrictlyWithGeneratorItemIds) {
     EXPECT_EQ(got[k].timestamp, expected[k].timestamp);
   }
   EXPECT_EQ(data.item_info[17].title, g->MakeItemInfo(17).title);
+}
+
+TEST(SyntheticGeneratorTest, ProgressCountsUsersAndLeavesTheFileUnchanged) {
+  auto g = MakeGenerator(SmallOptions());
+  const auto dir = TestDir();
+  testing::ProgressCapture progress;
+  ASSERT_TRUE(g->WriteEvents((dir / "with.csv").string(), progress.Factory()).ok());
+  ASSERT_TRUE(g->WriteEvents((dir / "without.csv").string()).ok());
+  ASSERT_EQ(progress.steps().size(), 1u);
+  EXPECT_EQ(progress.steps()[0].total, 600);
+  EXPECT_NE(progress.output().find("generated users: 100% 600/600 "), std::string::npos) << progress.output();
+  EXPECT_EQ(ReadFile((dir / "with.csv").string()), ReadFile((dir / "without.csv").string()));
 }
 
 TEST(SyntheticGeneratorTest, EventCountIsCloseToTheTarget) {

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "test_util/fake_scorer.h"
+#include "test_util/progress_capture.h"
 
 namespace recd {
 namespace {
@@ -53,6 +54,18 @@ TEST(BundleEvaluatorTest, RanksTargetsAmongNonHistoryItems) {
   // Fused lists exclude history and follow the model's order.
   EXPECT_EQ(report.fused[0], (std::vector<int32_t>{3, 4, 5}));
   EXPECT_EQ(report.fused[1], (std::vector<int32_t>{2, 3, 4}));
+}
+
+TEST(BundleEvaluatorTest, ProgressCountsEveryEvaluatedUser) {
+  Fixture f;
+  RankingPipeline pipeline(f.bundle, f.bundle->fusion());
+  testing::ProgressCapture progress;
+  EvaluationOptions options;
+  options.progress = progress.Factory();
+  const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);
+  ASSERT_EQ(progress.steps().size(), 1u);
+  EXPECT_EQ(progress.steps()[0].total, static_cast<int64_t>(report.users.size()));
+  EXPECT_NE(progress.output().find("evaluated users: 100% 2/2 "), std::string::npos) << progress.output();
 }
 
 // Ranks 0 and 2, one target each: both hit at 5 and 10.

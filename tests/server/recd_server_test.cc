@@ -12,15 +12,20 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "data/synthetic_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "recd/data_source.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "store/rocksdb_feature_store.h"
 #include "train/bundle_trainer.h"
 #include "test_util/daemon_fixture.h"
@@ -176,6 +181,37 @@ TEST_F(RecdServerTest, BadConfigIsRejectedAndTheOldOneKept) {
     EXPECT_EQ(Ids(after), Ids(before));
     EXPECT_EQ(after.config_version(), before.config_version());
   }
+}
+
+// logging.format applies on reload, as logging.level does: log lines become
+// JSON objects, then text again.
+TEST_F(RecdServerTest, LogFormatSwitchesToJsonOnReloadAndBack) {
+  // A registered logger of its own: spdlog::set_formatter reaches every
+  // registered logger, and the test reads only what it logged itself.
+  // An ostream sink formats when logging (a ringbuffer sink would format
+  // on reading, with whatever formatter is set then).
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("format_test", sink);
+  spdlog::register_logger(logger);
+  v1::ReloadConfigResponse reload;
+  logging_extra_ = ", format: json";
+  WriteConfig(world->bundle_a, "");
+  const grpc::Status to_json = Reload(&reload);
+  logger->warn("as \"json\"\n\xff");
+  logging_extra_.clear();
+  WriteConfig(world->bundle_a, "");
+  const grpc::Status to_text = Reload(&reload);
+  logger->warn("as text");
+  spdlog::drop("format_test");
+  ASSERT_TRUE(to_json.ok()) << to_json.error_message();
+  ASSERT_TRUE(to_text.ok()) << to_text.error_message();
+  const std::vector<std::string> lines = absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_TRUE(nlohmann::json::accept(lines[0])) << lines[0];
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["msg"], "as \"json\"\n\xEF\xBF\xBD");
+  EXPECT_FALSE(nlohmann::json::accept(lines[1])) << lines[1];
+  EXPECT_THAT(lines[1], HasSubstr("[format_test] [warning] as text"));
 }
 
 TEST_F(RecdServerTest, CorruptBundleIsRejectedAndTheRunningOneKept) {

@@ -102,6 +102,17 @@ TEST(ServerConfigTest, BadRedisStoreKeysNameTheKey) {
   }
 }
 
+TEST(ServerConfigTest, LogFormatDefaultsToTextAndReadsJson) {
+  auto text = ServerConfig::Parse("logging: {level: warn}", "/");
+  auto json = ServerConfig::Parse("logging: {format: json}", "/");
+  ASSERT_TRUE(text.ok()) << text.status();
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(text->log_format, "text");
+  EXPECT_EQ(json->log_format, "json");
+  // Applied with each serving state, like the level: not start-only.
+  EXPECT_TRUE(text->CheckReloadable(*json).ok());
+}
+
 TEST(ServerConfigTest, BudgetOverridesApplyPerModel) {
   auto c = ServerConfig::Parse("models: {budget_ms: 20, budget_overrides_ms: {lstm: 45}}", "/");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -132,6 +143,9 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"store: {pth: x}", "store.pth"},
       {"store: {write_queue_batches: 0}", "store.write_queue_batches"},
       {"logging: {level: loud}", "logging.level"},
+      {"logging: {format: xml}", "logging.format"},
+      {"logging: {format: JSON}", "logging.format"},
+      {"logging: {format: [json]}", "logging.format"},
       {"rules: {diversity_max_per_category: -1}", "rules.diversity_max_per_category"},
       {"fusion: {weights: {mf: -1}}", "fusion.weights.mf"},
       {"models: {budget_overrides_ms: {lstm: 0}}", "models.budget_overrides_ms.lstm"},

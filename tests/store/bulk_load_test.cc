@@ -51,6 +51,22 @@ TEST(BulkLoadTest, LoadsCatalogAndHistoriesWithExternalIds) {
   EXPECT_EQ(*(*store)->GetMeta("seeded_from"), "small");
 }
 
+TEST(BulkLoadTest, ProgressCountsEveryItemAndUserOnce) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("db");
+  auto store = OpenRocksDbFeatureStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  BulkLoadOptions load;
+  load.items_per_batch = 2;
+  load.users_per_batch = 2;
+  std::vector<int64_t> calls;
+  load.on_rows = [&calls](int64_t rows) { calls.push_back(rows); };
+  ASSERT_TRUE(LoadDatasetIntoStore(SmallDataset(), **store, load).ok());
+  // Items 2 + 1, then users 2 + 1 (bob, without events, is counted too).
+  EXPECT_THAT(calls, ElementsAre(2, 1, 2, 1));
+}
+
 TEST(BulkLoadTest, LoadedDataSurvivesReopen) {
   TempDir dir;
   RocksDbStoreOptions options;

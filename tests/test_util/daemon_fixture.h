@@ -150,7 +150,7 @@ class DaemonTest : public ::testing::Test {
         << "store: {path: " << (test_dir_ / "store").string() << ", seed_catalog: " << world->catalog.string()
         << ", seed_events: " << world->events.string() << store_extra_ << "}\n"
         << "models: {path: " << bundle.string() << ", budget_ms: 5000" << models_extra << "}\n"
-        << "logging: {level: warn}\n"
+        << "logging: {level: warn" << logging_extra_ << "}\n"
         << extra;
   }
 
@@ -211,6 +211,8 @@ class DaemonTest : public ::testing::Test {
   std::string server_extra_ = ", admission: {max_queue_ms: 10000}";
   // More keys of the store: section (", backend: redis, redis: {...}").
   std::string store_extra_;
+  // Appended inside logging: {...}.
+  std::string logging_extra_;
   // More top-level sections (admin:, ...) of the config SetUp writes.
   std::string config_extra_;
   std::unique_ptr<RecdServer> server_;

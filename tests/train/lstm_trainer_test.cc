@@ -12,8 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test_util/beauty_data.h"
+#include "test_util/progress_capture.h"
 #include "recd/data_loaders.h"
 #include "train/lstm_backprop.h"
 #include "train/negative_sampler.h"
@@ -329,6 +331,30 @@ TEST(LstmTrainerTest, FixedEpochsTrainsEveryEpochAndKeepsTheLast) {
   const RankingMetrics kept = EvaluateScorer(**scorer, split, EvalTarget::kValidation, o.validation_users);
   EXPECT_EQ(kept.ndcg10, reports.back().validation.ndcg10);
   EXPECT_EQ(kept.mrr, reports.back().validation.mrr);
+}
+
+TEST(LstmTrainerTest, ProgressDrawsOneFinishedBarPerEpoch) {
+  std::vector<int32_t> successor;
+  const Dataset data = CycleData(100, 35, &successor);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  testing::ProgressCapture progress;
+  LstmTrainOptions o = SmallOptions();
+  o.epochs = 3;
+  o.fixed_epochs = true;
+  o.progress = progress.Factory();
+  ASSERT_TRUE(TrainLstm(TrainingView(data, split), split, o).ok());
+  ASSERT_EQ(progress.steps().size(), 3u);
+  const int64_t sequences = progress.steps()[0].total;
+  EXPECT_GT(sequences, 0);
+  for (int e = 0; e < 3; ++e) {
+    EXPECT_EQ(progress.steps()[e].label, "lstm epoch " + std::to_string(e + 1) + "/3");
+    EXPECT_EQ(progress.steps()[e].total, sequences);
+  }
+  const std::string done = absl::StrCat(": 100% ", sequences, "/", sequences, " ");
+  const std::string out = progress.output();
+  size_t finished = 0;
+  for (size_t at = out.find(done); at != std::string::npos; at = out.find(done, at + 1)) ++finished;
+  EXPECT_EQ(finished, 3u) << out;
 }
 
 TEST(LstmTrainerTest, FixedEpochsWithTwoThreadsIsDeterministic) {
