@@ -14,7 +14,8 @@
 #
 # CONFIG defaults to config/recd.yaml (the demo bundle). RECD_BENCH_ROUNDS
 # (default 3) repeats the three setups, rotating their order; the summary
-# gives each setup's median answers/s, p50 and p99, and edge-2 / edge-1.
+# gives each setup's median answers/s, p50, p99 and the cores each process
+# kept busy, and edge-2 / edge-1.
 # RECD_BENCH_ARGS goes on to recd-bench. Results in RECD_BENCH_OUT (default
 # /tmp/recd-replicas-bench).
 set -euo pipefail
@@ -64,7 +65,7 @@ for r in 1 2; do
   "$build/recd-cli" --target "127.0.0.1:${serve[$r]}" status >/dev/null || { echo "recd$r did not start; $out/recd$r.log" >&2; exit 1; }
 done
 
-# edge_n N: HAProxy in front of the first N replicas (replicas.cfg with the
+# start_edge N: HAProxy in front of the first N replicas (replicas.cfg with the
 # other server lines dropped) on $edge_port.
 edge_port=$(free_port)
 start_edge() {
