@@ -238,15 +238,26 @@ TEST(RedisFeatureStoreTest, ClusterBatchesSpanEveryPrimary) {
   for (const RedisReply& r : *sizes) EXPECT_GT(r.integer, 0);
 }
 
+// Three primaries with a replica each; a primary silent for 1 s is failed over.
+std::unique_ptr<RedisServers> StartFailoverCluster(std::string* error) {
+  return RedisServers::StartCluster(3, 1, error, /*node_timeout_ms=*/1000);
+}
+
+// A store on `servers` that acknowledges a write once the primary and its
+// replica hold it.
+RedisStoreOptions AcknowledgedByAReplica(const RedisServers& servers) {
+  RedisStoreOptions o = StoreOptions(servers.address(0));
+  o.wait_replicas = 1;
+  return o;
+}
+
 TEST(RedisFeatureStoreTest, ClusterFailoverKeepsAcknowledgedEventsAndServesAgain) {
   std::string missing = RedisServers::Missing();
   if (!missing.empty()) GTEST_SKIP() << missing;
   std::string error;
-  // Three primaries with a replica each; a primary silent for 1 s is failed over.
-  auto servers = RedisServers::StartCluster(3, 1, &error, /*node_timeout_ms=*/1000);
+  auto servers = StartFailoverCluster(&error);
   ASSERT_NE(servers, nullptr) << error;
-  RedisStoreOptions o = StoreOptions(servers->address(0));
-  o.wait_replicas = 1;  // acknowledged = on the primary and its replica
+  RedisStoreOptions o = AcknowledgedByAReplica(*servers);
   o.wait_timeout_ms = 5000;  // a replica's ack can outlast 200 ms on a loaded machine
   o.command_timeout_ms = 10000;
   auto store = RedisFeatureStore::Open(o);
@@ -293,10 +304,9 @@ TEST(RedisFeatureStoreTest, ClusterFailoverUnderLoadKeepsEveryRetriedEventExactl
   std::string missing = RedisServers::Missing();
   if (!missing.empty()) GTEST_SKIP() << missing;
   std::string error;
-  auto servers = RedisServers::StartCluster(3, 1, &error, /*node_timeout_ms=*/1000);
+  auto servers = StartFailoverCluster(&error);
   ASSERT_NE(servers, nullptr) << error;
-  RedisStoreOptions o = StoreOptions(servers->address(0));
-  o.wait_replicas = 1;  // acknowledged = on the primary and its replica
+  RedisStoreOptions o = AcknowledgedByAReplica(*servers);
   o.wait_timeout_ms = 2000;
   o.command_timeout_ms = 5000;
   auto store = RedisFeatureStore::Open(o);
