@@ -30,6 +30,7 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl                   # scripts/make-test-certs.sh
   clang libclang-rt-14-dev llvm  # scripts/fuzz.sh: libFuzzer, sanitizer runtimes, llvm-symbolizer
+  libomp-dev                     # clang's OpenMP, for the sanitizer build (scripts/test-sanitizers.sh)
   python3
   # benchmarks: serving.sh's cold mode (yaml); the Python peer and its test
   python3-grpcio python3-numpy python3-protobuf python3-yaml

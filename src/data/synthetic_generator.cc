@@ -285,8 +285,13 @@ void SyntheticGenerator::BuildBrands() {
       brand.top = t;
       std::string name;
       for (int tries = 0; tries < 10 && (name.empty() || used.contains(name)); ++tries) {
-        name = absl::StrCat(kBrandHeads[rng.Below(Size(kBrandHeads))],
-                            kBrandTails[rng.Below(Size(kBrandTails))]);
+        // Two statements: a call's arguments are evaluated in an unspecified
+        // order (GCC right to left, clang left to right), so drawing both in
+        // one call named brands by compiler. Tail first is GCC's order, the
+        // one the demo data was made with.
+        const char* tail = kBrandTails[rng.Below(Size(kBrandTails))];
+        const char* head = kBrandHeads[rng.Below(Size(kBrandHeads))];
+        name = absl::StrCat(head, tail);
       }
       if (used.contains(name)) absl::StrAppend(&name, " ", brands_.size() + 1);
       used.insert(name);

@@ -36,7 +36,7 @@ absl::Status SaveItemItemModel(const std::string& dir, ModelManifest base,
   if (weighting.event_weights) SetEventWeightParams(*weighting.event_weights, &base);
   SafetensorsWriter tensors;
   AddCsrTensors(matrix_name, matrix, &tensors);
-  tensors.AddF32("prior", {{base.num_items}}, prior);
+  tensors.AddF32("prior", {base.num_items}, prior);
   return ModelDir::Write(dir, std::move(base), tensors);
 }
 

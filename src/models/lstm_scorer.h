@@ -69,7 +69,7 @@ class LstmScorer : public Scorer {
 
   // Writes the model to `dir` as manifest + safetensors. `base` supplies the
   // provenance fields (data hash, metrics, params); type and dims are set here.
-  absl::Status Save(const std::string& dir, ModelManifest base) const;
+  absl::Status Save(const std::string& dir, ModelManifest base) const override;
 
   std::string_view name() const override { return kModelType; }
   int32_t num_items() const override { return num_items_; }

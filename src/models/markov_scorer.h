@@ -48,7 +48,7 @@ class MarkovScorer final : public Scorer {
   // structure.
   static absl::StatusOr<std::unique_ptr<MarkovScorer>> Load(const std::string& model_dir);
   // Writes the model under `dir`; `base` carries data hash, metrics, etc.
-  absl::Status Save(const std::string& dir, ModelManifest base) const;
+  absl::Status Save(const std::string& dir, ModelManifest base) const override;
 
   std::string_view name() const override { return kName; }
   int32_t num_items() const override { return static_cast<int32_t>(prior_.size()); }

@@ -56,7 +56,7 @@ class MfScorer : public Scorer {
 
   // Writes the model to <dir>. `base` supplies data hash, metrics and extra
   // params; model_type, dims, num_items and the fold-in params are set here.
-  absl::Status Save(const std::string& dir, ModelManifest base) const;
+  absl::Status Save(const std::string& dir, ModelManifest base) const override;
 
   std::string_view name() const override { return "mf"; }
   int32_t num_items() const override { return static_cast<int32_t>(num_items_); }

@@ -29,7 +29,7 @@ class PopScorer final : public Scorer {
   // Reads a model directory written by Save(); checks type and shape.
   static absl::StatusOr<std::unique_ptr<PopScorer>> Load(const std::string& model_dir);
   // Writes the model under `dir`; `base` carries data hash, metrics, etc.
-  absl::Status Save(const std::string& dir, ModelManifest base) const;
+  absl::Status Save(const std::string& dir, ModelManifest base) const override;
 
   std::string_view name() const override { return kName; }
   int32_t num_items() const override { return static_cast<int32_t>(scores_.size()); }

@@ -145,7 +145,7 @@ void OpsListener::Route() {
     }
   });
   for (const auto& [path, page] : options_.pages) {
-    http.Get(path, [&page](const httplib::Request& req, httplib::Response& res) {
+    http.Get(path, [&page = page](const httplib::Request& req, httplib::Response& res) {
       std::map<std::string, std::string> params;
       for (const auto& [key, value] : req.params) params.emplace(key, value);  // the first of each
       Page answer = page(params);

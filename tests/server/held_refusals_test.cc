@@ -10,8 +10,8 @@ namespace recd {
 namespace {
 
 TEST(HeldRefusalsTest, RefusalRunsOnceTheHoldHasPassed) {
+  absl::Notification ran;  // before `held`: its destructor runs what is pending
   HeldRefusals held(absl::Milliseconds(50), 10);
-  absl::Notification ran;
   absl::Time at;
   const absl::Time start = absl::Now();
   held.Hold([&] {
@@ -26,16 +26,16 @@ TEST(HeldRefusalsTest, RefusalRunsOnceTheHoldHasPassed) {
 }
 
 TEST(HeldRefusalsTest, PastMaxPendingARefusalRunsAtOnce) {
+  std::atomic<int> ran{0};  // before `held`: its destructor runs what is pending
   HeldRefusals held(absl::Hours(1), 2);
-  std::atomic<int> ran{0};
   for (int i = 0; i < 5; ++i) held.Hold([&] { ran.fetch_add(1); });
   EXPECT_EQ(ran.load(), 3) << "two held, three run at once";
   EXPECT_EQ(held.pending(), 2u);
 }
 
 TEST(HeldRefusalsTest, StopRunsWhatIsPendingAndLaterOnesAtOnce) {
+  std::atomic<int> ran{0};  // before `held`: its destructor runs what is pending
   HeldRefusals held(absl::Hours(1), 100);
-  std::atomic<int> ran{0};
   for (int i = 0; i < 10; ++i) held.Hold([&] { ran.fetch_add(1); });
   EXPECT_EQ(ran.load(), 0);
   held.Stop();
