@@ -15,16 +15,10 @@
 #include "recd/v1/echo.grpc.pb.h"
 #include "recd/v1/recommender.grpc.pb.h"
 #include "server/request_sampler.h"
+#include "util/quantile.h"
 
 namespace recd {
 namespace {
-
-// Percentile p (0..1) of sorted values; 0 when empty.
-double Quantile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0.0;
-  const auto i = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size()))) - 1;
-  return sorted[std::min(i, sorted.size() - 1)];
-}
 
 // Shared by all in-flight calls of one run.
 class Recorder {

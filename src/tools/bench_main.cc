@@ -4,6 +4,7 @@
 //   recd-bench --target 127.0.0.1:50051 --open-loop --qps 2000 --json
 //   recd-bench --target 127.0.0.1:50052 --service echo --concurrency 64
 //   recd-bench --demo-users 50000 --users-zipf 1.1 --session-items 3 --recd-config /tmp/recd-100k/recd.yaml
+//   recd-bench --replay heldout.csv --qps 200 -k 10      (ranking quality per experiment arm)
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "recd/bundle_versions.h"
 #include "server/load_generator.h"
+#include "server/replay_runner.h"
 #include "server/server_config.h"
 
 namespace {
@@ -44,6 +46,48 @@ absl::StatusOr<std::string> ItemsFileOfConfig(const std::string& config_path) {
   return versions->back().dir + "/items.txt";
 }
 
+// recd-bench --replay: asks, scores and records each event of `log_path`.
+int Replay(const std::string& log_path, const recd::LoadGeneratorOptions& load, int workers, bool record,
+           bool json) {
+  recd::ReplayOptions o;
+  o.target = load.target;
+  o.qps = load.qps;
+  o.k = load.k;
+  o.call_timeout = load.call_timeout;
+  o.workers = workers;
+  o.channels = load.channels;
+  o.record_events = record;
+  o.tls_ca_pem = load.tls_ca_pem;
+  o.tls_cert_pem = load.tls_cert_pem;
+  o.tls_key_pem = load.tls_key_pem;
+  o.token = load.token;
+  if (absl::Status s = recd::ValidateReplayOptions(o); !s.ok()) {
+    std::cerr << "recd-bench: " << s.message() << "\n";
+    return 2;
+  }
+  auto events = recd::ReadReplayLog(log_path);
+  if (!events.ok()) {
+    std::cerr << "recd-bench: --replay: " << events.status().message() << "\n";
+    return 2;
+  }
+  auto result = recd::RunReplay(*events, o);
+  if (!result.ok()) {
+    std::cerr << "recd-bench: " << result.status().message() << "\n";
+    return 2;
+  }
+  if (json) {
+    nlohmann::json j = result->ToJson(o.k);
+    j["target"] = o.target;
+    j["log"] = log_path;
+    j["offered_qps"] = o.qps;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "replay of " << log_path << " at " << o.qps << " events/s against " << o.target << "\n"
+              << result->ToText(o.k);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,6 +97,9 @@ int main(int argc, char** argv) {
   std::string users_file, items_file, recd_config;
   int demo_users = 3000;
   bool json = false;
+  std::string replay_log;
+  int replay_workers = 16;
+  bool replay_no_record = false;
   app.add_option("--target", o.target, "server HOST:PORT")->capture_default_str();
   app.add_option("--service", o.service, "recd | echo")->capture_default_str();
   app.add_flag("--open-loop", o.open_loop, "fixed arrival rate (--qps) instead of fixed concurrency");
@@ -84,6 +131,12 @@ int main(int argc, char** argv) {
   app.add_option("-k", o.k, "items per RecommendItems")->capture_default_str();
   app.add_option("--channels", o.channels, "client connections")->capture_default_str();
   app.add_flag("--json", json, "print the result as JSON");
+  app.add_option("--replay", replay_log,
+                 "replay an events CSV at --qps: ask RecommendItems for each event's user, score the answer "
+                 "against the event's item (HR@k, NDCG@k per experiment arm), then record the event");
+  app.add_option("--replay-workers", replay_workers, "replay: calls in flight at most (users hashed to workers)")
+      ->capture_default_str();
+  app.add_flag("--replay-no-record", replay_no_record, "replay: ask only, do not send the events");
   std::string ca_file, cert_file, key_file;
   app.add_option("--ca", ca_file, "TLS: the CA certificate (PEM) that signed recd's; turns TLS on");
   app.add_option("--cert", cert_file, "mutual TLS: this client's certificate (PEM)")->needs("--ca");
@@ -108,6 +161,7 @@ int main(int argc, char** argv) {
   o.duration = absl::Seconds(duration_s);
   o.warmup = absl::Seconds(warmup_s);
   o.call_timeout = absl::Milliseconds(timeout_ms);
+  if (!replay_log.empty()) return Replay(replay_log, o, replay_workers, !replay_no_record, json);
   if (!users_file.empty()) {
     auto users = ReadLines(users_file);
     if (!users.ok()) {

@@ -2,11 +2,14 @@
 // same one after a restart, answers ranked with that arm's weights.
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
 #include "server/experiments.h"
+#include "server/replay_runner.h"
 #include "test_util/daemon_fixture.h"
 
 namespace recd {
@@ -73,6 +76,62 @@ TEST_F(ExperimentsDaemonTest, AnArmNamingAnUnknownModelIsRejectedOnReload) {
   EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("experiments.arms[1]"));
   EXPECT_FALSE(RecommendOk("u1", 5).experiment_arm().empty());  // the running arms kept
+}
+
+// recd-bench --replay's engine against a daemon with two arms: each event
+// is asked about before it is recorded, scored against the logged item and
+// counted in its user's arm. Even users' logged item is the third of the
+// answer they are about to get (a hit, NDCG 1/log2(4) = 0.5), odd users'
+// one outside it; asking after recording would hide the item as seen.
+TEST_F(ExperimentsDaemonTest, ReplayScoresEachArmAgainstTheLoggedItem) {
+  std::map<std::string, int64_t> asked, hits;
+  std::vector<ReplayEvent> events;
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    const v1::RecommendResponse before = RecommendOk(user, 10);
+    ASSERT_EQ(before.items_size(), 10) << user;
+    const std::vector<std::string> ids = Ids(before);
+    std::string item = ids[2];
+    if (u % 2 == 1) {
+      const std::set<std::string> shown(ids.begin(), ids.end());
+      for (int i = 0; shown.count(item); ++i) item = world->data.items.Name(i);
+    } else {
+      ++hits[before.experiment_arm()];
+    }
+    ++asked[before.experiment_arm()];
+    events.push_back({user, item, EventType::kView, now - 100 + u});
+  }
+  ReplayOptions options;
+  options.target = "127.0.0.1:" + std::to_string(server_->port());
+  options.qps = 400;
+  options.workers = 4;
+  options.call_timeout = absl::Seconds(10);
+  auto result = RunReplay(events, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->events, 40);
+  EXPECT_EQ(result->all.asked, 40);
+  EXPECT_EQ(result->recorded, 40);
+  EXPECT_TRUE(result->ask_errors.empty());
+  EXPECT_TRUE(result->record_errors.empty());
+  ASSERT_EQ(result->arms.size(), 2u);
+  for (const auto& [arm, quality] : result->arms) {
+    EXPECT_EQ(quality.asked, asked[arm]) << arm;
+    EXPECT_EQ(quality.hits, hits[arm]) << arm;
+    EXPECT_NEAR(quality.ndcg(), 0.5 * static_cast<double>(hits[arm]) / static_cast<double>(asked[arm]), 1e-9)
+        << arm;
+  }
+  EXPECT_EQ(result->all.hits, 20);
+  EXPECT_THAT(result->ToText(10), ::testing::HasSubstr("mf_heavy"));
+
+  // Recorded: the even users' logged item is now in their history, and a
+  // view hides it from their next answer as the first one did not.
+  int still_shown = 0;
+  for (int u = 0; u < 40; u += 2) {
+    const std::vector<std::string> ids = Ids(RecommendOk("u" + std::to_string(u), 10));
+    still_shown += std::count(ids.begin(), ids.end(), events[u].item);
+  }
+  EXPECT_EQ(still_shown, 0);
 }
 
 }  // namespace

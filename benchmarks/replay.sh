@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Quality under load: replays the demo log's last days against a daemon that
+# never saw them, two experiment arms side by side, with recd-bench --replay.
+#
+#   benchmarks/replay.sh [OUT_DIR] [QPS] [HELD_OUT_DAYS]
+#
+# Splits data/demo/events.csv at HELD_OUT_DAYS (default 7) before its last
+# event; trains a bundle on the head (about 2 minutes); starts recd seeded
+# with the head and two arms: `control` (the trained fusion profile) and
+# `cooccur` (kNN and Markov only); then replays the tail at QPS events/s
+# (default 100): each event is first asked about, scored against the item the
+# user really took (HR@10, NDCG@10 per arm), then recorded, so later asks
+# see it. Prints recd-bench's table (also in OUT_DIR/replay.txt).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${RECD_BUILD_DIR:-$root/build}
+out=${1:-/tmp/recd-replay}
+qps=${2:-100}
+days=${3:-7}
+events=$root/data/demo/events.csv
+catalog=$root/data/demo/catalog.jsonl
+[ -f "$events" ] || { echo "no $events: run scripts/demo-data.sh first" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out"
+source "$root/benchmarks/lib.sh"
+
+# The demo log's timestamps are integer seconds (recd-datagen).
+cut_at=$(awk -F, -v days="$days" 'NR > 1 && $4 > max { max = $4 } END { print max - days * 86400 }' "$events")
+awk -F, -v cut="$cut_at" 'NR == 1 || $4 < cut' "$events" >"$out/head.csv"
+awk -F, -v cut="$cut_at" 'NR == 1 || $4 >= cut' "$events" >"$out/tail.csv"
+echo "held out the last $days days: $(($(wc -l <"$out/tail.csv") - 1)) events; training on $(($(wc -l <"$out/head.csv") - 1))"
+
+"$build/recd-train" --events "$out/head.csv" --catalog "$catalog" --out "$out/bundle" --no-progress \
+  >"$out/train.log" 2>&1
+derive_config "$root/config/recd.yaml" "$out/recd.yaml" \
+  "store.path=$out/store" "store.seed_events=$out/head.csv" "store.seed_catalog=$catalog" \
+  "models.path=$out/bundle" \
+  'experiments={salt: replay-1, arms: [{name: control, share: 0.5}, {name: cooccur, share: 0.5, fusion: {weights: {knn: 1.0, markov: 1.0}}}]}'
+start_recd "$out/recd.yaml" 50071
+"$build/recd-bench" --target 127.0.0.1:50071 --replay "$out/tail.csv" --qps "$qps" -k 10 | tee "$out/replay.txt"
