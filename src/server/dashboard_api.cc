@@ -71,6 +71,25 @@ Json DashboardApi::ValidationMetrics(const std::string& version, const std::stri
   return out;
 }
 
+Json DashboardApi::Experiments(const ServingState& state) const {
+  Json arms = Json::array();
+  if (state.experiments == nullptr) return arms;
+  std::map<std::string, Json, std::less<>> latency;
+  options_.metrics->ForEachArm(
+      [&](std::string_view arm, const LatencyHistogram& h) { latency.emplace(std::string(arm), Buckets(h)); });
+  int begin = 0;
+  for (const ExperimentArms::Arm& arm : state.experiments->arms()) {
+    Json a{{"name", arm.name},
+           {"share", static_cast<double>(arm.end_bucket - begin) / ExperimentConfig::kBuckets},
+           {"weights", arm.pipeline->fusion().weights}};
+    // An arm's answers since start: the histogram outlives reloads.
+    if (auto it = latency.find(arm.name); it != latency.end()) a["latency"] = it->second;
+    arms.push_back(std::move(a));
+    begin = arm.end_bucket;
+  }
+  return arms;
+}
+
 DashboardApi::Reply DashboardApi::Status() const {
   const auto state = options_.states->Current();
   const ServerMetrics& metrics = *options_.metrics;
@@ -113,7 +132,7 @@ DashboardApi::Reply DashboardApi::Status() const {
   if (auto process = ProcessStats::ReadSelf(); process.ok()) {
     status["process"] = Json{{"resident_bytes", process->resident_bytes}, {"threads", process->threads}};
   }
-  status["experiments"] = Json::array();  // A/B arms: none in this version
+  status["experiments"] = Experiments(*state);
   return {200, Dump(status)};
 }
 
@@ -152,6 +171,7 @@ DashboardApi::Reply DashboardApi::Recommend(const std::map<std::string, std::str
   Json answer{{"user_id", request.user_id()},
               {"request_id", response.request_id()},
               {"config_version", response.config_version()},
+              {"experiment_arm", response.experiment_arm()},
               {"fallback", response.fallback()},
               {"degraded", std::vector<std::string>(response.degraded().begin(), response.degraded().end())},
               {"ignored_item_ids",

@@ -15,6 +15,7 @@ class AdmissionController;
 class RequestHandler;
 class ServerMetrics;
 class ServingStateManager;
+struct ServingState;
 
 // The JSON behind the ops dashboard (dashboard_page.h), served by the ops
 // listener: /api/status (counters and latency buckets, from which the page
@@ -52,6 +53,9 @@ class DashboardApi {
   // "metrics" of each model's manifest.json in the bundle at `dir`, read
   // once per bundle version.
   nlohmann::json ValidationMetrics(const std::string& version, const std::string& dir) const;
+  // The experiment arms of `state` (none: []), each with its share of
+  // users, fusion weights and the latency buckets of its answers.
+  nlohmann::json Experiments(const ServingState& state) const;
 
   const Options options_;
   mutable absl::Mutex mu_;

@@ -59,7 +59,12 @@ input { margin-right: .5em; }
   <tbody></tbody>
 </table>
 <h2>Experiments</h2>
-<div id="experiments">none configured: every user is served by the one fusion profile</div>
+<div id="experiments-none">none configured: every user is served by the one fusion profile</div>
+<table id="experiments" hidden>
+  <thead><tr><th class="n">arm</th><th>share</th><th>answers/s</th><th>p50</th><th>p99</th><th>answers</th>
+  <th class="n">fusion weights</th></tr></thead>
+  <tbody></tbody>
+</table>
 
 <h2>Try it</h2>
 <form id="try">
@@ -161,9 +166,34 @@ function render(s) {
     body.appendChild(tr);
     colorOf(m.name);
   }
-  text("experiments", s.experiments.length ? s.experiments.map(e => e.name).join(", ")
-                                           : "none configured: every user is served by the one fusion profile");
+  renderExperiments(s.experiments, previous ? previous.experiments : [], seconds);
   previous = s;
+}
+
+function renderExperiments(arms, before, seconds) {
+  document.getElementById("experiments-none").hidden = arms.length > 0;
+  document.getElementById("experiments").hidden = arms.length === 0;
+  const body = document.querySelector("#experiments tbody");
+  body.textContent = "";
+  for (const a of arms) {
+    const b = before.find(x => x.name === a.name);
+    const count = a.latency ? a.latency.count : 0;
+    const fresh = b && b.latency ? count - b.latency.count : 0;
+    const weights = Object.entries(a.weights).filter(([, w]) => w !== 0)
+        .map(([m, w]) => m + " " + w.toFixed(2)).join(", ");
+    const cells = [a.name, pct(a.share), seconds > 0 ? (fresh / seconds).toFixed(1) : "-",
+                   ms(quantile(a.latency, b && b.latency, 0.5)), ms(quantile(a.latency, b && b.latency, 0.99)),
+                   count, weights || "the served profile"];
+    const tr = document.createElement("tr");
+    tr.className = "arm";
+    cells.forEach((v, i) => {
+      const td = document.createElement("td");
+      if (i === 0 || i === 6) td.className = "n";
+      td.textContent = v;
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  }
 }
 
 async function poll() {
@@ -181,7 +211,8 @@ async function poll() {
 }
 
 function drawAnswer(a) {
-  const meta = "request " + a.request_id + (a.fallback ? ", popularity fallback" : "") +
+  const meta = "request " + a.request_id + (a.experiment_arm ? ", arm " + a.experiment_arm : "") +
+      (a.fallback ? ", popularity fallback" : "") +
       (a.degraded.length ? ", degraded: " + a.degraded.join(", ") : "") +
       (a.ignored_item_ids.length ? ", unknown ids ignored: " + a.ignored_item_ids.join(", ") : "");
   text("try-meta", meta);

@@ -10,7 +10,9 @@ tiles show a QPS, p50 and p99 and cache hit rates, that the serving bundle
 and every model with its validation metrics are shown, that the page
 fetches nothing from another origin, and that the "try it" panel answers a
 user with recent items: k items, each with a stacked bar of per-model
-contributions and its reason text. Saves a screenshot of the page.
+contributions and its reason text. The daemon runs two experiment arms;
+the page lists both with their share, weights and live answers, and the
+answer names its arm. Saves a screenshot of the page.
 Exit 77 = skipped (no chromium, chromedriver or selenium).
 """
 import json
@@ -37,6 +39,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from recd_daemon import ROOT, Daemon, http_get  # noqa: E402
 
 K = 5
+ARMS = ("experiments: {salt: dashboard-1, arms: [{name: control, share: 0.5}, "
+        "{name: cooccur, share: 0.5, fusion: {weights: {knn: 1.0, markov: 1.0}}}]}\n")
 
 
 def number(text):
@@ -66,6 +70,15 @@ def check_page(driver, daemon):
     names = sorted(r.find_elements(By.TAG_NAME, "td")[0].text for r in rows)
     assert names == sorted(m["name"] for m in status["models"]), names
     assert all("HR@10" in r.find_elements(By.TAG_NAME, "td")[7].text for r in rows), "validation metrics missing"
+    arms = {}
+    for r in driver.find_elements(By.CSS_SELECTOR, "#experiments tbody tr.arm"):
+        cells = [td.text for td in r.find_elements(By.TAG_NAME, "td")]
+        arms[cells[0]] = cells
+    assert sorted(arms) == ["control", "cooccur"], arms
+    assert all(cells[1] == "50.0 %" for cells in arms.values()), arms
+    assert all(int(cells[5]) > 0 for cells in arms.values()), f"an arm without answers: {arms}"
+    assert arms["cooccur"][6] == "knn 1.00, markov 1.00", arms["cooccur"]
+    print(f"experiments: {arms}")
     # Self-contained: no script, style or image from anywhere else.
     for tag, attr in (("script", "src"), ("link", "href"), ("img", "src")):
         for e in driver.find_elements(By.TAG_NAME, tag):
@@ -92,6 +105,7 @@ def check_try_it(driver, daemon):
         assert any(s.size["width"] > 0 for s in segments), "contribution bars of zero width"
         reason = item.find_element(By.CSS_SELECTOR, ".reason").text
         assert reason, "an item without its reason"
+    assert " arm " in driver.find_element(By.ID, "try-meta").text, driver.find_element(By.ID, "try-meta").text
     first = items[0].find_element(By.CSS_SELECTOR, ".reason").text
     assert recent[0] in first or recent[1] in first or "ranked mostly by" in first, first
     legend = driver.find_element(By.ID, "try-legend").text
@@ -109,7 +123,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="recd-dashboard-test-")
     daemon = load = driver = None
     try:
-        daemon = Daemon(recd, tmp)
+        daemon = Daemon(recd, tmp, extra_config=ARMS)
         load = subprocess.Popen([bench, "--target", f"127.0.0.1:{daemon.grpc_port}", "--open-loop", "--qps", "40",
                                  "--duration", "30", "--warmup", "0", "--channels", "1"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -183,5 +183,54 @@ class OpsOffDaemonTest : public DaemonTest {};
 
 TEST_F(OpsOffDaemonTest, NoOpsListenerByDefault) { EXPECT_EQ(server_->ops_port(), 0); }
 
+class OpsExperimentsDaemonTest : public OpsDaemonTest {
+ protected:
+  OpsExperimentsDaemonTest() {
+    config_extra_ +=
+        "experiments: {salt: ops-1, arms: [{name: control, share: 0.25}, "
+        "{name: cooccur, share: 0.75, fusion: {weights: {knn: 1.0, markov: 1.0}}}]}\n";
+  }
+};
+
+// The dashboard's experiments table: each arm with its share, weights and
+// the latency buckets of the answers it gave, as GetStatus counts them.
+TEST_F(OpsExperimentsDaemonTest, StatusListsEachArmWithItsShareWeightsAndAnswers) {
+  for (int u = 0; u < 40; ++u) RecommendOk("u" + std::to_string(u), 5);
+  auto status = Get("/api/status");
+  ASSERT_TRUE(status);
+  ASSERT_EQ(status->status, 200) << status->body;
+  const auto arms = nlohmann::json::parse(status->body)["experiments"];
+  ASSERT_EQ(arms.size(), 2u) << arms.dump();
+  grpc::ClientContext ctx;
+  v1::GetStatusResponse admin_status;
+  ASSERT_TRUE(admin_->GetStatus(&ctx, {}, &admin_status).ok());
+  EXPECT_EQ(arms[0]["name"], "control");
+  EXPECT_DOUBLE_EQ(arms[0]["share"].get<double>(), 0.25);
+  EXPECT_EQ(arms[1]["name"], "cooccur");
+  EXPECT_DOUBLE_EQ(arms[1]["share"].get<double>(), 0.75);
+  EXPECT_EQ(arms[1]["weights"]["knn"].get<double>(), 1.0);
+  EXPECT_EQ(arms[1]["weights"]["markov"].get<double>(), 1.0);
+  EXPECT_EQ(arms[1]["weights"].value("mf", 0.0), 0.0);
+  int64_t answers = 0;
+  for (const auto& arm : arms) {
+    const std::string name = arm["name"];
+    const int64_t count = arm.contains("latency") ? arm["latency"]["count"].get<int64_t>() : 0;
+    EXPECT_EQ(count, admin_status.experiment_arms().at(name)) << name;
+    answers += count;
+  }
+  EXPECT_EQ(answers, 40);
+
+  auto answer = Get("/api/recommend?user_id=u3&k=3");
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(nlohmann::json::parse(answer->body)["experiment_arm"], RecommendOk("u3", 3).experiment_arm());
+}
+
+TEST_F(OpsDaemonTest, StatusListsNoArmsWithoutExperiments) {
+  auto status = Get("/api/status");
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(nlohmann::json::parse(status->body)["experiments"].empty()) << status->body;
+}
+
 }  // namespace
 }  // namespace recd

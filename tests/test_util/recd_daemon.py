@@ -41,7 +41,7 @@ class Daemon:
     """recd on the demo bundle; raises AssertionError with its log if it
     exits or is not ready within 30 s."""
 
-    def __init__(self, recd, tmp):
+    def __init__(self, recd, tmp, extra_config=""):
         self.grpc_port, self.ops_port = free_port(), free_port()
         config = os.path.join(tmp, "recd.yaml")
         with open(config, "w") as f:
@@ -49,7 +49,7 @@ class Daemon:
                     f"ops: {{listen: '127.0.0.1:{self.ops_port}'}}\n"
                     f"store: {{path: store}}\n"
                     f"models: {{path: {ROOT}/models/demo, budget_ms: 5000}}\n"
-                    f"logging: {{level: warn}}\n")
+                    f"logging: {{level: warn}}\n" + extra_config)
         self.log = open(os.path.join(tmp, "recd.log"), "w+")
         self.proc = subprocess.Popen([recd, "--config", config], stdout=self.log, stderr=subprocess.STDOUT)
         wait_for("recd /readyz", lambda: self._died() or http_get(self.ops_url("/readyz"), 1)[0] == 200, 30)
