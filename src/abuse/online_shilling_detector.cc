@@ -220,12 +220,13 @@ OnlineShillingDetector::Summary OnlineShillingDetector::Summarize(size_t list_li
   s.users = static_cast<int64_t>(quarantined_.size());
   s.targeted_items = static_cast<int64_t>(targeted_.size());
   s.unrecorded_users = unrecorded_;
-  std::vector<std::tuple<int64_t, const std::string*, const Record*>> order;
-  order.reserve(quarantined_.size());
   for (const auto& [user, r] : quarantined_) {
     for (int k = 0; k < kSignals; ++k) s.by_signal[static_cast<size_t>(k)] += (r.signals >> k) & 1;
-    order.emplace_back(r.since, &user, &r);
   }
+  if (list_limit == 0) return s;  // counts only (a metrics scrape): no copies
+  std::vector<std::tuple<int64_t, const std::string*, const Record*>> order;
+  order.reserve(quarantined_.size());
+  for (const auto& [user, r] : quarantined_) order.emplace_back(r.since, &user, &r);
   const size_t n = std::min(list_limit, order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(n), order.end(), [](const auto& a, const auto& b) {
     return std::tie(std::get<0>(a), *std::get<1>(a)) < std::tie(std::get<0>(b), *std::get<1>(b));
