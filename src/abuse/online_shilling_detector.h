@@ -22,7 +22,7 @@ namespace recd {
 
 // The daemon's quarantine: the signals of DetectShilling (a burst, one item
 // hammered, a swarm of new accounts on one item; abuse/shilling_signals.h)
-// applied to each event RecordEvents accepts, as it arrives. A user it
+// applied to each event RecordEvents has written, as it arrives. A user it
 // finds is quarantined: recorded with the signal and the event time that
 // found them, until an operator releases them. Quarantine changes nothing
 // about how the user's events are stored or served; it is a list for
