@@ -4,17 +4,10 @@
 #include <tuple>
 #include <utility>
 
+#include "abuse/shilling_signals.h"
+
 namespace recd {
 namespace {
-
-// True if some `count` of the ascending `times` lie within `seconds`.
-bool AnyWindowHolds(const std::vector<int64_t>& times, int32_t count, int64_t seconds) {
-  if (count <= 0 || times.size() < static_cast<size_t>(count)) return false;
-  for (size_t last = static_cast<size_t>(count) - 1; last < times.size(); ++last) {
-    if (times[last] - times[last + 1 - static_cast<size_t>(count)] <= seconds) return true;
-  }
-  return false;
-}
 
 bool IsBurst(const std::vector<Event>& history, const ShillingOptions& o) {
   std::vector<int64_t> times;
@@ -65,7 +58,7 @@ std::vector<std::vector<Touch>> FirstTouchesByItem(const Dataset& data, const Sh
     for (size_t i = 0; i < firsts.size(); ++i) {
       if (i > 0 && firsts[i].first == firsts[i - 1].first) continue;  // not the first touch
       const auto [item, time] = firsts[i];
-      touches[static_cast<size_t>(item)].push_back({time, u, time - joined <= o.new_account_seconds});
+      touches[static_cast<size_t>(item)].push_back({time, u, IsNewAccount(joined, time, o)});
     }
   }
   for (auto& t : touches) {
@@ -87,7 +80,7 @@ bool MarkSwarms(const std::vector<Touch>& touches, const ShillingOptions& o, std
       --in_window;
       new_in_window -= touches[first++].new_account;
     }
-    if (new_in_window < o.swarm_accounts || new_in_window < o.swarm_share * static_cast<double>(in_window)) continue;
+    if (!IsSwarm(in_window, new_in_window, o)) continue;
     found = true;
     for (size_t i = std::max(first, marked_to); i <= last; ++i) {
       if (touches[i].new_account) (*swarm_user)[static_cast<size_t>(touches[i].user)] = true;

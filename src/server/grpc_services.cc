@@ -262,22 +262,52 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
     metrics_->ForEachArm([resp](std::string_view arm, const LatencyHistogram& h) {
       (*resp->mutable_experiment_arms())[std::string(arm)] = h.count();
     });
+    if (handler_ != nullptr) handler_->FillQuarantineStatus(resp->mutable_quarantine());
     return absl::OkStatus();
   });
 }
 
+namespace {
+
+// An admin call the request handler serves (`work(handler)` gives its
+// status): authorized by the admin role when `auth` is set, then run on the
+// admin pool and never shed, so overload cannot lose it. A daemon without a
+// handler answers UNIMPLEMENTED.
+template <typename Work>
+grpc::ServerUnaryReactor* DispatchToHandler(grpc::CallbackServerContext* ctx, ThreadPool* pool, ServerMetrics* metrics,
+                                            const ServingStateManager* auth, const RequestHandler* handler,
+                                            const char* method, AdmissionController::Lane lane, Work work) {
+  if (auto* refused = RefuseUnauthorized(ctx, metrics, method, auth)) return refused;
+  return Dispatch(ctx, pool, metrics, method, nullptr, lane, [handler, method, work = std::move(work)](absl::Time) {
+    if (handler == nullptr) return absl::UnimplementedError(absl::StrCat(method, " is not served by this daemon"));
+    return work(*handler);
+  });
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* AdminService::ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
                                                    v1::ForgetUserResponse* resp) {
-  // On the admin pool and never shed: an erasure request must not be lost
-  // to overload. The store's write is synced before the answer.
-  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "ForgetUser", check_tokens_ ? states_ : nullptr)) {
-    return refused;
-  }
-  return Dispatch(ctx, pool_, metrics_, "ForgetUser", nullptr, AdmissionController::Lane::kWrite,
-                  [this, req, resp](absl::Time) {
-    if (handler_ == nullptr) return absl::UnimplementedError("ForgetUser is not served by this daemon");
-    return handler_->ForgetUser(*req, resp);
-  });
+  // The store's write is synced before the answer.
+  return DispatchToHandler(ctx, pool_, metrics_, check_tokens_ ? states_ : nullptr, handler_, "ForgetUser",
+                           AdmissionController::Lane::kWrite,
+                           [req, resp](const RequestHandler& h) { return h.ForgetUser(*req, resp); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ReleaseQuarantine(grpc::CallbackServerContext* ctx,
+                                                          const v1::ReleaseQuarantineRequest* req,
+                                                          v1::ReleaseQuarantineResponse* resp) {
+  return DispatchToHandler(ctx, pool_, metrics_, check_tokens_ ? states_ : nullptr, handler_, "ReleaseQuarantine",
+                           AdmissionController::Lane::kWrite,
+                           [req, resp](const RequestHandler& h) { return h.ReleaseQuarantine(*req, resp); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListQuarantine(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListQuarantineRequest* req,
+                                                       v1::ListQuarantineResponse* resp) {
+  return DispatchToHandler(ctx, pool_, metrics_, check_tokens_ ? states_ : nullptr, handler_, "ListQuarantine",
+                           AdmissionController::Lane::kRead,
+                           [req, resp](const RequestHandler& h) { return h.ListQuarantine(*req, resp); });
 }
 
 namespace {
@@ -310,6 +340,18 @@ grpc::ServerUnaryReactor* AdminElsewhereService::GetStatus(grpc::CallbackServerC
 grpc::ServerUnaryReactor* AdminElsewhereService::ForgetUser(grpc::CallbackServerContext* ctx,
                                                             const v1::ForgetUserRequest*, v1::ForgetUserResponse*) {
   return RefuseElsewhere(ctx, metrics_, "ForgetUser");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::ReleaseQuarantine(grpc::CallbackServerContext* ctx,
+                                                                   const v1::ReleaseQuarantineRequest*,
+                                                                   v1::ReleaseQuarantineResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "ReleaseQuarantine");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::ListQuarantine(grpc::CallbackServerContext* ctx,
+                                                                const v1::ListQuarantineRequest*,
+                                                                v1::ListQuarantineResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "ListQuarantine");
 }
 
 grpc::ServerUnaryReactor* EchoService::Echo(grpc::CallbackServerContext* ctx, const v1::EchoMessage* req,

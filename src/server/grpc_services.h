@@ -63,7 +63,8 @@ class AdminService final : public v1::Admin::CallbackService {
  public:
   // With `check_tokens`, calls need a token of the admin role from the
   // current state's table, as for RecommenderService. `handler` serves
-  // ForgetUser (null: UNIMPLEMENTED).
+  // ForgetUser and the quarantine calls (null: UNIMPLEMENTED, and GetStatus
+  // reports no quarantine).
   AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started,
                bool check_tokens = false, const RequestHandler* handler = nullptr)
       : states_(states), pool_(admin_pool), metrics_(metrics), started_(started), check_tokens_(check_tokens),
@@ -75,6 +76,10 @@ class AdminService final : public v1::Admin::CallbackService {
                                       v1::GetStatusResponse* resp) override;
   grpc::ServerUnaryReactor* ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
                                        v1::ForgetUserResponse* resp) override;
+  grpc::ServerUnaryReactor* ReleaseQuarantine(grpc::CallbackServerContext* ctx, const v1::ReleaseQuarantineRequest* req,
+                                              v1::ReleaseQuarantineResponse* resp) override;
+  grpc::ServerUnaryReactor* ListQuarantine(grpc::CallbackServerContext* ctx, const v1::ListQuarantineRequest* req,
+                                           v1::ListQuarantineResponse* resp) override;
 
  private:
   ServingStateManager* states_;
@@ -99,6 +104,10 @@ class AdminElsewhereService final : public v1::Admin::CallbackService {
                                       v1::GetStatusResponse* resp) override;
   grpc::ServerUnaryReactor* ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
                                        v1::ForgetUserResponse* resp) override;
+  grpc::ServerUnaryReactor* ReleaseQuarantine(grpc::CallbackServerContext* ctx, const v1::ReleaseQuarantineRequest* req,
+                                              v1::ReleaseQuarantineResponse* resp) override;
+  grpc::ServerUnaryReactor* ListQuarantine(grpc::CallbackServerContext* ctx, const v1::ListQuarantineRequest* req,
+                                           v1::ListQuarantineResponse* resp) override;
 
  private:
   ServerMetrics* metrics_;

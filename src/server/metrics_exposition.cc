@@ -3,6 +3,7 @@
 #include <map>
 #include <vector>
 
+#include "abuse/online_shilling_detector.h"
 #include "server/admission_controller.h"
 #include "server/connection_limiter.h"
 #include "server/process_stats.h"
@@ -43,6 +44,7 @@ constexpr CounterName kCounters[] = {
     {"accepted_connections", "recd_accepted_connections_total", "Client connections accepted on the serving port."},
     {"evicted_connections", "recd_evicted_connections_total",
      "Idle client connections shut down at server.limits.max_connections."},
+    {"events_rate_limited", "recd_events_rate_limited_total", "RecordEvents calls refused by server.rate_limits."},
 };
 
 void WriteServerMetrics(PrometheusWriter& w, const ServerMetrics& m) {
@@ -122,6 +124,24 @@ void WriteAdmission(PrometheusWriter& w, const AdmissionController& a) {
   w.Sample({{"lane", "write"}}, a.options().max_in_flight_writes);
 }
 
+void WriteQuarantine(PrometheusWriter& w, const OnlineShillingDetector& q) {
+  using Signal = OnlineShillingDetector::Signal;
+  const OnlineShillingDetector::Summary s = q.Summarize(0);
+  w.Family("recd_quarantine_users", "Users in the online quarantine (server.shilling) until released.", Type::kGauge);
+  w.Sample({}, static_cast<double>(s.users));
+  w.Family("recd_quarantine_signal_users",
+           "Quarantined users found by each signal (one user may be found by several).", Type::kGauge);
+  for (Signal signal : {Signal::kBurst, Signal::kHammer, Signal::kSwarm}) {
+    w.Sample({{"signal", OnlineShillingDetector::SignalName(signal)}},
+             static_cast<double>(s.by_signal[static_cast<size_t>(signal)]));
+  }
+  w.Family("recd_quarantine_targeted_items", "Items a swarm of new accounts was found on.", Type::kGauge);
+  w.Sample({}, static_cast<double>(s.targeted_items));
+  w.Family("recd_quarantine_unrecorded_users_total",
+           "Finds of users not recorded because the quarantine list was full (100,000).", Type::kCounter);
+  w.Sample({}, static_cast<double>(s.unrecorded_users));
+}
+
 void WriteVersions(PrometheusWriter& w, const ServingState& state) {
   w.Family("recd_bundle_info", "The model bundle serving (always 1; the version is the label).", Type::kGauge);
   w.Sample({{"version", state.bundle->version()}}, 1);
@@ -147,6 +167,7 @@ absl::StatusOr<std::string> ExposeMetrics(const MetricsSources& sources) {
   if (sources.metrics != nullptr) WriteServerMetrics(w, *sources.metrics);
   if (sources.admission != nullptr) WriteAdmission(w, *sources.admission);
   if (sources.states != nullptr) WriteVersions(w, *sources.states->Current());
+  if (sources.quarantine != nullptr) WriteQuarantine(w, *sources.quarantine);
   if (sources.process) WriteProcess(w);
   return std::move(w).Finish();
 }

@@ -8,6 +8,7 @@
 namespace recd {
 
 class AdmissionController;
+class OnlineShillingDetector;
 class ServerMetrics;
 class ServingStateManager;
 
@@ -17,6 +18,8 @@ struct MetricsSources {
   const ServerMetrics* metrics = nullptr;
   const AdmissionController* admission = nullptr;
   const ServingStateManager* states = nullptr;
+  // The online quarantine (server.shilling): its counts, never its ids.
+  const OnlineShillingDetector* quarantine = nullptr;
   // Process figures (RSS, threads, open fds) from /proc/self.
   bool process = true;
 };

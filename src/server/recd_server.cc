@@ -399,6 +399,7 @@ absl::StatusOr<std::string> RecdServer::MetricsText() const {
     sources.metrics = &metrics_;
     sources.admission = admission_.get();
     sources.states = states_.get();
+    sources.quarantine = &handler_->quarantine();
   }
   return ExposeMetrics(sources);
 }

@@ -1,6 +1,9 @@
 #include "server/request_handler.h"
 
 #include <algorithm>
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -355,15 +358,89 @@ void RequestHandler::RecordEvents(const v1::RecordEventsRequest& request, absl::
     return;
   }
   const int accepted = request.events_size();
+  // The quarantine counts only what is written (a refused write that is
+  // retried must not count twice). Users new to it are looked up here, on
+  // the request's thread and before the write, so the writer's thread only
+  // counts; what it counts is a copy, as the batch moves to the writer.
+  const std::shared_ptr<const ServerConfig> config = states_->Current()->config;
+  std::function<void()> observe;
+  if (config->shilling_enabled) {
+    auto first = quarantine_.FirstEvents(*batch, [this](const std::string& user) { return FirstEventTime(user); });
+    observe = [this, config, first = std::move(first), observed = *batch] {
+      quarantine_.Observe(observed, config->shilling, first, absl::Now());
+    };
+  }
   event_writer_->Submit(*std::move(batch), deadline,
                         [response, accepted, metrics = metrics_, submitted = absl::Now(),
-                         done = std::move(done)](absl::Status s) {
+                         observe = std::move(observe), done = std::move(done)](absl::Status s) {
                           if (s.ok()) {
                             metrics->event_write_latency().Record(absl::Now() - submitted);
                             response->set_accepted(accepted);
+                            if (observe) observe();
                           }
                           done(std::move(s));
                         });
+}
+
+std::optional<int64_t> RequestHandler::FirstEventTime(const std::string& user_id) const {
+  absl::StatusOr<StoredHistory> history = store_->GetHistory(user_id);
+  // A store that cannot answer says nothing of the user's age: count them
+  // as an old account, so an outage cannot make every user look new.
+  if (!history.ok()) return 0;
+  if (history->events.empty()) return std::nullopt;
+  int64_t first = history->events.front().timestamp;
+  for (const StoredEvent& e : history->events) first = std::min(first, e.timestamp);
+  return first;
+}
+
+absl::Status RequestHandler::ReleaseQuarantine(const v1::ReleaseQuarantineRequest& request,
+                                               v1::ReleaseQuarantineResponse* response) const {
+  if (auto s = ValidateReleaseQuarantineRequest(request); !s.ok()) return s;
+  response->set_was_quarantined(quarantine_.Release(request.user_id()));
+  spdlog::info("released user {} from quarantine ({})", request.user_id(),
+               response->was_quarantined() ? "was quarantined" : "was not quarantined");
+  return absl::OkStatus();
+}
+
+namespace {
+
+void FillQuarantinedUser(const OnlineShillingDetector::QuarantinedUser& u, v1::QuarantinedUser* out) {
+  out->set_user_id(u.user_id);
+  out->set_signal(OnlineShillingDetector::SignalName(u.signal));
+  out->set_since_unix_seconds(u.since);
+  out->set_item_id(u.item_id);
+}
+
+}  // namespace
+
+absl::Status RequestHandler::ListQuarantine(const v1::ListQuarantineRequest& request,
+                                            v1::ListQuarantineResponse* response) const {
+  constexpr int kMaxPage = 10000;  // ~1 MB of ids at most, under max_send_message_bytes
+  if (request.max_users() < 0 || request.max_users() > kMaxPage) {
+    return absl::InvalidArgumentError(absl::StrCat("max_users: must be in 0..", kMaxPage, ", got ", request.max_users()));
+  }
+  const size_t limit = static_cast<size_t>(request.max_users() == 0 ? kMaxPage : request.max_users());
+  bool more = false;
+  for (const auto& u : quarantine_.List(request.after_user_id(), limit, &more)) {
+    FillQuarantinedUser(u, response->add_users());
+  }
+  response->set_more(more);
+  return absl::OkStatus();
+}
+
+void RequestHandler::FillQuarantineStatus(v1::QuarantineStatus* status) const {
+  constexpr size_t kListed = 100;  // users and items in GetStatus; ListQuarantine pages through all
+  const OnlineShillingDetector::Summary s = quarantine_.Summarize(kListed);
+  using Signal = OnlineShillingDetector::Signal;
+  status->set_enabled(states_->Current()->config->shilling_enabled);
+  status->set_users(s.users);
+  status->set_burst_users(s.by_signal[static_cast<size_t>(Signal::kBurst)]);
+  status->set_hammer_users(s.by_signal[static_cast<size_t>(Signal::kHammer)]);
+  status->set_swarm_users(s.by_signal[static_cast<size_t>(Signal::kSwarm)]);
+  status->set_targeted_items(s.targeted_items);
+  status->set_unrecorded_users(s.unrecorded_users);
+  for (const auto& u : s.first_users) FillQuarantinedUser(u, status->add_first_users());
+  for (const std::string& item : s.targeted_item_ids) status->add_targeted_item_ids(item);
 }
 
 absl::Status RequestHandler::UpdateStock(const v1::UpdateStockRequest& request,

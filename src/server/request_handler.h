@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "abuse/event_limits.h"
+#include "abuse/online_shilling_detector.h"
 #include "recd/feature_store.h"
 #include "recd/v1/recommender.pb.h"
 #include "ranking/user_state_cache.h"
@@ -61,6 +62,15 @@ class RequestHandler {
   // Erases the user from the store (durably) and from the state cache.
   absl::Status ForgetUser(const v1::ForgetUserRequest& request, v1::ForgetUserResponse* response) const;
 
+  // The online quarantine (server.shilling): every batch RecordEvents
+  // writes is counted by `quarantine()` once it is durable.
+  absl::Status ReleaseQuarantine(const v1::ReleaseQuarantineRequest& request,
+                                 v1::ReleaseQuarantineResponse* response) const;
+  absl::Status ListQuarantine(const v1::ListQuarantineRequest& request, v1::ListQuarantineResponse* response) const;
+  // GetStatus' quarantine: the counts, the first 100 users and items.
+  void FillQuarantineStatus(v1::QuarantineStatus* status) const;
+  const OnlineShillingDetector& quarantine() const { return quarantine_; }
+
   // A process-unique id for logs and responses.
   std::string NewRequestId() const;
 
@@ -75,6 +85,10 @@ class RequestHandler {
   // request is refused (nothing of it is written then).
   absl::StatusOr<std::vector<UserEvents>> EventsToRecord(const v1::RecordEventsRequest& request) const;
 
+  // The time of the user's first stored event (OnlineShillingDetector's
+  // FirstEventLookup).
+  std::optional<int64_t> FirstEventTime(const std::string& user_id) const;
+
   ServingStateManager* states_;
   FeatureStore* store_;
   ThreadPool* scorer_pool_;
@@ -83,6 +97,7 @@ class RequestHandler {
   EventWriter* event_writer_;
   StockUpdates* stock_updates_;
   mutable EventLimits event_limits_;  // server.rate_limits
+  mutable OnlineShillingDetector quarantine_;  // server.shilling
   mutable std::atomic<uint64_t> next_request_{1};
 };
 

@@ -128,4 +128,8 @@ absl::Status ValidateUpdateStockRequest(const v1::UpdateStockRequest& r, const S
 
 absl::Status ValidateForgetUserRequest(const v1::ForgetUserRequest& r) { return CheckId(r.user_id(), "user_id"); }
 
+absl::Status ValidateReleaseQuarantineRequest(const v1::ReleaseQuarantineRequest& r) {
+  return CheckId(r.user_id(), "user_id");
+}
+
 }  // namespace recd

@@ -148,12 +148,35 @@ absl::Status ParseRedis(const YAML::Node& r, ServerConfig& c) {
   return absl::OkStatus();
 }
 
+// server.shilling. The event counts are bounded because the detector keeps
+// that many times per user and per (user, item) pair.
+absl::Status ReadShilling(const YAML::Node& q, ServerConfig& c) {
+  RECD_RETURN_IF_ERROR(CheckKeys(q, "server.shilling", {"enabled", "burst_events", "burst_seconds", "hammer_events",
+                                                         "hammer_seconds", "swarm_accounts", "new_account_seconds",
+                                                         "swarm_seconds", "swarm_share"}));
+  ShillingOptions& o = c.shilling;
+  RECD_RETURN_IF_ERROR(Read(q, "enabled", "server.shilling.enabled", c.shilling_enabled));
+  RECD_RETURN_IF_ERROR(ReadInRange(q, "burst_events", "server.shilling.burst_events", 2, 1000, o.burst_events));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(q, "burst_seconds", "server.shilling.burst_seconds", 1, o.burst_seconds));
+  RECD_RETURN_IF_ERROR(ReadInRange(q, "hammer_events", "server.shilling.hammer_events", 2, 1000, o.hammer_events));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(q, "hammer_seconds", "server.shilling.hammer_seconds", 1, o.hammer_seconds));
+  RECD_RETURN_IF_ERROR(ReadAtLeast(q, "swarm_accounts", "server.shilling.swarm_accounts", 1, o.swarm_accounts));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(q, "new_account_seconds", "server.shilling.new_account_seconds", 0,
+                                            o.new_account_seconds));
+  RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(q, "swarm_seconds", "server.shilling.swarm_seconds", 1, o.swarm_seconds));
+  RECD_RETURN_IF_ERROR(Read(q, "swarm_share", "server.shilling.swarm_share", o.swarm_share));
+  if (!(o.swarm_share > 0 && o.swarm_share <= 1)) {
+    return absl::InvalidArgumentError("server.shilling.swarm_share: must be in (0, 1]");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "experiments", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "max_rank_items",
-                                             "max_cart_items", "admission", "limits", "rate_limits", "tls", "auth"}));
+                                             "max_cart_items", "admission", "limits", "rate_limits", "shilling", "tls", "auth"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -187,6 +210,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
       RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(r, "item_events_per_minute", "server.rate_limits.item_events_per_minute", 0,
                                                 c.item_events_per_minute));
     }
+    if (const YAML::Node q = s["shilling"]) RECD_RETURN_IF_ERROR(ReadShilling(q, c));
     if (const YAML::Node l = s["limits"]) RECD_RETURN_IF_ERROR(ReadLimits(l, c.limits));
     if (const YAML::Node t = s["tls"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(t, "server.tls", {"cert_file", "key_file", "client_ca_file", "reload_interval_s"}));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "abuse/shilling_options.h"
 #include "recd/fusion_config.h"
 #include "server/experiments.h"
 #include "retrieval/candidate_stage.h"
@@ -99,6 +100,14 @@ struct ServerConfig {
   // number of real shoppers to one item. Reloadable.
   int64_t user_events_per_minute = 300;
   int64_t item_events_per_minute = 0;
+  // server.shilling: the online quarantine (OnlineShillingDetector): each
+  // event RecordEvents accepts is checked for the signals of `shilling`
+  // (the offline detector's thresholds and defaults), and users found are
+  // listed in GetStatus until released. Storing and serving are unchanged.
+  // Reloadable (a changed swarm window restarts the items' counts).
+  // Default enabled.
+  bool shilling_enabled = true;
+  ShillingOptions shilling;
   // server.limits: what one client, connection or call may take of the
   // daemon (ChannelLimits). Start-only.
   ChannelLimits limits;

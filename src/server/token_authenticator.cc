@@ -83,7 +83,10 @@ absl::StatusOr<TokenAuthenticator::Role> TokenAuthenticator::RoleFor(absl::strin
     return Role::kServe;
   }
   if (method == "RecordEvents" || method == "UpdateStock") return Role::kWrite;
-  if (method == "ReloadConfig" || method == "GetStatus" || method == "ForgetUser") return Role::kAdmin;
+  if (method == "ReloadConfig" || method == "GetStatus" || method == "ForgetUser" || method == "ReleaseQuarantine" ||
+      method == "ListQuarantine") {
+    return Role::kAdmin;
+  }
   return absl::NotFoundError(absl::StrCat("no role is allowed ", method));
 }
 

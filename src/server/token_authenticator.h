@@ -16,8 +16,8 @@ namespace recd {
 // Who may call what: bearer tokens from a tokens file, each of one or more
 // roles, and the role each RPC method needs:
 //   serve: RecommendItems, SimilarItems, RankItems, CompleteCart
-//   write: RecordEvents
-//   admin: ReloadConfig, GetStatus
+//   write: RecordEvents, UpdateStock
+//   admin: ReloadConfig, GetStatus, ForgetUser, ReleaseQuarantine, ListQuarantine
 // The file holds `ROLE SHA256_HEX_OF_TOKEN` lines (`#` starts a comment,
 // blank lines are skipped); a token listed under two roles has both. Only
 // hashes are kept, so neither the file nor a memory dump gives a usable

@@ -8,6 +8,8 @@
 //   recd-cli reload
 //   recd-cli status
 //   recd-cli forget --user u42
+//   recd-cli quarantine-list > quarantined.txt   (then recd-train --quarantined-users quarantined.txt)
+//   recd-cli release --user u42
 //   recd-cli --admin 127.0.0.1:50052 status   (with admin.listen set)
 //
 // Against a secured recd (README, Security):
@@ -154,6 +156,10 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "models, versions, counters");
   auto* forget = app.add_subcommand("forget", "erase a user: history, profile and cached states (admin)");
   forget->add_option("--user", user, "user id")->required();
+  auto* quarantine_list = app.add_subcommand(
+      "quarantine-list", "the quarantined users, one id a line (a file for recd-train --quarantined-users; admin)");
+  auto* release = app.add_subcommand("release", "end a user's quarantine (admin)");
+  release->add_option("--user", user, "user id")->required();
   CLI11_PARSE(app, argc, argv);
 
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -290,6 +296,29 @@ int main(int argc, char** argv) {
     grpc::Status s = Admin::NewStub(admin_channel)->ForgetUser(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);
     std::cout << "forgot " << user << (resp.had_history() ? "" : " (no history was stored)") << "\n";
+  } else if (*release) {
+    recd::v1::ReleaseQuarantineRequest req;
+    req.set_user_id(user);
+    recd::v1::ReleaseQuarantineResponse resp;
+    grpc::Status s = Admin::NewStub(admin_channel)->ReleaseQuarantine(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    std::cout << "released " << user << (resp.was_quarantined() ? "" : " (was not quarantined)") << "\n";
+  } else if (*quarantine_list) {
+    // Page by page (each call its own context, with the same token and
+    // deadline); ids only, so the output is a recd-train input as it is.
+    auto stub = Admin::NewStub(admin_channel);
+    recd::v1::ListQuarantineRequest req;
+    for (bool more = true; more;) {
+      grpc::ClientContext page;
+      if (!token.empty()) page.AddMetadata("authorization", "Bearer " + token);
+      page.set_deadline(ctx.deadline());
+      recd::v1::ListQuarantineResponse resp;
+      grpc::Status s = stub->ListQuarantine(&page, req, &resp);
+      if (!s.ok()) return Fail(s);
+      for (const auto& u : resp.users()) std::cout << u.user_id() << "\n";
+      more = resp.more() && resp.users_size() > 0;
+      if (more) req.set_after_user_id(resp.users(resp.users_size() - 1).user_id());
+    }
   }
   return 0;
 }

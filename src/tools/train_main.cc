@@ -19,6 +19,7 @@
 #include <iostream>
 #include <string>
 
+#include "abuse/quarantine_list.h"
 #include "abuse/shilling_detector.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
@@ -48,6 +49,19 @@ nlohmann::json LeaveOutShilling(recd::Dataset* data) {
             << quarantine.swarm_users << "), " << dropped << " events left out; swarm items: "
             << j["swarm_items"].dump() << "\n";
   return j;
+}
+
+// --quarantined-users: empties the histories of the users listed in `path`
+// (`recd-cli quarantine-list` output: the daemon's quarantine) and returns
+// what was left out for the report, or why the list cannot be read.
+absl::StatusOr<nlohmann::json> LeaveOutListed(const std::string& path, recd::Dataset* data) {
+  absl::StatusOr<recd::QuarantineList> list = recd::ReadQuarantineList(path, data->users);
+  if (!list.ok()) return list.status();
+  const int64_t dropped = recd::DropUsersEvents(list->users, data);
+  std::cout << "quarantined users (" << path << "): " << list->listed << " listed, " << list->users.size()
+            << " in the data, " << list->unknown << " unknown; " << dropped << " events left out\n";
+  return nlohmann::json{{"file", path}, {"listed", list->listed}, {"users", list->users.size()},
+                        {"unknown", list->unknown}, {"events", dropped}};
 }
 
 }  // namespace
@@ -112,6 +126,10 @@ int main(int argc, char** argv) {
   app.add_flag("--shilling-defence", shilling_defence,
                "leave out the events of users whose behaviour looks injected (bursts, one item hammered, "
                "swarms of new accounts on one item; README, Injected events)");
+  std::string quarantined_users;
+  app.add_option("--quarantined-users", quarantined_users,
+                 "leave out the events of the users listed in this file, one id a line (`#` comments): the "
+                 "daemon's quarantine as `recd-cli quarantine-list` prints it; ids not in the data are counted");
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   CLI11_PARSE(app, argc, argv);
@@ -157,6 +175,14 @@ int main(int argc, char** argv) {
   }
   options.data_hash = *hash;
   nlohmann::json j;
+  if (!quarantined_users.empty()) {
+    absl::StatusOr<nlohmann::json> listed = LeaveOutListed(quarantined_users, &*data);
+    if (!listed.ok()) {
+      std::cerr << "recd-train: --quarantined-users: " << listed.status().message() << "\n";
+      return 1;
+    }
+    j["quarantined_users"] = *std::move(listed);
+  }
   if (shilling_defence) j["quarantine"] = LeaveOutShilling(&*data);
   std::cout << data->num_users() << " users, " << data->num_items() << " items, " << data->num_events()
             << " events (data " << *hash << ")\n";

@@ -38,6 +38,8 @@ def check_promtool(daemon, cli, tmp):
     daemon.recommend(cli, CALLS)
     text = daemon.scrape()
     assert sample(text, SERIES) == CALLS, f"{SERIES} is {sample(text, SERIES)}, expected {CALLS}"
+    for series in ("recd_quarantine_users", 'recd_quarantine_signal_users{signal="swarm"}'):
+        assert sample(text, series) == 0, f"{series} is {sample(text, series)}, expected 0 (nothing recorded)"
     checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True,
                              timeout=30)
     print(f"promtool check metrics: exit {checked.returncode} {checked.stdout.strip()} {checked.stderr.strip()}")

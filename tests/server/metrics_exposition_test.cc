@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include "abuse/online_shilling_detector.h"
 #include "gtest/gtest.h"
 #include "server/admission_controller.h"
 #include "server/server_metrics.h"
@@ -12,6 +13,28 @@ namespace recd {
 namespace {
 
 bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+TEST(MetricsExpositionTest, QuarantineCountsAreExposedWithoutIds) {
+  OnlineShillingDetector quarantine;
+  UserEvents bot{"bot-1", {}, ""};
+  for (int k = 0; k < 30; ++k) bot.events.push_back({"item-9", EventType::kView, 1'700'000'000});
+  const std::vector<UserEvents> batch = {bot};
+  quarantine.Observe(batch, ShillingOptions{}, [](const std::string&) { return std::optional<int64_t>(); },
+                     absl::FromUnixSeconds(1'700'000'000));
+  MetricsSources sources;
+  sources.quarantine = &quarantine;
+  sources.process = false;
+  auto text = ExposeMetrics(sources);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_TRUE(Has(*text, "# TYPE recd_quarantine_users gauge"));
+  EXPECT_TRUE(Has(*text, "recd_quarantine_users 1"));
+  EXPECT_TRUE(Has(*text, "recd_quarantine_signal_users{signal=\"burst\"} 1"));
+  EXPECT_TRUE(Has(*text, "recd_quarantine_signal_users{signal=\"hammer\"} 1"));
+  EXPECT_TRUE(Has(*text, "recd_quarantine_signal_users{signal=\"swarm\"} 0"));
+  EXPECT_TRUE(Has(*text, "recd_quarantine_targeted_items 0"));
+  EXPECT_EQ(text->find("bot-1"), std::string::npos);
+  EXPECT_EQ(text->find("item-9"), std::string::npos);
+}
 
 TEST(MetricsExpositionTest, ServerMetricsBecomeFamiliesWithHelpAndType) {
   ServerMetrics metrics;

@@ -160,6 +160,16 @@ class SecurityDaemonTest : public DaemonTest {
       v1::ReloadConfigResponse resp;
       return admin_->ReloadConfig(&ctx, {}, &resp);
     }
+    if (method == "ReleaseQuarantine") {
+      v1::ReleaseQuarantineRequest req;
+      req.set_user_id("u1");
+      v1::ReleaseQuarantineResponse resp;
+      return admin_->ReleaseQuarantine(&ctx, req, &resp);
+    }
+    if (method == "ListQuarantine") {
+      v1::ListQuarantineResponse resp;
+      return admin_->ListQuarantine(&ctx, {}, &resp);
+    }
     v1::GetStatusResponse resp;
     return admin_->GetStatus(&ctx, {}, &resp);
   }
@@ -271,7 +281,7 @@ TEST_F(AuthDaemonTest, EachRoleIsAllowedExactlyItsMethods) {
   const std::map<std::string, std::string> needs = {
       {"RecommendItems", "serve"}, {"SimilarItems", "serve"},  {"RankItems", "serve"},
       {"CompleteCart", "serve"},   {"RecordEvents", "write"},  {"ReloadConfig", "admin"},
-      {"GetStatus", "admin"}};
+      {"GetStatus", "admin"},      {"ReleaseQuarantine", "admin"}, {"ListQuarantine", "admin"}};
   for (const auto& [role, token] : certs->tokens) {
     for (const auto& [method, needed] : needs) {
       const grpc::Status s = Call(method, "Bearer " + token);

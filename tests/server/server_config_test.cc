@@ -164,6 +164,19 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"server: {max_rank_items: 10001}", "server.max_rank_items"},
       {"server: {max_cart_items: 0}", "server.max_cart_items"},
       {"fusion: {weights: {mf: 1}, cart_profile: nope}", "fusion.cart_profile"},
+      {"server: {shilling: {burst_events: 1}}", "server.shilling.burst_events: must be >= 2"},
+      {"server: {shilling: {burst_events: 5000}}", "server.shilling.burst_events: must be <= 1000"},
+      {"server: {shilling: {burst_seconds: 0}}", "server.shilling.burst_seconds: must be >= 1"},
+      {"server: {shilling: {hammer_events: 0}}", "server.shilling.hammer_events"},
+      {"server: {shilling: {hammer_seconds: -1}}", "server.shilling.hammer_seconds"},
+      {"server: {shilling: {swarm_accounts: 0}}", "server.shilling.swarm_accounts"},
+      {"server: {shilling: {new_account_seconds: -1}}", "server.shilling.new_account_seconds"},
+      {"server: {shilling: {swarm_seconds: 0}}", "server.shilling.swarm_seconds"},
+      {"server: {shilling: {swarm_share: 0}}", "server.shilling.swarm_share: must be in (0, 1]"},
+      {"server: {shilling: {swarm_share: 1.5}}", "server.shilling.swarm_share"},
+      {"server: {shilling: {enabled: maybe}}", "server.shilling.enabled: wrong type"},
+      {"server: {shilling: {burst: 3}}", "server.shilling.burst: unknown field"},
+      {"server: {shilling: on}", "server.shilling: must be a mapping"},
   };
   for (const auto& [yaml, field] : cases) {
     auto c = ServerConfig::Parse(yaml, "/");
@@ -309,6 +322,32 @@ TEST(ServerConfigTest, BadChannelLimitsNameTheKey) {
     ASSERT_FALSE(c.ok()) << yaml;
     EXPECT_NE(c.status().message().find(message), absl::string_view::npos) << yaml << " -> " << c.status();
   }
+}
+
+TEST(ServerConfigTest, ShillingDefaultsAreTheOfflineDetectorsAndAreRead) {
+  auto defaults = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->shilling_enabled);
+  const ShillingOptions offline;
+  EXPECT_EQ(defaults->shilling.burst_events, offline.burst_events);
+  EXPECT_EQ(defaults->shilling.swarm_accounts, offline.swarm_accounts);
+  EXPECT_EQ(defaults->shilling.swarm_share, offline.swarm_share);
+  auto c = ServerConfig::Parse(
+      "server: {shilling: {enabled: false, burst_events: 40, burst_seconds: 30, hammer_events: 20, "
+      "hammer_seconds: 600, swarm_accounts: 10, new_account_seconds: 3600, swarm_seconds: 7200, swarm_share: 0.8}}",
+      "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->shilling_enabled);
+  EXPECT_EQ(c->shilling.burst_events, 40);
+  EXPECT_EQ(c->shilling.burst_seconds, 30);
+  EXPECT_EQ(c->shilling.hammer_events, 20);
+  EXPECT_EQ(c->shilling.hammer_seconds, 600);
+  EXPECT_EQ(c->shilling.swarm_accounts, 10);
+  EXPECT_EQ(c->shilling.new_account_seconds, 3600);
+  EXPECT_EQ(c->shilling.swarm_seconds, 7200);
+  EXPECT_DOUBLE_EQ(c->shilling.swarm_share, 0.8);
+  // Reloadable: a running config takes it.
+  EXPECT_TRUE(defaults->CheckReloadable(*c).ok());
 }
 
 TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreStartOnly) {
