@@ -168,6 +168,13 @@ class FeatureStore {
   // is recorded all the same).
   virtual absl::Status ForgetUser(const std::string& user_id) = 0;
 
+  // Calls `fn` for every user with a stored history (forgotten users have
+  // none), in user id byte order, on a consistent snapshot: what training
+  // from the store reads. Stops at, and returns, the first non-OK status
+  // from `fn`. Default: Unimplemented (the Redis store has no ordered scan).
+  virtual absl::Status ForEachHistory(
+      absl::FunctionRef<absl::Status(const std::string& user_id, const StoredHistory& history)> fn);
+
   // ---- Catalog -------------------------------------------------------------
 
   // Non-null when other processes may share this store and change its
@@ -209,6 +216,11 @@ class FeatureStore {
   // Makes every write accepted so far durable, including unsynced batches.
   virtual absl::Status Flush() = 0;
 };
+
+inline absl::Status FeatureStore::ForEachHistory(
+    absl::FunctionRef<absl::Status(const std::string& user_id, const StoredHistory& history)>) {
+  return absl::UnimplementedError("this feature store cannot list its histories (train from a RocksDB store)");
+}
 
 }  // namespace recd
 

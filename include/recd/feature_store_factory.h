@@ -31,6 +31,12 @@ struct RocksDbStoreOptions {
   size_t block_cache_bytes = size_t{256} << 20;
   // RocksDB memtable size per column family. Default 64 MiB.
   size_t write_buffer_bytes = size_t{64} << 20;
+  // Non-empty: open read-only as a RocksDB secondary instance that keeps
+  // its own files here, beside a recd that has the store open (the primary
+  // holds RocksDB's lock; a secondary takes none and reads everything the
+  // primary had written when it opened). Writes then fail. For
+  // `recd-train --from-store`.
+  std::string secondary_path;
 };
 
 // Opens (creating on first use) a RocksDB feature store at options.path.

@@ -74,6 +74,20 @@ absl::Status InMemoryFeatureStore::ForgetUser(const std::string& user_id) {
   return absl::OkStatus();
 }
 
+absl::Status InMemoryFeatureStore::ForEachHistory(
+    absl::FunctionRef<absl::Status(const std::string& user_id, const StoredHistory& history)> fn) {
+  // A snapshot, ordered by user id like RocksDB's scan; `fn` runs unlocked.
+  std::map<std::string, std::shared_ptr<const StoredHistory>> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    snapshot.insert(histories_.begin(), histories_.end());
+  }
+  for (const auto& [user_id, history] : snapshot) {
+    if (absl::Status s = fn(user_id, *history); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StoredHistory> InMemoryFeatureStore::GetHistory(const std::string& user_id) {
   if (user_id.empty()) return absl::InvalidArgumentError("GetHistory: empty user id");
   std::shared_ptr<const StoredHistory> history;

@@ -90,9 +90,23 @@ absl::StatusOr<std::unique_ptr<RocksDbFeatureStore>> RocksDbFeatureStore::Open(
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  rocksdb::Status s;
+  if (options.secondary_path.empty()) {
+    s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  } else {
+    db_options.create_if_missing = false;
+    db_options.create_missing_column_families = false;
+    db_options.max_open_files = -1;  // a secondary instance requires it
+    s = rocksdb::DB::OpenAsSecondary(db_options, options.path, options.secondary_path, descriptors, &handles, &db);
+    if (s.ok()) s = db->TryCatchUpWithPrimary();
+    if (!s.ok() && db != nullptr) {
+      for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+      delete db;
+    }
+  }
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening feature store ", options.path));
-  spdlog::info("feature store opened at {} ({} column families)", options.path, handles.size());
+  spdlog::info("feature store opened at {} ({} column families{})", options.path, handles.size(),
+               options.secondary_path.empty() ? "" : ", read only as a secondary");
   return std::unique_ptr<RocksDbFeatureStore>(
       new RocksDbFeatureStore(options, db, std::move(handles)));
 }
@@ -272,6 +286,21 @@ absl::StatusOr<StoredHistory> RocksDbFeatureStore::GetHistory(const std::string&
     cache_hits_.fetch_add(1, std::memory_order_relaxed);
   }
   return *entry;  // copied outside every lock
+}
+
+absl::Status RocksDbFeatureStore::ForEachHistory(
+    absl::FunctionRef<absl::Status(const std::string& user_id, const StoredHistory& history)> fn) {
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;  // a full scan should not evict hot users' blocks
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handles_[kHistories]));
+  std::string user_id;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    user_id.assign(it->key().data(), it->key().size());
+    absl::StatusOr<StoredHistory> history = DecodeHistory(std::string_view(it->value().data(), it->value().size()));
+    if (!history.ok()) return Annotate(history.status(), kCfNames[kHistories], user_id);
+    if (absl::Status s = fn(user_id, *history); !s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scanning histories");
 }
 
 // ---- Catalog ----------------------------------------------------------------

@@ -81,6 +81,8 @@ class RocksDbFeatureStore : public FeatureStore {
                                      const StoreWriteOptions& options) override;
   absl::StatusOr<StoredHistory> GetHistory(const std::string& user_id) override;
   absl::Status ForgetUser(const std::string& user_id) override;
+  absl::Status ForEachHistory(
+      absl::FunctionRef<absl::Status(const std::string& user_id, const StoredHistory& history)> fn) override;
 
   absl::Status PutItems(std::span<const ItemRecord> items,
                         const StoreWriteOptions& options) override;

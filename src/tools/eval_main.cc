@@ -6,25 +6,22 @@
 //
 //   recd-eval --bundle out/beauty --amazon ../shared/data/amazon-beauty/Beauty
 //             --json out/metrics.json --predictions out/predictions.tsv
+//   recd-eval --from-store data/store --bundle /tmp/candidate --baseline models/demo --gate-tolerance 0.005
 
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
-#include "eval/bundle_evaluator.h"
-#include "recd/bundle_versions.h"
+#include "eval/bundle_gate.h"
 #include "recd/data_source.h"
-#include "recd/model_bundle.h"
 #include "util/progress_reporter.h"
 
 namespace {
 
-// Checks that the bundle was trained on this data's item ids.
-absl::Status CheckItemsMatch(const recd::IdMap& bundle_items, const recd::IdMap& data_items) {
-  if (bundle_items.names() == data_items.names()) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      "the bundle's items.txt does not match the data's items: the bundle was trained on other data");
-}
+// recd-eval's exit code when --gate-tolerance finds the bundle worse than
+// the baseline.
+constexpr int kWorseThanBaseline = 10;
 
 }  // namespace
 
@@ -39,6 +36,16 @@ int main(int argc, char** argv) {
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix");
   app.add_option("--events", source.events_path, "interaction log CSV");
   app.add_option("--catalog", source.catalog_path, "item catalog");
+  app.add_option("--from-store", source.store_path,
+                 "a RocksDB store directory (recd's store.path; read while recd runs): its catalog and histories");
+  std::string baseline_dir;
+  std::optional<double> gate_tolerance;
+  app.add_option("--baseline", baseline_dir,
+                 "also evaluate this bundle on the same data and users, and print the difference");
+  app.add_option("--gate-tolerance", gate_tolerance,
+                 "with --baseline: exit 10 if the fused NDCG@10 is below the baseline's by more than this")
+      ->needs("--baseline")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--target", target, "test | valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
   app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
   app.add_option("--json", json_path, "write metrics JSON here");
@@ -52,8 +59,8 @@ int main(int argc, char** argv) {
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   CLI11_PARSE(app, argc, argv);
-  if (source.amazon_prefix.empty() == source.events_path.empty()) {
-    std::cerr << "recd-eval: give exactly one of --amazon or --events\n";
+  if (source.amazon_prefix.empty() + source.events_path.empty() + source.store_path.empty() != 2) {
+    std::cerr << "recd-eval: give exactly one of --amazon, --events or --from-store\n";
     return 2;
   }
   options.progress = recd::StderrProgress(!no_progress);
@@ -65,27 +72,45 @@ int main(int argc, char** argv) {
     std::cerr << "recd-eval: " << data.status().message() << "\n";
     return 1;
   }
-  auto bundle = recd::LoadBundleOrNewestVersion(bundle_dir);
-  if (!bundle.ok()) {
-    std::cerr << "recd-eval: " << bundle.status().message() << "\n";
+  // A store's item ids follow its own order, not the bundle's: remap.
+  const bool remap = !source.store_path.empty();
+  auto evaluated = recd::EvaluateBundleDir(bundle_dir, *data, remap, candidates, options, &summary);
+  if (!evaluated.ok()) {
+    std::cerr << "recd-eval: " << evaluated.status().message() << "\n";
     return 1;
   }
-  if (auto s = CheckItemsMatch((*bundle)->items(), data->items); !s.ok()) {
-    std::cerr << "recd-eval: " << bundle_dir << ": " << s.message() << "\n";
-    return 1;
+  const recd::EvaluationReport& report = evaluated->report;
+  std::optional<recd::EvaluatedBundle> baseline;
+  if (!baseline_dir.empty()) {
+    auto b = recd::EvaluateBundleDir(baseline_dir, *data, remap, candidates, options, &summary);
+    if (!b.ok()) {
+      std::cerr << "recd-eval: --baseline: " << b.status().message() << "\n";
+      return 1;
+    }
+    baseline = *std::move(b);
   }
-  const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
-  auto stage = recd::CandidateStage::Build(*bundle, candidates.build);
-  if (!stage.ok()) {
-    std::cerr << "recd-eval: " << stage.status().message() << "\n";
-    return 1;
-  }
-  recd::RankingPipeline pipeline(*bundle, (*bundle)->fusion(), *stage, candidates.search);
-  const recd::EvaluationReport report = recd::EvaluateBundle(pipeline, *data, split, options);
   std::cout << summary << report.ToTable();
+  int exit_code = 0;
+  if (baseline) {
+    std::cout << "baseline " << baseline_dir << ":\n" << baseline->report.ToTable();
+    auto comparison = recd::CompareFusion(report, baseline->report);
+    if (!comparison.ok()) {
+      std::cerr << "recd-eval: " << comparison.status().message() << "\n";
+      return 1;
+    }
+    std::cout << comparison->ToText() << "\n";
+    if (gate_tolerance && comparison->WorseBeyond(*gate_tolerance)) {
+      std::cout << "gate: worse than the baseline by more than " << *gate_tolerance << "\n";
+      exit_code = kWorseThanBaseline;
+    } else if (gate_tolerance) {
+      std::cout << "gate: not worse than the baseline beyond " << *gate_tolerance << "\n";
+    }
+  }
   if (!json_path.empty()) {
     std::ofstream out(json_path);
-    out << report.ToJson().dump(2) << "\n";
+    nlohmann::json j = report.ToJson();
+    if (baseline) j["baseline"] = baseline->report.ToJson();
+    out << j.dump(2) << "\n";
     if (!out) {
       std::cerr << "recd-eval: cannot write " << json_path << "\n";
       return 1;
@@ -94,9 +119,9 @@ int main(int argc, char** argv) {
   if (!predictions_path.empty()) {
     std::ofstream out(predictions_path);
     for (size_t i = 0; i < report.users.size(); ++i) {
-      out << data->users.Name(report.users[i]) << '\t';
+      out << evaluated->data.users.Name(report.users[i]) << '\t';
       for (size_t j = 0; j < report.fused[i].size(); ++j) {
-        out << (j ? "," : "") << data->items.Name(report.fused[i][j]);
+        out << (j ? "," : "") << evaluated->data.items.Name(report.fused[i][j]);
       }
       out << '\n';
     }
@@ -105,5 +130,5 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  return 0;
+  return exit_code;
 }

@@ -17,12 +17,16 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "abuse/quarantine_list.h"
 #include "abuse/shilling_detector.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "eval/bundle_gate.h"
 #include "nlohmann/json.hpp"
+#include "recd/bundle_versions.h"
 #include "recd/data_source.h"
 #include "spdlog/spdlog.h"
 #include "train/bundle_trainer.h"
@@ -64,6 +68,41 @@ absl::StatusOr<nlohmann::json> LeaveOutListed(const std::string& path, recd::Dat
                         {"unknown", list->unknown}, {"events", dropped}};
 }
 
+// recd-train's exit code when --gate-tolerance kept the new bundle back.
+constexpr int kRejectedByGate = 10;
+
+// The retraining loop's gate: the staged bundle against the newest version
+// already in `root` (the one a daemon serves), both evaluated on `data`'s
+// held-out events (each user's last, which neither was trained on), in their
+// own item ids. OK when nothing is served yet or the new one's fused
+// NDCG@10 is not below the served one's by more than `tolerance`.
+recd::StagedBundleCheck QualityGate(const std::string& root, const recd::Dataset& data, double tolerance,
+                                    bool* rejected) {
+  return [&root, &data, tolerance, rejected](const std::string& staged) -> absl::Status {
+    auto versions = recd::ListBundleVersions(root);
+    if (!versions.ok() || versions->empty()) {
+      std::cout << "gate: nothing served in " << root << " yet; publishing\n";
+      return absl::OkStatus();
+    }
+    const std::string& served = versions->back().dir;
+    std::string notes;
+    auto mine = recd::EvaluateBundleDir(staged, data, /*remap=*/true, {}, {}, &notes);
+    if (!mine.ok()) return mine.status();
+    auto theirs = recd::EvaluateBundleDir(served, data, /*remap=*/true, {}, {}, &notes);
+    if (!theirs.ok()) return theirs.status();
+    auto comparison = recd::CompareFusion(mine->report, theirs->report);
+    if (!comparison.ok()) return comparison.status();
+    std::cout << notes << "gate against " << served << ": " << comparison->ToText() << "\n";
+    if (comparison->WorseBeyond(tolerance)) {
+      *rejected = true;
+      return absl::FailedPreconditionError(absl::StrCat("gate: the new bundle's fused NDCG@10 is ",
+                                                        -comparison->ndcg10_delta(), " below ", served,
+                                                        "'s (tolerance ", tolerance, "); not published"));
+    }
+    return absl::OkStatus();
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,9 +117,16 @@ int main(int argc, char** argv) {
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix: <prefix>.txt + <prefix>_item2attributes.json");
   app.add_option("--events", source.events_path, "interaction log CSV (user_id,item_id,event,timestamp)");
   app.add_option("--catalog", source.catalog_path, "item catalog .csv or .jsonl");
+  app.add_option("--from-store", source.store_path,
+                 "train on a RocksDB store (recd's store.path; read while recd runs): its catalog and histories");
   app.add_flag("--strict", source.strict, "fail on the first malformed line instead of skipping and counting");
   int keep_versions = 3;
   app.add_option("--out", out, "bundle root: the bundle is published as its next numbered version")->required();
+  std::optional<double> gate_tolerance;
+  app.add_option("--gate-tolerance", gate_tolerance,
+                 "publish only if the new bundle's fused NDCG@10 on the data's held-out events is not below the "
+                 "newest version's in --out by more than this (else exit 10, nothing published)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--keep-versions", keep_versions, "versions to keep in the root after publishing (>= 1; the newest is never pruned)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
@@ -134,8 +180,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   CLI11_PARSE(app, argc, argv);
 
-  if (source.amazon_prefix.empty() == source.events_path.empty()) {
-    std::cerr << "recd-train: give exactly one of --amazon or --events\n";
+  if (source.amazon_prefix.empty() + source.events_path.empty() + source.store_path.empty() != 2) {
+    std::cerr << "recd-train: give exactly one of --amazon, --events or --from-store\n";
     return 2;
   }
   options.models = absl::StrSplit(models, ',', absl::SkipEmpty());
@@ -168,7 +214,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << summary;
-  auto hash = recd::DataSourceHash(source);
+  // A store changes while recd serves: hash what was read from it.
+  auto hash = source.store_path.empty() ? recd::DataSourceHash(source)
+                                        : absl::StatusOr<std::string>(recd::DatasetHash(*data));
   if (!hash.ok()) {
     std::cerr << "recd-train: " << hash.status().message() << "\n";
     return 1;
@@ -187,10 +235,13 @@ int main(int argc, char** argv) {
   std::cout << data->num_users() << " users, " << data->num_items() << " items, " << data->num_events()
             << " events (data " << *hash << ")\n";
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
-  auto report = recd::TrainBundleVersion(*data, split, options, out, keep_versions);
+  bool rejected = false;
+  const recd::StagedBundleCheck gate =
+      gate_tolerance ? QualityGate(out, *data, *gate_tolerance, &rejected) : recd::StagedBundleCheck();
+  auto report = recd::TrainBundleVersion(*data, split, options, out, keep_versions, gate);
   if (!report.ok()) {
     std::cerr << "recd-train: " << report.status().message() << "\n";
-    return 1;
+    return rejected ? kRejectedByGate : 1;
   }
   for (const auto& m : report->models) {
     std::cout << m.name << ": " << m.seconds << " s, validation " << m.validation.ToString() << "\n";

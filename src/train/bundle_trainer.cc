@@ -206,7 +206,7 @@ absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOn
 
 absl::StatusOr<BundleTrainReport> TrainBundleVersion(const Dataset& data, const LeaveOneOutSplit& split,
                                                      const BundleTrainOptions& options, const std::string& root,
-                                                     int keep_versions) {
+                                                     int keep_versions, const StagedBundleCheck& accept) {
   // Checked before hours of training, not after.
   if (keep_versions < 1) {
     return absl::InvalidArgumentError(absl::StrCat("keep_versions is ", keep_versions, ", expected >= 1"));
@@ -218,10 +218,11 @@ absl::StatusOr<BundleTrainReport> TrainBundleVersion(const Dataset& data, const 
   auto staging = CreateStagingDir(root);
   if (!staging.ok()) return staging.status();
   auto report = WriteBundle(data, split, options, *staging);
-  if (!report.ok()) {
+  absl::Status accepted = report.ok() && accept ? accept(*staging) : report.status();
+  if (!accepted.ok()) {
     std::error_code ec;
     fs::remove_all(*staging, ec);  // readers ignore it, but it would pile up
-    return report.status();
+    return accepted;
   }
   auto version = PublishStagedVersion(root, *staging);
   if (!version.ok()) return version.status();

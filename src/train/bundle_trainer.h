@@ -1,6 +1,7 @@
 #ifndef RECD_TRAIN_BUNDLE_TRAINER_H_
 #define RECD_TRAIN_BUNDLE_TRAINER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -100,9 +101,14 @@ absl::StatusOr<BundleTrainReport> TrainBundle(const Dataset& data, const LeaveOn
 // `keep_versions` are pruned. Never writes into an existing version, so a
 // daemon serving one is never disturbed. Fails before training when
 // keep_versions < 1 or `root` holds a bundle directly.
+//
+// `accept` (optional) is asked about the complete staged bundle before it is
+// published (a retraining loop's quality gate); a non-OK answer removes the
+// staged bundle and is returned, and nothing is published.
+using StagedBundleCheck = std::function<absl::Status(const std::string& staged_dir)>;
 absl::StatusOr<BundleTrainReport> TrainBundleVersion(const Dataset& data, const LeaveOneOutSplit& split,
                                                      const BundleTrainOptions& options, const std::string& root,
-                                                     int keep_versions = 3);
+                                                     int keep_versions = 3, const StagedBundleCheck& accept = {});
 
 }  // namespace recd
 

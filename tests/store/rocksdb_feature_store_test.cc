@@ -65,6 +65,48 @@ TEST(RocksDbFeatureStoreTest, EverythingSurvivesCloseAndReopen) {
   EXPECT_EQ(*store->GetMeta("schema_version"), "1");
 }
 
+// recd-train --from-store: a secondary instance opened beside a running
+// primary sees every history the primary acknowledged, in user id order, and
+// cannot write.
+TEST(RocksDbFeatureStoreTest, ASecondaryListsWhatTheOpenPrimaryAcknowledged) {
+  TempDir dir;
+  auto primary = OpenOrDie(SmallOptions(dir.Sub("db")));
+  ASSERT_TRUE(primary->AppendEvents("u2", Events(0, 2)).ok());
+  ASSERT_TRUE(primary->AppendEvents("u1", Events(5, 3)).ok());
+  ASSERT_TRUE(primary->ForgetUser("u2").ok());
+  ASSERT_TRUE(primary->AppendEvents("u3", Events(9, 1)).ok());
+  RocksDbStoreOptions options = SmallOptions(dir.Sub("db"));
+  options.secondary_path = dir.Sub("secondary");
+  auto secondary = OpenOrDie(options);
+  ASSERT_NE(secondary, nullptr);
+  std::vector<std::string> users;
+  std::vector<size_t> sizes;
+  ASSERT_TRUE(secondary
+                  ->ForEachHistory([&](const std::string& user, const StoredHistory& h) {
+                    users.push_back(user);
+                    sizes.push_back(h.events.size());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_THAT(users, ElementsAre("u1", "u3"));  // u2 was forgotten
+  EXPECT_THAT(sizes, ElementsAre(3, 1));
+  EXPECT_FALSE(secondary->AppendEvents("u4", Events(0, 1)).ok());
+  EXPECT_TRUE(primary->AppendEvents("u4", Events(0, 1)).ok());  // the primary is undisturbed
+}
+
+TEST(RocksDbFeatureStoreTest, ForEachHistoryStopsAtTheFirstError) {
+  TempDir dir;
+  auto store = OpenOrDie(SmallOptions(dir.Sub("db")));
+  for (const char* user : {"a", "b", "c"}) ASSERT_TRUE(store->AppendEvents(user, Events(0, 1)).ok());
+  int seen = 0;
+  const absl::Status s = store->ForEachHistory([&](const std::string& user, const StoredHistory&) {
+    ++seen;
+    return user == "b" ? absl::AbortedError("enough") : absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(seen, 2);
+}
+
 TEST(RocksDbFeatureStoreTest, RequestIdsSurviveReopenSoLateRetriesAreSkipped) {
   TempDir dir;
   const auto options = SmallOptions(dir.Sub("db"));

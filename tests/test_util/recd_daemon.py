@@ -38,17 +38,18 @@ def wait_for(what, check, seconds):
 
 
 class Daemon:
-    """recd on the demo bundle; raises AssertionError with its log if it
-    exits or is not ready within 30 s."""
+    """recd on the demo bundle (or the bundle root `models`, with the store
+    section `store`); raises AssertionError with its log if it exits or is
+    not ready within 30 s."""
 
-    def __init__(self, recd, tmp, extra_config=""):
+    def __init__(self, recd, tmp, extra_config="", store="{path: store}", models=None):
         self.grpc_port, self.ops_port = free_port(), free_port()
         config = os.path.join(tmp, "recd.yaml")
         with open(config, "w") as f:
             f.write(f"server: {{listen: '127.0.0.1:{self.grpc_port}', default_deadline_ms: 5000}}\n"
                     f"ops: {{listen: '127.0.0.1:{self.ops_port}'}}\n"
-                    f"store: {{path: store}}\n"
-                    f"models: {{path: {ROOT}/models/demo, budget_ms: 5000}}\n"
+                    f"store: {store}\n"
+                    f"models: {{path: {models or ROOT + '/models/demo'}, budget_ms: 5000}}\n"
                     f"logging: {{level: warn}}\n" + extra_config)
         self.log = open(os.path.join(tmp, "recd.log"), "w+")
         self.proc = subprocess.Popen([recd, "--config", config], stdout=self.log, stderr=subprocess.STDOUT)
