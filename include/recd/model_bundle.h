@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,10 +18,17 @@ namespace recd {
 //
 //   <dir>/items.txt          line i = external id of dense item i
 //   <dir>/fusion.yaml        tuned fusion weights (the daemon's default)
+//   <dir>/fusion.<name>.yaml optional other tuned profiles (recd-train
+//                            --second-profile), for experiment arms
 //   <dir>/<name>/manifest.json + model.safetensors   one per model
 //
 // Immutable after Load(); thread-safe. Held by shared_ptr so a request keeps
 // the bundle it started with alive across a model swap.
+// The file of a bundle's extra fusion profile `name`: "fusion.<name>.yaml".
+inline std::string BundleFusionProfileFile(std::string_view name) {
+  return "fusion." + std::string(name) + ".yaml";
+}
+
 class ModelBundle {
  public:
   // Loads and validates every model directory under `dir` (one version

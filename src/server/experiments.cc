@@ -47,7 +47,9 @@ absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& no
     if (!a.IsMap()) return Invalid(field, "must be a mapping");
     for (const auto& kv : a) {
       const std::string key = kv.first.as<std::string>();
-      if (key != "name" && key != "share" && key != "fusion") return Invalid(field + "." + key, "unknown field");
+      if (key != "name" && key != "share" && key != "fusion" && key != "bundle_fusion") {
+        return Invalid(field + "." + key, "unknown field");
+      }
     }
     Arm arm;
     if (!a["name"] || !YAML::convert<std::string>::decode(a["name"], arm.name) || !IsLabelSafe(arm.name)) {
@@ -63,6 +65,12 @@ absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& no
       auto fusion = FusionConfig::FromYaml(f);
       if (!fusion.ok()) return Invalid(field, std::string(fusion.status().message()));
       arm.fusion = *std::move(fusion);
+    }
+    if (const YAML::Node b = a["bundle_fusion"]) {
+      if (arm.fusion) return Invalid(field + ".bundle_fusion", "give fusion or bundle_fusion, not both");
+      if (!YAML::convert<std::string>::decode(b, arm.bundle_fusion) || !IsLabelSafe(arm.bundle_fusion)) {
+        return Invalid(field + ".bundle_fusion", "a profile name: letters, digits, '_' or '-', at most 32");
+      }
     }
     c.arms.push_back(std::move(arm));
   }

@@ -29,6 +29,10 @@ struct ExperimentConfig {
     double share = 0;   // of users; the arms' shares add up to 1
     // The arm's fusion profile; absent = the served one (config's or bundle's).
     std::optional<FusionConfig> fusion;
+    // Or a profile the bundle ships: fusion.<bundle_fusion>.yaml in the
+    // served bundle's directory (recd-train --second-profile). Read when a
+    // bundle loads; a bundle without it fails the load (reload rejected).
+    std::string bundle_fusion;
   };
   // Changing it reshuffles every user: a new experiment, new arms.
   std::string salt;

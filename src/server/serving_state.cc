@@ -68,11 +68,21 @@ absl::StatusOr<std::shared_ptr<const ExperimentArms>> BuildExperimentArms(const 
     built.name = arm.name;
     built.end_bucket = i + 1 == config.arms.size() ? ExperimentConfig::kBuckets
                                                    : static_cast<int>(std::lround(cumulative * ExperimentConfig::kBuckets));
-    if (arm.fusion) {
-      if (auto s = CheckFusionMatchesBundle(*arm.fusion, *state.bundle); !s.ok()) {
+    std::optional<FusionConfig> fusion = arm.fusion;
+    if (!arm.bundle_fusion.empty()) {
+      auto shipped = FusionConfig::LoadFile(
+          (std::filesystem::path(state.bundle->dir()) / BundleFusionProfileFile(arm.bundle_fusion)).string());
+      if (!shipped.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("experiments.arms[", i, "].bundle_fusion (", arm.name,
+                                                       "): ", shipped.status().message()));
+      }
+      fusion = *std::move(shipped);
+    }
+    if (fusion) {
+      if (auto s = CheckFusionMatchesBundle(*fusion, *state.bundle); !s.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("experiments.arms[", i, "] (", arm.name, "): ", s.message()));
       }
-      built.pipeline = std::make_shared<const RankingPipeline>(state.bundle, *arm.fusion, state.candidates,
+      built.pipeline = std::make_shared<const RankingPipeline>(state.bundle, *fusion, state.candidates,
                                                                state.config->candidates.search);
     } else {
       built.pipeline = state.pipeline;

@@ -27,6 +27,7 @@
 #include "eval/bundle_gate.h"
 #include "nlohmann/json.hpp"
 #include "recd/bundle_versions.h"
+#include "recd/model_bundle.h"
 #include "recd/data_source.h"
 #include "spdlog/spdlog.h"
 #include "train/bundle_trainer.h"
@@ -122,6 +123,11 @@ int main(int argc, char** argv) {
   app.add_flag("--strict", source.strict, "fail on the first malformed line instead of skipping and counting");
   int keep_versions = 3;
   app.add_option("--out", out, "bundle root: the bundle is published as its next numbered version")->required();
+  std::string second_profile;
+  app.add_option("--second-profile", second_profile,
+                 "also tune a fusion profile with this normalisation only, written as fusion.<name>.yaml for an "
+                 "experiment arm (bundle_fusion: <name>)")
+      ->check(CLI::IsMember({"zscore", "minmax", "rank"}));
   std::optional<double> gate_tolerance;
   app.add_option("--gate-tolerance", gate_tolerance,
                  "publish only if the new bundle's fused NDCG@10 on the data's held-out events is not below the "
@@ -185,6 +191,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.models = absl::StrSplit(models, ',', absl::SkipEmpty());
+  if (!second_profile.empty()) {
+    options.second_profile = second_profile == "zscore"   ? recd::Normalization::kZScore
+                             : second_profile == "minmax" ? recd::Normalization::kMinMax
+                                                          : recd::Normalization::kRank;
+  }
   // One validation sample size for every step that ranks the catalog per
   // user: model selection, LSTM early stopping, ALS checks, fusion tuning.
   options.validation_users = options.fusion.max_users;
@@ -249,7 +260,17 @@ int main(int argc, char** argv) {
   }
   std::cout << "fusion (" << recd::NormalizationName(report->fusion.config.normalization) << "): validation NDCG@10 "
             << report->fusion.valid_ndcg10 << " HR@10 " << report->fusion.valid_hr10 << "\n"
-            << report->fusion.config.ToYaml() << "total " << report->seconds << " s\n"
+            << report->fusion.config.ToYaml();
+  if (report->second_fusion) {
+    std::cout << "second profile (" << second_profile << ", " << recd::BundleFusionProfileFile(second_profile)
+              << "): validation NDCG@10 " << report->second_fusion->valid_ndcg10 << " HR@10 "
+              << report->second_fusion->valid_hr10 << "\n"
+              << report->second_fusion->config.ToYaml();
+    j["second_profile"] = {{"normalization", second_profile},
+                           {"valid_NDCG@10", report->second_fusion->valid_ndcg10},
+                           {"valid_HR@10", report->second_fusion->valid_hr10}};
+  }
+  std::cout << "total " << report->seconds << " s\n"
             << "published " << report->version_dir << "\n";
   if (!report->lstm_epochs.empty()) {
     const recd::LstmEpochReport& last = report->lstm_epochs.back();

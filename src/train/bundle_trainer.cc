@@ -179,6 +179,15 @@ absl::StatusOr<BundleTrainReport> WriteBundle(const Dataset& data, const LeaveOn
   if (!fusion.ok()) return fusion.status();
   report.fusion = *fusion;
   if (auto s = WriteText(dir / "fusion.yaml", fusion->config.ToYaml()); !s.ok()) return s;
+  if (options.second_profile) {
+    const std::string name = NormalizationName(*options.second_profile);
+    fusion_options.normalizations = {*options.second_profile};
+    fusion_options.version = absl::StrCat(fusion->config.version, "-", name);
+    auto second = TuneFusion(*bundle, split, fusion_options);
+    if (!second.ok()) return second.status();
+    if (auto s = WriteText(dir / BundleFusionProfileFile(name), second->config.ToYaml()); !s.ok()) return s;
+    report.second_fusion = *std::move(second);
+  }
   report.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return report;
 }

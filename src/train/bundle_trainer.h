@@ -2,6 +2,7 @@
 #define RECD_TRAIN_BUNDLE_TRAINER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct BundleTrainOptions {
   AnnIndexOptions ann;
 
   FusionTunerOptions fusion;
+  // Also tune a second fusion profile restricted to this normalisation and
+  // write it as fusion.<normalisation>.yaml beside fusion.yaml, for an
+  // experiment arm to compare (`bundle_fusion: <normalisation>`). Unset =
+  // none.
+  std::optional<Normalization> second_profile;
   // Validation users scored per model for the manifest's metrics; 0 = all.
   int64_t validation_users = 5000;
   // Recorded in every manifest: what the models were trained on.
@@ -72,6 +78,7 @@ struct BundleTrainReport {
   // curve, from which a fixed epoch count is chosen (LstmTrainOptions::fixed_epochs).
   std::vector<LstmEpochReport> lstm_epochs;
   FusionTuningResult fusion;
+  std::optional<FusionTuningResult> second_fusion;  // with options.second_profile
   double seconds = 0;
   // Set by TrainBundleVersion: the version published and its directory.
   int64_t version = 0;

@@ -67,6 +67,38 @@ TEST_F(ExperimentsDaemonTest, EachUserGetsOneArmRankedWithItsWeights) {
   for (const auto& [user, arm] : arm_of) EXPECT_EQ(RecommendOk(user, 5).experiment_arm(), arm) << user;
 }
 
+// An arm on the second profile recd-train shipped in the bundle
+// (fusion.rank.yaml): its answers are explained with that file's weights.
+TEST_F(ExperimentsDaemonTest, AnArmRanksWithAProfileTheBundleShips) {
+  auto shipped = FusionConfig::LoadFile((world->bundle_a / "1" / BundleFusionProfileFile("rank")).string());
+  ASSERT_TRUE(shipped.ok()) << shipped.status();
+  WriteConfig(world->bundle_a,
+              "experiments: {salt: s, arms: [{name: served, share: 0.5}, {name: ranked, share: 0.5, "
+              "bundle_fusion: rank}]}\n");
+  v1::ReloadConfigResponse reload;
+  ASSERT_TRUE(Reload(&reload).ok());
+  int checked = 0;
+  for (int u = 0; u < 40 && checked < 5; ++u) {
+    const v1::RecommendResponse resp = RecommendOk("u" + std::to_string(u), 5, /*explain=*/true);
+    if (resp.experiment_arm() != "ranked") continue;
+    ++checked;
+    for (const auto& item : resp.items()) {
+      for (const auto& c : item.explanation().contributions()) {
+        const auto w = shipped->weights.find(c.model());
+        EXPECT_NEAR(c.weight(), w == shipped->weights.end() ? 0.0 : w->second, 1e-6) << c.model();
+      }
+    }
+  }
+  EXPECT_EQ(checked, 5);
+
+  WriteConfig(world->bundle_a,
+              "experiments: {salt: s, arms: [{name: a, share: 0.5}, {name: b, share: 0.5, bundle_fusion: nosuch}]}\n");
+  grpc::Status s = Reload(&reload);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("experiments.arms[1].bundle_fusion"));
+  EXPECT_EQ(RecommendOk("u1", 5).experiment_arm().empty(), false);  // the running arms kept
+}
+
 TEST_F(ExperimentsDaemonTest, AnArmNamingAnUnknownModelIsRejectedOnReload) {
   WriteConfig(world->bundle_a,
               "experiments: {salt: s, arms: [{name: a, share: 0.5}, "

@@ -52,6 +52,13 @@ arms:
   EXPECT_EQ(c->arms[1].fusion->weights.at("knn"), 1.0);
 }
 
+TEST(ExperimentsTest, AnArmMayNameAProfileTheBundleShips) {
+  auto c = Parse("salt: s\narms: [{name: a, share: 0.5}, {name: b, share: 0.5, bundle_fusion: rank}]");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->arms[1].bundle_fusion, "rank");
+  EXPECT_FALSE(c->arms[1].fusion.has_value());
+}
+
 TEST(ExperimentsTest, BadConfigsNameTheField) {
   const std::pair<const char*, const char*> cases[] = {
       {"arms: [{name: a, share: 0.5}, {name: b, share: 0.5}]", "experiments.salt"},
@@ -64,6 +71,11 @@ TEST(ExperimentsTest, BadConfigsNameTheField) {
       {"salt: s\narms: [{name: a, share: 0.5, fusion: {weights: {knn: -1}}}, {name: b, share: 0.5}]",
        "experiments.arms[0]"},
       {"salt: s\nbuckets: 3\narms: [{name: a, share: 0.5}, {name: b, share: 0.5}]", "experiments.buckets"},
+      {"salt: s\narms: [{name: a, share: 0.5, bundle_fusion: rank, fusion: {weights: {knn: 1}}}, "
+       "{name: b, share: 0.5}]",
+       "experiments.arms[0].bundle_fusion"},
+      {"salt: s\narms: [{name: a, share: 0.5, bundle_fusion: ../x}, {name: b, share: 0.5}]",
+       "experiments.arms[0].bundle_fusion"},
   };
   for (const auto& [yaml, field] : cases) {
     auto c = Parse(yaml);

@@ -127,7 +127,9 @@ class DaemonTest : public ::testing::Test {
     options.fusion.rounds = 1;
     options.data_hash = "test";
     world->bundle_a = world->dir / "bundle_a";
+    options.second_profile = Normalization::kRank;  // fusion.rank.yaml, for experiment arms
     ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_a / "1").ok());
+    options.second_profile.reset();
     options.models = {"pop", "markov", "content"};
     world->bundle_b = world->dir / "bundle_b";
     ASSERT_TRUE(TrainBundle(world->data, split, options, world->bundle_b / "2").ok());

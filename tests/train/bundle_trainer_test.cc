@@ -80,6 +80,30 @@ TEST(BundleTrainerTest, WritesABundleThatLoadsAndFusionBeatsEveryModel) {
   fs::remove_all(dir);
 }
 
+// --second-profile: a second profile, tuned with its normalisation only,
+// beside fusion.yaml, for an experiment arm; fusion.yaml stays the winner.
+TEST(BundleTrainerTest, WritesASecondProfileWithItsNormalisation) {
+  const fs::path dir = TempDir("recd_bundle_trainer_second");
+  const Dataset data = Generated(dir);
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  BundleTrainOptions options = Fast();
+  options.second_profile = Normalization::kRank;
+  auto report = TrainBundle(data, split, options, dir / "bundle");
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_TRUE(report->second_fusion.has_value());
+  auto second = FusionConfig::LoadFile((dir / "bundle" / BundleFusionProfileFile("rank")).string());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->normalization, Normalization::kRank);
+  EXPECT_EQ(second->weights, report->second_fusion->config.weights);
+  EXPECT_EQ(second->version, report->fusion.config.version + "-rank");
+  auto bundle = ModelBundle::Load(dir / "bundle");
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ((*bundle)->fusion().weights, report->fusion.config.weights);
+  // Restricted to one normalisation, it cannot beat the search over all.
+  EXPECT_LE(report->second_fusion->valid_ndcg10, report->fusion.valid_ndcg10 + 1e-9);
+  fs::remove_all(dir);
+}
+
 TEST(BundleTrainerTest, ReplacingABundleKeepsOpenReadersWorking) {
   const fs::path dir = TempDir("recd_bundle_replace");
   const Dataset data = Generated(dir);
