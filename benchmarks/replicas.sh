@@ -71,8 +71,9 @@ edge_port=$(free_port)
 start_edge() {
   local n=$1
   grep -v -E "^\s*server recd[$((n + 1))-9] " "$root/deploy/haproxy/replicas.cfg" >"$out/replicas-$n.cfg"
-  # One client address sends all the load: the edge's per-address rate limit is raised.
-  RECD_EDGE_MAX_CALLS_PER_10S=100000000 \
+  # One client address sends all the load: the edge's per-address rate
+  # limits (429, and closing the connection) are raised.
+  RECD_EDGE_MAX_CALLS_PER_10S=100000000 RECD_EDGE_DROP_CALLS_PER_10S=100000000 \
   RECD_EDGE_BIND="127.0.0.1:$edge_port" RECD_BACKEND_NAME=recd_replicas RECD_BACKEND="127.0.0.1:${serve[1]}" \
     RECD_REPLICA1="127.0.0.1:${serve[1]}" RECD_REPLICA1_OPS="${ops[1]}" \
     RECD_REPLICA2="127.0.0.1:${serve[2]}" RECD_REPLICA2_OPS="${ops[2]}" \

@@ -36,6 +36,7 @@ test_packages=(
   python3-grpcio python3-numpy python3-protobuf python3-yaml
   libopenblas0-pthread       # numpy's BLAS; Debian's default reference BLAS is 2x slower here
   haproxy                    # deploy/haproxy/recd.cfg and its test (HTTP/2 edge in front of recd)
+  python3-h2                 # tests/haproxy/rapid_reset.py: the HTTP/2 rapid-reset client (brings hyperframe, hpack)
   redis-server redis-tools   # the Redis store's tests start real servers and a cluster
   prometheus                 # promtool check metrics, and a real Prometheus scraping recd in a test
   chromium chromium-driver python3-selenium  # the ops dashboard's browser test (headless)
