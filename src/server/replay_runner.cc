@@ -222,9 +222,14 @@ absl::StatusOr<ReplayResult> RunReplay(const std::vector<ReplayEvent>& events, c
 nlohmann::json ReplayResult::ToJson(int k) const {
   nlohmann::json arms_json = nlohmann::json::object();
   for (const auto& [arm, q] : arms) arms_json[arm] = QualityJson(q, k);
-  return {{"events", events},       {"seconds", seconds},           {"k", k},
-          {"all", QualityJson(all, k)}, {"arms", arms_json},        {"ask_errors", ask_errors},
-          {"recorded", recorded},   {"record_errors", record_errors}};
+  return {{"events", events},
+          {"seconds", seconds},
+          {"k", k},
+          {"all", QualityJson(all, k)},
+          {"arms", arms_json},
+          {"ask_errors", ask_errors},
+          {"recorded", recorded},
+          {"record_errors", record_errors}};
 }
 
 std::string ReplayResult::ToText(int k) const {
