@@ -74,12 +74,12 @@ constexpr int kRejectedByGate = 10;
 
 // The retraining loop's gate: the staged bundle against the newest version
 // already in `root` (the one a daemon serves), both evaluated on `data`'s
-// held-out events (each user's last, which neither was trained on), in their
-// own item ids. OK when nothing is served yet or the new one's fused
+// held-out events (each user's last, which neither was trained on) of its
+// first `max_users` users with one (0 = all), in their own item ids. OK when nothing is served yet or the new one's fused
 // NDCG@10 is not below the served one's by more than `tolerance`.
 recd::StagedBundleCheck QualityGate(const std::string& root, const recd::Dataset& data, double tolerance,
-                                    bool* rejected) {
-  return [&root, &data, tolerance, rejected](const std::string& staged) -> absl::Status {
+                                    int64_t max_users, bool* rejected) {
+  return [&root, &data, tolerance, max_users, rejected](const std::string& staged) -> absl::Status {
     auto versions = recd::ListBundleVersions(root);
     if (!versions.ok() || versions->empty()) {
       std::cout << "gate: nothing served in " << root << " yet; publishing\n";
@@ -87,9 +87,11 @@ recd::StagedBundleCheck QualityGate(const std::string& root, const recd::Dataset
     }
     const std::string& served = versions->back().dir;
     std::string notes;
-    auto mine = recd::EvaluateBundleDir(staged, data, /*remap=*/true, {}, {}, &notes);
+    recd::EvaluationOptions evaluation;
+    evaluation.max_users = max_users;  // the same first users for both
+    auto mine = recd::EvaluateBundleDir(staged, data, /*remap=*/true, {}, evaluation, &notes);
     if (!mine.ok()) return mine.status();
-    auto theirs = recd::EvaluateBundleDir(served, data, /*remap=*/true, {}, {}, &notes);
+    auto theirs = recd::EvaluateBundleDir(served, data, /*remap=*/true, {}, evaluation, &notes);
     if (!theirs.ok()) return theirs.status();
     auto comparison = recd::CompareFusion(mine->report, theirs->report);
     if (!comparison.ok()) return comparison.status();
@@ -248,7 +250,8 @@ int main(int argc, char** argv) {
   const recd::LeaveOneOutSplit split = recd::SplitLeaveOneOut(*data);
   bool rejected = false;
   const recd::StagedBundleCheck gate =
-      gate_tolerance ? QualityGate(out, *data, *gate_tolerance, &rejected) : recd::StagedBundleCheck();
+      gate_tolerance ? QualityGate(out, *data, *gate_tolerance, options.fusion.max_users, &rejected)
+                     : recd::StagedBundleCheck();
   auto report = recd::TrainBundleVersion(*data, split, options, out, keep_versions, gate);
   if (!report.ok()) {
     std::cerr << "recd-train: " << report.status().message() << "\n";

@@ -105,14 +105,16 @@ def fail(procs, message, logs=()):
 
 def wait_for(what, check, timeout=60):
     deadline = time.time() + timeout
+    last = None
     while time.time() < deadline:
         try:
             if check():
                 return
-        except Exception:  # not up yet
-            pass
+            last = "not yet"
+        except Exception as e:  # not up yet
+            last = e
         time.sleep(0.2)
-    raise TimeoutError(what)
+    raise TimeoutError(f"{what}: last {last!r}")
 
 
 def start_redis_cluster(procs):
@@ -246,11 +248,17 @@ def main():
             env[f"RECD_REPLICA{i}_OPS"] = str(replicas[name]["ports"]["ops"])
         procs.start("haproxy", ["haproxy", "-db", "-f", f"{ROOT}/deploy/haproxy/recd.cfg",
                                 "-f", f"{ROOT}/deploy/haproxy/replicas.cfg"], env=env)
-        edge = pb_grpc.RecommenderStub(grpc.insecure_channel(f"127.0.0.1:{edge_port}"))
+        # Short reconnect backoff: a channel that dialled before HAProxy
+        # listened (a loaded machine starts it slowly) would otherwise back
+        # off past the wait below. (Not grpc.min_reconnect_backoff_ms: that
+        # is also the connect timeout, and at 100 ms no handshake finishes.)
+        edge = pb_grpc.RecommenderStub(grpc.insecure_channel(
+            f"127.0.0.1:{edge_port}",
+            options=[("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)]))
         try:
-            wait_for("haproxy", lambda: recommend(edge, "u1", k=1, routed=True), timeout=30)
-        except TimeoutError:
-            fail(procs, "no answer through haproxy", ["haproxy"])
+            wait_for("haproxy", lambda: recommend(edge, "u1", k=1, routed=True), timeout=60)
+        except TimeoutError as e:
+            fail(procs, f"no answer through haproxy ({e})", ["haproxy"])
         admins = [replicas[n]["admin"] for n in names]
 
         def landing(user):
