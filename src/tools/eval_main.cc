@@ -35,9 +35,10 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix");
   app.add_option("--events", source.events_path, "interaction log CSV");
-  app.add_option("--catalog", source.catalog_path, "item catalog");
+  CLI::Option* catalog_option = app.add_option("--catalog", source.catalog_path, "item catalog");
   app.add_option("--from-store", source.store_path,
-                 "a RocksDB store directory (recd's store.path; read while recd runs): its catalog and histories");
+                 "a RocksDB store directory (recd's store.path; read while recd runs): its catalog and histories")
+      ->excludes(catalog_option);
   std::string baseline_dir;
   std::optional<double> gate_tolerance;
   app.add_option("--baseline", baseline_dir,

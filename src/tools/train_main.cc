@@ -119,9 +119,10 @@ int main(int argc, char** argv) {
   int fixed_epochs = 0;
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix: <prefix>.txt + <prefix>_item2attributes.json");
   app.add_option("--events", source.events_path, "interaction log CSV (user_id,item_id,event,timestamp)");
-  app.add_option("--catalog", source.catalog_path, "item catalog .csv or .jsonl");
+  CLI::Option* catalog_option = app.add_option("--catalog", source.catalog_path, "item catalog .csv or .jsonl");
   app.add_option("--from-store", source.store_path,
-                 "train on a RocksDB store (recd's store.path; read while recd runs): its catalog and histories");
+                 "train on a RocksDB store (recd's store.path; read while recd runs): its catalog and histories")
+      ->excludes(catalog_option);
   app.add_flag("--strict", source.strict, "fail on the first malformed line instead of skipping and counting");
   int keep_versions = 3;
   app.add_option("--out", out, "bundle root: the bundle is published as its next numbered version")->required();
