@@ -59,6 +59,14 @@ struct ServableVersion {
 absl::StatusOr<ServableVersion> NewestServableVersion(
     const std::string& root, std::shared_ptr<const ModelBundle> current = nullptr);
 
+// Version `number` of `root`, or for number 0 its newest servable version.
+// A bundle of `loaded` (null entries allowed) whose directory is the chosen
+// version's is returned rather than read again; with number 0 the first of
+// `loaded` is NewestServableVersion's `current`. Errors name the version
+// directory (NotFoundError when it does not exist).
+absl::StatusOr<ServableVersion> SelectServableVersion(
+    const std::string& root, int64_t number, const std::vector<std::shared_ptr<const ModelBundle>>& loaded);
+
 // A cheap stamp of `root` for a watcher: the version names plus the names,
 // sizes and mtimes of the newest version's files. It changes when a version
 // appears or is removed, and also while a version directory that was copied

@@ -110,6 +110,35 @@ absl::StatusOr<ServableVersion> NewestServableVersion(const std::string& root,
                       absl::StrCat(root, ": no version loads: ", absl::StrJoin(out.skipped, "; ")));
 }
 
+absl::StatusOr<ServableVersion> SelectServableVersion(
+    const std::string& root, int64_t number, const std::vector<std::shared_ptr<const ModelBundle>>& loaded) {
+  auto loaded_from = [&loaded](const std::string& dir) -> std::shared_ptr<const ModelBundle> {
+    for (const auto& bundle : loaded) {
+      if (bundle != nullptr && bundle->dir() == dir) return bundle;
+    }
+    return nullptr;
+  };
+  auto versions = ListBundleVersions(root);
+  if (!versions.ok()) return versions.status();
+  if (number == 0) {
+    std::shared_ptr<const ModelBundle> current = versions->empty() ? nullptr : loaded_from(versions->back().dir);
+    if (current == nullptr && !loaded.empty()) current = loaded.front();
+    return NewestServableVersion(root, std::move(current));
+  }
+  auto it = std::find_if(versions->begin(), versions->end(), [number](const BundleVersion& v) { return v.number == number; });
+  if (it == versions->end()) {
+    return absl::NotFoundError(absl::StrCat(root, "/", number, ": no such version directory"));
+  }
+  ServableVersion out;
+  out.version = *it;
+  out.bundle = loaded_from(it->dir);
+  if (out.bundle != nullptr) return out;
+  auto bundle = ModelBundle::Load(it->dir);
+  if (!bundle.ok()) return bundle.status();
+  out.bundle = *std::move(bundle);
+  return out;
+}
+
 std::string BundleRootStamp(const std::string& root) {
   auto versions = ListBundleVersions(root);
   if (!versions.ok()) return "";

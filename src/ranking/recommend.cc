@@ -95,11 +95,12 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   if (!answer.result_cache_hit.value_or(false)) {
     rank.states = cached.states;
     rank.states_behind = rank.states.empty() ? 0 : session_events;
-    if (cacheable && top_applies) rank.keep_top = std::max(context.result_cache_items, 0);
+    if (cacheable && top_applies && !context.cache_read_only) rank.keep_top = std::max(context.result_cache_items, 0);
     answer.ranking = context.pipeline->Rank(rank, options);
     // Keep what is new: states the cache lacked, or a top list for them. A
     // request that makes no top list keeps the one cached, if any.
-    if (cacheable && (EncodedAnyState(rank.states, answer.ranking.states) || answer.ranking.top != nullptr)) {
+    if (cacheable && !context.cache_read_only &&
+        (EncodedAnyState(rank.states, answer.ranking.states) || answer.ranking.top != nullptr)) {
       std::shared_ptr<const FusedTopList> top = std::move(answer.ranking.top);
       if (!top_applies) top = cached.top;
       cache->Insert(query.user_id, context.bundle, fingerprint, std::move(answer.ranking.states), std::move(top));

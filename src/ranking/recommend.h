@@ -31,6 +31,9 @@ struct RankingContext {
   int max_rule_scan_items = 20000;
   // Fused items kept per cached user (the result cache); 0 = none kept.
   int result_cache_items = 0;
+  // Look states up in the cache but keep nothing there: a shadow ranking
+  // must not displace the live entries.
+  bool cache_read_only = false;
 };
 
 // "Recommend for this user", free of any wire format.

@@ -1,5 +1,7 @@
 #include "server/dashboard_api.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -133,7 +135,19 @@ DashboardApi::Reply DashboardApi::Status() const {
     status["process"] = Json{{"resident_bytes", process->resident_bytes}, {"threads", process->threads}};
   }
   status["experiments"] = Experiments(*state);
+  status["shadow"] = Shadow();
   return {200, Dump(status)};
+}
+
+Json DashboardApi::Shadow() const {
+  v1::ShadowStatus shadow;
+  options_.handler->FillShadowStatus(&shadow);
+  std::string text;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
+  if (!google::protobuf::util::MessageToJsonString(shadow, &text, print).ok()) return Json::object();
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
 DashboardApi::Reply DashboardApi::Recommend(const std::map<std::string, std::string>& params) const {

@@ -56,6 +56,9 @@ class DashboardApi {
   // The experiment arms of `state` (none: []), each with its share of
   // users, fusion weights and the latency buckets of its answers.
   nlohmann::json Experiments(const ServingState& state) const;
+  // The shadow rollout as GetStatus reports it (ShadowStatus, its proto
+  // field names; name "" = none running).
+  nlohmann::json Shadow() const;
 
   const Options options_;
   mutable absl::Mutex mu_;

@@ -66,6 +66,20 @@ input { margin-right: .5em; }
   <tbody></tbody>
 </table>
 
+<h2>Shadow</h2>
+<div id="shadow-none">none running</div>
+<table id="shadow" hidden>
+  <thead><tr><th class="n">shadow</th><th>version</th><th>share</th><th>ranked</th><th>overlap@k</th>
+  <th>rank corr.</th><th>p50</th><th>p99</th><th>degraded</th><th>failed</th><th>skipped</th></tr></thead>
+  <tbody><tr>
+    <td class="n" id="shadow-name"></td><td id="shadow-version"></td><td id="shadow-share"></td>
+    <td id="shadow-ranked"></td><td id="shadow-overlap"></td><td id="shadow-correlation"></td>
+    <td id="shadow-p50"></td><td id="shadow-p99"></td><td id="shadow-degraded"></td>
+    <td id="shadow-failed"></td><td id="shadow-skipped"></td>
+  </tr></tbody>
+</table>
+<div id="shadow-decision"></div>
+
 <h2>Try it</h2>
 <form id="try">
   <input id="try-user" placeholder="user id" required>
@@ -167,7 +181,32 @@ function render(s) {
     colorOf(m.name);
   }
   renderExperiments(s.experiments, previous ? previous.experiments : [], seconds);
+  renderShadow(s.shadow || {});
   previous = s;
+}
+
+function renderShadow(sh) {
+  const running = !!sh.name;
+  document.getElementById("shadow-none").hidden = running;
+  document.getElementById("shadow").hidden = !running;
+  const set = (id, v) => { document.getElementById(id).textContent = v; };
+  if (running) {
+    const measured = sh.measured_name === sh.name;
+    set("shadow-name", sh.name);
+    set("shadow-version", sh.bundle_version_number + (sh.own_bundle ? "" : " (live bundle)"));
+    set("shadow-share", pct(sh.fraction));
+    set("shadow-ranked", measured ? sh.ranked : 0);
+    set("shadow-overlap", measured && sh.ranked > 0 ? sh.overlap_at_k.toFixed(3) : "-");
+    set("shadow-correlation", measured && sh.correlated > 0 ? sh.rank_correlation.toFixed(3) : "-");
+    set("shadow-p50", measured && sh.ranked > 0 ? sh.latency_p50_ms.toFixed(2) + " ms" : "-");
+    set("shadow-p99", measured && sh.ranked > 0 ? sh.latency_p99_ms.toFixed(2) + " ms" : "-");
+    set("shadow-degraded", measured ? sh.degraded : 0);
+    set("shadow-failed", measured ? sh.failed : 0);
+    set("shadow-skipped", measured ? sh.skipped : 0);
+  }
+  const decision = sh.promoted ? "promoted: " + sh.promoted + " (serving; until restart or a new shadow)"
+                 : sh.dropped ? "dropped: " + sh.dropped : "";
+  set("shadow-decision", decision);
 }
 
 function renderExperiments(arms, before, seconds) {

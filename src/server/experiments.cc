@@ -8,9 +8,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace recd {
-namespace {
-
-bool IsLabelSafe(const std::string& name) {
+bool IsLabelSafe(std::string_view name) {
   if (name.empty() || name.size() > 32) return false;
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -18,6 +16,8 @@ bool IsLabelSafe(const std::string& name) {
   }
   return true;
 }
+
+namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));

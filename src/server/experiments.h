@@ -42,6 +42,9 @@ struct ExperimentConfig {
   static absl::StatusOr<ExperimentConfig> FromYaml(const YAML::Node& node);
 };
 
+// A name fit for a metric label: [A-Za-z0-9_-], 1 to 32 characters.
+bool IsLabelSafe(std::string_view name);
+
 // The user's bucket in [0, kBuckets): the user id's 64-bit xxHash seeded by
 // the salt's.
 int ExperimentBucket(std::string_view salt, std::string_view user_id);

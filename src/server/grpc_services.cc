@@ -262,7 +262,11 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
     metrics_->ForEachArm([resp](std::string_view arm, const LatencyHistogram& h) {
       (*resp->mutable_experiment_arms())[std::string(arm)] = h.count();
     });
-    if (handler_ != nullptr) handler_->FillQuarantineStatus(resp->mutable_quarantine());
+    resp->set_bundle_version_number(state->bundle_version);
+    if (handler_ != nullptr) {
+      handler_->FillQuarantineStatus(resp->mutable_quarantine());
+      handler_->FillShadowStatus(resp->mutable_shadow());
+    }
     return absl::OkStatus();
   });
 }
@@ -310,6 +314,35 @@ grpc::ServerUnaryReactor* AdminService::ListQuarantine(grpc::CallbackServerConte
                            [req, resp](const RequestHandler& h) { return h.ListQuarantine(*req, resp); });
 }
 
+grpc::ServerUnaryReactor* AdminService::DecideShadow(grpc::CallbackServerContext* ctx, const char* method,
+                                                     const v1::ShadowDecisionRequest* req,
+                                                     v1::ShadowDecisionResponse* resp, bool promote) {
+  // As ReloadConfig: the decision is a reload on the state manager's thread.
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, method, check_tokens_ ? states_ : nullptr)) return refused;
+  metrics_->CountRequest(method);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  states_->DecideShadowAsync(req->name(), promote, [this, reactor, resp, method, start = absl::Now()](absl::Status s) {
+    auto current = states_->Current();
+    resp->set_config_version(current->config->version);
+    resp->set_bundle_version(current->bundle->version());
+    resp->set_bundle_version_number(current->bundle_version);
+    FinishCall(reactor, metrics_, method, start, s);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::PromoteShadow(grpc::CallbackServerContext* ctx,
+                                                      const v1::ShadowDecisionRequest* req,
+                                                      v1::ShadowDecisionResponse* resp) {
+  return DecideShadow(ctx, "PromoteShadow", req, resp, /*promote=*/true);
+}
+
+grpc::ServerUnaryReactor* AdminService::DropShadow(grpc::CallbackServerContext* ctx,
+                                                   const v1::ShadowDecisionRequest* req,
+                                                   v1::ShadowDecisionResponse* resp) {
+  return DecideShadow(ctx, "DropShadow", req, resp, /*promote=*/false);
+}
+
 namespace {
 
 grpc::ServerUnaryReactor* RefuseElsewhere(grpc::CallbackServerContext* ctx, ServerMetrics* metrics,
@@ -352,6 +385,18 @@ grpc::ServerUnaryReactor* AdminElsewhereService::ListQuarantine(grpc::CallbackSe
                                                                 const v1::ListQuarantineRequest*,
                                                                 v1::ListQuarantineResponse*) {
   return RefuseElsewhere(ctx, metrics_, "ListQuarantine");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::PromoteShadow(grpc::CallbackServerContext* ctx,
+                                                               const v1::ShadowDecisionRequest*,
+                                                               v1::ShadowDecisionResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "PromoteShadow");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::DropShadow(grpc::CallbackServerContext* ctx,
+                                                            const v1::ShadowDecisionRequest*,
+                                                            v1::ShadowDecisionResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "DropShadow");
 }
 
 grpc::ServerUnaryReactor* EchoService::Echo(grpc::CallbackServerContext* ctx, const v1::EchoMessage* req,

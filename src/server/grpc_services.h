@@ -80,8 +80,16 @@ class AdminService final : public v1::Admin::CallbackService {
                                               v1::ReleaseQuarantineResponse* resp) override;
   grpc::ServerUnaryReactor* ListQuarantine(grpc::CallbackServerContext* ctx, const v1::ListQuarantineRequest* req,
                                            v1::ListQuarantineResponse* resp) override;
+  grpc::ServerUnaryReactor* PromoteShadow(grpc::CallbackServerContext* ctx, const v1::ShadowDecisionRequest* req,
+                                          v1::ShadowDecisionResponse* resp) override;
+  grpc::ServerUnaryReactor* DropShadow(grpc::CallbackServerContext* ctx, const v1::ShadowDecisionRequest* req,
+                                       v1::ShadowDecisionResponse* resp) override;
 
  private:
+  grpc::ServerUnaryReactor* DecideShadow(grpc::CallbackServerContext* ctx, const char* method,
+                                         const v1::ShadowDecisionRequest* req, v1::ShadowDecisionResponse* resp,
+                                         bool promote);
+
   ServingStateManager* states_;
   ThreadPool* pool_;
   ServerMetrics* metrics_;
@@ -108,6 +116,10 @@ class AdminElsewhereService final : public v1::Admin::CallbackService {
                                               v1::ReleaseQuarantineResponse* resp) override;
   grpc::ServerUnaryReactor* ListQuarantine(grpc::CallbackServerContext* ctx, const v1::ListQuarantineRequest* req,
                                            v1::ListQuarantineResponse* resp) override;
+  grpc::ServerUnaryReactor* PromoteShadow(grpc::CallbackServerContext* ctx, const v1::ShadowDecisionRequest* req,
+                                          v1::ShadowDecisionResponse* resp) override;
+  grpc::ServerUnaryReactor* DropShadow(grpc::CallbackServerContext* ctx, const v1::ShadowDecisionRequest* req,
+                                       v1::ShadowDecisionResponse* resp) override;
 
  private:
   ServerMetrics* metrics_;

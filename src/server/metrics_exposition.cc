@@ -10,6 +10,7 @@
 #include "server/prometheus_writer.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "server/shadow_ranker.h"
 
 namespace recd {
 namespace {
@@ -142,6 +143,38 @@ void WriteQuarantine(PrometheusWriter& w, const OnlineShillingDetector& q) {
   w.Sample({}, static_cast<double>(s.unrecorded_users));
 }
 
+void WriteShadow(PrometheusWriter& w, const ShadowRanker& shadow, const ServingState& state) {
+  if (state.shadow != nullptr) {
+    w.Family("recd_shadow_info", "The shadow running (config shadow; always 1): its name and bundle version.",
+             Type::kGauge);
+    w.Sample({{"shadow", state.shadow->name}, {"bundle_version", std::to_string(state.shadow->bundle_version)}}, 1);
+  }
+  const ShadowRanker::Stats s = shadow.Snapshot();
+  if (s.name.empty()) return;  // nothing shadowed yet
+  const std::string_view name = s.name;
+  w.Family("recd_shadow_requests_total",
+           "Live RecommendItems answers sampled for the shadow, and what became of them (skipped: queue full).",
+           Type::kCounter);
+  const std::pair<std::string_view, int64_t> outcomes[] = {{"sampled", s.sampled}, {"skipped", s.skipped},
+                                                           {"ranked", s.ranked},   {"failed", s.failed},
+                                                           {"degraded", s.degraded}};
+  for (const auto& [outcome, n] : outcomes) w.Sample({{"shadow", name}, {"outcome", outcome}}, static_cast<double>(n));
+  w.Family("recd_shadow_overlap_sum",
+           "Sum of overlap@k of the shadow's lists with the live ones (divide by the ranked count for the mean).",
+           Type::kCounter);
+  w.Sample({{"shadow", name}}, s.overlap_sum);
+  w.Family("recd_shadow_rank_correlation_sum",
+           "Sum of Kendall's tau of the items shadow and live lists share (over recd_shadow_correlated_total).",
+           Type::kCounter);
+  w.Sample({{"shadow", name}}, s.correlation_sum);
+  w.Family("recd_shadow_correlated_total", "Shadow rankings sharing two items or more with the live list.",
+           Type::kCounter);
+  w.Sample({{"shadow", name}}, static_cast<double>(s.correlated));
+  w.Family("recd_shadow_latency_seconds", "How long the shadow took to rank a sampled request (off the request path).",
+           Type::kHistogram);
+  WriteHistogram(w, {{"shadow", name}}, *s.latency);
+}
+
 void WriteVersions(PrometheusWriter& w, const ServingState& state) {
   w.Family("recd_bundle_info", "The model bundle serving (always 1; the version is the label).", Type::kGauge);
   w.Sample({{"version", state.bundle->version()}}, 1);
@@ -168,6 +201,7 @@ absl::StatusOr<std::string> ExposeMetrics(const MetricsSources& sources) {
   if (sources.admission != nullptr) WriteAdmission(w, *sources.admission);
   if (sources.states != nullptr) WriteVersions(w, *sources.states->Current());
   if (sources.quarantine != nullptr) WriteQuarantine(w, *sources.quarantine);
+  if (sources.shadow != nullptr && sources.states != nullptr) WriteShadow(w, *sources.shadow, *sources.states->Current());
   if (sources.process) WriteProcess(w);
   return std::move(w).Finish();
 }

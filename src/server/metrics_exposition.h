@@ -11,6 +11,7 @@ class AdmissionController;
 class OnlineShillingDetector;
 class ServerMetrics;
 class ServingStateManager;
+class ShadowRanker;
 
 // Where /metrics reads from. Each source is optional (null = its metrics are
 // left out), so that a daemon still starting can expose its process figures.
@@ -20,6 +21,8 @@ struct MetricsSources {
   const ServingStateManager* states = nullptr;
   // The online quarantine (server.shilling): its counts, never its ids.
   const OnlineShillingDetector* quarantine = nullptr;
+  // The shadow rollout's figures (config shadow), labelled by its name.
+  const ShadowRanker* shadow = nullptr;
   // Process figures (RSS, threads, open fds) from /proc/self.
   bool process = true;
 };

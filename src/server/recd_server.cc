@@ -211,10 +211,11 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
     refresher->Enqueue(std::move(written));
   };
   server->event_writer_ = std::make_unique<EventWriter>(server->store_.get(), std::move(writer_options));
+  server->shadow_ranker_ = std::make_unique<ShadowRanker>(server->state_cache_.get());
   server->handler_ = std::make_unique<RequestHandler>(server->states_.get(), server->store_.get(),
                                                       server->scorer_pool_.get(), &server->metrics_,
                                                       server->state_cache_.get(), server->event_writer_.get(),
-                                                      server->stock_updates_.get());
+                                                      server->stock_updates_.get(), server->shadow_ranker_.get());
   if (config->share_refusal_hold_ms > 0) {
     // Bounded like the streams it can hold: a refusal past it is sent at once.
     server->held_refusals_ = std::make_unique<HeldRefusals>(absl::Milliseconds(config->share_refusal_hold_ms), 100000);
@@ -400,6 +401,7 @@ absl::StatusOr<std::string> RecdServer::MetricsText() const {
     sources.admission = admission_.get();
     sources.states = states_.get();
     sources.quarantine = &handler_->quarantine();
+    sources.shadow = shadow_ranker_.get();
   }
   return ExposeMetrics(sources);
 }

@@ -101,6 +101,7 @@ class RecdServer {
   // After the store and the refresher it feeds, so it is drained and stopped
   // before they are destroyed.
   std::unique_ptr<EventWriter> event_writer_;
+  std::unique_ptr<ShadowRanker> shadow_ranker_;  // before handler_, which uses it
   std::unique_ptr<RequestHandler> handler_;
   // Tokens listed at start (server.auth.tokens_file); 0 = no
   // authentication. Whether it is on is start-only; the table reloads.

@@ -80,23 +80,11 @@ RuleSpec RulesFromProto(const v1::Filters& filters, const ServerConfig& config) 
   return rules;
 }
 
-RankingContext ContextOf(const ServingState& state) {
-  RankingContext context;
-  context.bundle = state.bundle;
-  context.pipeline = state.pipeline.get();
-  context.catalog = state.catalog;
-  context.similarity = state.similarity.get();
-  context.exclude_seen = state.config->exclude_seen;
-  context.max_rule_scan_items = state.config->max_rule_scan_items;
-  context.result_cache_items = static_cast<int>(state.config->result_cache_items);
-  return context;
-}
-
 // ContextOf with the pipeline of the user's A/B arm when the config runs an
 // experiment; *arm is that arm (null without one).
 RankingContext ContextForUser(const ServingState& state, std::string_view user_id,
                               const ExperimentArms::Arm** arm) {
-  RankingContext context = ContextOf(state);
+  RankingContext context = RankingContextOf(state);
   *arm = state.experiments ? &state.experiments->For(user_id) : nullptr;
   if (*arm != nullptr) context.pipeline = (*arm)->pipeline.get();
   return context;
@@ -197,6 +185,17 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   spdlog::debug("[{}] RecommendItems user={} k={} history={} returned={} degraded={}", response->request_id(),
                 request.user_id(), request.k(), stored->events.size(), response->items_size(),
                 answer->ranking.degraded.size());
+  if (shadow_ != nullptr && state->shadow != nullptr && shadow_->Sample(*state->shadow)) {
+    ShadowRanker::Task task{.target = state->shadow,
+                            .user_id = request.user_id(),
+                            .stored_history = std::move(stored->events),
+                            .recent_item_ids = std::move(query.recent_item_ids),
+                            .k = request.k(),
+                            .rules = std::move(query.rules),
+                            .live_items = {}};
+    for (const v1::ScoredItem& item : response->items()) task.live_items.push_back(item.item_id());
+    shadow_->Offer(std::move(task));
+  }
   return absl::OkStatus();
 }
 
@@ -209,7 +208,7 @@ absl::Status RequestHandler::SimilarItems(const v1::SimilarItemsRequest& request
   response->set_request_id(NewRequestId());
   RuleSpec rules = RulesFromProto(request.filters(), *state->config);
   rules.exclude_purchased = false;  // no user
-  auto answer = RecommendSimilar(ContextOf(*state), *item, request.k(), request.explain(), rules,
+  auto answer = RecommendSimilar(RankingContextOf(*state), *item, request.k(), request.explain(), rules,
                                  MakeScoringOptions(*state, scorer_pool_, deadline, metrics_));
   if (!answer.ok()) return answer.status();
   RecordOutcomes(answer->ranking, *metrics_);
@@ -304,7 +303,7 @@ absl::Status RequestHandler::CompleteCart(const v1::CompleteCartRequest& request
   if (request.user_id().empty()) query.rules.exclude_purchased = false;  // no user
   query.leave_out_substitutes = state->config->cart_leave_out_substitutes;
   // An anonymous cart has no user to cache states for.
-  auto answer = CompleteCartForUser(ContextOf(*state), query,
+  auto answer = CompleteCartForUser(RankingContextOf(*state), query,
                                     MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
                                     request.user_id().empty() ? nullptr : state_cache_);
   if (!answer.ok()) return answer.status();
@@ -441,6 +440,31 @@ void RequestHandler::FillQuarantineStatus(v1::QuarantineStatus* status) const {
   status->set_unrecorded_users(s.unrecorded_users);
   for (const auto& u : s.first_users) FillQuarantinedUser(u, status->add_first_users());
   for (const std::string& item : s.targeted_item_ids) status->add_targeted_item_ids(item);
+}
+
+void RequestHandler::FillShadowStatus(v1::ShadowStatus* status) const {
+  const auto state = states_->Current();
+  if (const auto& shadow = state->shadow) {
+    status->set_name(shadow->name);
+    status->set_fraction(shadow->fraction);
+    status->set_bundle_version_number(shadow->bundle_version);
+    status->set_own_bundle(shadow->own_bundle);
+  }
+  status->set_promoted(state->promoted_shadow);
+  status->set_dropped(state->dropped_shadow);
+  if (shadow_ == nullptr) return;
+  const ShadowRanker::Stats s = shadow_->Snapshot();
+  status->set_measured_name(s.name);
+  status->set_sampled(s.sampled);
+  status->set_skipped(s.skipped);
+  status->set_ranked(s.ranked);
+  status->set_failed(s.failed);
+  status->set_degraded(s.degraded);
+  status->set_overlap_at_k(s.ranked > 0 ? s.overlap_sum / static_cast<double>(s.ranked) : 0);
+  status->set_correlated(s.correlated);
+  status->set_rank_correlation(s.correlated > 0 ? s.correlation_sum / static_cast<double>(s.correlated) : 0);
+  status->set_latency_p50_ms(s.latency->count() > 0 ? s.latency->QuantileMs(0.5) : 0);
+  status->set_latency_p99_ms(s.latency->count() > 0 ? s.latency->QuantileMs(0.99) : 0);
 }
 
 absl::Status RequestHandler::UpdateStock(const v1::UpdateStockRequest& request,

@@ -15,6 +15,7 @@
 #include "server/stock_updates.h"
 #include "server/server_metrics.h"
 #include "server/serving_state.h"
+#include "server/shadow_ranker.h"
 #include "store/event_writer.h"
 #include "util/thread_pool.h"
 
@@ -28,12 +29,13 @@ namespace recd {
 class RequestHandler {
  public:
   // `state_cache` may be null (no caching). `event_writer` is where
-  // RecordEvents queues its writes.
+  // RecordEvents queues its writes. `shadow` ranks the config's shadow
+  // beside RecommendItems answers (null: no shadowing).
   RequestHandler(ServingStateManager* states, FeatureStore* store, ThreadPool* scorer_pool,
                  ServerMetrics* metrics, UserStateCache* state_cache, EventWriter* event_writer,
-                 StockUpdates* stock_updates)
+                 StockUpdates* stock_updates, ShadowRanker* shadow = nullptr)
       : states_(states), store_(store), scorer_pool_(scorer_pool), metrics_(metrics),
-        state_cache_(state_cache), event_writer_(event_writer), stock_updates_(stock_updates) {}
+        state_cache_(state_cache), event_writer_(event_writer), stock_updates_(stock_updates), shadow_(shadow) {}
 
   // `deadline` is the caller's gRPC deadline (InfiniteFuture when unset).
   absl::Status Recommend(const v1::RecommendRequest& request, absl::Time deadline,
@@ -70,6 +72,8 @@ class RequestHandler {
   // GetStatus' quarantine: the counts, the first 100 users and items.
   void FillQuarantineStatus(v1::QuarantineStatus* status) const;
   const OnlineShillingDetector& quarantine() const { return quarantine_; }
+  // GetStatus' shadow: the running one, its figures, and any admin decision.
+  void FillShadowStatus(v1::ShadowStatus* status) const;
 
   // A process-unique id for logs and responses.
   std::string NewRequestId() const;
@@ -96,6 +100,7 @@ class RequestHandler {
   UserStateCache* state_cache_;
   EventWriter* event_writer_;
   StockUpdates* stock_updates_;
+  ShadowRanker* shadow_;
   mutable EventLimits event_limits_;  // server.rate_limits
   mutable OnlineShillingDetector quarantine_;  // server.shilling
   mutable std::atomic<uint64_t> next_request_{1};

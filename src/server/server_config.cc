@@ -173,7 +173,7 @@ absl::Status ReadShilling(const YAML::Node& q, ServerConfig& c) {
 
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
-  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "experiments", "rules", "candidates", "logging"}));
+  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "experiments", "shadow", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "max_rank_items",
                                              "max_cart_items", "admission", "limits", "rate_limits", "shilling", "tls", "auth"}));
@@ -273,7 +273,8 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(Read(s, "seed_events", "store.seed_events", c.seed_events));
   }
   if (const YAML::Node s = root["models"]) {
-    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries", "result_cache_items", "warm_users", "warm_ms"}));
+    RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries", "result_cache_items", "warm_users", "warm_ms", "serve_version"}));
+    RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "serve_version", "models.serve_version", 0, c.serve_version));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "warm_users", "models.warm_users", 0, c.warm_users));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "warm_ms", "models.warm_ms", 0, c.warm_ms));
     RECD_RETURN_IF_ERROR(Read(s, "path", "models.path", c.models_path));
@@ -306,6 +307,11 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     auto experiments = ExperimentConfig::FromYaml(e);
     if (!experiments.ok()) return experiments.status();
     c.experiments = *std::move(experiments);
+  }
+  if (const YAML::Node sh = root["shadow"]) {
+    auto shadow = ShadowConfig::FromYaml(sh);
+    if (!shadow.ok()) return shadow.status();
+    c.shadow = *std::move(shadow);
   }
   if (const YAML::Node s = root["rules"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "rules", {"exclude_seen", "exclude_purchased", "diversity_max_per_category",

@@ -11,6 +11,7 @@
 #include "abuse/shilling_options.h"
 #include "recd/fusion_config.h"
 #include "server/experiments.h"
+#include "server/shadow_config.h"
 #include "retrieval/candidate_stage.h"
 
 namespace recd {
@@ -160,6 +161,10 @@ struct ServerConfig {
   std::string seed_events;
   // models:
   std::string models_path = "models/demo";        // bundle root of numbered versions (recd/bundle_versions.h)
+  // The version served: 0 = the newest that loads (a new one is picked up
+  // when it appears); N = version N only, so a newer one can be tried as a
+  // shadow first. Reloadable.
+  int64_t serve_version = 0;
   int64_t model_budget_ms = 30;                    // per scorer, per request
   std::map<std::string, int64_t> model_budget_overrides;
   // Users whose encoded model states are kept between requests (read at
@@ -179,6 +184,9 @@ struct ServerConfig {
   // experiments: optional A/B arms of fusion profiles (README, Experiments).
   // Reloadable.
   std::optional<ExperimentConfig> experiments;
+  // shadow: optional candidate ranked beside the live answers (README,
+  // Shadow rollouts). Reloadable.
+  std::optional<ShadowConfig> shadow;
   // rules:
   // Leave out every item already in the user's history (viewed, carted or
   // bought), as the offline evaluation does. With false, only purchases are

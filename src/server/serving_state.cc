@@ -94,6 +94,18 @@ absl::StatusOr<std::shared_ptr<const ExperimentArms>> BuildExperimentArms(const 
 
 }  // namespace
 
+RankingContext RankingContextOf(const ServingState& state) {
+  RankingContext context;
+  context.bundle = state.bundle;
+  context.pipeline = state.pipeline.get();
+  context.catalog = state.catalog;
+  context.similarity = state.similarity.get();
+  context.exclude_seen = state.config->exclude_seen;
+  context.max_rule_scan_items = state.config->max_rule_scan_items;
+  context.result_cache_items = static_cast<int>(state.config->result_cache_items);
+  return context;
+}
+
 absl::StatusOr<std::unique_ptr<ServingStateManager>> ServingStateManager::Create(const Options& options) {
   if (options.store == nullptr) return absl::InvalidArgumentError("ServingStateManager: store is required");
   auto manager = std::unique_ptr<ServingStateManager>(new ServingStateManager(options));
@@ -141,7 +153,7 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
     }
   }
   auto state = std::make_shared<ServingState>();
-  state->config = std::make_shared<const ServerConfig>(*std::move(config));
+  state->config = std::make_shared<const ServerConfig>(ApplyShadowDecision(*std::move(config), *state));
   if (!state->config->auth_tokens_file.empty()) {
     auto auth = TokenAuthenticator::Load(state->config->auth_tokens_file);
     if (!auth.ok()) {
@@ -150,36 +162,13 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
     state->auth = *std::move(auth);
   }
 
-  // models.path is a root of numbered versions (bundle_versions.h): serve the
-  // newest one that loads, reusing the current bundle when it is still that.
-  const std::string fingerprint = BundleRootStamp(state->config->models_path);
-  auto servable = NewestServableVersion(state->config->models_path,
-                                        current != nullptr ? current->bundle : nullptr);
-  if (!servable.ok()) return servable.status();
-  if (current != nullptr && current->bundle == servable->bundle) {
-    state->bundle = current->bundle;
-    state->catalog = current->catalog;
-    state->similarity = current->similarity;
-  } else {
-    state->bundle = std::move(servable->bundle);
-    auto catalog = CatalogIndex::Build(state->bundle->items(), *options_.store);
-    if (!catalog.ok()) return catalog.status();
-    state->catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));
-    state->similarity = ItemSimilarity::ForBundle(*state->bundle);
-  }
-  state->bundle_fingerprint = fingerprint;
-
-  // Retrieval indexes take long to build on a large catalog: keep them
-  // across reloads that change neither the bundle nor their build options
-  // (search-time settings go to the pipeline below).
-  const CandidateBuildOptions& candidate_options = state->config->candidates.build;
-  if (current != nullptr && current->bundle == state->bundle &&
-      current->candidates->options() == candidate_options) {
-    state->candidates = current->candidates;
-  } else {
-    auto candidates = CandidateStage::Build(state->bundle, candidate_options);
-    if (!candidates.ok()) return candidates.status();
-    state->candidates = *std::move(candidates);
+  // models.path is a root of numbered versions (bundle_versions.h): serve
+  // models.serve_version, or the newest one that loads, reusing what the
+  // current state (or its shadow) has loaded when it is still that.
+  state->bundle_fingerprint = BundleRootStamp(state->config->models_path);
+  const ServingState* current_shadow = current != nullptr && current->shadow ? current->shadow->state.get() : nullptr;
+  if (auto s = LoadBundleParts(*state, state->config->serve_version, {current, current_shadow}); !s.ok()) {
+    return state->config->serve_version == 0 ? s : absl::Status(s.code(), absl::StrCat("models.serve_version: ", s.message()));
   }
 
   const FusionConfig& fusion = state->config->fusion ? *state->config->fusion : state->bundle->fusion();
@@ -193,9 +182,132 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
     if (!arms.ok()) return absl::Status(arms.status().code(), absl::StrCat(options_.config_path, ": ", arms.status().message()));
     state->experiments = *std::move(arms);
   }
+  if (state->config->shadow) {
+    auto shadow = BuildShadow(*state, current);
+    if (!shadow.ok()) return absl::Status(shadow.status().code(), absl::StrCat(options_.config_path, ": ", shadow.status().message()));
+    state->shadow = *std::move(shadow);
+  }
   spdlog::set_level(spdlog::level::from_str(state->config->log_level));
   UseJsonLogs(state->config->log_format == "json");
   return std::shared_ptr<const ServingState>(std::move(state));
+}
+
+ServerConfig ServingStateManager::ApplyShadowDecision(ServerConfig loaded, ServingState& state) const {
+  absl::MutexLock lock(&decision_mu_);
+  if (!decision_) return loaded;
+  // A decision holds for the shadow it was made on; a config that names
+  // another (or none) starts afresh.
+  if (!loaded.shadow || loaded.shadow->name != decision_->name) {
+    decision_.reset();
+    return loaded;
+  }
+  if (decision_->promote) {
+    loaded.fusion = decision_->fusion;
+    if (decision_->bundle_version != 0) loaded.serve_version = decision_->bundle_version;
+    state.promoted_shadow = decision_->name;
+  } else {
+    state.dropped_shadow = decision_->name;
+  }
+  loaded.shadow.reset();
+  return loaded;
+}
+
+absl::Status ServingStateManager::LoadBundleParts(ServingState& state, int64_t number,
+                                                  const std::vector<const ServingState*>& reusable) const {
+  std::vector<std::shared_ptr<const ModelBundle>> loaded;
+  for (const ServingState* r : reusable) loaded.push_back(r != nullptr ? r->bundle : nullptr);
+  auto servable = SelectServableVersion(state.config->models_path, number, loaded);
+  if (!servable.ok()) return servable.status();
+  state.bundle = std::move(servable->bundle);
+  state.bundle_version = servable->version.number;
+  const CandidateBuildOptions& candidate_options = state.config->candidates.build;
+  const ServingState* same = nullptr;
+  for (const ServingState* r : reusable) {
+    if (r != nullptr && r->bundle == state.bundle) same = r;
+  }
+  if (same != nullptr) {
+    state.catalog = same->catalog;
+    state.similarity = same->similarity;
+  } else {
+    auto catalog = CatalogIndex::Build(state.bundle->items(), *options_.store);
+    if (!catalog.ok()) return catalog.status();
+    state.catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));
+    state.similarity = ItemSimilarity::ForBundle(*state.bundle);
+  }
+  // Retrieval indexes take long to build on a large catalog: keep them
+  // across reloads that change neither the bundle nor their build options
+  // (search-time settings go to the pipeline).
+  if (same != nullptr && same->candidates->options() == candidate_options) {
+    state.candidates = same->candidates;
+  } else {
+    auto candidates = CandidateStage::Build(state.bundle, candidate_options);
+    if (!candidates.ok()) return candidates.status();
+    state.candidates = *std::move(candidates);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const ShadowTarget>> ServingStateManager::BuildShadow(const ServingState& live,
+                                                                                   const ServingState* current) const {
+  const ShadowConfig& config = *live.config->shadow;
+  auto target = std::make_shared<ShadowTarget>();
+  target->name = config.name;
+  target->fraction = config.fraction;
+  target->max_queue = config.max_queue;
+  auto state = std::make_shared<ServingState>();
+  state->config = live.config;
+  const ServingState* current_shadow = current != nullptr && current->shadow ? current->shadow->state.get() : nullptr;
+  const int64_t number = config.bundle_version == ShadowConfig::kNewestVersion ? 0
+                         : config.bundle_version == 0                         ? live.bundle_version
+                                                                              : config.bundle_version;
+  if (auto s = LoadBundleParts(*state, number, {&live, current_shadow, current}); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("shadow.bundle_version: ", s.message()));
+  }
+  target->bundle_version = state->bundle_version;
+  target->own_bundle = state->bundle != live.bundle;
+  FusionConfig fusion = target->own_bundle ? state->bundle->fusion() : live.pipeline->fusion();
+  if (config.fusion) fusion = *config.fusion;
+  if (!config.bundle_fusion.empty()) {
+    auto shipped = FusionConfig::LoadFile(
+        (std::filesystem::path(state->bundle->dir()) / BundleFusionProfileFile(config.bundle_fusion)).string());
+    if (!shipped.ok()) return absl::InvalidArgumentError(absl::StrCat("shadow.bundle_fusion: ", shipped.status().message()));
+    fusion = *std::move(shipped);
+  }
+  if (auto s = CheckFusionMatchesBundle(fusion, *state->bundle); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("shadow (", config.name, "): ", s.message()));
+  }
+  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates,
+                                                            live.config->candidates.search);
+  target->state = std::move(state);
+  return std::shared_ptr<const ShadowTarget>(std::move(target));
+}
+
+void ServingStateManager::DecideShadowAsync(const std::string& name, bool promote,
+                                            std::function<void(absl::Status)> done) {
+  const auto current = Current();
+  if (current->shadow == nullptr || current->shadow->name != name) {
+    done(absl::FailedPreconditionError(absl::StrCat(
+        "name: no shadow '", name, "' is running (running: ",
+        current->shadow ? absl::StrCat("'", current->shadow->name, "'") : std::string("none"), ")")));
+    return;
+  }
+  {
+    absl::MutexLock lock(&decision_mu_);
+    ShadowDecision d;
+    d.name = name;
+    d.promote = promote;
+    d.fusion = current->shadow->state->pipeline->fusion();
+    d.bundle_version = current->shadow->own_bundle ? current->shadow->bundle_version : 0;
+    decision_ = std::move(d);
+  }
+  ReloadAsync([this, done = std::move(done)](absl::Status s) {
+    // A decision that did not take leaves nothing behind for a later reload.
+    if (!s.ok()) {
+      absl::MutexLock lock(&decision_mu_);
+      decision_.reset();
+    }
+    done(std::move(s));
+  });
 }
 
 absl::Status ServingStateManager::Reload() {

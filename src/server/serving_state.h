@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "ranking/item_similarity.h"
+#include "ranking/recommend.h"
 #include "ranking/ranking_pipeline.h"
 #include "retrieval/candidate_stage.h"
 #include "recd/feature_store.h"
@@ -24,6 +26,22 @@
 #include "server/token_authenticator.h"
 
 namespace recd {
+
+struct ServingState;
+
+// A candidate ranking the config's `shadow:` section runs beside the live
+// one: a fraction of RecommendItems requests is ranked by it too, off the
+// request path, and compared with the live answers. Immutable.
+struct ShadowTarget {
+  std::string name;
+  double fraction = 0;
+  int64_t max_queue = 0;
+  int64_t bundle_version = 0;  // the version directory's number it ranks with
+  bool own_bundle = false;     // another bundle than the live one
+  // Its bundle, pipeline, catalog facts and retrieval indexes (the live
+  // state's where they are the same); no experiments, no shadow.
+  std::shared_ptr<const ServingState> state;
+};
 
 // Everything one request needs, as one immutable snapshot: a request takes it
 // at its start and keeps using it even if a reload swaps in a new one; the
@@ -37,10 +55,22 @@ struct ServingState {
   std::shared_ptr<const CandidateStage> candidates; // the bundle's retrieval indexes
   std::shared_ptr<const ItemSimilarity> similarity; // for explanations; may be null
   std::string bundle_fingerprint;                   // BundleRootStamp: detects a new version
+  int64_t bundle_version = 0;                       // the number of the version directory served
+  std::shared_ptr<const ShadowTarget> shadow;       // null = none
+  // A shadow the admin made live (PromoteShadow) or stopped (DropShadow),
+  // in memory until the config's shadow section names another or recd
+  // restarts; "" = none.
+  std::string promoted_shadow;
+  std::string dropped_shadow;
   // server.auth.tokens_file, read again on every reload (a bad file rejects
   // the reload and the running table stays); null = no authentication.
   std::shared_ptr<const TokenAuthenticator> auth;
 };
+
+// What a request ranks with from `state`: its bundle, pipeline, catalog
+// facts and rule defaults (the pipeline of the user's arm is the caller's
+// to choose).
+RankingContext RankingContextOf(const ServingState& state);
 
 // Owns the current ServingState and replaces it on reload: parse the config,
 // validate it, load a changed model bundle beside the old one, then swap.
@@ -77,6 +107,13 @@ class ServingStateManager {
   // UNAVAILABLE.
   void ReloadAsync(std::function<void(absl::Status)> done);
 
+  // Makes the running shadow `name` the live ranking (its bundle version and
+  // fusion profile; promote) or stops it (drop), as a reload that `done`
+  // hears the outcome of. Lasts until the config's shadow section names
+  // another shadow or recd restarts: write it into the config to keep it.
+  // FailedPrecondition when no shadow of that name runs.
+  void DecideShadowAsync(const std::string& name, bool promote, std::function<void(absl::Status)> done);
+
   // Also reload when the config file or the bundle changes on disk.
   void StartWatching() { watching_.store(true); }
   // Async-signal-safe: only sets a flag for the reload thread.
@@ -91,6 +128,23 @@ class ServingStateManager {
   // bundle on disk has not changed. Catches what loading throws.
   absl::StatusOr<std::shared_ptr<const ServingState>> Build(const ServingState* current) const;
   absl::StatusOr<std::shared_ptr<const ServingState>> BuildUnchecked(const ServingState* current) const;
+  // An admin's decision on a shadow (DecideShadowAsync), applied by every
+  // build while the config's shadow has that name.
+  struct ShadowDecision {
+    std::string name;
+    bool promote = false;
+    FusionConfig fusion;          // promote: the shadow's profile
+    int64_t bundle_version = 0;   // promote: its version, 0 = the live one's
+  };
+  // The config as served: `loaded` with the admin's shadow decision applied.
+  ServerConfig ApplyShadowDecision(ServerConfig loaded, ServingState& state) const;
+  // Loads the bundle version `number` (0 = newest) of the state's
+  // models.path with its catalog facts and indexes, reusing the parts of
+  // any of `reusable` (null entries allowed) that holds the same bundle.
+  absl::Status LoadBundleParts(ServingState& state, int64_t number,
+                               const std::vector<const ServingState*>& reusable) const;
+  absl::StatusOr<std::shared_ptr<const ShadowTarget>> BuildShadow(const ServingState& live,
+                                                                   const ServingState* current) const;
   // The reload thread: serves ReloadAsync callers, SIGHUP and file changes.
   void ReloadLoop();
   // Frees the retired states no request holds any more.
@@ -108,6 +162,8 @@ class ServingStateManager {
   std::atomic<bool> watching_{false};
   absl::Mutex waiters_mu_;
   std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(waiters_mu_);
+  mutable absl::Mutex decision_mu_;
+  mutable std::optional<ShadowDecision> decision_ ABSL_GUARDED_BY(decision_mu_);
   std::atomic<int64_t> reloads_{0};
   std::atomic<int64_t> rejected_{0};
   absl::Notification stop_;

@@ -10,6 +10,7 @@
 //   recd-cli forget --user u42
 //   recd-cli quarantine-list > quarantined.txt   (then recd-train --quarantined-users quarantined.txt)
 //   recd-cli release --user u42
+//   recd-cli shadow-promote --name next      (or shadow-drop)
 //   recd-cli --admin 127.0.0.1:50052 status   (with admin.listen set)
 //
 // Against a secured recd (README, Security):
@@ -160,6 +161,12 @@ int main(int argc, char** argv) {
       "quarantine-list", "the quarantined users, one id a line (a file for recd-train --quarantined-users; admin)");
   auto* release = app.add_subcommand("release", "end a user's quarantine (admin)");
   release->add_option("--user", user, "user id")->required();
+  std::string shadow_name;
+  auto* shadow_promote = app.add_subcommand(
+      "shadow-promote", "serve the running shadow's bundle version and fusion profile (until restart or a new shadow; admin)");
+  shadow_promote->add_option("--name", shadow_name, "the running shadow's name (config shadow.name)")->required();
+  auto* shadow_drop = app.add_subcommand("shadow-drop", "stop the running shadow (until restart or a new shadow; admin)");
+  shadow_drop->add_option("--name", shadow_name, "the running shadow's name (config shadow.name)")->required();
   CLI11_PARSE(app, argc, argv);
 
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -303,6 +310,15 @@ int main(int argc, char** argv) {
     grpc::Status s = Admin::NewStub(admin_channel)->ReleaseQuarantine(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);
     std::cout << "released " << user << (resp.was_quarantined() ? "" : " (was not quarantined)") << "\n";
+  } else if (*shadow_promote || *shadow_drop) {
+    recd::v1::ShadowDecisionRequest req;
+    req.set_name(shadow_name);
+    recd::v1::ShadowDecisionResponse resp;
+    auto stub = Admin::NewStub(admin_channel);
+    grpc::Status s = *shadow_promote ? stub->PromoteShadow(&ctx, req, &resp) : stub->DropShadow(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s);
+    std::cout << (*shadow_promote ? "promoted " : "dropped ") << shadow_name << ": config " << resp.config_version()
+              << ", models " << resp.bundle_version() << " (version " << resp.bundle_version_number() << ")\n";
   } else if (*quarantine_list) {
     // Page by page (each call its own context, with the same token and
     // deadline); ids only, so the output is a recd-train input as it is.

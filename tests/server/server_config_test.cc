@@ -407,5 +407,42 @@ TEST(ServerConfigTest, ShippedConfigsLoad) {
             "127.0.0.1:50052");
 }
 
+TEST(ServerConfigTest, ShadowSectionIsReadWithDefaults) {
+  auto c = ServerConfig::Parse("shadow: {name: next, bundle_version: newest}\nmodels: {serve_version: 3}\n", "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->shadow.has_value());
+  EXPECT_EQ(c->shadow->name, "next");
+  EXPECT_DOUBLE_EQ(c->shadow->fraction, 0.1);
+  EXPECT_EQ(c->shadow->bundle_version, ShadowConfig::kNewestVersion);
+  EXPECT_EQ(c->shadow->max_queue, 256);
+  EXPECT_FALSE(c->shadow->fusion.has_value());
+  EXPECT_EQ(c->serve_version, 3);
+  auto pinned = ServerConfig::Parse("shadow: {name: a, bundle_version: 4, fraction: 0.25, bundle_fusion: rank}\n", "/");
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_EQ(pinned->shadow->bundle_version, 4);
+  EXPECT_EQ(pinned->shadow->bundle_fusion, "rank");
+  EXPECT_FALSE(ServerConfig::Parse("", "/")->shadow.has_value());
+}
+
+TEST(ServerConfigTest, BadShadowFieldsAreNamed) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"shadow: {fraction: 0.5}", "shadow.name"},
+      {"shadow: {name: 'a b'}", "shadow.name"},
+      {"shadow: {name: a, fraction: 0}", "shadow.fraction"},
+      {"shadow: {name: a, fraction: 1.5}", "shadow.fraction"},
+      {"shadow: {name: a, bundle_version: latest}", "shadow.bundle_version"},
+      {"shadow: {name: a, bundle_version: -2}", "shadow.bundle_version"},
+      {"shadow: {name: a, max_queue: 0}", "shadow.max_queue"},
+      {"shadow: {name: a, colour: red}", "shadow.colour"},
+      {"shadow: {name: a, bundle_fusion: rank, fusion: {weights: {pop: 1}}}", "shadow.bundle_fusion"},
+      {"models: {serve_version: -1}", "models.serve_version"},
+  };
+  for (const auto& [yaml, field] : cases) {
+    auto c = ServerConfig::Parse(yaml, "/");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(field), std::string::npos) << yaml << ": " << c.status();
+  }
+}
+
 }  // namespace
 }  // namespace recd
