@@ -159,17 +159,17 @@ void WriteShadow(PrometheusWriter& w, const ShadowRanker& shadow, const ServingS
                                                            {"ranked", s.ranked},   {"failed", s.failed},
                                                            {"degraded", s.degraded}};
   for (const auto& [outcome, n] : outcomes) w.Sample({{"shadow", name}, {"outcome", outcome}}, static_cast<double>(n));
-  w.Family("recd_shadow_overlap_sum",
-           "Sum of overlap@k of the shadow's lists with the live ones (divide by the ranked count for the mean).",
-           Type::kCounter);
-  w.Sample({{"shadow", name}}, s.overlap_sum);
-  w.Family("recd_shadow_rank_correlation_sum",
-           "Sum of Kendall's tau of the items shadow and live lists share (over recd_shadow_correlated_total).",
-           Type::kCounter);
-  w.Sample({{"shadow", name}}, s.correlation_sum);
-  w.Family("recd_shadow_correlated_total", "Shadow rankings sharing two items or more with the live list.",
-           Type::kCounter);
-  w.Sample({{"shadow", name}}, static_cast<double>(s.correlated));
+  if (s.ranked > 0) {
+    w.Family("recd_shadow_overlap_at_k",
+             "Mean overlap@k of the shadow's lists with the live ones, over the ranked requests.", Type::kGauge);
+    w.Sample({{"shadow", name}}, s.overlap_sum / static_cast<double>(s.ranked));
+  }
+  if (s.correlated > 0) {
+    w.Family("recd_shadow_rank_correlation",
+             "Mean Kendall's tau of the items shadow and live lists share (lists sharing two or more).",
+             Type::kGauge);
+    w.Sample({{"shadow", name}}, s.correlation_sum / static_cast<double>(s.correlated));
+  }
   w.Family("recd_shadow_latency_seconds", "How long the shadow took to rank a sampled request (off the request path).",
            Type::kHistogram);
   WriteHistogram(w, {{"shadow", name}}, *s.latency);

@@ -12,7 +12,9 @@ fetches nothing from another origin, and that the "try it" panel answers a
 user with recent items: k items, each with a stacked bar of per-model
 contributions and its reason text. The daemon runs two experiment arms;
 the page lists both with their share, weights and live answers, and the
-answer names its arm. Saves a screenshot of the page.
+answer names its arm. A shadow ranks a quarter of the answers with
+popularity alone; the page shows its share, ranked count, overlap@k and
+latency. Saves a screenshot of the page.
 Exit 77 = skipped (no chromium, chromedriver or selenium).
 """
 import json
@@ -41,6 +43,8 @@ from recd_daemon import ROOT, Daemon, http_get  # noqa: E402
 K = 5
 ARMS = ("experiments: {salt: dashboard-1, arms: [{name: control, share: 0.5}, "
         "{name: cooccur, share: 0.5, fusion: {weights: {knn: 1.0, markov: 1.0}}}]}\n")
+# A shadow ranking a quarter of the answers with popularity alone.
+SHADOW = "shadow: {name: popular, fraction: 0.25, fusion: {weights: {pop: 1.0}}}\n"
 
 
 def number(text):
@@ -79,6 +83,14 @@ def check_page(driver, daemon):
     assert all(int(cells[5]) > 0 for cells in arms.values()), f"an arm without answers: {arms}"
     assert arms["cooccur"][6] == "knn 1.00, markov 1.00", arms["cooccur"]
     print(f"experiments: {arms}")
+    wait.until(lambda d: (number(text("shadow-ranked")) or 0) > 0)
+    assert text("shadow-name") == "popular", text("shadow-name")
+    assert text("shadow-share") == "25.0 %", text("shadow-share")
+    overlap = number(text("shadow-overlap"))
+    assert overlap is not None and 0 <= overlap < 1, f"overlap@k {text('shadow-overlap')!r}: pop alone should differ"
+    assert text("shadow-p99").endswith("ms"), text("shadow-p99")
+    print(f"shadow: ranked {text('shadow-ranked')}, overlap@k {text('shadow-overlap')}, "
+          f"rank correlation {text('shadow-correlation')}, p99 {text('shadow-p99')}")
     # Self-contained: no script, style or image from anywhere else.
     for tag, attr in (("script", "src"), ("link", "href"), ("img", "src")):
         for e in driver.find_elements(By.TAG_NAME, tag):
@@ -123,7 +135,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="recd-dashboard-test-")
     daemon = load = driver = None
     try:
-        daemon = Daemon(recd, tmp, extra_config=ARMS)
+        daemon = Daemon(recd, tmp, extra_config=ARMS + SHADOW)
         load = subprocess.Popen([bench, "--target", f"127.0.0.1:{daemon.grpc_port}", "--open-loop", "--qps", "40",
                                  "--duration", "30", "--warmup", "0", "--channels", "1"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -25,6 +25,8 @@ from recd_daemon import Daemon, free_port, http_get, wait_for  # noqa: E402
 
 CALLS = 4
 SERIES = 'recd_requests_total{method="RecommendItems",code="OK"}'
+# A shadow that ranks every answer again, so its families are checked too.
+SHADOW = "shadow: {name: candidate, fraction: 1.0, fusion: {weights: {knn: 1.0, markov: 1.0}}}\n"
 
 
 def sample(text, series):
@@ -40,6 +42,9 @@ def check_promtool(daemon, cli, tmp):
     assert sample(text, SERIES) == CALLS, f"{SERIES} is {sample(text, SERIES)}, expected {CALLS}"
     for series in ("recd_quarantine_users", 'recd_quarantine_signal_users{signal="swarm"}'):
         assert sample(text, series) == 0, f"{series} is {sample(text, series)}, expected 0 (nothing recorded)"
+    sampled = 'recd_shadow_requests_total{shadow="candidate",outcome="sampled"}'
+    assert sample(text, sampled) == CALLS, f"{sampled} is {sample(text, sampled)}, expected {CALLS}"
+    assert sample(text, 'recd_shadow_info{shadow="candidate",bundle_version="1"}') == 1, "no recd_shadow_info"
     checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True,
                              timeout=30)
     print(f"promtool check metrics: exit {checked.returncode} {checked.stdout.strip()} {checked.stderr.strip()}")
@@ -105,7 +110,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix=f"recd-{mode}-test-")
     daemon = None
     try:
-        daemon = Daemon(recd, tmp)
+        daemon = Daemon(recd, tmp, extra_config=SHADOW if mode == "promtool" else "")
         (check_promtool if mode == "promtool" else check_prometheus)(daemon, cli, tmp)
         print("PASS")
         return 0
