@@ -1,5 +1,6 @@
 #include "server/shadow_ranker.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -66,9 +67,15 @@ void ShadowRanker::WaitIdle() const {
 }
 
 void ShadowRanker::WorkLoop() {
-  // Shadow work must yield the cores to live requests. Linux applies nice
-  // per thread.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+  // Shadow work runs only on CPU time live requests leave idle: SCHED_IDLE
+  // (Linux, per thread) yields to any other runnable thread at once, where
+  // a nice value would still take its share of a busy core. When a core is
+  // busy the queue fills and samples are skipped (counted), never delayed
+  // answers. Falls back to the lowest nice value.
+  const sched_param idle{};
+  if (sched_setscheduler(static_cast<pid_t>(syscall(SYS_gettid)), SCHED_IDLE, &idle) != 0) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+  }
   while (true) {
     Task task;
     {
