@@ -49,32 +49,38 @@ void CachedStateRefresher::Run() {
 }
 
 void CachedStateRefresher::Refresh(const std::vector<std::vector<UserEvents>>& written) const {
-  const auto state = states_->Current();
-  const IdMap& items = state->bundle->items();
-  // Per user: how many of the new events the models can see.
-  absl::flat_hash_map<std::string, size_t> appended;
+  const auto live = states_->Current();
+  // Per user: the items of the new events, in order.
+  absl::flat_hash_map<std::string, std::vector<const std::string*>> appended;
   for (const auto& batch : written) {
     for (const UserEvents& u : batch) {
-      size_t& n = appended[u.user_id];
-      for (const StoredEvent& e : u.events) n += items.Find(e.item_id).has_value() ? 1 : 0;
+      auto& items = appended[u.user_id];
+      for (const StoredEvent& e : u.events) items.push_back(&e.item_id);
     }
   }
-  for (const auto& [user, added] : appended) {
+  for (const auto& [user, new_items] : appended) {
     if (!cache_->Contains(user)) continue;
+    // The bundle and pipeline the user is ranked with (their arm's).
+    const UserServing serving = ServingForUser(*live, user);
+    const ServingState& state = *serving.state;
+    const RankingPipeline& pipeline = serving.arm != nullptr ? *serving.arm->pipeline : *state.pipeline;
+    const IdMap& items = state.bundle->items();
+    size_t added = 0;  // how many of the new events the models can see
+    for (const std::string* item : new_items) added += items.Find(*item).has_value() ? 1 : 0;
     auto stored = store_->GetHistory(user);
     if (!stored.ok()) continue;  // the next request re-reads and reports it
     const std::vector<Event> dense = ToDenseHistory(stored->events, items).events;
     UserStateCache::States previous;
     if (added <= dense.size()) {
       const std::span<const Event> before(dense.data(), dense.size() - added);
-      previous = cache_->Lookup(user, state->bundle, HistoryFingerprint(before));
+      previous = cache_->Lookup(user, state.bundle, HistoryFingerprint(before));
     }
-    auto fresh = RefreshStates(*state->pipeline, UserHistory{dense, -1}, added, previous);
+    auto fresh = RefreshStates(pipeline, UserHistory{dense, -1}, added, previous);
     if (!fresh.ok()) {
       spdlog::warn("refreshing user {} after new events: {}", user, std::string(fresh.status().message()));
       continue;
     }
-    cache_->Insert(user, state->bundle, HistoryFingerprint(dense), *std::move(fresh));
+    cache_->Insert(user, state.bundle, HistoryFingerprint(dense), *std::move(fresh));
     metrics_->CountStateRefresh();
   }
 }

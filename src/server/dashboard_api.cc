@@ -83,7 +83,8 @@ Json DashboardApi::Experiments(const ServingState& state) const {
   for (const ExperimentArms::Arm& arm : state.experiments->arms()) {
     Json a{{"name", arm.name},
            {"share", static_cast<double>(arm.end_bucket - begin) / ExperimentConfig::kBuckets},
-           {"weights", arm.pipeline->fusion().weights}};
+           {"weights", arm.pipeline->fusion().weights},
+           {"bundle_version", (arm.state ? *arm.state : state).bundle->version()}};
     // An arm's answers since start: the histogram outlives reloads.
     if (auto it = latency.find(arm.name); it != latency.end()) a["latency"] = it->second;
     arms.push_back(std::move(a));

@@ -222,7 +222,7 @@ function renderExperiments(arms, before, seconds) {
         .map(([m, w]) => m + " " + w.toFixed(2)).join(", ");
     const cells = [a.name, pct(a.share), seconds > 0 ? (fresh / seconds).toFixed(1) : "-",
                    ms(quantile(a.latency, b && b.latency, 0.5)), ms(quantile(a.latency, b && b.latency, 0.99)),
-                   count, weights || "the served profile"];
+                   count, (weights || "the served profile") + (a.bundle_version ? " (bundle " + a.bundle_version + ")" : "")];
     const tr = document.createElement("tr");
     tr.className = "arm";
     cells.forEach((v, i) => {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace recd {
@@ -47,7 +48,7 @@ absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& no
     if (!a.IsMap()) return Invalid(field, "must be a mapping");
     for (const auto& kv : a) {
       const std::string key = kv.first.as<std::string>();
-      if (key != "name" && key != "share" && key != "fusion" && key != "bundle_fusion") {
+      if (key != "name" && key != "share" && key != "fusion" && key != "bundle_fusion" && key != "bundle_version") {
         return Invalid(field + "." + key, "unknown field");
       }
     }
@@ -72,10 +73,26 @@ absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& no
         return Invalid(field + ".bundle_fusion", "a profile name: letters, digits, '_' or '-', at most 32");
       }
     }
+    if (const YAML::Node v = a["bundle_version"]) {
+      if (auto s = ParseBundleVersion(v, field + ".bundle_version", arm.bundle_version); !s.ok()) return s;
+    }
     c.arms.push_back(std::move(arm));
   }
   if (std::abs(total - 1.0) > 1e-6) return Invalid("experiments.arms", absl::StrCat("shares add up to ", total, ", not 1"));
   return c;
+}
+
+absl::Status ParseBundleVersion(const YAML::Node& node, const std::string& field, int64_t& out) {
+  std::string text;
+  if (!YAML::convert<std::string>::decode(node, text)) return Invalid(field, "wrong type");
+  if (text == "newest") {
+    out = kNewestBundleVersion;
+    return absl::OkStatus();
+  }
+  if (!absl::SimpleAtoi(text, &out) || out < 0) {
+    return Invalid(field, absl::StrCat("'", text, "': a version number, 0 (the served one) or newest"));
+  }
+  return absl::OkStatus();
 }
 
 int ExperimentBucket(std::string_view salt, std::string_view user_id) {

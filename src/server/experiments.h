@@ -15,6 +15,7 @@
 namespace recd {
 
 class RankingPipeline;
+struct ServingState;
 
 // The config's `experiments:` section: A/B arms of fusion profiles inside
 // the daemon. Each user is in one arm, chosen by a salted hash of the user
@@ -33,6 +34,9 @@ struct ExperimentConfig {
     // served bundle's directory (recd-train --second-profile). Read when a
     // bundle loads; a bundle without it fails the load (reload rejected).
     std::string bundle_fusion;
+    // The bundle version it ranks with (ParseBundleVersion): 0 = the served
+    // one. With another version and no profile, that bundle's fusion.yaml.
+    int64_t bundle_version = 0;
   };
   // Changing it reshuffles every user: a new experiment, new arms.
   std::string salt;
@@ -41,6 +45,12 @@ struct ExperimentConfig {
   // Parses the mapping; errors name the field ("experiments.arms[1].share: ...").
   static absl::StatusOr<ExperimentConfig> FromYaml(const YAML::Node& node);
 };
+
+// A `bundle_version` field of an arm or a shadow: a version number under
+// models.path, 0 (the served version) or "newest" (kNewestBundleVersion:
+// the newest that loads). Errors name `field`.
+inline constexpr int64_t kNewestBundleVersion = -1;
+absl::Status ParseBundleVersion(const YAML::Node& node, const std::string& field, int64_t& out);
 
 // A name fit for a metric label: [A-Za-z0-9_-], 1 to 32 characters.
 bool IsLabelSafe(std::string_view name);
@@ -57,6 +67,9 @@ class ExperimentArms {
     std::string name;
     int end_bucket = 0;  // users with bucket < end_bucket (and >= the previous arm's) are in it
     std::shared_ptr<const RankingPipeline> pipeline;
+    // With a bundle version of its own: that bundle's state (its catalog
+    // facts and indexes; its pipeline is `pipeline`). Null = the live one's.
+    std::shared_ptr<const ServingState> state;
   };
 
   ExperimentArms(std::string salt, std::vector<Arm> arms) : salt_(std::move(salt)), arms_(std::move(arms)) {}

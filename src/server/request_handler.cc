@@ -80,13 +80,11 @@ RuleSpec RulesFromProto(const v1::Filters& filters, const ServerConfig& config) 
   return rules;
 }
 
-// ContextOf with the pipeline of the user's A/B arm when the config runs an
-// experiment; *arm is that arm (null without one).
-RankingContext ContextForUser(const ServingState& state, std::string_view user_id,
-                              const ExperimentArms::Arm** arm) {
-  RankingContext context = RankingContextOf(state);
-  *arm = state.experiments ? &state.experiments->For(user_id) : nullptr;
-  if (*arm != nullptr) context.pipeline = (*arm)->pipeline.get();
+// What the user is ranked with: their arm's pipeline (and bundle, when the
+// arm has a version of its own) when the config runs an experiment.
+RankingContext ContextForUser(const UserServing& serving) {
+  RankingContext context = RankingContextOf(*serving.state);
+  if (serving.arm != nullptr) context.pipeline = serving.arm->pipeline.get();
   return context;
 }
 
@@ -164,8 +162,9 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   query.explain = request.explain();
   query.rules = RulesFromProto(request.filters(), *state->config);
   query.rules.category = request.category();
-  const ExperimentArms::Arm* arm = nullptr;
-  const RankingContext context = ContextForUser(*state, request.user_id(), &arm);
+  const UserServing serving = ServingForUser(*state, request.user_id());
+  const ExperimentArms::Arm* arm = serving.arm;
+  const RankingContext context = ContextForUser(serving);
   auto answer = RecommendForUser(context, query, MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
                                  state_cache_);
   if (!answer.ok()) return answer.status();
@@ -173,11 +172,11 @@ absl::Status RequestHandler::Recommend(const v1::RecommendRequest& request, absl
   if (answer->result_cache_hit) metrics_->CountResultCache(*answer->result_cache_hit);
   RecordOutcomes(answer->ranking, *metrics_);
   if (auto s = CheckAnswered(answer->ranking); !s.ok()) return s;
-  FillItems(*answer, state->bundle->items(), response->mutable_items());
+  FillItems(*answer, serving.state->bundle->items(), response->mutable_items());
   FillDegraded(answer->ranking, store_out, *metrics_, response->mutable_degraded());
   for (const std::string& id : answer->ignored_ids) *response->add_ignored_item_ids() = id;
   response->set_fallback(answer->ranking.fallback);
-  FillVersions(*state, response);
+  FillVersions(*serving.state, response);
   if (arm != nullptr) {
     response->set_experiment_arm(arm->name);
     metrics_->RecordArm(arm->name, absl::Now() - started);
@@ -257,8 +256,8 @@ absl::Status RequestHandler::RankItems(const v1::RankItemsRequest& request, absl
   query.apply_rules = request.apply_rules();
   query.rules = RulesFromProto(request.filters(), *state->config);
   query.explain = request.explain();
-  const ExperimentArms::Arm* arm = nullptr;
-  const RankingContext context = ContextForUser(*state, request.user_id(), &arm);
+  const UserServing serving = ServingForUser(*state, request.user_id());
+  const RankingContext context = ContextForUser(serving);
   auto ranked = RankItemsForUser(context, query, MakeScoringOptions(*state, scorer_pool_, deadline, metrics_),
                                  state_cache_);
   if (!ranked.ok()) return ranked.status();
@@ -266,14 +265,14 @@ absl::Status RequestHandler::RankItems(const v1::RankItemsRequest& request, absl
   if (answer.state_cache_hit) metrics_->CountStateCache(*answer.state_cache_hit);
   RecordOutcomes(answer.ranking, *metrics_);
   if (auto s = CheckAnswered(answer.ranking); !s.ok()) return s;
-  FillItems(answer, state->bundle->items(), response->mutable_items());
+  FillItems(answer, serving.state->bundle->items(), response->mutable_items());
   FillDegraded(answer.ranking, store_out, *metrics_, response->mutable_degraded());
   for (const std::string& id : ranked->unknown_ids) *response->add_unknown_item_ids() = id;
   for (const std::string& id : ranked->filtered_ids) *response->add_filtered_item_ids() = id;
   for (const std::string& id : answer.ignored_ids) *response->add_ignored_item_ids() = id;
   response->set_fallback(answer.ranking.fallback);
-  FillVersions(*state, response);
-  if (arm != nullptr) response->set_experiment_arm(arm->name);
+  FillVersions(*serving.state, response);
+  if (serving.arm != nullptr) response->set_experiment_arm(serving.arm->name);
   spdlog::debug("[{}] RankItems user={} items={} returned={} unknown={} degraded={}", response->request_id(),
                 request.user_id(), request.item_ids_size(), response->items_size(), ranked->unknown_ids.size(),
                 answer.ranking.degraded.size());

@@ -55,41 +55,20 @@ absl::Status CheckFusionMatchesBundle(const FusionConfig& fusion, const ModelBun
   return absl::OkStatus();
 }
 
-// One pipeline per arm, on the state's bundle and retrieval indexes; an arm
-// without a fusion profile shares the state's pipeline.
-absl::StatusOr<std::shared_ptr<const ExperimentArms>> BuildExperimentArms(const ExperimentConfig& config,
-                                                                         const ServingState& state) {
-  std::vector<ExperimentArms::Arm> arms;
-  double cumulative = 0;
-  for (size_t i = 0; i < config.arms.size(); ++i) {
-    const ExperimentConfig::Arm& arm = config.arms[i];
-    cumulative += arm.share;
-    ExperimentArms::Arm built;
-    built.name = arm.name;
-    built.end_bucket = i + 1 == config.arms.size() ? ExperimentConfig::kBuckets
-                                                   : static_cast<int>(std::lround(cumulative * ExperimentConfig::kBuckets));
-    std::optional<FusionConfig> fusion = arm.fusion;
-    if (!arm.bundle_fusion.empty()) {
-      auto shipped = FusionConfig::LoadFile(
-          (std::filesystem::path(state.bundle->dir()) / BundleFusionProfileFile(arm.bundle_fusion)).string());
-      if (!shipped.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("experiments.arms[", i, "].bundle_fusion (", arm.name,
-                                                       "): ", shipped.status().message()));
-      }
-      fusion = *std::move(shipped);
-    }
-    if (fusion) {
-      if (auto s = CheckFusionMatchesBundle(*fusion, *state.bundle); !s.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("experiments.arms[", i, "] (", arm.name, "): ", s.message()));
-      }
-      built.pipeline = std::make_shared<const RankingPipeline>(state.bundle, *fusion, state.candidates,
-                                                               state.config->candidates.search);
-    } else {
-      built.pipeline = state.pipeline;
-    }
-    arms.push_back(std::move(built));
+// The profile a candidate ranking (an arm, the shadow) blends with on
+// `bundle`: `fusion`, else the bundle's fusion.<bundle_fusion>.yaml, else
+// `otherwise`. Errors name `field`.
+absl::StatusOr<FusionConfig> CandidateFusion(const std::optional<FusionConfig>& fusion,
+                                             const std::string& bundle_fusion, const ModelBundle& bundle,
+                                             const FusionConfig& otherwise, const std::string& field) {
+  if (fusion) return *fusion;
+  if (bundle_fusion.empty()) return otherwise;
+  auto shipped = FusionConfig::LoadFile(
+      (std::filesystem::path(bundle.dir()) / BundleFusionProfileFile(bundle_fusion)).string());
+  if (!shipped.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".bundle_fusion: ", shipped.status().message()));
   }
-  return std::make_shared<const ExperimentArms>(config.salt, std::move(arms));
+  return *std::move(shipped);
 }
 
 }  // namespace
@@ -104,6 +83,14 @@ RankingContext RankingContextOf(const ServingState& state) {
   context.max_rule_scan_items = state.config->max_rule_scan_items;
   context.result_cache_items = static_cast<int>(state.config->result_cache_items);
   return context;
+}
+
+UserServing ServingForUser(const ServingState& live, std::string_view user_id) {
+  UserServing out{&live, nullptr};
+  if (live.experiments == nullptr) return out;
+  out.arm = &live.experiments->For(user_id);
+  if (out.arm->state != nullptr) out.state = out.arm->state.get();
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<ServingStateManager>> ServingStateManager::Create(const Options& options) {
@@ -178,7 +165,7 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates,
                                                             state->config->candidates.search);
   if (const auto& experiments = state->config->experiments) {
-    auto arms = BuildExperimentArms(*experiments, *state);
+    auto arms = BuildExperimentArms(*experiments, *state, current);
     if (!arms.ok()) return absl::Status(arms.status().code(), absl::StrCat(options_.config_path, ": ", arms.status().message()));
     state->experiments = *std::move(arms);
   }
@@ -190,6 +177,82 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   spdlog::set_level(spdlog::level::from_str(state->config->log_level));
   UseJsonLogs(state->config->log_format == "json");
   return std::shared_ptr<const ServingState>(std::move(state));
+}
+
+absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildCandidateState(
+    const ServingState& live, int64_t bundle_version, const std::vector<const ServingState*>& reusable) const {
+  auto state = std::make_shared<ServingState>();
+  state->config = live.config;
+  const int64_t number = bundle_version == kNewestBundleVersion ? 0
+                         : bundle_version == 0                  ? live.bundle_version
+                                                                : bundle_version;
+  std::vector<const ServingState*> loaded = {&live};
+  loaded.insert(loaded.end(), reusable.begin(), reusable.end());
+  if (auto s = LoadBundleParts(*state, number, loaded); !s.ok()) return s;
+  return std::shared_ptr<const ServingState>(std::move(state));
+}
+
+namespace {
+
+// States an earlier build loaded for arms and the shadow, so a reload that
+// keeps them does not read or index those bundles again.
+std::vector<const ServingState*> CandidateStatesOf(const ServingState* current) {
+  std::vector<const ServingState*> out;
+  if (current == nullptr) return out;
+  out.push_back(current);
+  if (current->shadow) out.push_back(current->shadow->state.get());
+  if (current->experiments) {
+    for (const ExperimentArms::Arm& arm : current->experiments->arms()) {
+      if (arm.state) out.push_back(arm.state.get());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ExperimentArms>> ServingStateManager::BuildExperimentArms(
+    const ExperimentConfig& config, const ServingState& live, const ServingState* current) const {
+  std::vector<ExperimentArms::Arm> arms;
+  double cumulative = 0;
+  for (size_t i = 0; i < config.arms.size(); ++i) {
+    const ExperimentConfig::Arm& arm = config.arms[i];
+    const std::string field = absl::StrCat("experiments.arms[", i, "]");
+    cumulative += arm.share;
+    ExperimentArms::Arm built;
+    built.name = arm.name;
+    built.end_bucket = i + 1 == config.arms.size() ? ExperimentConfig::kBuckets
+                                                   : static_cast<int>(std::lround(cumulative * ExperimentConfig::kBuckets));
+    // An arm on another bundle version ranks with that bundle's state.
+    const ServingState* ranked_on = &live;
+    if (arm.bundle_version != 0) {
+      auto state = BuildCandidateState(live, arm.bundle_version, CandidateStatesOf(current));
+      if (!state.ok()) {
+        return absl::Status(state.status().code(), absl::StrCat(field, ".bundle_version: ", state.status().message()));
+      }
+      if ((*state)->bundle != live.bundle) built.state = *std::move(state);
+      if (built.state) ranked_on = built.state.get();
+    }
+    const FusionConfig& otherwise = built.state ? built.state->bundle->fusion() : live.pipeline->fusion();
+    auto fusion = CandidateFusion(arm.fusion, arm.bundle_fusion, *ranked_on->bundle, otherwise, field);
+    if (!fusion.ok()) return fusion.status();
+    if (auto s = CheckFusionMatchesBundle(*fusion, *ranked_on->bundle); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " (", arm.name, "): ", s.message()));
+    }
+    if (!arm.fusion && arm.bundle_fusion.empty() && !built.state) {
+      built.pipeline = live.pipeline;  // the served profile on the served bundle
+    } else {
+      built.pipeline = std::make_shared<const RankingPipeline>(ranked_on->bundle, *fusion, ranked_on->candidates,
+                                                               live.config->candidates.search);
+    }
+    if (built.state) {
+      auto with_pipeline = std::make_shared<ServingState>(*built.state);
+      with_pipeline->pipeline = built.pipeline;
+      built.state = std::move(with_pipeline);
+    }
+    arms.push_back(std::move(built));
+  }
+  return std::make_shared<const ExperimentArms>(config.salt, std::move(arms));
 }
 
 ServerConfig ServingStateManager::ApplyShadowDecision(ServerConfig loaded, ServingState& state) const {
@@ -254,29 +317,20 @@ absl::StatusOr<std::shared_ptr<const ShadowTarget>> ServingStateManager::BuildSh
   target->name = config.name;
   target->fraction = config.fraction;
   target->max_queue = config.max_queue;
-  auto state = std::make_shared<ServingState>();
-  state->config = live.config;
-  const ServingState* current_shadow = current != nullptr && current->shadow ? current->shadow->state.get() : nullptr;
-  const int64_t number = config.bundle_version == ShadowConfig::kNewestVersion ? 0
-                         : config.bundle_version == 0                         ? live.bundle_version
-                                                                              : config.bundle_version;
-  if (auto s = LoadBundleParts(*state, number, {&live, current_shadow, current}); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("shadow.bundle_version: ", s.message()));
+  auto loaded = BuildCandidateState(live, config.bundle_version, CandidateStatesOf(current));
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(), absl::StrCat("shadow.bundle_version: ", loaded.status().message()));
   }
+  auto state = std::make_shared<ServingState>(**loaded);
   target->bundle_version = state->bundle_version;
   target->own_bundle = state->bundle != live.bundle;
-  FusionConfig fusion = target->own_bundle ? state->bundle->fusion() : live.pipeline->fusion();
-  if (config.fusion) fusion = *config.fusion;
-  if (!config.bundle_fusion.empty()) {
-    auto shipped = FusionConfig::LoadFile(
-        (std::filesystem::path(state->bundle->dir()) / BundleFusionProfileFile(config.bundle_fusion)).string());
-    if (!shipped.ok()) return absl::InvalidArgumentError(absl::StrCat("shadow.bundle_fusion: ", shipped.status().message()));
-    fusion = *std::move(shipped);
-  }
-  if (auto s = CheckFusionMatchesBundle(fusion, *state->bundle); !s.ok()) {
+  auto fusion = CandidateFusion(config.fusion, config.bundle_fusion, *state->bundle,
+                                target->own_bundle ? state->bundle->fusion() : live.pipeline->fusion(), "shadow");
+  if (!fusion.ok()) return fusion.status();
+  if (auto s = CheckFusionMatchesBundle(*fusion, *state->bundle); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("shadow (", config.name, "): ", s.message()));
   }
-  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, fusion, state->candidates,
+  state->pipeline = std::make_shared<const RankingPipeline>(state->bundle, *fusion, state->candidates,
                                                             live.config->candidates.search);
   target->state = std::move(state);
   return std::shared_ptr<const ShadowTarget>(std::move(target));

@@ -67,6 +67,15 @@ struct ServingState {
   std::shared_ptr<const TokenAuthenticator> auth;
 };
 
+// What `user_id` is ranked with in the live state `live`: the user's
+// experiment arm (null without experiments), and the state of the arm's own
+// bundle version when it has one, else `live`.
+struct UserServing {
+  const ServingState* state = nullptr;
+  const ExperimentArms::Arm* arm = nullptr;
+};
+UserServing ServingForUser(const ServingState& live, std::string_view user_id);
+
 // What a request ranks with from `state`: its bundle, pipeline, catalog
 // facts and rule defaults (the pipeline of the user's arm is the caller's
 // to choose).
@@ -143,6 +152,14 @@ class ServingStateManager {
   // any of `reusable` (null entries allowed) that holds the same bundle.
   absl::Status LoadBundleParts(ServingState& state, int64_t number,
                                const std::vector<const ServingState*>& reusable) const;
+  // A state of the live config on bundle version `bundle_version` (as an
+  // arm's or the shadow's bundle_version field: 0 = the live one), reusing
+  // what `live` or `reusable` has loaded. Its pipeline is the caller's.
+  absl::StatusOr<std::shared_ptr<const ServingState>> BuildCandidateState(
+      const ServingState& live, int64_t bundle_version, const std::vector<const ServingState*>& reusable) const;
+  absl::StatusOr<std::shared_ptr<const ExperimentArms>> BuildExperimentArms(const ExperimentConfig& config,
+                                                                           const ServingState& live,
+                                                                           const ServingState* current) const;
   absl::StatusOr<std::shared_ptr<const ShadowTarget>> BuildShadow(const ServingState& live,
                                                                    const ServingState* current) const;
   // The reload thread: serves ReloadAsync callers, SIGHUP and file changes.

@@ -1,6 +1,5 @@
 #include "server/shadow_config.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/experiments.h"
 
@@ -9,19 +8,6 @@ namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-}
-
-absl::Status ReadBundleVersion(const YAML::Node& node, int64_t& out) {
-  std::string text;
-  if (!YAML::convert<std::string>::decode(node, text)) return Invalid("shadow.bundle_version", "wrong type");
-  if (text == "newest") {
-    out = ShadowConfig::kNewestVersion;
-    return absl::OkStatus();
-  }
-  if (!absl::SimpleAtoi(text, &out) || out < 0) {
-    return Invalid("shadow.bundle_version", absl::StrCat("'", text, "': a version number, 0 (the served one) or newest"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -56,7 +42,7 @@ absl::StatusOr<ShadowConfig> ShadowConfig::FromYaml(const YAML::Node& node) {
     }
   }
   if (const YAML::Node v = node["bundle_version"]) {
-    if (auto s = ReadBundleVersion(v, c.bundle_version); !s.ok()) return s;
+    if (auto s = ParseBundleVersion(v, "shadow.bundle_version", c.bundle_version); !s.ok()) return s;
   }
   if (const YAML::Node q = node["max_queue"]) {
     if (!YAML::convert<int64_t>::decode(q, c.max_queue) || c.max_queue < 1 || c.max_queue > 100000) {

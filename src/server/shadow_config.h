@@ -17,8 +17,6 @@ namespace recd {
 // compare with the live answers before it takes traffic (README, Shadow
 // rollouts). Reloadable.
 struct ShadowConfig {
-  static constexpr int64_t kNewestVersion = -1;
-
   std::string name;       // [A-Za-z0-9_-], at most 32 characters: a metric label
   double fraction = 0.1;  // of RecommendItems answers, in (0, 1]
   // The candidate's fusion profile; absent = its bundle's fusion.yaml when
@@ -26,8 +24,8 @@ struct ShadowConfig {
   std::optional<FusionConfig> fusion;
   // Or a profile its bundle ships: fusion.<bundle_fusion>.yaml.
   std::string bundle_fusion;
-  // Which version under models.path it ranks with: 0 = the served one,
-  // kNewestVersion ("newest") = the newest that loads, N = version N.
+  // Which version under models.path it ranks with (ParseBundleVersion):
+  // 0 = the served one, kNewestBundleVersion ("newest"), N = version N.
   int64_t bundle_version = 0;
   // Shadow rankings waiting for the shadow's thread; a sampled request that
   // finds it full is not shadowed (counted as skipped).

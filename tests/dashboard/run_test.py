@@ -81,7 +81,7 @@ def check_page(driver, daemon):
     assert sorted(arms) == ["control", "cooccur"], arms
     assert all(cells[1] == "50.0 %" for cells in arms.values()), arms
     assert all(int(cells[5]) > 0 for cells in arms.values()), f"an arm without answers: {arms}"
-    assert arms["cooccur"][6] == "knn 1.00, markov 1.00", arms["cooccur"]
+    assert arms["cooccur"][6].startswith("knn 1.00, markov 1.00 (bundle "), arms["cooccur"]
     print(f"experiments: {arms}")
     wait.until(lambda d: (number(text("shadow-ranked")) or 0) > 0)
     assert text("shadow-name") == "popular", text("shadow-name")

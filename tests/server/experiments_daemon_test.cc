@@ -1,6 +1,7 @@
 // A/B arms of fusion profiles in a real daemon: each user in one arm, the
 // same one after a restart, answers ranked with that arm's weights.
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -97,6 +98,57 @@ TEST_F(ExperimentsDaemonTest, AnArmRanksWithAProfileTheBundleShips) {
   EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("experiments.arms[1].bundle_fusion"));
   EXPECT_EQ(RecommendOk("u1", 5).experiment_arm().empty(), false);  // the running arms kept
+}
+
+// An arm on another bundle version (the canary of a new bundle): its users
+// are ranked by that bundle with its own tuned profile, the others by the
+// served one, and each user's cached states stay with their arm's bundle.
+TEST_F(ExperimentsDaemonTest, AnArmRanksWithABundleVersionOfItsOwn) {
+  const std::filesystem::path root = test_dir_ / "versions";
+  std::filesystem::create_directories(root);
+  std::filesystem::copy(world->bundle_a / "1", root / "1", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(world->bundle_b / "2", root / "2", std::filesystem::copy_options::recursive);
+  auto fusion_b = FusionConfig::LoadFile((root / "2" / "fusion.yaml").string());
+  ASSERT_TRUE(fusion_b.ok()) << fusion_b.status();
+  WriteConfig(root, "experiments: {salt: s, arms: [{name: v1, share: 0.5}, {name: v2, share: 0.5, bundle_version: 2}]}\n",
+              ", serve_version: 1");
+  v1::ReloadConfigResponse reload;
+  grpc::Status s = Reload(&reload);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::map<std::string, int> per_arm;
+  std::string v2_user;
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    const v1::RecommendResponse resp = RecommendOk(user, 5, /*explain=*/true);
+    ++per_arm[resp.experiment_arm()];
+    const bool v2 = resp.experiment_arm() == "v2";
+    EXPECT_EQ(resp.model_versions().count("mf"), v2 ? 0u : 1u) << user << " in " << resp.experiment_arm();
+    if (!v2) continue;
+    v2_user = user;
+    for (const auto& item : resp.items()) {
+      for (const auto& c : item.explanation().contributions()) {
+        const auto w = fusion_b->weights.find(c.model());
+        EXPECT_NEAR(c.weight(), w == fusion_b->weights.end() ? 0.0 : w->second, 1e-6) << c.model();
+      }
+    }
+  }
+  EXPECT_GT(per_arm["v1"], 0);
+  ASSERT_GT(per_arm["v2"], 0);
+  // A v2 user's event refreshes their states with v2's bundle: the next
+  // answer leaves the item out and still comes from v2.
+  const std::string taken = RecommendOk(v2_user, 5).items(0).item_id();
+  ASSERT_TRUE(Record(v2_user, taken, v1::PURCHASE).ok());
+  absl::SleepFor(absl::Milliseconds(200));
+  const v1::RecommendResponse after = RecommendOk(v2_user, 5);
+  EXPECT_EQ(after.experiment_arm(), "v2");
+  EXPECT_EQ(after.model_versions().count("mf"), 0u);
+  for (const auto& item : after.items()) EXPECT_NE(item.item_id(), taken);
+
+  WriteConfig(root, "experiments: {salt: s, arms: [{name: v1, share: 0.5}, {name: v9, share: 0.5, bundle_version: 9}]}\n",
+              ", serve_version: 1");
+  s = Reload(&reload);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("experiments.arms[1].bundle_version"));
 }
 
 TEST_F(ExperimentsDaemonTest, AnArmNamingAnUnknownModelIsRejectedOnReload) {

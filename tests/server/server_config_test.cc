@@ -413,7 +413,7 @@ TEST(ServerConfigTest, ShadowSectionIsReadWithDefaults) {
   ASSERT_TRUE(c->shadow.has_value());
   EXPECT_EQ(c->shadow->name, "next");
   EXPECT_DOUBLE_EQ(c->shadow->fraction, 0.1);
-  EXPECT_EQ(c->shadow->bundle_version, ShadowConfig::kNewestVersion);
+  EXPECT_EQ(c->shadow->bundle_version, kNewestBundleVersion);
   EXPECT_EQ(c->shadow->max_queue, 256);
   EXPECT_FALSE(c->shadow->fusion.has_value());
   EXPECT_EQ(c->serve_version, 3);
