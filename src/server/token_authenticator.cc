@@ -84,7 +84,7 @@ absl::StatusOr<TokenAuthenticator::Role> TokenAuthenticator::RoleFor(absl::strin
   }
   if (method == "RecordEvents" || method == "UpdateStock") return Role::kWrite;
   if (method == "ReloadConfig" || method == "GetStatus" || method == "ForgetUser" || method == "ReleaseQuarantine" ||
-      method == "ListQuarantine") {
+      method == "ListQuarantine" || method == "PromoteShadow" || method == "DropShadow") {
     return Role::kAdmin;
   }
   return absl::NotFoundError(absl::StrCat("no role is allowed ", method));

@@ -291,6 +291,20 @@ TEST_F(AuthDaemonTest, EachRoleIsAllowedExactlyItsMethods) {
         EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << role << " calling " << method;
       }
     }
+    // Shadow decisions are the admin's: with no shadow running, an admin
+    // gets past the token to FAILED_PRECONDITION, the others no further.
+    for (const bool promote : {true, false}) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      ctx.AddMetadata("authorization", "Bearer " + token);
+      v1::ShadowDecisionRequest req;
+      req.set_name("next");
+      v1::ShadowDecisionResponse resp;
+      const grpc::Status s = promote ? admin_->PromoteShadow(&ctx, req, &resp) : admin_->DropShadow(&ctx, req, &resp);
+      EXPECT_EQ(s.error_code(), role == "admin" ? grpc::StatusCode::FAILED_PRECONDITION
+                                                : grpc::StatusCode::PERMISSION_DENIED)
+          << role << (promote ? " promoting" : " dropping") << ": " << s.error_message();
+    }
   }
 }
 

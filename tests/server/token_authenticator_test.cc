@@ -44,6 +44,8 @@ TEST(TokenAuthenticatorTest, RoleTableGivesEachMethodOneRole) {
   EXPECT_EQ(*TokenAuthenticator::RoleFor("RecordEvents"), Role::kWrite);
   EXPECT_EQ(*TokenAuthenticator::RoleFor("ReloadConfig"), Role::kAdmin);
   EXPECT_EQ(*TokenAuthenticator::RoleFor("GetStatus"), Role::kAdmin);
+  EXPECT_EQ(*TokenAuthenticator::RoleFor("PromoteShadow"), Role::kAdmin);
+  EXPECT_EQ(*TokenAuthenticator::RoleFor("DropShadow"), Role::kAdmin);
   EXPECT_FALSE(TokenAuthenticator::RoleFor("Echo").ok());
 }
 
