@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "recd/v1/echo.grpc.pb.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "server/bench_channels.h"
 #include "server/request_sampler.h"
 #include "util/quantile.h"
 
@@ -102,15 +103,7 @@ class CallMaker {
  public:
   // REQUIRES: ValidateLoadOptions(o) is OK.
   explicit CallMaker(const LoadGeneratorOptions& o) : options_(o), sampler_(*RequestSampler::Create(SamplerOptions(o))) {
-    for (int c = 0; c < std::max(1, o.channels); ++c) {
-      grpc::ChannelArguments args;
-      // Distinct args keep gRPC from sharing one connection between channels.
-      args.SetInt("recd.bench.channel", c);
-      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-      if (!o.tls_ca_pem.empty()) {
-        credentials = grpc::SslCredentials({o.tls_ca_pem, o.tls_key_pem, o.tls_cert_pem});
-      }
-      auto channel = grpc::CreateCustomChannel(o.target, credentials, args);
+    for (const auto& channel : OpenBenchChannels(o.target, o.channels, {o.tls_ca_pem, o.tls_cert_pem, o.tls_key_pem})) {
       recd_.push_back(v1::Recommender::NewStub(channel));
       echo_.push_back(v1::Echo::NewStub(channel));
     }

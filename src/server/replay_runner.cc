@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "recd/data_loaders.h"
 #include "recd/v1/recommender.grpc.pb.h"
+#include "server/bench_channels.h"
 #include "server/load_generator.h"
 #include "util/quantile.h"
 
@@ -42,12 +43,8 @@ std::string CodeName(grpc::StatusCode code) {
 class ReplayClient {
  public:
   explicit ReplayClient(const ReplayOptions& o) : options_(o) {
-    for (int c = 0; c < std::max(1, o.channels); ++c) {
-      grpc::ChannelArguments args;
-      args.SetInt("recd.replay.channel", c);  // one connection per channel
-      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-      if (!o.tls_ca_pem.empty()) credentials = grpc::SslCredentials({o.tls_ca_pem, o.tls_key_pem, o.tls_cert_pem});
-      stubs_.push_back(v1::Recommender::NewStub(grpc::CreateCustomChannel(o.target, credentials, args)));
+    for (const auto& channel : OpenBenchChannels(o.target, o.channels, {o.tls_ca_pem, o.tls_cert_pem, o.tls_key_pem})) {
+      stubs_.push_back(v1::Recommender::NewStub(channel));
     }
   }
 
