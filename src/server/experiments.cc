@@ -1,7 +1,5 @@
 #include "server/experiments.h"
 
-#include <xxhash.h>
-
 #include <cmath>
 #include <set>
 
@@ -76,13 +74,6 @@ absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& no
   }
   if (std::abs(total - 1.0) > 1e-6) return Invalid("experiments.arms", absl::StrCat("shares add up to ", total, ", not 1"));
   return c;
-}
-
-int ExperimentBucket(std::string_view salt, std::string_view user_id) {
-  // The salt's own hash seeds the user id's: no concatenation, no allocation.
-  const XXH64_hash_t seed = XXH64(salt.data(), salt.size(), 0);
-  const XXH64_hash_t h = XXH64(user_id.data(), user_id.size(), seed);
-  return static_cast<int>(h % static_cast<uint64_t>(ExperimentConfig::kBuckets));
 }
 
 const ExperimentArms::Arm& ExperimentArms::For(std::string_view user_id) const {

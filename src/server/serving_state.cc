@@ -60,14 +60,14 @@ absl::Status CheckFusionMatchesBundle(const FusionConfig& fusion, const ModelBun
 absl::StatusOr<std::shared_ptr<const ExperimentArms>> BuildExperimentArms(const ExperimentConfig& config,
                                                                          const ServingState& state) {
   std::vector<ExperimentArms::Arm> arms;
-  double cumulative = 0;
+  std::vector<double> shares;
+  for (const ExperimentConfig::Arm& arm : config.arms) shares.push_back(arm.share);
+  const std::vector<int> ends = ArmEndBuckets(shares);
   for (size_t i = 0; i < config.arms.size(); ++i) {
     const ExperimentConfig::Arm& arm = config.arms[i];
-    cumulative += arm.share;
     ExperimentArms::Arm built;
     built.name = arm.name;
-    built.end_bucket = i + 1 == config.arms.size() ? ExperimentConfig::kBuckets
-                                                   : static_cast<int>(std::lround(cumulative * ExperimentConfig::kBuckets));
+    built.end_bucket = ends[i];
     std::optional<FusionConfig> fusion = arm.fusion;
     if (!arm.bundle_fusion.empty()) {
       auto shipped = FusionConfig::LoadFile(
