@@ -9,7 +9,8 @@ trains a bundle on the rest (the head) and starts recd seeded with the head,
 with two experiment arms and model budgets far beyond any model's time (so
 no model is left out of an answer for being late). recd-bench replays the
 tail against it, recd-eval replays it offline from the same config; both
-write every event's arm and rank, which must be identical. A malformed
+write every event's arm and rank, which must be identical (and
+benchmarks/replay_compare.py must say so). A malformed
 --replay file must fail recd-eval naming the file and line.
 """
 import os
@@ -27,6 +28,8 @@ TRAIN_FLAGS = ["--models", "mf,knn,markov,pop,lstm", "--als-iterations", "4", "-
 EXPERIMENTS = ("experiments: {salt: replay-test, arms: [{name: control, share: 0.5}, "
                "{name: cooccur, share: 0.5, fusion: {weights: {knn: 1.0, markov: 1.0}}}]}\n")
 TAIL_EVENTS = 400
+COMPARE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       "benchmarks", "replay_compare.py")
 
 
 def run(cmd, **kw):
@@ -96,6 +99,12 @@ def main():
             print(f"event {n}: daemon {x} offline {y}")
         assert not differing, f"{len(differing)} of {len(a)} events differ between the daemon and recd-eval"
         print(f"{len(a)} events, {hits} hits: identical arm and rank for every event")
+
+        # benchmarks/replay.sh's side-by-side table on the same two files.
+        code, out = run([sys.executable, COMPARE, online, offline, "10"])
+        print(out)
+        assert code == 0 and "OUTSIDE" not in out, out
+        assert f"same arm and rank: {TAIL_EVENTS}" in out, out
 
         bad = os.path.join(tmp, "bad.csv")
         with open(bad, "w") as f:
