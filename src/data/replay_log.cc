@@ -19,8 +19,9 @@ absl::StatusOr<std::vector<ReplayEvent>> ReadReplayLog(const std::string& path) 
     }
   }
   // Each history is in time order already; this interleaves the users.
-  std::stable_sort(events.begin(), events.end(),
-                   [](const ReplayEvent& a, const ReplayEvent& b) { return a.timestamp < b.timestamp; });
+  std::stable_sort(events.begin(), events.end(), [](const ReplayEvent& a, const ReplayEvent& b) {
+    return a.timestamp < b.timestamp;
+  });
   return events;
 }
 

@@ -25,7 +25,8 @@ std::vector<std::vector<size_t>> EventsByUser(const std::vector<ReplayEvent>& lo
 
 // The event's item's place in the answer, compared by external id as
 // recd-bench compares the answer's item ids.
-std::optional<int> RankOf(const RankingResult& ranking, const IdMap& items, const std::string& item) {
+std::optional<int> RankOf(const RankingResult& ranking, const IdMap& items,
+                          const std::string& item) {
   const std::optional<int32_t> dense = items.Find(item);
   if (!dense) return std::nullopt;
   for (size_t i = 0; i < ranking.items.size(); ++i) {
@@ -41,8 +42,8 @@ absl::Status ReplayEventOffline(const ReplayEvent& e, const ReplaySetup& setup, 
   outcome.arm = arm.name;
   absl::StatusOr<StoredHistory> history = store.GetHistory(e.user);
   if (!history.ok()) {
-    return absl::Status(history.status().code(),
-                        absl::StrCat("history of user '", e.user, "': ", history.status().message()));
+    return absl::Status(history.status().code(), absl::StrCat("history of user '", e.user,
+                                                              "': ", history.status().message()));
   }
   RankingContext context = setup.context;
   context.pipeline = arm.pipeline.get();
@@ -53,13 +54,17 @@ absl::Status ReplayEventOffline(const ReplayEvent& e, const ReplaySetup& setup, 
   query.k = setup.k;
   query.rules = setup.rules;
   // ScoringOptions{}: no deadline and no budgets, so no model is left out.
-  absl::StatusOr<RecommendAnswer> answer = RecommendForUser(context, query, ScoringOptions{}, nullptr);
+  absl::StatusOr<RecommendAnswer> answer =
+      RecommendForUser(context, query, ScoringOptions{}, nullptr);
   // The daemon refuses an answer no model scored (CheckAnswered).
   outcome.answered = answer.ok() && !(answer->ranking.fallback && answer->ranking.models.empty());
-  if (outcome.answered) outcome.rank = RankOf(answer->ranking, setup.context.bundle->items(), e.item);
+  if (outcome.answered)
+    outcome.rank = RankOf(answer->ranking, setup.context.bundle->items(), e.item);
   const StoredEvent recorded{e.item, e.type, e.timestamp};
-  if (absl::Status s = store.AppendEvents(e.user, std::span<const StoredEvent>(&recorded, 1)); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("recording an event of user '", e.user, "': ", s.message()));
+  if (absl::Status s = store.AppendEvents(e.user, std::span<const StoredEvent>(&recorded, 1));
+      !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat("recording an event of user '", e.user, "': ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -76,8 +81,8 @@ nlohmann::json ScoreJson(const ReplayScore& s, int k) {
 }
 
 std::string ScoreRow(const std::string& label, const ReplayScore& s) {
-  return absl::StrFormat("  %-18s %8d %8d %8.4f %8.4f %8.4f %8.4f\n", label, s.asked, s.hits, s.hit_rate(),
-                         s.hit_rate_se(), s.ndcg(), s.ndcg_se());
+  return absl::StrFormat("  %-18s %8d %8d %8.4f %8.4f %8.4f %8.4f\n", label, s.asked, s.hits,
+                         s.hit_rate(), s.hit_rate_se(), s.ndcg(), s.ndcg_se());
 }
 
 }  // namespace
@@ -91,8 +96,8 @@ const ReplayArm& ArmOfUser(const ReplaySetup& setup, std::string_view user) {
   return setup.arms.back();
 }
 
-absl::StatusOr<ReplayEvaluation> EvaluateReplay(const std::vector<ReplayEvent>& log, const ReplaySetup& setup,
-                                                FeatureStore& store) {
+absl::StatusOr<ReplayEvaluation> EvaluateReplay(const std::vector<ReplayEvent>& log,
+                                                const ReplaySetup& setup, FeatureStore& store) {
   if (setup.arms.empty()) return absl::InvalidArgumentError("replay: no arm to rank with");
   ReplayEvaluation result;
   result.outcomes.resize(log.size());
@@ -125,13 +130,16 @@ nlohmann::json ReplayEvaluation::ToJson(int k) const {
   for (const auto& [arm, s] : arms) arms_json[arm] = ScoreJson(s, k);
   int64_t unanswered = 0;
   for (const ReplayOutcome& o : outcomes) unanswered += o.answered ? 0 : 1;
-  return {{"events", outcomes.size()}, {"unanswered", unanswered}, {"k", k},
-          {"all", ScoreJson(all, k)},   {"arms", arms_json}};
+  return {{"events", outcomes.size()},
+          {"unanswered", unanswered},
+          {"k", k},
+          {"all", ScoreJson(all, k)},
+          {"arms", arms_json}};
 }
 
 std::string ReplayEvaluation::ToText(int k) const {
-  std::string s = absl::StrFormat("  %-18s %8s %8s %8s %8s %8s %8s\n", "arm", "asked", "hits", absl::StrCat("HR@", k),
-                                  "+-SE", absl::StrCat("NDCG@", k), "+-SE");
+  std::string s = absl::StrFormat("  %-18s %8s %8s %8s %8s %8s %8s\n", "arm", "asked", "hits",
+                                  absl::StrCat("HR@", k), "+-SE", absl::StrCat("NDCG@", k), "+-SE");
   for (const auto& [arm, score] : arms) absl::StrAppend(&s, ScoreRow(ArmLabel(arm), score));
   if (arms.size() > 1) absl::StrAppend(&s, ScoreRow("all", all));
   return s;

@@ -61,8 +61,8 @@ const ReplayArm& ArmOfUser(const ReplaySetup& setup, std::string_view user);
 // the same as a serial run's. An ask the daemon would refuse (no model
 // could rank) counts as unanswered, as recd-bench counts a failed call.
 // Errors: the store's, naming the user.
-absl::StatusOr<ReplayEvaluation> EvaluateReplay(const std::vector<ReplayEvent>& log, const ReplaySetup& setup,
-                                                FeatureStore& store);
+absl::StatusOr<ReplayEvaluation> EvaluateReplay(const std::vector<ReplayEvent>& log,
+                                                const ReplaySetup& setup, FeatureStore& store);
 
 }  // namespace recd
 

@@ -54,7 +54,8 @@ absl::Status WriteReplayOutcomes(const std::string& path, const std::vector<Repl
     out << '\n';
   }
   out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write the per-event outcomes"));
+  if (!out)
+    return absl::UnavailableError(absl::StrCat(path, ": cannot write the per-event outcomes"));
   return absl::OkStatus();
 }
 

@@ -20,8 +20,9 @@ std::vector<int> ArmEndBuckets(std::span<const double> shares) {
   double cumulative = 0;
   for (size_t i = 0; i < shares.size(); ++i) {
     cumulative += shares[i];
-    ends.push_back(i + 1 == shares.size() ? kExperimentBuckets
-                                          : static_cast<int>(std::lround(cumulative * kExperimentBuckets)));
+    ends.push_back(i + 1 == shares.size()
+                       ? kExperimentBuckets
+                       : static_cast<int>(std::lround(cumulative * kExperimentBuckets)));
   }
   return ends;
 }

@@ -43,7 +43,8 @@ absl::StatusOr<ReplayEvaluation> ReplayOffline(const std::vector<ReplayEvent>& l
   if (!options.catalog_path.empty()) config->seed_catalog = options.catalog_path;
   if (config->seed_events.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        options.config_path, ": store.seed_events is empty and no --events given: no history before the log"));
+        options.config_path,
+        ": store.seed_events is empty and no --events given: no history before the log"));
   }
   InMemoryStoreOptions store_options;
   store_options.max_history = config->history_length;
@@ -53,7 +54,8 @@ absl::StatusOr<ReplayEvaluation> ReplayOffline(const std::vector<ReplayEvent>& l
   ServingStateManager::Options state_options;
   state_options.config_path = options.config_path;
   state_options.store = store.get();
-  absl::StatusOr<std::unique_ptr<ServingStateManager>> states = ServingStateManager::Create(state_options);
+  absl::StatusOr<std::unique_ptr<ServingStateManager>> states =
+      ServingStateManager::Create(state_options);
   if (!states.ok()) return states.status();
   const std::shared_ptr<const ServingState> state = (*states)->Current();
   return EvaluateReplay(log, SetupOf(*state, options.k), *store);

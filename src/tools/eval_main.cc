@@ -86,20 +86,20 @@ int main(int argc, char** argv) {
       ->excludes(catalog_option);
   std::string baseline_dir;
   std::optional<double> gate_tolerance;
-  app.add_option("--baseline", baseline_dir,
+  CLI::Option* baseline_option = app.add_option("--baseline", baseline_dir,
                  "also evaluate this bundle on the same data and users, and print the difference");
   app.add_option("--gate-tolerance", gate_tolerance,
                  "with --baseline: exit 10 if the fused NDCG@10 is below the baseline's by more than this")
       ->needs("--baseline")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--target", target, "test | valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
-  app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
+  CLI::Option* target_option = app.add_option("--target", target, "test | valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
+  CLI::Option* max_users_option = app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
   app.add_option("--json", json_path, "write metrics JSON here");
-  app.add_option("--predictions", predictions_path, "write fused top-20 per user here (TSV)");
-  app.add_option("--full-scan-max-items", candidates.build.full_scan_max_items,
+  CLI::Option* predictions_option = app.add_option("--predictions", predictions_path, "write fused top-20 per user here (TSV)");
+  CLI::Option* full_scan_option = app.add_option("--full-scan-max-items", candidates.build.full_scan_max_items,
                  "larger catalogs are ranked from candidates, as in recd.yaml's candidates section")
       ->capture_default_str();
-  app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
+  CLI::Option* per_source_option = app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   bool no_progress = false;
@@ -111,7 +111,12 @@ int main(int argc, char** argv) {
       "instead of leave-one-out: replay this held-out events CSV in time order as recd-bench --replay does "
       "(rank for the event's user, score against its item, then record it), offline, through the ranking code "
       "and config of the daemon of --config; --events/--catalog: the history before it");
-  replay_option->excludes(bundle_option);
+  // The replay ranks as the config says (its candidates section too) and
+  // has no leave-one-out targets: these would be silently ignored.
+  for (CLI::Option* loo : {bundle_option, baseline_option, target_option, max_users_option, predictions_option,
+                           full_scan_option, per_source_option}) {
+    replay_option->excludes(loo);
+  }
   app.add_option("--config", replay.config_path,
                  "with --replay (required): the daemon's recd.yaml: its models.path, fusion, experiments, rules, "
                  "candidates and store.history_length; its store.seed_events/seed_catalog unless --events/--catalog")

@@ -26,7 +26,8 @@ std::shared_ptr<const ModelBundle> TwoModelBundle() {
   return ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
 }
 
-std::shared_ptr<const RankingPipeline> Only(const std::shared_ptr<const ModelBundle>& bundle, const char* model) {
+std::shared_ptr<const RankingPipeline> Only(const std::shared_ptr<const ModelBundle>& bundle,
+                                            const char* model) {
   FusionConfig fusion;
   fusion.normalization = Normalization::kMinMax;
   fusion.weights = {{model, 1.0}};
@@ -57,7 +58,8 @@ class ReplayEvaluatorTest : public ::testing::Test {
 
   std::vector<int> Ranks(const ReplayEvaluation& e) {
     std::vector<int> ranks;
-    for (const ReplayOutcome& o : e.outcomes) ranks.push_back(o.answered ? o.rank.value_or(-1) : -2);
+    for (const ReplayOutcome& o : e.outcomes)
+      ranks.push_back(o.answered ? o.rank.value_or(-1) : -2);
     return ranks;
   }
 
@@ -72,7 +74,8 @@ ReplayEvent View(const std::string& user, const std::string& item, int64_t t) {
 
 TEST_F(ReplayEvaluatorTest, EachAskSeesTheUsersEarlierEventsOfTheLog) {
   // Had "a" not been recorded before the second ask, "b" would be 2nd there.
-  auto e = EvaluateReplay({View("u1", "a", 10), View("u1", "b", 20), View("u1", "c", 30)}, setup_, *store_);
+  auto e = EvaluateReplay({View("u1", "a", 10), View("u1", "b", 20), View("u1", "c", 30)}, setup_,
+                          *store_);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_THAT(Ranks(*e), ElementsAre(0, 0, 0));
   auto history = store_->GetHistory("u1");
@@ -101,7 +104,8 @@ TEST_F(ReplayEvaluatorTest, HistoryIsTrimmedAsTheStoreTrimsIt) {
 
 TEST_F(ReplayEvaluatorTest, UsersAreSplitByTheDaemonsBucketFunction) {
   setup_.salt = "replay-test";
-  setup_.arms = {{"m1_arm", 5000, Only(bundle_, "m1")}, {"m2_arm", kExperimentBuckets, Only(bundle_, "m2")}};
+  setup_.arms = {{"m1_arm", 5000, Only(bundle_, "m1")},
+                 {"m2_arm", kExperimentBuckets, Only(bundle_, "m2")}};
   std::vector<ReplayEvent> log;
   for (int u = 0; u < 40; ++u) log.push_back(View(absl::StrCat("u", u), "e", u));
   auto e = EvaluateReplay(log, setup_, *store_);

@@ -14,8 +14,8 @@ using ::testing::HasSubstr;
 
 TEST(ReplayScoreTest, RatesAndStandardErrors) {
   ReplayScore s;
-  for (std::optional<int> rank : {std::optional<int>(0), std::optional<int>(), std::optional<int>(1),
-                                  std::optional<int>()}) {
+  for (std::optional<int> rank :
+       {std::optional<int>(0), std::optional<int>(), std::optional<int>(1), std::optional<int>()}) {
     s.Add(rank);
   }
   EXPECT_EQ(s.asked, 4);
@@ -46,9 +46,11 @@ TEST(ReplayScoreTest, AllHitsAtOneRankHaveNoSpread) {
 
 TEST(WriteReplayOutcomesTest, OneLinePerEventInLogOrder) {
   const std::string path = ::testing::TempDir() + "/replay_outcomes.tsv";
-  const std::vector<ReplayEvent> log{{"u1", "a", EventType::kView, 1}, {"u2", "b", EventType::kCart, 2},
+  const std::vector<ReplayEvent> log{{"u1", "a", EventType::kView, 1},
+                                     {"u2", "b", EventType::kCart, 2},
                                      {"u1", "c", EventType::kView, 3}};
-  const std::vector<ReplayOutcome> outcomes{{"control", true, 3}, {"cooccur", true, std::nullopt}, {"", false, {}}};
+  const std::vector<ReplayOutcome> outcomes{
+      {"control", true, 3}, {"cooccur", true, std::nullopt}, {"", false, {}}};
   ASSERT_TRUE(WriteReplayOutcomes(path, log, outcomes).ok());
   std::stringstream text;
   text << std::ifstream(path).rdbuf();

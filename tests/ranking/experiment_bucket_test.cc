@@ -25,13 +25,12 @@ TEST(ExperimentBucketTest, IsInRangeAndStableForAUser) {
 // Pinned: a change of the hash would move users between arms of running
 // experiments, and the daemon and recd-eval --replay would both follow it
 // silently.
-TEST(ExperimentBucketTest, HashIsPinned) {
-  EXPECT_EQ(ExperimentBucket("exp-1", "u42"), 7884);
-}
+TEST(ExperimentBucketTest, HashIsPinned) { EXPECT_EQ(ExperimentBucket("exp-1", "u42"), 7884); }
 
 TEST(ArmEndBucketsTest, CumulativeSharesRoundedAndTheLastArmEndsAtTheTop) {
   EXPECT_THAT(ArmEndBuckets(std::vector<double>{0.5, 0.5}), ElementsAre(5000, kExperimentBuckets));
-  EXPECT_THAT(ArmEndBuckets(std::vector<double>{0.33333, 0.33333, 0.33334}), ElementsAre(3333, 6667, 10000));
+  EXPECT_THAT(ArmEndBuckets(std::vector<double>{0.33333, 0.33333, 0.33334}),
+              ElementsAre(3333, 6667, 10000));
   EXPECT_THAT(ArmEndBuckets(std::vector<double>{1.0}), ElementsAre(kExperimentBuckets));
 }
 

@@ -21,10 +21,12 @@ class OfflineReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("recd_offline_replay_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           absl::StrCat("recd_offline_replay_",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    Write("head.csv", "user_id,item_id,event,timestamp\nu1,i1,view,100\nu1,i2,view,110\nu2,i3,view,120\n");
+    Write("head.csv",
+          "user_id,item_id,event,timestamp\nu1,i1,view,100\nu1,i2,view,110\nu2,i3,view,120\n");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -34,7 +36,8 @@ class OfflineReplayTest : public ::testing::Test {
     return path;
   }
   std::string Config(const std::string& extra) {
-    return Write("recd.yaml", absl::StrCat("models: {path: ", DemoBundleRoot().string(), "}\n", extra));
+    return Write("recd.yaml",
+                 absl::StrCat("models: {path: ", DemoBundleRoot().string(), "}\n", extra));
   }
 
   std::filesystem::path dir_;
@@ -62,7 +65,8 @@ TEST_F(OfflineReplayTest, UsersGetTheArmsOfTheConfigsExperiment) {
   ASSERT_EQ(result->outcomes.size(), log.size());
   for (size_t n = 0; n < log.size(); ++n) {
     EXPECT_TRUE(result->outcomes[n].answered);
-    EXPECT_EQ(result->outcomes[n].arm, ExperimentBucket("s1", log[n].user) < 5000 ? "control" : "cooccur");
+    EXPECT_EQ(result->outcomes[n].arm,
+              ExperimentBucket("s1", log[n].user) < 5000 ? "control" : "cooccur");
   }
   EXPECT_EQ(result->all.asked, 20);
 }
