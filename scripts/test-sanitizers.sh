@@ -21,9 +21,9 @@
 # Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# haproxy, python_peer, scaleout, prometheus, dashboard, deploy, train and retrain drive the recd, recd-train or
+# haproxy, python_peer, scaleout, prometheus, dashboard, deploy, train, retrain and replay drive the recd, recd-train or
 # recd-datagen binaries, which this configuration does not build (tests only).
-EXCLUDE=${RECD_ASAN_EXCLUDE:-'Beauty|python_peer|haproxy|scaleout|prometheus\.|dashboard\.|deploy\.|^train\.|^retrain\.|DaemonTest|RecdServerTest'}
+EXCLUDE=${RECD_ASAN_EXCLUDE:-'Beauty|python_peer|haproxy|scaleout|prometheus\.|dashboard\.|deploy\.|^train\.|^retrain\.|^replay\.|DaemonTest|RecdServerTest'}
 
 # A build-asan/ configured with another compiler would keep it: start over.
 if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++' build-asan/CMakeCache.txt; then

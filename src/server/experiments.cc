@@ -1,7 +1,5 @@
 #include "server/experiments.h"
 
-#include <xxhash.h>
-
 #include <cmath>
 #include <set>
 
@@ -93,13 +91,6 @@ absl::Status ParseBundleVersion(const YAML::Node& node, const std::string& field
     return Invalid(field, absl::StrCat("'", text, "': a version number, 0 (the served one) or newest"));
   }
   return absl::OkStatus();
-}
-
-int ExperimentBucket(std::string_view salt, std::string_view user_id) {
-  // The salt's own hash seeds the user id's: no concatenation, no allocation.
-  const XXH64_hash_t seed = XXH64(salt.data(), salt.size(), 0);
-  const XXH64_hash_t h = XXH64(user_id.data(), user_id.size(), seed);
-  return static_cast<int>(h % static_cast<uint64_t>(ExperimentConfig::kBuckets));
 }
 
 const ExperimentArms::Arm& ExperimentArms::For(std::string_view user_id) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ranking/experiment_bucket.h"
 #include "recd/fusion_config.h"
 #include "yaml-cpp/yaml.h"
 
@@ -23,7 +24,7 @@ struct ServingState;
 // keep the salt and shares, and every replica.
 struct ExperimentConfig {
   static constexpr size_t kMaxArms = 8;
-  static constexpr int kBuckets = 10000;  // shares resolve to 0.01%
+  static constexpr int kBuckets = kExperimentBuckets;  // shares resolve to 0.01%
 
   struct Arm {
     std::string name;   // [A-Za-z0-9_-], at most 32 characters: a metric label
@@ -76,6 +77,7 @@ class ExperimentArms {
 
   const Arm& For(std::string_view user_id) const;
   const std::vector<Arm>& arms() const { return arms_; }
+  const std::string& salt() const { return salt_; }
 
  private:
   std::string salt_;

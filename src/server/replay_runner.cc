@@ -13,7 +13,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "recd/data_loaders.h"
 #include "recd/v1/recommender.grpc.pb.h"
 #include "server/bench_channels.h"
 #include "server/load_generator.h"
@@ -86,14 +85,19 @@ class ReplayClient {
 // Collects what the workers measured.
 class ReplayRecorder {
  public:
-  void Answered(const std::string& arm, std::optional<int> rank, double latency_ms, const v1::RecommendResponse& r) {
+  explicit ReplayRecorder(size_t events) { result_.outcomes.resize(events); }
+
+  void Answered(size_t n, const std::string& arm, std::optional<int> rank, double latency_ms,
+                const v1::RecommendResponse& r) {
     const bool degraded = r.degraded_size() > 0;
     absl::MutexLock lock(&mu_);
+    result_.outcomes[n] = {arm, true, rank};
     result_.arms[arm].Add(rank, latency_ms, degraded, r.fallback());
     result_.all.Add(rank, latency_ms, degraded, r.fallback());
   }
   void AskFailed(grpc::StatusCode code) {
     absl::MutexLock lock(&mu_);
+    // The arm is unknown without an answer; the outcome stays unanswered.
     ++result_.ask_errors[CodeName(code)];
   }
   void Recorded(const grpc::Status& s) {
@@ -126,7 +130,9 @@ nlohmann::json QualityJson(const ReplayQuality& q, int k) {
           {"fallback", q.fallback},
           {"hits", q.hits},
           {absl::StrCat("hr_at_", k), q.hit_rate()},
+          {absl::StrCat("hr_at_", k, "_se"), q.score().hit_rate_se()},
           {absl::StrCat("ndcg_at_", k), q.ndcg()},
+          {absl::StrCat("ndcg_at_", k, "_se"), q.score().ndcg_se()},
           {"p50_ms", Quantile(q.latencies_ms, 0.5)},
           {"p99_ms", Quantile(q.latencies_ms, 0.99)}};
 }
@@ -137,24 +143,6 @@ std::string QualityRow(const std::string& label, const ReplayQuality& q) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::vector<ReplayEvent>> ReadReplayLog(const std::string& path) {
-  LoadOptions options;
-  options.strict = true;
-  auto data = LoadInteractions(path, options, nullptr);
-  if (!data.ok()) return data.status();
-  std::vector<ReplayEvent> events;
-  events.reserve(static_cast<size_t>(data->num_events()));
-  for (int32_t u = 0; u < data->num_users(); ++u) {
-    for (const Event& e : data->histories[u]) {
-      events.push_back({data->users.Name(u), data->items.Name(e.item), e.type, e.timestamp});
-    }
-  }
-  // Each history is in time order already; this interleaves the users.
-  std::stable_sort(events.begin(), events.end(),
-                   [](const ReplayEvent& a, const ReplayEvent& b) { return a.timestamp < b.timestamp; });
-  return events;
-}
 
 std::optional<int> RankOfItem(const v1::RecommendResponse& answer, const std::string& item) {
   for (int i = 0; i < answer.items_size(); ++i) {
@@ -169,7 +157,9 @@ void ReplayQuality::Add(std::optional<int> rank, double latency_ms, bool degrade
   if (fallback_answer) ++fallback;
   if (rank) {
     ++hits;
-    ndcg_sum += 1.0 / std::log2(static_cast<double>(*rank) + 2.0);
+    const double gain = NdcgAtRank(*rank);
+    ndcg_sum += gain;
+    ndcg_sq_sum += gain * gain;
   }
   latencies_ms.push_back(latency_ms);
 }
@@ -185,7 +175,7 @@ absl::StatusOr<ReplayResult> RunReplay(const std::vector<ReplayEvent>& events, c
   if (absl::Status s = ValidateReplayOptions(options); !s.ok()) return s;
   if (events.empty()) return absl::InvalidArgumentError("--replay: the log holds no events");
   ReplayClient client(options);
-  ReplayRecorder recorder;
+  ReplayRecorder recorder(events.size());
   const absl::Time start = absl::Now();
   const absl::Duration interval = absl::Seconds(1.0 / options.qps);
 
@@ -202,7 +192,7 @@ absl::StatusOr<ReplayResult> RunReplay(const std::vector<ReplayEvent>& events, c
       v1::RecommendResponse answer;
       const grpc::Status asked = client.Ask(n, e, &answer);
       if (asked.ok()) {
-        recorder.Answered(answer.experiment_arm(), RankOfItem(answer, e.item),
+        recorder.Answered(n, answer.experiment_arm(), RankOfItem(answer, e.item),
                           absl::ToDoubleMilliseconds(absl::Now() - planned), answer);
       } else {
         recorder.AskFailed(asked.error_code());

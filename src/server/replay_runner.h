@@ -9,27 +9,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "data/replay_log.h"
+#include "eval/replay_score.h"
 #include "nlohmann/json.hpp"
-#include "recd/dataset.h"
 #include "recd/v1/recommender.pb.h"
 
 namespace recd {
-
-// One interaction of a replayed log, with external ids.
-struct ReplayEvent {
-  std::string user;
-  std::string item;
-  EventType type = EventType::kView;
-  int64_t timestamp = 0;  // seconds since the epoch
-};
-
-// Reads an interaction log in recd-train's --events format (a header naming
-// user_id, item_id, event, timestamp) into events ordered by timestamp
-// (each user's in file order; equal timestamps of different users by the
-// user's first appearance in the file). Any malformed line fails the read as
-// "file:line: reason": a replay that silently skipped events would score a
-// different log from the one named.
-absl::StatusOr<std::vector<ReplayEvent>> ReadReplayLog(const std::string& path);
 
 // Where the event's item stands in the answer: its 0-based rank, or nullopt
 // when the answer does not hold it.
@@ -42,12 +27,15 @@ struct ReplayQuality {
   int64_t fallback = 0;  // of those, from the popularity fallback
   int64_t hits = 0;      // answers holding the item the user took next
   double ndcg_sum = 0;   // sum of 1 / log2(rank + 2) over the hits
+  double ndcg_sq_sum = 0;  // sum of its squares, for the standard error
   std::vector<double> latencies_ms;  // of the answered asks, from the planned start
 
   // Counts one answered ask; `rank` as RankOfItem gives it.
   void Add(std::optional<int> rank, double latency_ms, bool degraded_answer, bool fallback_answer);
   double hit_rate() const { return asked > 0 ? static_cast<double>(hits) / static_cast<double>(asked) : 0; }
   double ndcg() const { return asked > 0 ? ndcg_sum / static_cast<double>(asked) : 0; }
+  // The quality figures alone, with their standard errors.
+  ReplayScore score() const { return {asked, hits, ndcg_sum, ndcg_sq_sum}; }
 };
 
 // What recd-bench --replay sends and how.
@@ -80,6 +68,8 @@ struct ReplayResult {
   std::map<std::string, int64_t> ask_errors;     // status code name -> count
   std::map<std::string, int64_t> record_errors;  // status code name -> count
   int64_t recorded = 0;                          // events acknowledged
+  // One per event of the log, in log order (recd-bench --replay-outcomes).
+  std::vector<ReplayOutcome> outcomes;
 
   nlohmann::json ToJson(int k) const;
   std::string ToText(int k) const;

@@ -214,15 +214,15 @@ std::vector<const ServingState*> CandidateStatesOf(const ServingState* current) 
 absl::StatusOr<std::shared_ptr<const ExperimentArms>> ServingStateManager::BuildExperimentArms(
     const ExperimentConfig& config, const ServingState& live, const ServingState* current) const {
   std::vector<ExperimentArms::Arm> arms;
-  double cumulative = 0;
+  std::vector<double> shares;
+  for (const ExperimentConfig::Arm& arm : config.arms) shares.push_back(arm.share);
+  const std::vector<int> ends = ArmEndBuckets(shares);
   for (size_t i = 0; i < config.arms.size(); ++i) {
     const ExperimentConfig::Arm& arm = config.arms[i];
     const std::string field = absl::StrCat("experiments.arms[", i, "]");
-    cumulative += arm.share;
     ExperimentArms::Arm built;
     built.name = arm.name;
-    built.end_bucket = i + 1 == config.arms.size() ? ExperimentConfig::kBuckets
-                                                   : static_cast<int>(std::lround(cumulative * ExperimentConfig::kBuckets));
+    built.end_bucket = ends[i];
     // An arm on another bundle version ranks with that bundle's state.
     const ServingState* ranked_on = &live;
     if (arm.bundle_version != 0) {

@@ -48,7 +48,7 @@ absl::StatusOr<std::string> ItemsFileOfConfig(const std::string& config_path) {
 
 // recd-bench --replay: asks, scores and records each event of `log_path`.
 int Replay(const std::string& log_path, const recd::LoadGeneratorOptions& load, int workers, bool record,
-           bool json) {
+           bool json, const std::string& outcomes_path) {
   recd::ReplayOptions o;
   o.target = load.target;
   o.qps = load.qps;
@@ -74,6 +74,12 @@ int Replay(const std::string& log_path, const recd::LoadGeneratorOptions& load, 
   if (!result.ok()) {
     std::cerr << "recd-bench: " << result.status().message() << "\n";
     return 2;
+  }
+  if (!outcomes_path.empty()) {
+    if (auto s = recd::WriteReplayOutcomes(outcomes_path, *events, result->outcomes); !s.ok()) {
+      std::cerr << "recd-bench: --replay-outcomes: " << s.message() << "\n";
+      return 2;
+    }
   }
   if (json) {
     nlohmann::json j = result->ToJson(o.k);
@@ -137,6 +143,10 @@ int main(int argc, char** argv) {
   app.add_option("--replay-workers", replay_workers, "replay: calls in flight at most (users hashed to workers)")
       ->capture_default_str();
   app.add_flag("--replay-no-record", replay_no_record, "replay: ask only, do not send the events");
+  std::string replay_outcomes;
+  app.add_option("--replay-outcomes", replay_outcomes,
+                 "replay: write user, item, arm and rank (-1: a miss, error: no answer) of every event here "
+                 "(TSV, log order; as recd-eval --replay-outcomes)");
   std::string ca_file, cert_file, key_file;
   app.add_option("--ca", ca_file, "TLS: the CA certificate (PEM) that signed recd's; turns TLS on");
   app.add_option("--cert", cert_file, "mutual TLS: this client's certificate (PEM)")->needs("--ca");
@@ -161,7 +171,7 @@ int main(int argc, char** argv) {
   o.duration = absl::Seconds(duration_s);
   o.warmup = absl::Seconds(warmup_s);
   o.call_timeout = absl::Milliseconds(timeout_ms);
-  if (!replay_log.empty()) return Replay(replay_log, o, replay_workers, !replay_no_record, json);
+  if (!replay_log.empty()) return Replay(replay_log, o, replay_workers, !replay_no_record, json, replay_outcomes);
   if (!users_file.empty()) {
     auto users = ReadLines(users_file);
     if (!users.ok()) {

@@ -7,6 +7,12 @@
 //   recd-eval --bundle out/beauty --amazon ../shared/data/amazon-beauty/Beauty
 //             --json out/metrics.json --predictions out/predictions.tsv
 //   recd-eval --from-store data/store --bundle /tmp/candidate --baseline models/demo --gate-tolerance 0.005
+//
+// With --replay it is instead the offline twin of recd-bench --replay: the
+// held-out log is replayed through the daemon's own ranking code, as the
+// daemon of --config would serve it, per experiment arm:
+//
+//   recd-eval --replay tail.csv --config recd.yaml --events head.csv --catalog catalog.jsonl
 
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -15,6 +21,7 @@
 
 #include "eval/bundle_gate.h"
 #include "recd/data_source.h"
+#include "server/offline_replay.h"
 #include "util/progress_reporter.h"
 
 namespace {
@@ -23,16 +30,54 @@ namespace {
 // the baseline.
 constexpr int kWorseThanBaseline = 10;
 
+// recd-eval --replay: replays `log_path` offline and prints HR and NDCG at
+// k per arm with their standard errors.
+int Replay(const std::string& log_path, const recd::OfflineReplayOptions& options, const std::string& json_path,
+           const std::string& outcomes_path) {
+  auto log = recd::ReadReplayLog(log_path);
+  if (!log.ok()) {
+    std::cerr << "recd-eval: --replay: " << log.status().message() << "\n";
+    return 1;
+  }
+  auto evaluation = recd::ReplayOffline(*log, options);
+  if (!evaluation.ok()) {
+    std::cerr << "recd-eval: " << evaluation.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "offline replay of " << log_path << " (" << log->size() << " events) as served by "
+            << options.config_path << "\n"
+            << evaluation->ToText(options.k);
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    nlohmann::json j = evaluation->ToJson(options.k);
+    j["log"] = log_path;
+    j["config"] = options.config_path;
+    out << j.dump(2) << "\n";
+    if (!out) {
+      std::cerr << "recd-eval: cannot write " << json_path << "\n";
+      return 1;
+    }
+  }
+  if (!outcomes_path.empty()) {
+    if (auto s = recd::WriteReplayOutcomes(outcomes_path, *log, evaluation->outcomes); !s.ok()) {
+      std::cerr << "recd-eval: --replay-outcomes: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"recd-eval: leave-one-out accuracy of a recd model bundle"};
+  CLI::App app{"recd-eval: leave-one-out accuracy of a recd model bundle, or an offline replay of a held-out log"};
   recd::DataSource source;
   std::string bundle_dir, json_path, predictions_path, target = "test";
   recd::EvaluationOptions options;
   recd::CandidateOptions candidates;
-  app.add_option("--bundle", bundle_dir, "bundle root written by recd-train (its newest version is used) or one version dir")
-      ->required();
+  CLI::Option* bundle_option = app.add_option(
+      "--bundle", bundle_dir,
+      "bundle root written by recd-train (its newest version is used) or one version dir (required but with --replay)");
   app.add_option("--amazon", source.amazon_prefix, "Amazon benchmark prefix");
   app.add_option("--events", source.events_path, "interaction log CSV");
   CLI::Option* catalog_option = app.add_option("--catalog", source.catalog_path, "item catalog");
@@ -41,25 +86,63 @@ int main(int argc, char** argv) {
       ->excludes(catalog_option);
   std::string baseline_dir;
   std::optional<double> gate_tolerance;
-  app.add_option("--baseline", baseline_dir,
+  CLI::Option* baseline_option = app.add_option("--baseline", baseline_dir,
                  "also evaluate this bundle on the same data and users, and print the difference");
   app.add_option("--gate-tolerance", gate_tolerance,
                  "with --baseline: exit 10 if the fused NDCG@10 is below the baseline's by more than this")
       ->needs("--baseline")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--target", target, "test | valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
-  app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
+  CLI::Option* target_option = app.add_option("--target", target, "test | valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
+  CLI::Option* max_users_option = app.add_option("--max-users", options.max_users, "evaluate the first N users only (0 = all)")->capture_default_str();
   app.add_option("--json", json_path, "write metrics JSON here");
-  app.add_option("--predictions", predictions_path, "write fused top-20 per user here (TSV)");
-  app.add_option("--full-scan-max-items", candidates.build.full_scan_max_items,
+  CLI::Option* predictions_option = app.add_option("--predictions", predictions_path, "write fused top-20 per user here (TSV)");
+  CLI::Option* full_scan_option = app.add_option("--full-scan-max-items", candidates.build.full_scan_max_items,
                  "larger catalogs are ranked from candidates, as in recd.yaml's candidates section")
       ->capture_default_str();
-  app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
+  CLI::Option* per_source_option = app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
+  std::string replay_log, outcomes_path;
+  recd::OfflineReplayOptions replay;
+  CLI::Option* replay_option = app.add_option(
+      "--replay", replay_log,
+      "instead of leave-one-out: replay this held-out events CSV in time order as recd-bench --replay does "
+      "(rank for the event's user, score against its item, then record it), offline, through the ranking code "
+      "and config of the daemon of --config; --events/--catalog: the history before it");
+  // The replay ranks as the config says (its candidates section too) and
+  // has no leave-one-out targets: these would be silently ignored.
+  for (CLI::Option* loo : {bundle_option, baseline_option, target_option, max_users_option, predictions_option,
+                           full_scan_option, per_source_option}) {
+    replay_option->excludes(loo);
+  }
+  app.add_option("--config", replay.config_path,
+                 "with --replay (required): the daemon's recd.yaml: its models.path, fusion, experiments, rules, "
+                 "candidates and store.history_length; its store.seed_events/seed_catalog unless --events/--catalog")
+      ->needs(replay_option);
+  app.add_option("-k", replay.k, "with --replay: items asked for before each event")
+      ->needs(replay_option)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--replay-outcomes", outcomes_path,
+                 "with --replay: write user, item, arm and rank (-1: a miss) of every event here (TSV, log order)")
+      ->needs(replay_option);
   CLI11_PARSE(app, argc, argv);
+  if (!replay_log.empty()) {
+    if (replay.config_path.empty() || !source.amazon_prefix.empty() || !source.store_path.empty()) {
+      std::cerr << "recd-eval: --replay needs --config, and takes the history from --events/--catalog or the "
+                   "config's seed files (not --amazon or --from-store)\n";
+      return 2;
+    }
+    replay.events_path = source.events_path;
+    replay.catalog_path = source.catalog_path;
+    return Replay(replay_log, replay, json_path, outcomes_path);
+  }
+  if (bundle_dir.empty()) {
+    std::cerr << "recd-eval: --bundle is required\n";
+    return 2;
+  }
   if (source.amazon_prefix.empty() + source.events_path.empty() + source.store_path.empty() != 2) {
     std::cerr << "recd-eval: give exactly one of --amazon, --events or --from-store\n";
     return 2;

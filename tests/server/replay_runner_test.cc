@@ -1,5 +1,6 @@
 #include "server/replay_runner.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,54 +14,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-class ReplayLogTest : public ::testing::Test {
- protected:
-  std::string Write(const std::string& text) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("recd_replay_" + std::to_string(getpid()) + "_" +
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv");
-    std::ofstream(path) << text;
-    paths_.push_back(path);
-    return path.string();
-  }
-  void TearDown() override {
-    for (const auto& p : paths_) std::filesystem::remove(p);
-  }
-  std::vector<std::filesystem::path> paths_;
-};
-
-std::vector<std::string> Describe(const std::vector<ReplayEvent>& events) {
-  std::vector<std::string> out;
-  for (const auto& e : events) out.push_back(e.user + ":" + e.item + "@" + std::to_string(e.timestamp));
-  return out;
-}
-
-TEST_F(ReplayLogTest, InterleavesUsersByTimeAndKeepsEachUsersOrder) {
-  auto events = ReadReplayLog(Write("user_id,item_id,event,timestamp\n"
-                                    "a,i1,view,100\n"
-                                    "b,i2,cart,50\n"
-                                    "a,i3,purchase,100\n"
-                                    "b,i4,view,300\n"
-                                    "a,i5,view,200\n"));
-  ASSERT_TRUE(events.ok()) << events.status();
-  EXPECT_THAT(Describe(*events), ElementsAre("b:i2@50", "a:i1@100", "a:i3@100", "a:i5@200", "b:i4@300"));
-  EXPECT_EQ((*events)[0].type, EventType::kCart);
-  EXPECT_EQ((*events)[2].type, EventType::kPurchase);
-}
-
-TEST_F(ReplayLogTest, AMalformedLineFailsNamingFileAndLine) {
-  const std::string path = Write("user_id,item_id,event,timestamp\na,i1,view,100\nb,i2,teleport,50\n");
-  auto events = ReadReplayLog(path);
-  ASSERT_FALSE(events.ok());
-  EXPECT_THAT(events.status().message(), HasSubstr(path + ":3"));
-}
-
-TEST_F(ReplayLogTest, AMissingFileFailsNamingIt) {
-  auto events = ReadReplayLog("/nonexistent/replay.csv");
-  ASSERT_FALSE(events.ok());
-  EXPECT_THAT(events.status().message(), HasSubstr("/nonexistent/replay.csv"));
-}
 
 TEST(RankOfItemTest, FindsTheItemsPositionOrNothing) {
   v1::RecommendResponse answer;
@@ -83,6 +36,18 @@ TEST(ReplayQualityTest, HitRateAndNdcgOverTheAnsweredAsks) {
   EXPECT_DOUBLE_EQ(q.hit_rate(), 0.5);
   EXPECT_DOUBLE_EQ(q.ndcg(), 1.5 / 4);
   EXPECT_THAT(q.latencies_ms, ElementsAre(1.0, 2.0, 3.0, 4.0));
+}
+
+TEST(ReplayQualityTest, ScoreCarriesTheStandardErrors) {
+  ReplayQuality q;
+  q.Add(0, 1.0, false, false);
+  q.Add(std::nullopt, 1.0, false, false);
+  const ReplayScore s = q.score();
+  EXPECT_EQ(s.asked, 2);
+  EXPECT_EQ(s.hits, 1);
+  EXPECT_DOUBLE_EQ(s.ndcg_sq_sum, 1.0);
+  EXPECT_DOUBLE_EQ(s.hit_rate_se(), 0.5 / std::sqrt(2.0));
+  EXPECT_DOUBLE_EQ(s.ndcg_se(), 0.5);  // sample SD of {1, 0} is sqrt(0.5); / sqrt(2)
 }
 
 TEST(ReplayQualityTest, NothingAskedIsZeroNotNaN) {
