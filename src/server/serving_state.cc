@@ -354,11 +354,16 @@ void ServingStateManager::DecideShadowAsync(const std::string& name, bool promot
     d.bundle_version = current->shadow->own_bundle ? current->shadow->bundle_version : 0;
     decision_ = std::move(d);
   }
-  ReloadAsync([this, done = std::move(done)](absl::Status s) {
+  ReloadAsync([this, name, promote, done = std::move(done)](absl::Status s) {
     // A decision that did not take leaves nothing behind for a later reload.
     if (!s.ok()) {
       absl::MutexLock lock(&decision_mu_);
       decision_.reset();
+    }
+    // A config that named another shadow in the meantime made it moot.
+    const auto now = Current();
+    if (s.ok() && (promote ? now->promoted_shadow : now->dropped_shadow) != name) {
+      s = absl::AbortedError(absl::StrCat("name: the config no longer runs shadow '", name, "'; nothing changed"));
     }
     done(std::move(s));
   });
