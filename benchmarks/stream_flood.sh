@@ -10,7 +10,7 @@
 # data/demo); RECD_SERVER_EXTRA adds keys to the config's server: mapping,
 # e.g. ", limits: {max_concurrent_streams: 16}" or
 # ", admission: {max_in_flight_reads: 100000}" (admission out of the way, so
-# only the transport limit paces the flood).
+# only the transport limit paces the flood); FLOOD_NICE (below).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RECD_BUILD_DIR:-$root/build}
@@ -37,8 +37,11 @@ other() {  # name: the other client, one call at a time on one connection
   "${client[@]}" --channels 1 --concurrency 1 --warmup 1 --duration "$seconds" --timeout-ms 5000 >"$out/$1.json"
 }
 other alone
-"${client[@]}" --channels 1 --concurrency "$streams" --warmup 1 --duration $((seconds + 4)) --timeout-ms 30000 \
-  >"$out/flood.json" &
+# FLOOD_NICE: the flood client's nice value. On a two-core machine both
+# clients share the client core, so the flood generator's own CPU also slows
+# the other client; a niced flood stands in for a flood from another machine.
+nice -n "${FLOOD_NICE:-0}" "${client[@]}" --channels 1 --concurrency "$streams" --warmup 1 \
+  --duration $((seconds + 4)) --timeout-ms 30000 >"$out/flood.json" &
 flood_pid=$!
 sleep 2
 other during

@@ -31,7 +31,7 @@ TEST(ExperimentsTest, BucketIsAPureFunctionOfSaltAndUser) {
 }
 
 TEST(ExperimentsTest, ArmsFollowTheirShares) {
-  ExperimentArms arms("s", {{"small", 2000, nullptr}, {"large", ExperimentConfig::kBuckets, nullptr}});
+  ExperimentArms arms("s", {{"small", 2000, nullptr, nullptr}, {"large", ExperimentConfig::kBuckets, nullptr, nullptr}});
   int small = 0;
   for (int u = 0; u < 10000; ++u) small += arms.For("u" + std::to_string(u)).name == "small";
   EXPECT_NEAR(small, 2000, 200);
