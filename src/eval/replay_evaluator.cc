@@ -61,7 +61,7 @@ absl::Status ReplayEventOffline(const ReplayEvent& e, const ReplaySetup& setup, 
   absl::StatusOr<RecommendAnswer> answer =
       RecommendForUser(context, query, ScoringOptions{}, nullptr);
   // The daemon refuses an answer no model scored (CheckAnswered).
-  outcome.answered = answer.ok() && !(answer->ranking.fallback && answer->ranking.models.empty());
+  outcome.answered = answer.ok() && answer->ranking.answered();
   if (outcome.answered)
     outcome.rank = RankOf(answer->ranking, context.bundle->items(), e.item);
   const StoredEvent recorded{e.item, e.type, e.timestamp};

@@ -120,6 +120,9 @@ struct RankingResult {
   // (`models` is {"pop"}), or empty (`models` empty) when that failed too,
   // the bundle has none or the deadline passed. Never unscored items.
   bool fallback = false;
+  // Whether any model ranked: false = no answer at all (a fallback with
+  // nothing), which the daemon refuses rather than send.
+  bool answered() const { return !fallback || !models.empty(); }
   // The user as each model encoded them, by bundle scorer position; null
   // for models that did not run or failed. What a per-user cache keeps.
   std::vector<std::shared_ptr<const UserState>> states;

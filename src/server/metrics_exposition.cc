@@ -162,13 +162,13 @@ void WriteShadow(PrometheusWriter& w, const ShadowRanker& shadow, const ServingS
   if (s.ranked > 0) {
     w.Family("recd_shadow_overlap_at_k",
              "Mean overlap@k of the shadow's lists with the live ones, over the ranked requests.", Type::kGauge);
-    w.Sample({{"shadow", name}}, s.overlap_sum / static_cast<double>(s.ranked));
+    w.Sample({{"shadow", name}}, s.mean_overlap());
   }
   if (s.correlated > 0) {
     w.Family("recd_shadow_rank_correlation",
              "Mean Kendall's tau of the items shadow and live lists share (lists sharing two or more).",
              Type::kGauge);
-    w.Sample({{"shadow", name}}, s.correlation_sum / static_cast<double>(s.correlated));
+    w.Sample({{"shadow", name}}, s.mean_correlation());
   }
   w.Family("recd_shadow_latency_seconds", "How long the shadow took to rank a sampled request (off the request path).",
            Type::kHistogram);

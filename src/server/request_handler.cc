@@ -49,10 +49,7 @@ ScoringOptions MakeScoringOptions(const ServingState& state, ThreadPool* pool, a
   options.pool = pool;
   const absl::Time fallback = absl::Now() + absl::Milliseconds(state.config->default_deadline_ms);
   options.deadline = deadline == absl::InfiniteFuture() ? fallback : deadline;
-  auto config = state.config;
-  options.budget = [config](std::string_view model) {
-    return absl::Milliseconds(config->BudgetMs(std::string(model)));
-  };
+  options.budget = ModelBudgetsOf(state.config);
   options.skipped_tasks = metrics->skipped_tasks();
   return options;
 }
@@ -91,7 +88,7 @@ RankingContext ContextForUser(const UserServing& serving) {
 // An answer no model scored is no answer: the popularity fallback had
 // nothing either (it failed, or the bundle has no popularity model).
 absl::Status CheckAnswered(const RankingResult& result) {
-  if (!result.fallback || !result.models.empty()) return absl::OkStatus();
+  if (result.answered()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat("no model could rank this request (left out: ",
                                              absl::StrJoin(result.degraded, ", "), ")"));
 }
@@ -459,9 +456,9 @@ void RequestHandler::FillShadowStatus(v1::ShadowStatus* status) const {
   status->set_ranked(s.ranked);
   status->set_failed(s.failed);
   status->set_degraded(s.degraded);
-  status->set_overlap_at_k(s.ranked > 0 ? s.overlap_sum / static_cast<double>(s.ranked) : 0);
+  status->set_overlap_at_k(s.mean_overlap());
   status->set_correlated(s.correlated);
-  status->set_rank_correlation(s.correlated > 0 ? s.correlation_sum / static_cast<double>(s.correlated) : 0);
+  status->set_rank_correlation(s.mean_correlation());
   status->set_latency_p50_ms(s.latency->count() > 0 ? s.latency->QuantileMs(0.5) : 0);
   status->set_latency_p99_ms(s.latency->count() > 0 ? s.latency->QuantileMs(0.99) : 0);
 }

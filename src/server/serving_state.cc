@@ -85,6 +85,12 @@ RankingContext RankingContextOf(const ServingState& state) {
   return context;
 }
 
+std::function<absl::Duration(std::string_view model)> ModelBudgetsOf(std::shared_ptr<const ServerConfig> config) {
+  return [config = std::move(config)](std::string_view model) {
+    return absl::Milliseconds(config->BudgetMs(std::string(model)));
+  };
+}
+
 UserServing ServingForUser(const ServingState& live, std::string_view user_id) {
   UserServing out{&live, nullptr};
   if (live.experiments == nullptr) return out;

@@ -76,6 +76,10 @@ struct UserServing {
 };
 UserServing ServingForUser(const ServingState& live, std::string_view user_id);
 
+// Each model's time budget per request as `config` sets it
+// (models.budget_ms, budget_overrides_ms), for ScoringOptions::budget.
+std::function<absl::Duration(std::string_view model)> ModelBudgetsOf(std::shared_ptr<const ServerConfig> config);
+
 // What a request ranks with from `state`: its bundle, pipeline, catalog
 // facts and rule defaults (the pipeline of the user's arm is the caller's
 // to choose).

@@ -107,17 +107,14 @@ void ShadowRanker::Rank(const Task& task) {
   query.rules = task.rules;
   ScoringOptions options;  // inline on this thread
   options.deadline = started + absl::Milliseconds(state.config->default_deadline_ms);
-  options.budget = [config = state.config](std::string_view model) {
-    return absl::Milliseconds(config->BudgetMs(std::string(model)));
-  };
+  options.budget = ModelBudgetsOf(state.config);
   auto answer = RecommendForUser(context, query, options, cache_);
   const absl::Duration took = absl::Now() - started;
 
   absl::MutexLock lock(&mu_);
   if (stats_.name != task.target->name) return;  // figures of a shadow since replaced
   latency_->Record(took);
-  const bool answered = answer.ok() && !(answer->ranking.fallback && answer->ranking.models.empty());
-  if (!answered) {
+  if (!answer.ok() || !answer->ranking.answered()) {
     ++stats_.failed;
     return;
   }

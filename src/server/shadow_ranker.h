@@ -51,6 +51,10 @@ class ShadowRanker {
     int64_t correlated = 0;          // ranked requests sharing two items or more
     double correlation_sum = 0;      // SharedRankCorrelation over `correlated`
     std::shared_ptr<const LatencyHistogram> latency;  // of the shadow's rankings
+
+    // The means reported: 0 before anything was ranked (correlated).
+    double mean_overlap() const { return ranked > 0 ? overlap_sum / static_cast<double>(ranked) : 0; }
+    double mean_correlation() const { return correlated > 0 ? correlation_sum / static_cast<double>(correlated) : 0; }
   };
 
   // `cache`: the live state cache (may be null), read for the states of
