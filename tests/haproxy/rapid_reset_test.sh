@@ -71,11 +71,13 @@ field() { "$py" -c "import json, sys; r = json.load(open(sys.argv[1])); print($2
 recd_port=$(free_port)
 admin_port=$(free_port)
 edge_port=$(free_port)
-# A generous queue bound, as the daemon tests use: on a loaded CI machine a
-# call may wait past the default 20 ms and be shed, which is admission
-# working, not what this test is about.
+# Generous admission bounds, as the daemon tests use: on a loaded CI machine
+# a call may wait past the default 20 ms, or a stall may let more than the
+# default 8 reads pile up, and be shed, which is admission working, not what
+# this test is about. Behind the edge every call shares HAProxy's
+# connection, so no per-connection share (README, Deployment).
 cat >"$tmp/recd.yaml" <<YAML
-server: {listen: '127.0.0.1:$recd_port', default_deadline_ms: 5000, admission: {max_queue_ms: 10000}}
+server: {listen: '127.0.0.1:$recd_port', default_deadline_ms: 5000, admission: {max_queue_ms: 10000, max_in_flight_reads: 64, max_connection_share: 1.0}}
 admin: {listen: '127.0.0.1:$admin_port'}
 store: {path: $tmp/store}
 models: {path: $root/models/demo, budget_ms: 5000}

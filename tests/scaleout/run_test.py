@@ -146,7 +146,9 @@ def write_replica_config(tmp, name, redis_ports, demo):
         # machine (ctest -j2 beside a training test) a call may queue past the
         # default 20 ms and be shed, which is admission doing its job, not a
         # failure of the replicas or of resharding that this test looks for.
-        f.write(f"""server: {{listen: '127.0.0.1:{ports["serve"]}', default_deadline_ms: 5000, admission: {{max_queue_ms: 10000}}}}
+        # Behind HAProxy every call shares its connection: no per-connection
+        # share (README, Deployment).
+        f.write(f"""server: {{listen: '127.0.0.1:{ports["serve"]}', default_deadline_ms: 5000, admission: {{max_queue_ms: 10000, max_in_flight_reads: 64, max_connection_share: 1.0}}}}
 admin: {{listen: '127.0.0.1:{ports["admin"]}'}}
 ops: {{listen: '127.0.0.1:{ports["ops"]}'}}
 models: {{path: {ROOT}/models/demo, budget_ms: 5000}}
