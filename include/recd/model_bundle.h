@@ -43,6 +43,13 @@ class ModelBundle {
   static std::shared_ptr<const ModelBundle> FromScorers(IdMap items,
                                                         std::vector<std::unique_ptr<Scorer>> scorers,
                                                         FusionConfig fusion);
+  // The same bundle (directory, version, items, fusion) with its scorers
+  // replaced position by position: `scorers` has one entry per scorer of
+  // `base`, null where the base's is kept. For the daemon's live overlay,
+  // whose scorers wrap the base's; they share its models, never copy them.
+  // REQUIRES: scorers.size() == base.scorers().size().
+  static std::shared_ptr<const ModelBundle> WithScorers(const ModelBundle& base,
+                                                        std::vector<std::shared_ptr<const Scorer>> scorers);
 
   const std::string& dir() const { return dir_; }
   // The directory's name, plus "+<fusion version>" when fusion.yaml has one:
@@ -50,7 +57,7 @@ class ModelBundle {
   const std::string& version() const { return version_; }
   const IdMap& items() const { return items_; }
   int32_t num_items() const { return items_.size(); }
-  const std::vector<std::unique_ptr<Scorer>>& scorers() const { return scorers_; }
+  const std::vector<std::shared_ptr<const Scorer>>& scorers() const { return scorers_; }
   const Scorer* Find(std::string_view name) const;
   const FusionConfig& fusion() const { return fusion_; }
 
@@ -59,7 +66,7 @@ class ModelBundle {
   std::string dir_;
   std::string version_;
   IdMap items_;
-  std::vector<std::unique_ptr<Scorer>> scorers_;
+  std::vector<std::shared_ptr<const Scorer>> scorers_;
   FusionConfig fusion_;
 };
 

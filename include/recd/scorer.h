@@ -40,6 +40,17 @@ struct ItemEmbeddings {
   std::span<const float> bias;
 };
 
+// How an item-item model (kNN, Markov) weighs the user's recent items when
+// it sums their rows.
+struct RecentItemsWeighting {
+  int32_t history_items = 0;   // most recent events used; 0 = all
+  // Event `a` steps before the last weighs decay^a; events past
+  // kNegligibleRecencyWeight (sparse_scores.h) are not read.
+  float recency_decay = 1.0f;
+  // Also weight each event by its type; nullopt = every event counts 1.
+  std::optional<EventWeights> event_weights;
+};
+
 // Mean and standard deviation of one user's scores over the whole catalog:
 // the scale fusion's zscore puts a model on, whichever items a request
 // happens to rank.
@@ -111,6 +122,10 @@ class Scorer {
   // REQUIRES for ItemSimilarity: has_item_similarity(); 0 for unknown items.
   virtual bool has_item_similarity() const { return false; }
   virtual float ItemSimilarity(int32_t a, int32_t b) const;
+  // Item-item models say how they weigh recent items, so the daemon's live
+  // co-occurrence and transition rows (LiveOverlayScorer) are summed the
+  // same way. Nullopt for the others.
+  virtual std::optional<RecentItemsWeighting> recent_items_weighting() const { return std::nullopt; }
 
   // Writes the model to a model directory. `base` supplies the data hash,
   // metrics and extra params; the model fills in type, dims and tensors.

@@ -8,9 +8,7 @@
 
 namespace recd {
 
-std::unique_ptr<UserState> EncodeRecentItems(const SparseRowMatrix& matrix,
-                                             const UserHistory& history,
-                                             const RecentItemsWeighting& weighting) {
+std::vector<ItemScore> RecentItemRows(const UserHistory& history, const RecentItemsWeighting& weighting) {
   const size_t n = history.events.size();
   const size_t take =
       weighting.history_items > 0 ? std::min(n, static_cast<size_t>(weighting.history_items)) : n;
@@ -21,7 +19,13 @@ std::unique_ptr<UserState> EncodeRecentItems(const SparseRowMatrix& matrix,
     const Event& e = history.events[n - 1 - a];
     rows.push_back({e.item, weighting.event_weights ? w * weighting.event_weights->Of(e.type) : w});
   }
-  return SparseScores::FromRows(matrix, rows);
+  return rows;
+}
+
+std::unique_ptr<UserState> EncodeRecentItems(const SparseRowMatrix& matrix,
+                                             const UserHistory& history,
+                                             const RecentItemsWeighting& weighting) {
+  return SparseScores::FromRows(matrix, RecentItemRows(history, weighting));
 }
 
 absl::Status SaveItemItemModel(const std::string& dir, ModelManifest base,

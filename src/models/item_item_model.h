@@ -21,15 +21,9 @@ namespace recd {
 // items, plus a small popularity prior. These helpers hold the parts both
 // scorers would otherwise write twice: the user state, and the model file.
 
-// How recent items are weighed into the user state.
-struct RecentItemsWeighting {
-  int32_t history_items = 0;   // most recent events used; 0 = all
-  // Event `a` steps before the last weighs decay^a; events past
-  // kNegligibleRecencyWeight are not read.
-  float recency_decay = 1.0f;
-  // Also weight each event by its type; nullopt = every event counts 1.
-  std::optional<EventWeights> event_weights;
-};
+// The user's recent items, newest first, each with the weight its row is
+// summed with.
+std::vector<ItemScore> RecentItemRows(const UserHistory& history, const RecentItemsWeighting& weighting);
 
 // The sparse sum of `matrix` rows of the user's recent items (a SparseScores).
 std::unique_ptr<UserState> EncodeRecentItems(const SparseRowMatrix& matrix,

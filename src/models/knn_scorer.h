@@ -75,13 +75,15 @@ class KnnScorer final : public Scorer {
   // A copy with other scoring settings, for tuning without rebuilding.
   std::unique_ptr<KnnScorer> WithScoring(const KnnScoring& scoring) const;
 
+  std::optional<RecentItemsWeighting> recent_items_weighting() const override { return Weighting(); }
+  // The scoring settings in the form the shared item-item helpers take.
+  RecentItemsWeighting Weighting() const;
+
   const SparseRowMatrix& similarities() const { return similarities_; }
   std::span<const float> prior() const { return prior_; }
   const KnnScoring& scoring() const { return scoring_; }
 
  private:
-  // The scoring settings in the form the shared item-item helpers take.
-  RecentItemsWeighting Weighting() const;
 
   SparseRowMatrix similarities_;
   std::vector<float> prior_;

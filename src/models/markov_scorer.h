@@ -71,13 +71,15 @@ class MarkovScorer final : public Scorer {
   // A copy with other scoring settings, for tuning without rebuilding.
   std::unique_ptr<MarkovScorer> WithScoring(const MarkovScoring& scoring) const;
 
+  std::optional<RecentItemsWeighting> recent_items_weighting() const override { return Weighting(); }
+  // The scoring settings in the form the shared item-item helpers take.
+  RecentItemsWeighting Weighting() const;
+
   const SparseRowMatrix& transitions() const { return transitions_; }
   std::span<const float> prior() const { return prior_; }
   const MarkovScoring& scoring() const { return scoring_; }
 
  private:
-  // The scoring settings in the form the shared item-item helpers take.
-  RecentItemsWeighting Weighting() const;
 
   SparseRowMatrix transitions_;
   std::vector<float> prior_;

@@ -94,9 +94,22 @@ std::shared_ptr<const ModelBundle> ModelBundle::FromScorers(
     IdMap items, std::vector<std::unique_ptr<Scorer>> scorers, FusionConfig fusion) {
   auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
   bundle->items_ = std::move(items);
-  bundle->scorers_ = std::move(scorers);
+  for (auto& scorer : scorers) bundle->scorers_.push_back(std::move(scorer));
   bundle->fusion_ = std::move(fusion);
   bundle->version_ = "in-memory";
+  return bundle;
+}
+
+std::shared_ptr<const ModelBundle> ModelBundle::WithScorers(const ModelBundle& base,
+                                                          std::vector<std::shared_ptr<const Scorer>> scorers) {
+  auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
+  bundle->dir_ = base.dir_;
+  bundle->version_ = base.version_;
+  bundle->items_ = base.items_;
+  bundle->fusion_ = base.fusion_;
+  for (size_t i = 0; i < base.scorers_.size(); ++i) {
+    bundle->scorers_.push_back(scorers[i] != nullptr ? std::move(scorers[i]) : base.scorers_[i]);
+  }
   return bundle;
 }
 

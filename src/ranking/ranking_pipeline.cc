@@ -362,6 +362,7 @@ std::shared_ptr<const FusedTopList> RankingPipeline::KeepTop(const RankRequest& 
   for (size_t i = 0; i < banned.size(); ++i) banned[i] = history.contains(all ? static_cast<int32_t>(i) : items[i]);
   auto top = std::make_shared<FusedTopList>();
   top->pipeline_id = id_;
+  top->live_generation = request.live_generation;
   top->depth = depth;
   top->exclude_history = request.exclude_history;
   const std::vector<int32_t> order = TopK(fused, request.keep_top, banned);
@@ -387,7 +388,8 @@ std::shared_ptr<const FusedTopList> RankingPipeline::KeepTop(const RankRequest& 
 std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& request,
                                                             const FusedTopList& top) const {
   const bool retrieving = request.candidates.empty() && retrieves();
-  if (top.pipeline_id != id_ || top.exclude_history != request.exclude_history || request.states_behind > 0 ||
+  if (top.pipeline_id != id_ || top.live_generation != request.live_generation ||
+      top.exclude_history != request.exclude_history || request.states_behind > 0 ||
       !request.profile.empty() ||
       (!retrieving && !request.candidates.empty()) || top.depth != (retrieving ? NominationDepth(request) : 0)) {
     return std::nullopt;

@@ -64,6 +64,9 @@ struct RankRequest {
   // items before this request's own rules (RankingResult::top), so a later
   // request for the same history costs its rules and top k only.
   int keep_top = 0;
+  // The generation of the live item statistics the models read (0 = none):
+  // a kept top list serves only requests of the same generation.
+  uint64_t live_generation = 0;
 };
 
 // How the scorers of one request run. The default runs them one after the
@@ -102,6 +105,7 @@ struct RankedItem {
 // the full pipeline would have answered from the very same scores.
 struct FusedTopList {
   uint64_t pipeline_id = 0;     // RankingPipeline::id(): bundle, fusion, search
+  uint64_t live_generation = 0; // RankRequest::live_generation it was ranked at
   int depth = 0;                // nomination depth; 0 = the whole catalog
   bool exclude_history = true;
   bool truncated = false;       // more items were ranked than `items` holds

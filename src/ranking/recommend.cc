@@ -62,6 +62,7 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   rank.catalog_scale = !query.candidates.empty();
   rank.exclude = query.exclude;
   rank.profile = query.profile;
+  rank.live_generation = context.live_generation;
   if (auto s = ApplyRules(query.rules, items, context.catalog, &history.purchased, rank, answer.ignored_ids);
       !s.ok()) {
     return s;

@@ -34,6 +34,9 @@ struct RankingContext {
   // Look states up in the cache but keep nothing there: a shadow ranking
   // must not displace the live entries.
   bool cache_read_only = false;
+  // Generation of the live item statistics in the bundle's models (0 =
+  // none); a cached top list of another generation is not served.
+  uint64_t live_generation = 0;
 };
 
 // "Recommend for this user", free of any wire format.

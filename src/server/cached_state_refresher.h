@@ -3,10 +3,14 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "recd/feature_store.h"
 #include "server/server_metrics.h"
@@ -14,6 +18,14 @@
 #include "ranking/user_state_cache.h"
 
 namespace recd {
+
+// What CachedStateRefresher feeds the live item statistics with.
+struct LiveFeedingOptions {
+  bool enabled = false;
+  absl::Duration publish_interval = absl::Milliseconds(500);
+  // Users whose events must not shape the item statistics; may be empty.
+  std::function<bool(const std::string& user_id)> excluded;
+};
 
 // Keeps the UserStateCache fresh as events are recorded: after a batch is
 // durable, each user of it that the cache holds gets its weighted models'
@@ -37,6 +49,10 @@ namespace recd {
 // models re-encode. A stale entry can never be served either way: the cache
 // checks fingerprints on lookup.
 //
+// With live feeding, the same thread also records every batch in the live
+// item statistics of the bundles served (LiveFeedsOf), users `excluded`
+// (quarantined) left out, and publishes them every publish_interval.
+//
 // Thread-safe. The destructor stops the thread, dropping what is queued.
 class CachedStateRefresher {
  public:
@@ -44,9 +60,12 @@ class CachedStateRefresher {
   // seconds of a busy daemon's writes; each holds one group's events.
   static constexpr size_t kMaxQueuedBatches = 256;
 
-  // REQUIRES: all outlive the refresher. `cache` may be null (no-op).
+  using LiveFeeding = LiveFeedingOptions;
+
+  // REQUIRES: all outlive the refresher. `cache` may be null (then only
+  // live feeding, if enabled, runs).
   CachedStateRefresher(ServingStateManager* states, FeatureStore* store, UserStateCache* cache,
-                       ServerMetrics* metrics);
+                       ServerMetrics* metrics, LiveFeeding live = {});
   ~CachedStateRefresher();
   CachedStateRefresher(const CachedStateRefresher&) = delete;
   CachedStateRefresher& operator=(const CachedStateRefresher&) = delete;
@@ -56,14 +75,20 @@ class CachedStateRefresher {
   void Enqueue(std::vector<UserEvents> written);
 
  private:
+  // Per user of `written`: the item ids of their new events, in order.
+  using AppendedItems = absl::flat_hash_map<std::string, std::vector<const std::string*>>;
+
   void Run();
-  // Refreshes the cached users among `written`, in write order.
-  void Refresh(const std::vector<std::vector<UserEvents>>& written) const;
+  // Refreshes the cached users among `appended`.
+  void Refresh(const AppendedItems& appended) const;
+  // Records the new events of `appended` in every live overlay served.
+  void FeedLive(const AppendedItems& appended) const;
 
   ServingStateManager* const states_;
   FeatureStore* const store_;
   UserStateCache* const cache_;
   ServerMetrics* const metrics_;
+  const LiveFeeding live_;
   absl::Mutex mu_;
   std::deque<std::vector<UserEvents>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -46,6 +46,16 @@ constexpr CounterName kCounters[] = {
     {"evicted_connections", "recd_evicted_connections_total",
      "Idle client connections shut down at server.limits.max_connections."},
     {"events_rate_limited", "recd_events_rate_limited_total", "RecordEvents calls refused by server.rate_limits."},
+    {"live_events", "recd_live_events_total", "Events the live item statistics learned from (config live)."},
+    {"live_pruned_pairs", "recd_live_pruned_pairs_total",
+     "Live co-occurrence and transition entries dropped, the weakest first, at live.max_pairs."},
+};
+// Values of Counters() exposed as gauges, one for one.
+constexpr CounterName kGauges[] = {
+    {"live_items", "recd_live_items", "Items with live counts in the live bundle's overlay."},
+    {"live_pairs", "recd_live_pairs", "Live co-occurrence and transition entries kept."},
+    {"live_max_pairs", "recd_live_max_pairs", "The bound on them (live.max_pairs; 0 without live)."},
+    {"live_memory_bytes", "recd_live_memory_bytes", "Memory of the live item statistics and their snapshot."},
 };
 
 void WriteServerMetrics(PrometheusWriter& w, const ServerMetrics& m) {
@@ -103,6 +113,11 @@ void WriteServerMetrics(PrometheusWriter& w, const ServerMetrics& m) {
   for (const CounterName& c : kCounters) {
     if (!counters.contains(c.key)) continue;
     w.Family(c.metric, c.help, Type::kCounter);
+    w.Sample({}, value(c.key));
+  }
+  for (const CounterName& c : kGauges) {
+    if (!counters.contains(c.key)) continue;
+    w.Family(c.metric, c.help, Type::kGauge);
     w.Sample({}, value(c.key));
   }
   if (counters.contains("open_connections")) {

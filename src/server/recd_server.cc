@@ -186,7 +186,18 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
   admission.hog_refusals_per_second = config->hog_refusals_per_second;
   server->admission_ = std::make_unique<AdmissionController>(admission);
   server->metrics_.SetExtraCounters([s = server.get()] {
+    const std::shared_ptr<const ServingState> state = s->states_->Current();
+    const LiveItemStats::Stats live = state->live != nullptr ? state->live->stats() : LiveItemStats::Stats{};
     return std::map<std::string, int64_t>{
+        // The live bundle's overlay (README, Learning during the day); 0 without one.
+        {"live_events", live.events},
+        {"live_forgotten_events", live.forgotten},
+        {"live_items", live.items},
+        {"live_pairs", live.pairs},
+        {"live_max_pairs", state->live != nullptr ? state->live->options().max_pairs : 0},
+        {"live_pruned_pairs", live.pruned},
+        {"live_memory_bytes", live.memory_bytes},
+        {"live_generation", static_cast<int64_t>(live.generation)},
         {"refused_reads", s->admission_->refused(AdmissionController::Lane::kRead)},
         {"refused_writes", s->admission_->refused(AdmissionController::Lane::kWrite)},
         {"refused_connection_share", s->admission_->refused_connection_share()},
@@ -203,8 +214,17 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
         {"evicted_connections", s->limiter_ ? s->limiter_->evicted() : 0},
         {"accept_errors", s->limiter_ ? s->limiter_->accept_errors() : 0}};
   });
+  CachedStateRefresher::LiveFeeding live_feeding;
+  live_feeding.enabled = config->live_enabled;
+  live_feeding.publish_interval = absl::Milliseconds(config->live_publish_ms);
+  // Quarantined users' events are stored but teach the item statistics
+  // nothing. The handler exists before the first event is written.
+  live_feeding.excluded = [s = server.get()](const std::string& user_id) {
+    return s->handler_ != nullptr && s->handler_->quarantine().IsQuarantined(user_id);
+  };
   server->refresher_ = std::make_unique<CachedStateRefresher>(server->states_.get(), server->store_.get(),
-                                                              server->state_cache_.get(), &server->metrics_);
+                                                              server->state_cache_.get(), &server->metrics_,
+                                                              std::move(live_feeding));
   EventWriter::Options writer_options;
   writer_options.max_queued_batches = static_cast<size_t>(config->write_queue_batches);
   writer_options.after_write = [refresher = server->refresher_.get()](std::vector<UserEvents> written) {

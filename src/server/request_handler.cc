@@ -498,6 +498,10 @@ absl::Status RequestHandler::ForgetUser(const v1::ForgetUserRequest& request,
   // After the store: a request racing this one re-reads an empty history,
   // whose fingerprint no cached entry of the old one can match.
   if (state_cache_ != nullptr) state_cache_->Erase(request.user_id());
+  // And from what the live item statistics learned of them.
+  for (const LiveFeed& feed : LiveFeedsOf(*states_->Current())) {
+    feed.stats->Forget(ToDenseHistory(before->events, feed.bundle->items()).events, absl::Now());
+  }
   response->set_had_history(before->known);
   spdlog::info("forgot user {} ({})", request.user_id(), before->known ? "had a history" : "no history stored");
   return absl::OkStatus();

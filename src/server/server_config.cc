@@ -171,9 +171,40 @@ absl::Status ReadShilling(const YAML::Node& q, ServerConfig& c) {
   return absl::OkStatus();
 }
 
+// live: the overlay of item statistics learned from the event stream.
+absl::Status ReadLive(const YAML::Node& l, ServerConfig& c) {
+  RECD_RETURN_IF_ERROR(CheckKeys(l, "live", {"enabled", "half_life_minutes", "pair_window", "max_pairs",
+                                             "max_neighbours", "shrink", "publish_ms", "weights"}));
+  RECD_RETURN_IF_ERROR(Read(l, "enabled", "live.enabled", c.live_enabled));
+  double half_life_minutes = absl::ToDoubleMinutes(c.live.half_life);
+  RECD_RETURN_IF_ERROR(Read(l, "half_life_minutes", "live.half_life_minutes", half_life_minutes));
+  if (!(half_life_minutes >= 1 && half_life_minutes <= 525600)) {
+    return absl::InvalidArgumentError("live.half_life_minutes: must be in [1, 525600] (a minute to a year)");
+  }
+  c.live.half_life = absl::Minutes(half_life_minutes);
+  RECD_RETURN_IF_ERROR(ReadInRange(l, "pair_window", "live.pair_window", 0, 50, c.live.pair_window));
+  RECD_RETURN_IF_ERROR(ReadInRange<int64_t>(l, "max_pairs", "live.max_pairs", 0, 100'000'000, c.live.max_pairs));
+  RECD_RETURN_IF_ERROR(ReadInRange(l, "max_neighbours", "live.max_neighbours", 1, 100'000, c.live.max_neighbours));
+  RECD_RETURN_IF_ERROR(Read(l, "shrink", "live.shrink", c.live.shrink));
+  if (!(c.live.shrink >= 0 && c.live.shrink <= 1e6)) return absl::InvalidArgumentError("live.shrink: must be in [0, 1e6]");
+  RECD_RETURN_IF_ERROR(ReadInRange<int64_t>(l, "publish_ms", "live.publish_ms", 10, 60'000, c.live_publish_ms));
+  if (const YAML::Node w = l["weights"]) {
+    RECD_RETURN_IF_ERROR(CheckKeys(w, "live.weights", {"pop", "knn", "markov"}));
+    for (auto [key, field] : {std::pair{"pop", &LiveOverlayWeights::pop}, std::pair{"knn", &LiveOverlayWeights::knn},
+                              std::pair{"markov", &LiveOverlayWeights::markov}}) {
+      float& weight = c.live_weights.*field;
+      RECD_RETURN_IF_ERROR(Read(w, key, absl::StrCat("live.weights.", key), weight));
+      if (!(weight >= 0 && weight <= 1e6)) {
+        return absl::InvalidArgumentError(absl::StrCat("live.weights.", key, ": must be in [0, 1e6]"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string& base_dir) {
   ServerConfig c;
-  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "fusion", "experiments", "shadow", "rules", "candidates", "logging"}));
+  RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "live", "fusion", "experiments", "shadow", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "max_rank_items",
                                              "max_cart_items", "admission", "limits", "rate_limits", "shilling", "tls", "auth"}));
@@ -272,6 +303,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(Read(s, "seed_catalog", "store.seed_catalog", c.seed_catalog));
     RECD_RETURN_IF_ERROR(Read(s, "seed_events", "store.seed_events", c.seed_events));
   }
+  if (const YAML::Node l = root["live"]) RECD_RETURN_IF_ERROR(ReadLive(l, c));
   if (const YAML::Node s = root["models"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "models", {"path", "budget_ms", "budget_overrides_ms", "state_cache_entries", "result_cache_items", "warm_users", "warm_ms", "serve_version"}));
     RECD_RETURN_IF_ERROR(ReadAtLeast<int64_t>(s, "serve_version", "models.serve_version", 0, c.serve_version));
@@ -413,6 +445,21 @@ absl::Status ServerConfig::CheckReloadable(const ServerConfig& next) const {
   RECD_START_ONLY("store.seed_catalog", seed_catalog);
   RECD_START_ONLY("store.seed_events", seed_events);
   RECD_START_ONLY("models.state_cache_entries", state_cache_entries);
+  // The overlay is built with each bundle: a change would apply to some
+  // bundles and not others.
+  RECD_START_ONLY("live.enabled", live_enabled);
+  if (live.half_life != next.live.half_life) {
+    return changed("live.half_life_minutes", absl::ToDoubleMinutes(live.half_life),
+                   absl::ToDoubleMinutes(next.live.half_life));
+  }
+  RECD_START_ONLY("live.pair_window", live.pair_window);
+  RECD_START_ONLY("live.max_pairs", live.max_pairs);
+  RECD_START_ONLY("live.max_neighbours", live.max_neighbours);
+  RECD_START_ONLY("live.shrink", live.shrink);
+  RECD_START_ONLY("live.publish_ms", live_publish_ms);
+  RECD_START_ONLY("live.weights.pop", live_weights.pop);
+  RECD_START_ONLY("live.weights.knn", live_weights.knn);
+  RECD_START_ONLY("live.weights.markov", live_weights.markov);
 #undef RECD_START_ONLY
   return absl::OkStatus();
 }

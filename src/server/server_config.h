@@ -9,6 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "abuse/shilling_options.h"
+#include "models/live_item_stats.h"
+#include "models/live_overlay_scorer.h"
 #include "recd/fusion_config.h"
 #include "server/experiments.h"
 #include "server/shadow_config.h"
@@ -179,6 +181,17 @@ struct ServerConfig {
   // so a swap does not turn every cached user into a miss at once.
   int64_t warm_users = 2000;
   int64_t warm_ms = 3000;
+  // live: item statistics that follow the event stream (LiveItemStats),
+  // overlaid on the bundle's pop, knn and markov models until the next
+  // bundle. Off by default: with it on, answers depend on when events
+  // arrived, so the daemon no longer matches recd-eval's replay of the same
+  // log event for event (README, Learning during the day). Start-only.
+  bool live_enabled = false;
+  LiveStatsOptions live;
+  LiveOverlayWeights live_weights;
+  // How often new counts are published to the models: the most an event
+  // waits to count, besides its group commit. Default 500 ms.
+  int64_t live_publish_ms = 500;
   // fusion: optional; when absent the bundle's tuned fusion.yaml is used.
   std::optional<FusionConfig> fusion;
   // experiments: optional A/B arms of fusion profiles (README, Experiments).

@@ -73,6 +73,23 @@ absl::StatusOr<FusionConfig> CandidateFusion(const std::optional<FusionConfig>& 
 
 }  // namespace
 
+std::vector<LiveFeed> LiveFeedsOf(const ServingState& state) {
+  std::vector<LiveFeed> feeds;
+  auto add = [&feeds](const ServingState* s) {
+    if (s == nullptr || s->live == nullptr) return;
+    for (const LiveFeed& f : feeds) {
+      if (f.stats == s->live.get()) return;
+    }
+    feeds.push_back({s->live.get(), s->bundle.get()});
+  };
+  add(&state);
+  if (state.experiments != nullptr) {
+    for (const ExperimentArms::Arm& arm : state.experiments->arms()) add(arm.state.get());
+  }
+  if (state.shadow != nullptr) add(state.shadow->state.get());
+  return feeds;
+}
+
 RankingContext RankingContextOf(const ServingState& state) {
   RankingContext context;
   context.bundle = state.bundle;
@@ -82,6 +99,7 @@ RankingContext RankingContextOf(const ServingState& state) {
   context.exclude_seen = state.config->exclude_seen;
   context.max_rule_scan_items = state.config->max_rule_scan_items;
   context.result_cache_items = static_cast<int>(state.config->result_cache_items);
+  context.live_generation = state.live != nullptr ? state.live->generation() : 0;
   return context;
 }
 
@@ -295,9 +313,16 @@ absl::Status ServingStateManager::LoadBundleParts(ServingState& state, int64_t n
     if (r != nullptr && r->bundle == state.bundle) same = r;
   }
   if (same != nullptr) {
+    state.live = same->live;
     state.catalog = same->catalog;
     state.similarity = same->similarity;
   } else {
+    // A bundle loaded now starts its overlay empty: it was trained on the
+    // events the last one's overlay learned from, or will be soon.
+    if (state.config->live_enabled) {
+      state.live = std::make_shared<LiveItemStats>(state.bundle->num_items(), state.config->live, absl::Now());
+      state.bundle = WithLiveOverlay(*state.bundle, state.live, state.config->live_weights);
+    }
     auto catalog = CatalogIndex::Build(state.bundle->items(), *options_.store);
     if (!catalog.ok()) return catalog.status();
     state.catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));

@@ -57,6 +57,9 @@ struct ServingState {
   std::string bundle_fingerprint;                   // BundleRootStamp: detects a new version
   int64_t bundle_version = 0;                       // the number of the version directory served
   std::shared_ptr<const ShadowTarget> shadow;       // null = none
+  // The live item statistics overlaid on `bundle` (config live.enabled),
+  // made with the bundle and kept while it serves; null = none.
+  std::shared_ptr<LiveItemStats> live;
   // A shadow the admin made live (PromoteShadow) or stopped (DropShadow),
   // in memory until the config's shadow section names another or recd
   // restarts; "" = none.
@@ -66,6 +69,15 @@ struct ServingState {
   // the reload and the running table stays); null = no authentication.
   std::shared_ptr<const TokenAuthenticator> auth;
 };
+
+// One bundle the event stream feeds: its live item statistics and its items.
+struct LiveFeed {
+  LiveItemStats* stats = nullptr;
+  const ModelBundle* bundle = nullptr;
+};
+// Every distinct live overlay `state` serves with: the live bundle's, the
+// experiment arms' and the shadow's own bundles'. Empty without live.
+std::vector<LiveFeed> LiveFeedsOf(const ServingState& state);
 
 // What `user_id` is ranked with in the live state `live`: the user's
 // experiment arm (null without experiments), and the state of the arm's own

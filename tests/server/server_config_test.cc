@@ -177,6 +177,16 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"server: {shilling: {enabled: maybe}}", "server.shilling.enabled: wrong type"},
       {"server: {shilling: {burst: 3}}", "server.shilling.burst: unknown field"},
       {"server: {shilling: on}", "server.shilling: must be a mapping"},
+      {"live: {enabled: sometimes}", "live.enabled: wrong type"},
+      {"live: {half_life_minutes: 0}", "live.half_life_minutes"},
+      {"live: {pair_window: -1}", "live.pair_window"},
+      {"live: {max_pairs: -1}", "live.max_pairs"},
+      {"live: {max_neighbours: 0}", "live.max_neighbours"},
+      {"live: {shrink: -1}", "live.shrink"},
+      {"live: {publish_ms: 1}", "live.publish_ms"},
+      {"live: {weights: {knn: -1}}", "live.weights.knn"},
+      {"live: {weights: {mf: 1}}", "live.weights.mf: unknown field"},
+      {"live: {window: 3}", "live.window: unknown field"},
   };
   for (const auto& [yaml, field] : cases) {
     auto c = ServerConfig::Parse(yaml, "/");
@@ -348,6 +358,37 @@ TEST(ServerConfigTest, ShillingDefaultsAreTheOfflineDetectorsAndAreRead) {
   EXPECT_DOUBLE_EQ(c->shilling.swarm_share, 0.8);
   // Reloadable: a running config takes it.
   EXPECT_TRUE(defaults->CheckReloadable(*c).ok());
+}
+
+TEST(ServerConfigTest, LiveIsOffByDefaultReadAndStartOnly) {
+  auto defaults = ServerConfig::Parse("", "/");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->live_enabled);
+  auto c = ServerConfig::Parse(
+      "live: {enabled: true, half_life_minutes: 90, pair_window: 5, max_pairs: 1000, max_neighbours: 20, "
+      "shrink: 2.5, publish_ms: 250, weights: {pop: 0.5, knn: 2, markov: 0}}",
+      "/");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->live_enabled);
+  EXPECT_EQ(c->live.half_life, absl::Minutes(90));
+  EXPECT_EQ(c->live.pair_window, 5);
+  EXPECT_EQ(c->live.max_pairs, 1000);
+  EXPECT_EQ(c->live.max_neighbours, 20);
+  EXPECT_DOUBLE_EQ(c->live.shrink, 2.5);
+  EXPECT_EQ(c->live_publish_ms, 250);
+  EXPECT_FLOAT_EQ(c->live_weights.pop, 0.5f);
+  EXPECT_FLOAT_EQ(c->live_weights.knn, 2.0f);
+  EXPECT_FLOAT_EQ(c->live_weights.markov, 0.0f);
+  const absl::Status s = defaults->CheckReloadable(*c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("live.enabled"), absl::string_view::npos) << s;
+  auto other = ServerConfig::Parse("live: {enabled: true, half_life_minutes: 30, pair_window: 5, max_pairs: 1000, "
+                                   "max_neighbours: 20, shrink: 2.5, publish_ms: 250, weights: {pop: 0.5, knn: 2, markov: 0}}",
+                                   "/");
+  ASSERT_TRUE(other.ok());
+  const absl::Status h = c->CheckReloadable(*other);
+  EXPECT_NE(h.message().find("live.half_life_minutes"), absl::string_view::npos) << h;
+  EXPECT_TRUE(c->CheckReloadable(*c).ok());
 }
 
 TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreStartOnly) {
