@@ -13,12 +13,6 @@ constexpr double kNegligibleCount = 1e-9;
 // folded back, long before a double could overflow.
 constexpr double kMaxScaleExponent = 60;
 
-uint64_t PairKey(int32_t a, int32_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-int32_t PairFrom(uint64_t key) { return static_cast<int32_t>(key >> 32); }
-int32_t PairTo(uint64_t key) { return static_cast<int32_t>(key & 0xffffffffu); }
-
 template <typename Map, typename Key>
 void AddClamped(Map& map, const Key& key, double delta) {
   if (delta > 0) {
@@ -36,18 +30,16 @@ int64_t MapBytes(const Map& map) {
   return static_cast<int64_t>(map.capacity() * (sizeof(typename Map::slot_type) + 1));
 }
 
-// Keeps each row's `max_neighbours` strongest entries, sorted by item.
-void FinishRows(absl::flat_hash_map<int32_t, std::vector<ItemScore>>& rows, int max_neighbours) {
+// Keeps the row's `max_neighbours` strongest entries, sorted by item.
+void FinishRow(std::vector<ItemScore>& row, int max_neighbours) {
   const size_t keep = static_cast<size_t>(std::max(max_neighbours, 0));
-  for (auto& [item, row] : rows) {
-    if (row.size() > keep) {
-      std::nth_element(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(keep), row.end(),
-                       [](const ItemScore& x, const ItemScore& y) { return x.score > y.score; });
-      row.resize(keep);
-      row.shrink_to_fit();
-    }
-    std::sort(row.begin(), row.end(), [](const ItemScore& x, const ItemScore& y) { return x.item < y.item; });
+  if (row.size() > keep) {
+    std::nth_element(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(keep), row.end(),
+                     [](const ItemScore& x, const ItemScore& y) { return x.score > y.score; });
+    row.resize(keep);
+    row.shrink_to_fit();
   }
+  std::sort(row.begin(), row.end(), [](const ItemScore& x, const ItemScore& y) { return x.item < y.item; });
 }
 
 int64_t RowsBytes(const absl::flat_hash_map<int32_t, std::vector<ItemScore>>& rows) {
@@ -65,6 +57,14 @@ std::span<const ItemScore> LiveSnapshot::Row(const absl::flat_hash_map<int32_t, 
   return it->second;
 }
 
+uint64_t LiveSnapshot::OldestFresh(absl::Time now, absl::Duration lag) const {
+  // Generation g was the latest until g + 1 was published.
+  for (const auto& [g, published] : recent_publishes) {
+    if (published > now - lag) return g - 1;
+  }
+  return generation;
+}
+
 LiveItemStats::LiveItemStats(int32_t num_items, LiveStatsOptions options, absl::Time epoch)
     : num_items_(num_items), options_(std::move(options)), epoch_(epoch),
       snapshot_(std::make_shared<const LiveSnapshot>()) {}
@@ -76,13 +76,33 @@ double LiveItemStats::ScaleAt(absl::Time now) {
     for (auto* map : {&counts_, &out_counts_}) {
       for (auto& [item, w] : *map) w *= fold;
     }
-    for (auto* map : {&cooccurrence_, &transitions_}) {
-      for (auto& [key, w] : *map) w *= fold;
+    for (auto* rows : {&cooccurrence_, &transitions_}) {
+      for (auto& [item, row] : *rows) {
+        for (auto& [other, w] : row) w *= fold;
+      }
     }
     epoch_ = now;
     exponent = 0;
   }
   return std::exp2(exponent);
+}
+
+void LiveItemStats::AddPair(RowMap& rows, int32_t a, int32_t b, double delta) {
+  if (delta > 0) {
+    auto [it, added] = rows[a].try_emplace(b, 0.0);
+    it->second += delta;
+    pairs_ += added ? 1 : 0;
+    return;
+  }
+  auto row = rows.find(a);
+  if (row == rows.end()) return;
+  auto it = row->second.find(b);
+  if (it == row->second.end()) return;
+  it->second += delta;
+  if (it->second > kNegligibleCount) return;
+  row->second.erase(it);
+  --pairs_;
+  if (row->second.empty()) rows.erase(row);
 }
 
 void LiveItemStats::Apply(std::span<const Event> history, size_t position, double scale, double sign) {
@@ -95,13 +115,13 @@ void LiveItemStats::Apply(std::span<const Event> history, size_t position, doubl
   for (size_t q = first; q < position; ++q) {
     const int32_t other = history[q].item;
     if (other < 0 || other >= num_items_ || other == e.item) continue;
-    AddClamped(cooccurrence_, PairKey(other, e.item), w);
-    AddClamped(cooccurrence_, PairKey(e.item, other), w);
+    AddPair(cooccurrence_, other, e.item, w);
+    AddPair(cooccurrence_, e.item, other, w);
   }
   if (position > 0 && window > 0) {
     const int32_t previous = history[position - 1].item;
     if (previous >= 0 && previous < num_items_ && previous != e.item) {
-      AddClamped(transitions_, PairKey(previous, e.item), w);
+      AddPair(transitions_, previous, e.item, w);
       AddClamped(out_counts_, previous, w);
     }
   }
@@ -129,25 +149,32 @@ void LiveItemStats::Forget(std::span<const Event> history, absl::Time now) {
 
 void LiveItemStats::Prune() {
   const size_t limit = static_cast<size_t>(options_.max_pairs);
-  if (cooccurrence_.size() + transitions_.size() <= limit) return;
+  if (static_cast<size_t>(pairs_) <= limit) return;
   // Down to 90%, so pruning runs once per tenth of the bound, not per event.
   const size_t keep = limit - limit / 10;
   std::vector<double> weights;
-  weights.reserve(cooccurrence_.size() + transitions_.size());
-  for (const auto* map : {&cooccurrence_, &transitions_}) {
-    for (const auto& [key, w] : *map) weights.push_back(w);
+  weights.reserve(static_cast<size_t>(pairs_));
+  for (const auto* rows : {&cooccurrence_, &transitions_}) {
+    for (const auto& [item, row] : *rows) {
+      for (const auto& [other, w] : row) weights.push_back(w);
+    }
   }
   size_t drop = weights.size() - keep;
   std::nth_element(weights.begin(), weights.begin() + static_cast<std::ptrdiff_t>(drop - 1), weights.end());
   const double threshold = weights[drop - 1];
-  for (auto* map : {&cooccurrence_, &transitions_}) {
-    absl::erase_if(*map, [&](const auto& entry) {
-      if (drop == 0 || entry.second > threshold) return false;
-      --drop;
-      return true;
-    });
+  const size_t wanted = drop;
+  for (auto* rows : {&cooccurrence_, &transitions_}) {
+    for (auto& [item, row] : *rows) {
+      absl::erase_if(row, [&](const auto& entry) {
+        if (drop == 0 || entry.second > threshold) return false;
+        --drop;
+        return true;
+      });
+    }
+    absl::erase_if(*rows, [](const auto& entry) { return entry.second.empty(); });
   }
-  pruned_ += static_cast<int64_t>(weights.size() - keep - drop);
+  pairs_ -= static_cast<int64_t>(wanted - drop);
+  pruned_ += static_cast<int64_t>(wanted - drop);
 }
 
 bool LiveItemStats::dirty() const {
@@ -160,11 +187,17 @@ bool LiveItemStats::Publish(absl::Time now) {
   if (!dirty_) return false;
   const double age = std::exp2(-absl::FDivDuration(now - epoch_, options_.half_life));
   auto snapshot = std::make_shared<LiveSnapshot>();
-  snapshot->generation = snapshot_.load(std::memory_order_relaxed)->generation + 1;
-  absl::flat_hash_map<int32_t, double> counts;
-  counts.reserve(counts_.size());
+  const std::shared_ptr<const LiveSnapshot> previous = snapshot_.load(std::memory_order_relaxed);
+  snapshot->generation = previous->generation + 1;
+  const size_t kept = std::min(previous->recent_publishes.size(), LiveSnapshot::kRememberedPublishes - 1);
+  snapshot->recent_publishes.assign(previous->recent_publishes.end() - static_cast<std::ptrdiff_t>(kept),
+                                    previous->recent_publishes.end());
+  snapshot->recent_publishes.emplace_back(snapshot->generation, now);
+  // Dense: every pair reads two counts.
+  std::vector<double> counts(static_cast<size_t>(num_items_), 0.0);
+  snapshot->popularity.reserve(counts_.size());
   for (const auto& [item, w] : counts_) {
-    counts[item] = w * age;
+    counts[static_cast<size_t>(item)] = w * age;
     snapshot->popularity.push_back({item, static_cast<float>(w * age)});
   }
   std::sort(snapshot->popularity.begin(), snapshot->popularity.end(),
@@ -176,23 +209,28 @@ bool LiveItemStats::Publish(absl::Time now) {
                       return x.score != y.score ? x.score > y.score : x.item < y.item;
                     });
   for (size_t i = 0; i < top; ++i) snapshot->popular.push_back(best[i].item);
-  auto count_of = [&counts](int32_t item) {
-    auto it = counts.find(item);
-    return it == counts.end() ? 0.0 : it->second;
-  };
-  for (const auto& [key, w] : cooccurrence_) {
-    const int32_t a = PairFrom(key), b = PairTo(key);
-    const double cosine = w * age / (std::sqrt(count_of(a) * count_of(b)) + options_.shrink);
-    snapshot->cooccurrence[a].push_back({b, static_cast<float>(cosine)});
+  snapshot->cooccurrence.reserve(cooccurrence_.size());
+  for (const auto& [a, row] : cooccurrence_) {
+    std::vector<ItemScore> out;
+    out.reserve(row.size());
+    const double n_a = counts[static_cast<size_t>(a)];
+    for (const auto& [b, w] : row) {
+      const double cosine = w * age / (std::sqrt(n_a * counts[static_cast<size_t>(b)]) + options_.shrink);
+      out.push_back({b, static_cast<float>(cosine)});
+    }
+    FinishRow(out, options_.max_neighbours);
+    snapshot->cooccurrence.emplace(a, std::move(out));
   }
-  for (const auto& [key, w] : transitions_) {
-    const int32_t a = PairFrom(key);
-    auto out = out_counts_.find(a);
-    const double total = out == out_counts_.end() ? 0.0 : out->second * age;
-    snapshot->transitions[a].push_back({PairTo(key), static_cast<float>(w * age / (total + options_.shrink))});
+  snapshot->transitions.reserve(transitions_.size());
+  for (const auto& [a, row] : transitions_) {
+    auto total_it = out_counts_.find(a);
+    const double total = total_it == out_counts_.end() ? 0.0 : total_it->second * age;
+    std::vector<ItemScore> out;
+    out.reserve(row.size());
+    for (const auto& [b, w] : row) out.push_back({b, static_cast<float>(w * age / (total + options_.shrink))});
+    FinishRow(out, options_.max_neighbours);
+    snapshot->transitions.emplace(a, std::move(out));
   }
-  FinishRows(snapshot->cooccurrence, options_.max_neighbours);
-  FinishRows(snapshot->transitions, options_.max_neighbours);
   snapshot_bytes_ = static_cast<int64_t>(snapshot->popularity.capacity() * sizeof(ItemScore) +
                                          snapshot->popular.capacity() * sizeof(int32_t)) +
                     RowsBytes(snapshot->cooccurrence) + RowsBytes(snapshot->transitions);
@@ -207,10 +245,13 @@ LiveItemStats::Stats LiveItemStats::stats() const {
   s.events = events_;
   s.forgotten = forgotten_;
   s.items = static_cast<int64_t>(counts_.size());
-  s.pairs = static_cast<int64_t>(cooccurrence_.size() + transitions_.size());
+  s.pairs = pairs_;
   s.pruned = pruned_;
-  s.memory_bytes = MapBytes(counts_) + MapBytes(out_counts_) + MapBytes(cooccurrence_) + MapBytes(transitions_) +
-                   snapshot_bytes_;
+  s.memory_bytes = MapBytes(counts_) + MapBytes(out_counts_) + snapshot_bytes_;
+  for (const auto* rows : {&cooccurrence_, &transitions_}) {
+    s.memory_bytes += MapBytes(*rows);
+    for (const auto& [item, row] : *rows) s.memory_bytes += MapBytes(row);
+  }
   s.generation = snapshot_.load(std::memory_order_acquire)->generation;
   return s;
 }

@@ -388,7 +388,7 @@ std::shared_ptr<const FusedTopList> RankingPipeline::KeepTop(const RankRequest& 
 std::optional<RankingResult> RankingPipeline::SelectFromTop(const RankRequest& request,
                                                             const FusedTopList& top) const {
   const bool retrieving = request.candidates.empty() && retrieves();
-  if (top.pipeline_id != id_ || top.live_generation != request.live_generation ||
+  if (top.pipeline_id != id_ || top.live_generation < request.min_live_generation ||
       top.exclude_history != request.exclude_history || request.states_behind > 0 ||
       !request.profile.empty() ||
       (!retrieving && !request.candidates.empty()) || top.depth != (retrieving ? NominationDepth(request) : 0)) {

@@ -64,9 +64,11 @@ struct RankRequest {
   // items before this request's own rules (RankingResult::top), so a later
   // request for the same history costs its rules and top k only.
   int keep_top = 0;
-  // The generation of the live item statistics the models read (0 = none):
-  // a kept top list serves only requests of the same generation.
+  // The generation of the live item statistics the models read (0 = none),
+  // stamped on a kept top list; one ranked on a generation older than
+  // min_live_generation is not served.
   uint64_t live_generation = 0;
+  uint64_t min_live_generation = 0;
 };
 
 // How the scorers of one request run. The default runs them one after the

@@ -63,6 +63,7 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
   rank.exclude = query.exclude;
   rank.profile = query.profile;
   rank.live_generation = context.live_generation;
+  rank.min_live_generation = context.min_live_generation;
   if (auto s = ApplyRules(query.rules, items, context.catalog, &history.purchased, rank, answer.ignored_ids);
       !s.ok()) {
     return s;

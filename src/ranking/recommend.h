@@ -35,8 +35,9 @@ struct RankingContext {
   // must not displace the live entries.
   bool cache_read_only = false;
   // Generation of the live item statistics in the bundle's models (0 =
-  // none); a cached top list of another generation is not served.
+  // none), and the oldest a cached top list may have been ranked on.
   uint64_t live_generation = 0;
+  uint64_t min_live_generation = 0;
 };
 
 // "Recommend for this user", free of any wire format.

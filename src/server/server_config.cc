@@ -174,7 +174,8 @@ absl::Status ReadShilling(const YAML::Node& q, ServerConfig& c) {
 // live: the overlay of item statistics learned from the event stream.
 absl::Status ReadLive(const YAML::Node& l, ServerConfig& c) {
   RECD_RETURN_IF_ERROR(CheckKeys(l, "live", {"enabled", "half_life_minutes", "pair_window", "max_pairs",
-                                             "max_neighbours", "shrink", "publish_ms", "weights"}));
+                                             "max_neighbours", "shrink", "publish_ms", "result_cache_lag_ms",
+                                             "weights"}));
   RECD_RETURN_IF_ERROR(Read(l, "enabled", "live.enabled", c.live_enabled));
   double half_life_minutes = absl::ToDoubleMinutes(c.live.half_life);
   RECD_RETURN_IF_ERROR(Read(l, "half_life_minutes", "live.half_life_minutes", half_life_minutes));
@@ -188,6 +189,8 @@ absl::Status ReadLive(const YAML::Node& l, ServerConfig& c) {
   RECD_RETURN_IF_ERROR(Read(l, "shrink", "live.shrink", c.live.shrink));
   if (!(c.live.shrink >= 0 && c.live.shrink <= 1e6)) return absl::InvalidArgumentError("live.shrink: must be in [0, 1e6]");
   RECD_RETURN_IF_ERROR(ReadInRange<int64_t>(l, "publish_ms", "live.publish_ms", 10, 60'000, c.live_publish_ms));
+  RECD_RETURN_IF_ERROR(ReadInRange<int64_t>(l, "result_cache_lag_ms", "live.result_cache_lag_ms", 0, 3'600'000,
+                                            c.live_result_cache_lag_ms));
   if (const YAML::Node w = l["weights"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(w, "live.weights", {"pop", "knn", "markov"}));
     for (auto [key, field] : {std::pair{"pop", &LiveOverlayWeights::pop}, std::pair{"knn", &LiveOverlayWeights::knn},

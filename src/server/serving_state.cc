@@ -99,7 +99,12 @@ RankingContext RankingContextOf(const ServingState& state) {
   context.exclude_seen = state.config->exclude_seen;
   context.max_rule_scan_items = state.config->max_rule_scan_items;
   context.result_cache_items = static_cast<int>(state.config->result_cache_items);
-  context.live_generation = state.live != nullptr ? state.live->generation() : 0;
+  if (state.live != nullptr) {
+    const std::shared_ptr<const LiveSnapshot> live = state.live->Snapshot();
+    context.live_generation = live->generation;
+    context.min_live_generation =
+        live->OldestFresh(absl::Now(), absl::Milliseconds(state.config->live_result_cache_lag_ms));
+  }
   return context;
 }
 

@@ -172,6 +172,22 @@ TEST(LiveItemStatsTest, PublishesOnlyWhenCountsChanged) {
   EXPECT_EQ(live.generation(), 1u);
 }
 
+TEST(LiveItemStatsTest, OldestFreshIsTheOldestGenerationLatestWithinTheLag) {
+  LiveItemStats live(5, Options(), kT0);
+  EXPECT_EQ(live.Snapshot()->OldestFresh(kT0, absl::Seconds(2)), 0u) << "nothing published yet";
+  for (int s = 0; s < 4; ++s) {  // generations 1..4 published at t0 + 0, 1, 2, 3 s
+    live.Record(Views({1}), 1, kT0 + absl::Seconds(s));
+    live.Publish(kT0 + absl::Seconds(s));
+  }
+  const auto snap = live.Snapshot();
+  ASSERT_EQ(snap->generation, 4u);
+  // At t0 + 3.5 s with a 2 s lag: generation 2 was the latest until t0 + 2 s,
+  // inside the lag; generation 1 stopped being it at t0 + 1 s.
+  EXPECT_EQ(snap->OldestFresh(kT0 + absl::Milliseconds(3500), absl::Seconds(2)), 2u);
+  EXPECT_EQ(snap->OldestFresh(kT0 + absl::Milliseconds(3500), absl::Seconds(0)), 4u);
+  EXPECT_EQ(snap->OldestFresh(kT0 + absl::Seconds(60), absl::Seconds(2)), 4u) << "quiet since: only the latest";
+}
+
 TEST(LiveItemStatsTest, ItemsOutsideTheBundleAreSkipped) {
   LiveItemStats live(3, Options(), kT0);
   const std::vector<Event> history = {{5, EventType::kView, 0}, {-1, EventType::kView, 0}, {1, EventType::kView, 0}};

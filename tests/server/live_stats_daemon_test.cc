@@ -18,7 +18,9 @@ namespace {
 
 class LiveStatsDaemonTest : public DaemonTest {
  protected:
-  LiveStatsDaemonTest() { config_extra_ = "live: {enabled: true, publish_ms: 100, max_pairs: 5000}\n"; }
+  LiveStatsDaemonTest() {
+    config_extra_ = "live: {enabled: true, publish_ms: 100, max_pairs: 5000, result_cache_lag_ms: 2000}\n";
+  }
 
   std::vector<std::string> Similar(const std::string& item, int k) {
     v1::SimilarItemsRequest req;
@@ -182,7 +184,7 @@ TEST_F(LiveStatsDaemonTest, MemoryStaysWithinMaxPairsAndIsReported) {
   }
   ASSERT_TRUE(Await([&] { return Counters().at("live_events") >= 300; }).has_value());
   // Reload with a bound the running overlay does not have: start-only.
-  WriteConfig(world->bundle_a, "live: {enabled: true, publish_ms: 100, max_pairs: 100}\n");
+  WriteConfig(world->bundle_a, "live: {enabled: true, publish_ms: 100, max_pairs: 100, result_cache_lag_ms: 2000}\n");
   v1::ReloadConfigResponse reload;
   grpc::Status s = Reload(&reload);
   EXPECT_FALSE(s.ok());
@@ -192,6 +194,26 @@ TEST_F(LiveStatsDaemonTest, MemoryStaysWithinMaxPairsAndIsReported) {
   EXPECT_GT(counters.at("live_pairs"), 0);
   EXPECT_LE(counters.at("live_pairs"), 5000);
   EXPECT_GT(counters.at("live_memory_bytes"), 0);
+}
+
+TEST_F(LiveStatsDaemonTest, ACachedListServesWithinTheResultCacheLagOnly) {
+  auto hits = [&] { return Counters().at("result_cache_hits"); };
+  RecommendOk("u300", 10);
+  const int64_t h0 = hits();
+  RecommendOk("u300", 10);
+  ASSERT_EQ(hits(), h0 + 1) << "u300's second request should be a result cache hit";
+  // Someone else's events move the live statistics on.
+  const int64_t g0 = Counters().at("live_generation");
+  CoView("i1", "i2", 2);
+  ASSERT_TRUE(Await([&] { return Counters().at("live_generation") > g0; }).has_value());
+  RecommendOk("u300", 10);
+  EXPECT_EQ(hits(), h0 + 2) << "within live.result_cache_lag_ms (2 s) the list still serves";
+  // Past the lag with no newer publish, only lists of the latest do.
+  absl::SleepFor(absl::Milliseconds(2500));
+  RecommendOk("u300", 10);
+  EXPECT_EQ(hits(), h0 + 2) << "a list ranked before the last publish served past the lag";
+  RecommendOk("u300", 10);
+  EXPECT_EQ(hits(), h0 + 3) << "the list ranked again is cached again";
 }
 
 class LiveStatsBoundDaemonTest : public LiveStatsDaemonTest {

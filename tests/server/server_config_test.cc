@@ -184,6 +184,7 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"live: {max_neighbours: 0}", "live.max_neighbours"},
       {"live: {shrink: -1}", "live.shrink"},
       {"live: {publish_ms: 1}", "live.publish_ms"},
+      {"live: {result_cache_lag_ms: -1}", "live.result_cache_lag_ms"},
       {"live: {weights: {knn: -1}}", "live.weights.knn"},
       {"live: {weights: {mf: 1}}", "live.weights.mf: unknown field"},
       {"live: {window: 3}", "live.window: unknown field"},
@@ -389,6 +390,14 @@ TEST(ServerConfigTest, LiveIsOffByDefaultReadAndStartOnly) {
   const absl::Status h = c->CheckReloadable(*other);
   EXPECT_NE(h.message().find("live.half_life_minutes"), absl::string_view::npos) << h;
   EXPECT_TRUE(c->CheckReloadable(*c).ok());
+  EXPECT_EQ(c->live_result_cache_lag_ms, 10000);
+  auto lag = ServerConfig::Parse("live: {enabled: true, half_life_minutes: 90, pair_window: 5, max_pairs: 1000, "
+                                 "max_neighbours: 20, shrink: 2.5, publish_ms: 250, result_cache_lag_ms: 0, "
+                                 "weights: {pop: 0.5, knn: 2, markov: 0}}",
+                                 "/");
+  ASSERT_TRUE(lag.ok()) << lag.status();
+  EXPECT_EQ(lag->live_result_cache_lag_ms, 0);
+  EXPECT_TRUE(c->CheckReloadable(*lag).ok()) << "the lag is reloadable";
 }
 
 TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreStartOnly) {
