@@ -11,7 +11,7 @@
 
 namespace recd {
 CachedStateRefresher::CachedStateRefresher(ServingStateManager* states, FeatureStore* store,
-                                           UserStateCache* cache, ServerMetrics* metrics, LiveFeeding live)
+                                           UserStateCache* cache, ServerMetrics* metrics, LiveFeedingOptions live)
     : states_(states), store_(store), cache_(cache), metrics_(metrics), live_(std::move(live)) {
   if (cache_ != nullptr || live_.enabled) thread_ = std::thread([this] { Run(); });
 }

@@ -60,12 +60,10 @@ class CachedStateRefresher {
   // seconds of a busy daemon's writes; each holds one group's events.
   static constexpr size_t kMaxQueuedBatches = 256;
 
-  using LiveFeeding = LiveFeedingOptions;
-
   // REQUIRES: all outlive the refresher. `cache` may be null (then only
   // live feeding, if enabled, runs).
   CachedStateRefresher(ServingStateManager* states, FeatureStore* store, UserStateCache* cache,
-                       ServerMetrics* metrics, LiveFeeding live = {});
+                       ServerMetrics* metrics, LiveFeedingOptions live = {});
   ~CachedStateRefresher();
   CachedStateRefresher(const CachedStateRefresher&) = delete;
   CachedStateRefresher& operator=(const CachedStateRefresher&) = delete;
@@ -88,7 +86,7 @@ class CachedStateRefresher {
   FeatureStore* const store_;
   UserStateCache* const cache_;
   ServerMetrics* const metrics_;
-  const LiveFeeding live_;
+  const LiveFeedingOptions live_;
   absl::Mutex mu_;
   std::deque<std::vector<UserEvents>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

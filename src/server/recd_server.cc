@@ -214,7 +214,7 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
         {"evicted_connections", s->limiter_ ? s->limiter_->evicted() : 0},
         {"accept_errors", s->limiter_ ? s->limiter_->accept_errors() : 0}};
   });
-  CachedStateRefresher::LiveFeeding live_feeding;
+  LiveFeedingOptions live_feeding;
   live_feeding.enabled = config->live_enabled;
   live_feeding.publish_interval = absl::Milliseconds(config->live_publish_ms);
   // Quarantined users' events are stored but teach the item statistics

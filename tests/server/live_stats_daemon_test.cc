@@ -105,6 +105,19 @@ class LiveStatsDaemonTest : public DaemonTest {
     return all.back();
   }
 
+  // Users u0..u{n-1} each view two items of their own, i{u} then
+  // i{u + 150}, in batches of 50 users.
+  void PairOwnItems(int n) {
+    for (int u = 0; u < n; u += 50) {
+      std::vector<std::pair<std::string, std::string>> batch;
+      for (int v = u; v < std::min(u + 50, n); ++v) {
+        batch.push_back({"u" + std::to_string(v), "i" + std::to_string(v)});
+        batch.push_back({"u" + std::to_string(v), "i" + std::to_string(v + 150)});
+      }
+      RecordOk(batch, v1::VIEW);
+    }
+  }
+
   // Users u0..u{n-1} (in the seeded store: not new accounts) view `a` then `b`.
   void CoView(const std::string& a, const std::string& b, int n) {
     for (int u = 0; u < n; ++u) RecordOk({{"u" + std::to_string(u), a}, {"u" + std::to_string(u), b}}, v1::VIEW);
@@ -174,14 +187,7 @@ TEST_F(LiveStatsDaemonTest, ForgettingTheUsersTakesTheirEventsBackOut) {
 
 TEST_F(LiveStatsDaemonTest, MemoryStaysWithinMaxPairsAndIsReported) {
   // 150 users, each pairing two items of their own: 450 entries offered.
-  for (int u = 0; u < 150; u += 50) {
-    std::vector<std::pair<std::string, std::string>> batch;
-    for (int v = u; v < u + 50; ++v) {
-      batch.push_back({"u" + std::to_string(v), "i" + std::to_string(v)});
-      batch.push_back({"u" + std::to_string(v), "i" + std::to_string(v + 150)});
-    }
-    RecordOk(batch, v1::VIEW);
-  }
+  PairOwnItems(150);
   ASSERT_TRUE(Await([&] { return Counters().at("live_events") >= 300; }).has_value());
   // Reload with a bound the running overlay does not have: start-only.
   WriteConfig(world->bundle_a, "live: {enabled: true, publish_ms: 100, max_pairs: 100, result_cache_lag_ms: 2000}\n");
@@ -222,14 +228,7 @@ class LiveStatsBoundDaemonTest : public LiveStatsDaemonTest {
 };
 
 TEST_F(LiveStatsBoundDaemonTest, PastMaxPairsTheWeakestEntriesAreDropped) {
-  for (int u = 0; u < 100; u += 50) {
-    std::vector<std::pair<std::string, std::string>> batch;
-    for (int v = u; v < u + 50; ++v) {
-      batch.push_back({"u" + std::to_string(v), "i" + std::to_string(v)});
-      batch.push_back({"u" + std::to_string(v), "i" + std::to_string(v + 150)});
-    }
-    RecordOk(batch, v1::VIEW);
-  }
+  PairOwnItems(100);
   ASSERT_TRUE(Await([&] { return Counters().at("live_events") >= 200; }).has_value());
   const auto counters = Counters();
   EXPECT_LE(counters.at("live_pairs"), 50);
