@@ -21,6 +21,8 @@ const char* DTypeName(DType dtype);  // "F32", "I32", "I64"
 size_t DTypeSize(DType dtype);
 // The inverse of DTypeName; nullopt for any other safetensors dtype ("F16"...).
 std::optional<DType> DTypeFromName(std::string_view name);
+// "[2, 3]": a shape as error messages show it.
+std::string ShapeString(const std::vector<int64_t>& shape);
 
 // A read-only view of one tensor inside a loaded file: row-major,
 // little-endian. Valid while the SafetensorsFile that returned it lives.

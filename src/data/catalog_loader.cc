@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "data/csv.h"
+#include "data/line_error.h"
 #include "data/string_util.h"
 #include "nlohmann/json.hpp"
 #include "recd/data_loaders.h"
@@ -21,13 +22,6 @@ using json = nlohmann::json;
 struct CatalogRow {
   std::string item_id;
   ItemInfo info;
-};
-
-// Why a line is bad: `reason` keys the LoadReport, `detail` is added in
-// strict mode's error message.
-struct LineError {
-  std::string reason;
-  std::string detail;
 };
 
 std::vector<std::string> ParseCategoryPath(std::string_view text) {

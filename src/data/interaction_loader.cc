@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "data/csv.h"
+#include "data/line_error.h"
 #include "data/string_util.h"
 #include "data/timestamp.h"
 #include "recd/data_loaders.h"
@@ -44,12 +45,6 @@ absl::Status ParseHeader(const std::string& path, const std::vector<std::string>
   }
   return absl::OkStatus();
 }
-
-// A bad line: `reason` is the LoadReport key, `detail` what strict mode adds.
-struct LineError {
-  std::string reason;
-  std::string detail;
-};
 
 // Parses one data line into ids and an event; returns the problem, if any.
 std::optional<LineError> ParseLine(std::string_view line, const std::array<int, kNumColumns>& pos,

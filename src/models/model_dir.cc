@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "models/atomic_file.h"
+#include "recd/safetensors.h"
 #include "nlohmann/json.hpp"
 
 namespace recd {
@@ -32,10 +33,6 @@ std::string NowIso8601Utc() {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
 }
 
 std::string JoinPath(const std::string& dir, const char* file) {

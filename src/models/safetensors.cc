@@ -31,10 +31,6 @@ using Json = nlohmann::json;
 constexpr uint64_t kMaxHeaderSize = 100'000'000;
 constexpr char kMetadataKey[] = "__metadata__";
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
-}
-
 // prod(shape) * element_size, or nullopt if a dimension is negative or the
 // product overflows.
 std::optional<uint64_t> ByteSize(const std::vector<int64_t>& shape, size_t element_size) {
@@ -60,6 +56,10 @@ std::optional<int64_t> NonNegativeInt(const Json& j) {
 }
 
 }  // namespace
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
 
 const char* DTypeName(DType dtype) {
   switch (dtype) {

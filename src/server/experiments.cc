@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "util/field_errors.h"
 
 namespace recd {
 bool IsLabelSafe(std::string_view name) {
@@ -16,59 +17,51 @@ bool IsLabelSafe(std::string_view name) {
   return true;
 }
 
-namespace {
-
-absl::Status Invalid(const std::string& field, const std::string& why) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-}
-
-}  // namespace
-
 absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& node) {
-  if (!node.IsMap()) return Invalid("experiments", "must be a mapping");
+  if (!node.IsMap()) return InvalidField("experiments", "must be a mapping");
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
-    if (key != "salt" && key != "arms") return Invalid("experiments." + key, "unknown field");
+    if (key != "salt" && key != "arms") return InvalidField("experiments." + key, "unknown field");
   }
   ExperimentConfig c;
   if (!node["salt"] || !YAML::convert<std::string>::decode(node["salt"], c.salt) || c.salt.empty()) {
-    return Invalid("experiments.salt", "required, a non-empty string");
+    return InvalidField("experiments.salt", "required, a non-empty string");
   }
   const YAML::Node arms = node["arms"];
   if (!arms || !arms.IsSequence() || arms.size() < 2 || arms.size() > kMaxArms) {
-    return Invalid("experiments.arms", absl::StrCat("a list of 2 to ", kMaxArms, " arms"));
+    return InvalidField("experiments.arms", absl::StrCat("a list of 2 to ", kMaxArms, " arms"));
   }
   std::set<std::string> names;
   double total = 0;
   for (size_t i = 0; i < arms.size(); ++i) {
     const std::string field = absl::StrCat("experiments.arms[", i, "]");
     const YAML::Node a = arms[i];
-    if (!a.IsMap()) return Invalid(field, "must be a mapping");
+    if (!a.IsMap()) return InvalidField(field, "must be a mapping");
     for (const auto& kv : a) {
       const std::string key = kv.first.as<std::string>();
       if (key != "name" && key != "share" && key != "fusion" && key != "bundle_fusion" && key != "bundle_version") {
-        return Invalid(field + "." + key, "unknown field");
+        return InvalidField(field + "." + key, "unknown field");
       }
     }
     Arm arm;
     if (!a["name"] || !YAML::convert<std::string>::decode(a["name"], arm.name) || !IsLabelSafe(arm.name)) {
-      return Invalid(field + ".name", "required: letters, digits, '_' or '-', at most 32");
+      return InvalidField(field + ".name", "required: letters, digits, '_' or '-', at most 32");
     }
-    if (!names.insert(arm.name).second) return Invalid(field + ".name", absl::StrCat("'", arm.name, "' used twice"));
+    if (!names.insert(arm.name).second) return InvalidField(field + ".name", absl::StrCat("'", arm.name, "' used twice"));
     if (!a["share"] || !YAML::convert<double>::decode(a["share"], arm.share) || !(arm.share > 0) ||
         arm.share > 1) {
-      return Invalid(field + ".share", "required, in (0, 1]");
+      return InvalidField(field + ".share", "required, in (0, 1]");
     }
     total += arm.share;
     if (const YAML::Node f = a["fusion"]) {
       auto fusion = FusionConfig::FromYaml(f);
-      if (!fusion.ok()) return Invalid(field, std::string(fusion.status().message()));
+      if (!fusion.ok()) return InvalidField(field, std::string(fusion.status().message()));
       arm.fusion = *std::move(fusion);
     }
     if (const YAML::Node b = a["bundle_fusion"]) {
-      if (arm.fusion) return Invalid(field + ".bundle_fusion", "give fusion or bundle_fusion, not both");
+      if (arm.fusion) return InvalidField(field + ".bundle_fusion", "give fusion or bundle_fusion, not both");
       if (!YAML::convert<std::string>::decode(b, arm.bundle_fusion) || !IsLabelSafe(arm.bundle_fusion)) {
-        return Invalid(field + ".bundle_fusion", "a profile name: letters, digits, '_' or '-', at most 32");
+        return InvalidField(field + ".bundle_fusion", "a profile name: letters, digits, '_' or '-', at most 32");
       }
     }
     if (const YAML::Node v = a["bundle_version"]) {
@@ -76,19 +69,19 @@ absl::StatusOr<ExperimentConfig> ExperimentConfig::FromYaml(const YAML::Node& no
     }
     c.arms.push_back(std::move(arm));
   }
-  if (std::abs(total - 1.0) > 1e-6) return Invalid("experiments.arms", absl::StrCat("shares add up to ", total, ", not 1"));
+  if (std::abs(total - 1.0) > 1e-6) return InvalidField("experiments.arms", absl::StrCat("shares add up to ", total, ", not 1"));
   return c;
 }
 
 absl::Status ParseBundleVersion(const YAML::Node& node, const std::string& field, int64_t& out) {
   std::string text;
-  if (!YAML::convert<std::string>::decode(node, text)) return Invalid(field, "wrong type");
+  if (!YAML::convert<std::string>::decode(node, text)) return InvalidField(field, "wrong type");
   if (text == "newest") {
     out = kNewestBundleVersion;
     return absl::OkStatus();
   }
   if (!absl::SimpleAtoi(text, &out) || out < 0) {
-    return Invalid(field, absl::StrCat("'", text, "': a version number, 0 (the served one) or newest"));
+    return InvalidField(field, absl::StrCat("'", text, "': a version number, 0 (the served one) or newest"));
   }
   return absl::OkStatus();
 }

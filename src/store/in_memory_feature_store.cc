@@ -9,15 +9,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "store/history_merge.h"
+#include "util/field_errors.h"
 
 namespace recd {
-namespace {
-
-std::string Quoted(std::string_view key) {
-  return absl::StrCat("'", absl::CEscape(absl::string_view(key.data(), key.size())), "'");
-}
-
-}  // namespace
 
 InMemoryFeatureStore::InMemoryFeatureStore(const Options& options)
     : max_history_(std::max(1, options.max_history)) {}

@@ -16,6 +16,7 @@
 #include "store/redis/key_slot.h"
 #include "store/stripe_locks.h"
 #include "store/value_codec.h"
+#include "util/field_errors.h"
 
 namespace recd {
 namespace {
@@ -39,10 +40,6 @@ local existed = redis.call('EXISTS', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
 return existed
 )lua";
-
-std::string Quoted(std::string_view s) {
-  return absl::StrCat("'", absl::CEscape(absl::string_view(s.data(), s.size())), "'");
-}
 
 // An error reply as a status naming `what`. Failover, loading, memory and
 // replication trouble is Unavailable (retry later); a value of the wrong
