@@ -169,6 +169,11 @@ int main(int argc, char** argv) {
                  "sampled softmax draws negatives ~ (target count + 1)^power; 0 = uniform")
       ->capture_default_str();
   app.add_option("--als-iterations", als_iterations, "ALS sweeps")->capture_default_str();
+  bool no_stacking = false;
+  app.add_flag("--no-stacking", no_stacking,
+               "tune the weighted sum only: do not fit the stacked fusion (a pairwise logistic regression over the "
+               "model scores per history length), which is otherwise kept when it beats the weighted sum cross-fitted "
+               "on the validation users");
   app.add_option("--validation-users", options.fusion.max_users, "validation users for model selection, early stopping and fusion tuning (0 = all)")
       ->capture_default_str();
   app.add_option("--full-scan-max-items", options.full_scan_max_items,
@@ -202,6 +207,7 @@ int main(int argc, char** argv) {
   // One validation sample size for every step that ranks the catalog per
   // user: model selection, LSTM early stopping, ALS checks, fusion tuning.
   options.validation_users = options.fusion.max_users;
+  options.fusion.stacking = !no_stacking;
   options.lstm.validation_users = options.fusion.max_users;
   options.lstm.epochs = lstm_epochs;
   options.lstm.threads = threads;
@@ -265,6 +271,11 @@ int main(int argc, char** argv) {
   std::cout << "fusion (" << recd::NormalizationName(report->fusion.config.normalization) << "): validation NDCG@10 "
             << report->fusion.valid_ndcg10 << " HR@10 " << report->fusion.valid_hr10 << "\n"
             << report->fusion.config.ToYaml();
+  if (const auto& stacking = report->fusion.stacking) {
+    std::cout << "stacked fusion: cross-fitted validation NDCG@10 " << stacking->cross_fitted_ndcg10 << " HR@10 "
+              << stacking->cross_fitted_hr10 << " (l2 " << stacking->l2 << ") against the weighted sum's "
+              << stacking->weighted_cross_fitted_ndcg10 << " / " << stacking->weighted_cross_fitted_hr10 << ": " << (stacking->kept ? "kept" : "weighted sum kept") << "\n";
+  }
   if (report->second_fusion) {
     std::cout << "second profile (" << second_profile << ", " << recd::BundleFusionProfileFile(second_profile)
               << "): validation NDCG@10 " << report->second_fusion->valid_ndcg10 << " HR@10 "
@@ -291,7 +302,16 @@ int main(int argc, char** argv) {
   if (!report_path.empty()) {
     j["fusion"] = {{"valid_HR@10", report->fusion.valid_hr10}, {"valid_NDCG@10", report->fusion.valid_ndcg10},
                    {"weights", report->fusion.config.weights},
-                   {"normalization", recd::NormalizationName(report->fusion.config.normalization)}};
+                   {"normalization", recd::NormalizationName(report->fusion.config.normalization)},
+                   {"weighted_sum_valid_NDCG@10", report->fusion.weighted_ndcg10}};
+    if (const auto& stacking = report->fusion.stacking) {
+      j["fusion"]["stacking"] = {{"kept", stacking->kept},
+                                 {"l2", stacking->l2},
+                                 {"cross_fitted_valid_NDCG@10", stacking->cross_fitted_ndcg10},
+                                 {"cross_fitted_valid_HR@10", stacking->cross_fitted_hr10},
+                                 {"weighted_sum_cross_fitted_valid_NDCG@10", stacking->weighted_cross_fitted_ndcg10},
+                                 {"weighted_sum_cross_fitted_valid_HR@10", stacking->weighted_cross_fitted_hr10}};
+    }
     j["seconds"] = report->seconds;
     j["data_hash"] = options.data_hash;
     j["version"] = report->version;

@@ -2,13 +2,20 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "fusion/fusion_layer.h"
 #include "recd/evaluator.h"
 #include "recd/ranking_metrics.h"
 #include "spdlog/spdlog.h"
+#include "train/stacked_fusion.h"
 
 namespace recd {
 namespace {
@@ -55,36 +62,276 @@ void NormalizeRows(Normalization method, const Matrix& raw, Matrix& out) {
   }
 }
 
-// Mean NDCG@10 and HR@10 of the blend `weights` over the validation users.
+// Blend weights per validation user: users of bucket b get sets[b].
+struct BlendWeights {
+  std::vector<std::vector<double>> sets;
+  std::vector<int> bucket;  // [validation user]; empty: sets[0] for everyone
+
+  static BlendWeights Uniform(std::vector<double> weights) { return BlendWeights{{std::move(weights)}, {}}; }
+  const std::vector<double>& For(size_t user) const {
+    return bucket.empty() ? sets[0] : sets[static_cast<size_t>(bucket[user])];
+  }
+};
+
+void Fuse(const std::vector<Matrix>& normalized, const std::vector<double>& weights, Eigen::Index user,
+          Eigen::VectorXf& fused) {
+  fused.setZero();
+  for (size_t m = 0; m < normalized.size(); ++m) {
+    if (weights[m] != 0) fused += static_cast<float>(weights[m]) * normalized[m].row(user).transpose();
+  }
+}
+
+std::vector<size_t> AllUsers(const ValidationSet& v) {
+  std::vector<size_t> users(v.users.size());
+  std::iota(users.begin(), users.end(), size_t{0});
+  return users;
+}
+
+struct Quality {
+  double ndcg10 = 0;
+  double hr10 = 0;
+};
+
+// Mean NDCG@10 and HR@10 of the blend over validation users `users`.
 // The per-user ranks are summed in user order after the parallel loop, not
 // by an OpenMP reduction, whose order of adding the threads' partial sums is
 // unspecified: the means are then the same bits on every run, so a near-tie
 // between two weight settings cannot go one way in one run and the other way
 // in the next.
-std::pair<double, double> Evaluate(const ValidationSet& v, const std::vector<Matrix>& normalized,
-                                   const std::vector<double>& weights) {
-  const auto n_users = static_cast<Eigen::Index>(v.users.size());
-  std::vector<int64_t> ranks(v.users.size());
+Quality Evaluate(const ValidationSet& v, const std::vector<Matrix>& normalized, const BlendWeights& weights,
+                 std::span<const size_t> users) {
+  const auto n_users = static_cast<Eigen::Index>(users.size());
+  std::vector<int64_t> ranks(users.size());
 #pragma omp parallel
   {
     Eigen::VectorXf fused(normalized[0].cols());
 #pragma omp for schedule(static)
-    for (Eigen::Index i = 0; i < n_users; ++i) {
-      fused.setZero();
-      for (size_t m = 0; m < normalized.size(); ++m) {
-        if (weights[m] != 0) fused += static_cast<float>(weights[m]) * normalized[m].row(i).transpose();
-      }
-      ranks[static_cast<size_t>(i)] =
-          RankOfTarget(std::span<const float>(fused.data(), static_cast<size_t>(fused.size())),
-                       v.targets[static_cast<size_t>(i)], v.history_items[static_cast<size_t>(i)]);
+    for (Eigen::Index j = 0; j < n_users; ++j) {
+      const size_t i = users[static_cast<size_t>(j)];
+      Fuse(normalized, weights.For(i), static_cast<Eigen::Index>(i), fused);
+      ranks[static_cast<size_t>(j)] = RankOfTarget(std::span<const float>(fused.data(), static_cast<size_t>(fused.size())),
+                                                   v.targets[i], v.history_items[i]);
     }
   }
-  double ndcg = 0, hr = 0;
+  Quality q;
   for (int64_t rank : ranks) {
-    ndcg += NdcgAt(rank, 10);
-    hr += HitAt(rank, 10);
+    q.ndcg10 += NdcgAt(rank, 10);
+    q.hr10 += HitAt(rank, 10);
   }
-  return {ndcg / static_cast<double>(n_users), hr / static_cast<double>(n_users)};
+  if (!ranks.empty()) {
+    q.ndcg10 /= static_cast<double>(ranks.size());
+    q.hr10 /= static_cast<double>(ranks.size());
+  }
+  return q;
+}
+
+struct SearchResult {
+  std::vector<double> weights;
+  double ndcg10 = -1;
+};
+
+// Coordinate ascent over per-model weights maximising NDCG@10 over
+// validation users `users`, from the best single model.
+SearchResult CoordinateSearch(const ValidationSet& v, const std::vector<Matrix>& normalized,
+                              std::span<const size_t> users, const FusionTunerOptions& options,
+                              const std::string& label) {
+  const size_t n_models = normalized.size();
+  auto ndcg = [&](const std::vector<double>& w) {
+    return Evaluate(v, normalized, BlendWeights::Uniform(w), users).ndcg10;
+  };
+  SearchResult best;
+  for (size_t m = 0; m < n_models; ++m) {
+    std::vector<double> single(n_models, 0.0);
+    single[m] = 1.0;
+    const double s = ndcg(single);
+    if (s > best.ndcg10) best = SearchResult{single, s};
+  }
+  for (int round = 0; round < options.rounds; ++round) {
+    bool improved = false;
+    for (size_t m = 0; m < n_models; ++m) {
+      for (double w : options.grid) {
+        if (w == best.weights[m]) continue;
+        std::vector<double> trial = best.weights;
+        trial[m] = w;
+        if (std::all_of(trial.begin(), trial.end(), [](double x) { return x == 0; })) continue;
+        const double s = ndcg(trial);
+        if (s > best.ndcg10 + 1e-6) {
+          best = SearchResult{std::move(trial), s};
+          improved = true;
+        }
+      }
+    }
+    spdlog::info("fusion tuning ({}): round {} NDCG@10 {:.4f}", label, round + 1, best.ndcg10);
+    if (!improved) break;
+  }
+  return best;
+}
+
+// Pairwise training rows for validation users `users`: per user, the
+// target's features minus those of each negative (StackingLayout). A user
+// with fewer negatives to draw leaves zero rows, which add a constant to the
+// loss and nothing to the fit.
+struct PairwiseData {
+  Eigen::MatrixXd rows;
+  Eigen::VectorXd offsets;  // the same differences under the base blend
+};
+
+PairwiseData PairwiseRows(const ValidationSet& v, const std::vector<Matrix>& normalized,
+                          const std::vector<double>& weighted_sum, const StackingLayout& layout,
+                          std::span<const int> bucket, std::span<const size_t> users,
+                          const FusionTunerOptions& options) {
+  const int per_user = options.hard_negatives + options.random_negatives;
+  const Eigen::Index items = normalized[0].cols();
+  PairwiseData data;
+  data.rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(users.size()) * per_user, layout.features());
+  data.offsets = Eigen::VectorXd::Zero(data.rows.rows());
+  const auto n_users = static_cast<Eigen::Index>(users.size());
+#pragma omp parallel
+  {
+    Eigen::VectorXf fused(items);
+    std::vector<int32_t> order;
+#pragma omp for schedule(dynamic, 16)
+    for (Eigen::Index j = 0; j < n_users; ++j) {
+      const size_t i = users[static_cast<size_t>(j)];
+      const auto ui = static_cast<Eigen::Index>(i);
+      const int32_t target = v.targets[i];
+      absl::flat_hash_set<int32_t> taken(v.history_items[i].begin(), v.history_items[i].end());
+      taken.insert(target);
+      std::vector<int32_t> negatives;
+      // Hard: the weighted sum's best-ranked items the user did not pick.
+      Fuse(normalized, weighted_sum, ui, fused);
+      order.resize(static_cast<size_t>(items));
+      std::iota(order.begin(), order.end(), 0);
+      const auto depth = std::min<size_t>(order.size(), static_cast<size_t>(options.hard_negatives) + taken.size());
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(depth), order.end(),
+                        [&](int32_t a, int32_t b) { return fused[a] > fused[b] || (fused[a] == fused[b] && a < b); });
+      for (size_t r = 0; r < depth && static_cast<int>(negatives.size()) < options.hard_negatives; ++r) {
+        if (taken.insert(order[r]).second) negatives.push_back(order[r]);
+      }
+      // Random: uniform draws, a bounded number of tries.
+      std::mt19937_64 rng(options.seed * 1000003 + static_cast<uint64_t>(v.users[i]));
+      std::uniform_int_distribution<int32_t> draw(0, static_cast<int32_t>(items - 1));
+      for (int tries = 0; tries < 4 * options.random_negatives &&
+                          static_cast<int>(negatives.size()) < per_user; ++tries) {
+        const int32_t item = draw(rng);
+        if (taken.insert(item).second) negatives.push_back(item);
+      }
+      const int b = bucket[i];
+      for (size_t k = 0; k < negatives.size(); ++k) {
+        const Eigen::Index row = j * per_user + static_cast<Eigen::Index>(k);
+        for (int m = 0; m < layout.models; ++m) {
+          const Matrix& scores = normalized[static_cast<size_t>(m)];
+          const double d = static_cast<double>(scores(ui, target)) - scores(ui, negatives[k]);
+          data.rows(row, layout.shared(m)) = d;
+          data.rows(row, layout.in_bucket(m, b)) = d;
+          data.offsets[row] += weighted_sum[static_cast<size_t>(m)] * d;
+        }
+      }
+    }
+  }
+  return data;
+}
+
+// The stacked fit's weights per bucket; a bucket where no model came out
+// positive keeps the weighted sum's.
+BlendWeights StackedWeights(const StackingLayout& layout, const Eigen::VectorXd& theta,
+                            const std::vector<double>& weighted_sum, std::vector<int> bucket) {
+  BlendWeights w;
+  w.bucket = std::move(bucket);
+  for (int b = 0; b < layout.buckets; ++b) {
+    std::vector<double> set = BucketWeights(layout, weighted_sum, theta, b);
+    const bool any = std::any_of(set.begin(), set.end(), [](double x) { return x > 0; });
+    w.sets.push_back(any ? std::move(set) : weighted_sum);
+  }
+  return w;
+}
+
+std::map<std::string, double> NamedWeights(const ModelBundle& bundle, const std::vector<double>& weights) {
+  std::map<std::string, double> named;
+  for (size_t m = 0; m < weights.size(); ++m) named[std::string(bundle.scorers()[m]->name())] = weights[m];
+  return named;
+}
+
+// The stacked fusion as the fusion layer serves it: one segment per bucket
+// but the last, whose weights are the config's own.
+FusionConfig StackedConfig(const ModelBundle& bundle, const BlendWeights& w, std::span<const int64_t> bounds,
+                           Normalization normalization) {
+  FusionConfig config;
+  config.normalization = normalization;
+  for (size_t b = 0; b < bounds.size(); ++b) {
+    config.segments.push_back(
+        FusionSegment{absl::StrCat("stacked-history-", bounds[b]), bounds[b], NamedWeights(bundle, w.sets[b])});
+  }
+  config.weights = NamedWeights(bundle, w.sets.back());
+  return config;
+}
+
+struct StackingOutcome {
+  StackingReport report;
+  FusionConfig config;
+  Quality in_sample;
+};
+
+// Fits the stacked fusion over the weighted sum's normalisation: picks the L2
+// strength by two-fold cross-fitting over the validation users, then refits
+// on all of them. Nothing when a half has no users.
+std::optional<StackingOutcome> FitStacking(const ModelBundle& bundle, const ValidationSet& v, const std::vector<Matrix>& normalized,
+                            const std::vector<double>& weighted_sum, Normalization normalization,
+                            const FusionTunerOptions& options) {
+  const StackingLayout layout{static_cast<int>(normalized.size()), static_cast<int>(options.history_buckets.size()) + 1};
+  std::vector<int> bucket(v.users.size());
+  for (size_t i = 0; i < v.users.size(); ++i) {
+    bucket[i] = HistoryBucket(options.history_buckets, static_cast<int64_t>(v.history_items[i].size()));
+  }
+  std::array<std::vector<size_t>, 2> folds;
+  // Folds by a draw seeded with the user, not by position: the order users
+  // come in may follow their history length or signup time. (Not absl::Hash,
+  // whose seed changes from process to process.)
+  for (size_t i = 0; i < v.users.size(); ++i) {
+    std::mt19937_64 fold_of(options.seed ^ (static_cast<uint64_t>(v.users[i]) << 1));
+    folds[fold_of() % 2].push_back(i);
+  }
+  if (folds[0].empty() || folds[1].empty()) return std::nullopt;
+  StackingOutcome out;
+  // Each half gets the weighted sum searched on it alone, as the base its
+  // correction is fitted to and as the rival it is compared with: both are
+  // then scored on users neither has seen.
+  std::array<std::vector<double>, 2> half_weights;
+  std::array<PairwiseData, 2> half_rows;
+  for (size_t f = 0; f < 2; ++f) {
+    half_weights[f] = CoordinateSearch(v, normalized, folds[f], options, absl::StrCat("half ", f + 1)).weights;
+    const Quality q = Evaluate(v, normalized, BlendWeights::Uniform(half_weights[f]), folds[1 - f]);
+    const auto share = static_cast<double>(folds[1 - f].size()) / static_cast<double>(v.users.size());
+    out.report.weighted_cross_fitted_ndcg10 += q.ndcg10 * share;
+    out.report.weighted_cross_fitted_hr10 += q.hr10 * share;
+    half_rows[f] = PairwiseRows(v, normalized, half_weights[f], layout, bucket, folds[f], options);
+  }
+  out.report.cross_fitted_ndcg10 = -1;
+  for (double l2 : options.l2_grid) {
+    Quality sum;
+    for (size_t f = 0; f < 2; ++f) {
+      const PairwiseData& d = half_rows[f];
+      const Eigen::VectorXd theta = FitPairwiseLogistic(d.rows, d.offsets, l2 * static_cast<double>(d.rows.rows()));
+      const Quality q =
+          Evaluate(v, normalized, StackedWeights(layout, theta, half_weights[f], bucket), folds[1 - f]);
+      const auto share = static_cast<double>(folds[1 - f].size()) / static_cast<double>(v.users.size());
+      sum.ndcg10 += q.ndcg10 * share;
+      sum.hr10 += q.hr10 * share;
+    }
+    spdlog::info("fusion stacking: l2 {} cross-fitted NDCG@10 {:.4f} HR@10 {:.4f}", l2, sum.ndcg10, sum.hr10);
+    if (sum.ndcg10 > out.report.cross_fitted_ndcg10) {
+      out.report.l2 = l2;
+      out.report.cross_fitted_ndcg10 = sum.ndcg10;
+      out.report.cross_fitted_hr10 = sum.hr10;
+    }
+  }
+  const PairwiseData all = PairwiseRows(v, normalized, weighted_sum, layout, bucket, AllUsers(v), options);
+  const Eigen::VectorXd theta =
+      FitPairwiseLogistic(all.rows, all.offsets, out.report.l2 * static_cast<double>(all.rows.rows()));
+  const BlendWeights w = StackedWeights(layout, theta, weighted_sum, bucket);
+  out.in_sample = Evaluate(v, normalized, w, AllUsers(v));
+  out.config = StackedConfig(bundle, w, options.history_buckets, normalization);
+  return out;
 }
 
 }  // namespace
@@ -98,53 +345,44 @@ absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const L
 
   FusionTuningResult best;
   best.valid_ndcg10 = -1;
+  std::vector<double> best_weights;
   std::vector<Matrix> normalized(n_models);
   for (Normalization norm : options.normalizations) {
     for (size_t m = 0; m < n_models; ++m) NormalizeRows(norm, v.raw[m], normalized[m]);
-    // Start from the best single model, then let coordinate ascent add others.
-    std::vector<double> weights(n_models, 0.0);
-    double score = -1;
-    for (size_t m = 0; m < n_models; ++m) {
-      std::vector<double> single(n_models, 0.0);
-      single[m] = 1.0;
-      const double s = Evaluate(v, normalized, single).first;
-      if (s > score) {
-        score = s;
-        weights = single;
-      }
-    }
-    for (int round = 0; round < options.rounds; ++round) {
-      bool improved = false;
-      for (size_t m = 0; m < n_models; ++m) {
-        for (double w : options.grid) {
-          if (w == weights[m]) continue;
-          std::vector<double> trial = weights;
-          trial[m] = w;
-          if (std::all_of(trial.begin(), trial.end(), [](double x) { return x == 0; })) continue;
-          const double s = Evaluate(v, normalized, trial).first;
-          if (s > score + 1e-6) {
-            score = s;
-            weights = trial;
-            improved = true;
-          }
-        }
-      }
-      spdlog::info("fusion tuning ({}): round {} NDCG@10 {:.4f}", NormalizationName(norm), round + 1, score);
-      if (!improved) break;
-    }
-    if (score > best.valid_ndcg10) {
-      best.valid_ndcg10 = score;
-      best.valid_hr10 = Evaluate(v, normalized, weights).second;
+    const SearchResult found = CoordinateSearch(v, normalized, AllUsers(v), options, NormalizationName(norm));
+    if (found.ndcg10 > best.valid_ndcg10) {
+      best.valid_ndcg10 = found.ndcg10;
+      best.valid_hr10 = Evaluate(v, normalized, BlendWeights::Uniform(found.weights), AllUsers(v)).hr10;
       best.config = FusionConfig{};
       best.config.normalization = norm;
-      for (size_t m = 0; m < n_models; ++m) {
-        best.config.weights[std::string(bundle.scorers()[m]->name())] = weights[m];
+      best.config.weights = NamedWeights(bundle, found.weights);
+      best_weights = found.weights;
+    }
+  }
+  best.weighted_ndcg10 = best.valid_ndcg10;
+  spdlog::info("fusion tuned on {} validation users: {} NDCG@10 {:.4f} HR@10 {:.4f}", v.users.size(),
+               NormalizationName(best.config.normalization), best.valid_ndcg10, best.valid_hr10);
+  if (options.stacking && n_models > 1) {
+    for (size_t m = 0; m < n_models; ++m) NormalizeRows(best.config.normalization, v.raw[m], normalized[m]);
+    std::optional<StackingOutcome> stacked =
+        FitStacking(bundle, v, normalized, best_weights, best.config.normalization, options);
+    if (!stacked) {
+      spdlog::info("fusion stacking: skipped, too few validation users ({}) for two halves", v.users.size());
+    } else {
+      StackingReport& report = stacked->report;
+      report.kept = report.cross_fitted_ndcg10 > report.weighted_cross_fitted_ndcg10 * (1 + options.stacking_min_gain);
+      spdlog::info("fusion stacking: cross-fitted NDCG@10 {:.4f} against the weighted sum's {:.4f}: {}",
+                   report.cross_fitted_ndcg10, report.weighted_cross_fitted_ndcg10,
+                   report.kept ? "kept" : "weighted sum kept");
+      if (report.kept) {
+        best.config = std::move(stacked->config);
+        best.valid_ndcg10 = stacked->in_sample.ndcg10;
+        best.valid_hr10 = stacked->in_sample.hr10;
       }
+      best.stacking = report;
     }
   }
   best.config.version = options.version;
-  spdlog::info("fusion tuned on {} validation users: {} NDCG@10 {:.4f} HR@10 {:.4f}", v.users.size(),
-               NormalizationName(best.config.normalization), best.valid_ndcg10, best.valid_hr10);
   return best;
 }
 

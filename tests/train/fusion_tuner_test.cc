@@ -1,6 +1,9 @@
 #include "train/fusion_tuner.h"
 
+#include <random>
+
 #include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
 #include "test_util/fake_scorer.h"
 
 namespace recd {
@@ -56,6 +59,88 @@ TEST(FusionTunerTest, FindsTheInformativeModel) {
   EXPECT_DOUBLE_EQ(result->valid_ndcg10, 1.0);
   EXPECT_GT(result->config.weights.at("oracle"), 0.0);
   EXPECT_EQ(result->config.weights.at("noise"), 0.0);
+  // Nothing beats a perfect blend: stacking ran and the weighted sum stayed.
+  ASSERT_TRUE(result->stacking.has_value());
+  EXPECT_FALSE(result->stacking->kept);
+  EXPECT_TRUE(result->config.segments.empty());
+}
+
+// A model that knows each user's validation target, but only for users
+// whose training history is short (`for_short`) or long: for them it adds a
+// bonus to the target over noise, for the others it is noise alone.
+class HalfKnowingScorer : public Scorer {
+ public:
+  HalfKnowingScorer(std::string name, const LeaveOneOutSplit& split, int32_t items, bool for_short)
+      : name_(std::move(name)), split_(split), items_(items), for_short_(for_short) {}
+  std::string_view name() const override { return name_; }
+  int32_t num_items() const override { return items_; }
+  struct State : UserState {
+    int32_t user = -1;
+    bool knows = false;
+  };
+  std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
+    auto s = std::make_unique<State>();
+    s->user = h.user;
+    s->knows = (h.events.size() <= kShortHistory) == for_short_;
+    return s;
+  }
+  void ScoreAll(const UserState& state, std::span<float> out) const override {
+    const auto& s = static_cast<const State&>(state);
+    std::mt19937 rng(static_cast<uint32_t>(s.user * 2 + (for_short_ ? 1 : 0)));
+    std::uniform_real_distribution<float> noise(0.0f, 3.0f);
+    for (float& x : out) x = noise(rng);
+    if (s.knows) out[static_cast<size_t>(split_.valid[static_cast<size_t>(s.user)].item)] += 1.5f;
+  }
+  static constexpr size_t kShortHistory = 4;
+
+ private:
+  std::string name_;
+  const LeaveOneOutSplit& split_;
+  int32_t items_;
+  bool for_short_;
+};
+
+TEST(FusionTunerTest, StackingGivesEachHistoryLengthTheModelThatKnowsIt) {
+  constexpr int kItems = 100, kUsers = 600;
+  Dataset data;
+  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd("i" + std::to_string(i));
+  for (int u = 0; u < kUsers; ++u) {
+    data.users.GetOrAdd("u" + std::to_string(u));
+    // Half the users have 3 training events, half 20 (plus the two targets).
+    const int events = (u % 2 == 0 ? 3 : 20) + 2;
+    std::vector<Event> h;
+    for (int t = 0; t < events; ++t) h.push_back({(u * 7 + t * 3) % kItems, EventType::kView, t});
+    data.histories.push_back(h);
+  }
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<HalfKnowingScorer>("short", split, kItems, true));
+  scorers.push_back(std::make_unique<HalfKnowingScorer>("long", split, kItems, false));
+  auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
+
+  FusionTunerOptions options;
+  options.normalizations = {Normalization::kZScore};
+  auto result = TuneFusion(*bundle, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->stacking.has_value());
+  EXPECT_TRUE(result->stacking->kept);
+  // On users it was not fitted on, not only on its own.
+  EXPECT_GT(result->stacking->cross_fitted_ndcg10, result->stacking->weighted_cross_fitted_ndcg10 + 0.05);
+  EXPECT_GT(result->valid_ndcg10, result->weighted_ndcg10);
+  // Short histories (3 events: the segment up to 4) lean on "short", the
+  // open-ended last bucket (20 events) on "long".
+  const FusionSegment* short_segment = nullptr;
+  for (const FusionSegment& s : result->config.segments) {
+    if (s.max_history == 4) short_segment = &s;
+  }
+  ASSERT_NE(short_segment, nullptr);
+  EXPECT_GT(short_segment->weights.at("short"), 2 * short_segment->weights.at("long"));
+  EXPECT_GT(result->config.weights.at("long"), 2 * result->config.weights.at("short"));
+  // The config the daemon loads says the same.
+  auto reread = FusionConfig::FromYaml(YAML::Load(result->config.ToYaml())["fusion"]);
+  ASSERT_TRUE(reread.ok()) << reread.status();
+  EXPECT_EQ(reread->WeightsFor(3), short_segment->weights);
+  EXPECT_EQ(reread->WeightsFor(20), result->config.weights);
 }
 
 }  // namespace
