@@ -274,7 +274,8 @@ int main(int argc, char** argv) {
   if (const auto& stacking = report->fusion.stacking) {
     std::cout << "stacked fusion: cross-fitted validation NDCG@10 " << stacking->cross_fitted_ndcg10 << " HR@10 "
               << stacking->cross_fitted_hr10 << " (l2 " << stacking->l2 << ") against the weighted sum's "
-              << stacking->weighted_cross_fitted_ndcg10 << " / " << stacking->weighted_cross_fitted_hr10 << ": " << (stacking->kept ? "kept" : "weighted sum kept") << "\n";
+              << stacking->weighted_cross_fitted_ndcg10 << " / " << stacking->weighted_cross_fitted_hr10 << ": "
+              << (stacking->kept ? "kept" : "weighted sum kept") << "\n";
   }
   if (report->second_fusion) {
     std::cout << "second profile (" << second_profile << ", " << recd::BundleFusionProfileFile(second_profile)

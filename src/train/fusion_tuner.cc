@@ -362,7 +362,11 @@ absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const L
   best.weighted_ndcg10 = best.valid_ndcg10;
   spdlog::info("fusion tuned on {} validation users: {} NDCG@10 {:.4f} HR@10 {:.4f}", v.users.size(),
                NormalizationName(best.config.normalization), best.valid_ndcg10, best.valid_hr10);
-  if (options.stacking && n_models > 1) {
+  const bool enough_users = static_cast<int64_t>(v.users.size()) >= options.stacking_min_users;
+  if (options.stacking && n_models > 1 && !enough_users) {
+    spdlog::info("fusion stacking: not tried, {} validation users (at least {})", v.users.size(),
+                 options.stacking_min_users);
+  } else if (options.stacking && n_models > 1) {
     for (size_t m = 0; m < n_models; ++m) NormalizeRows(best.config.normalization, v.raw[m], normalized[m]);
     std::optional<StackingOutcome> stacked =
         FitStacking(bundle, v, normalized, best_weights, best.config.normalization, options);

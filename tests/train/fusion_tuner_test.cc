@@ -54,6 +54,7 @@ TEST(FusionTunerTest, FindsTheInformativeModel) {
 
   FusionTunerOptions options;
   options.normalizations = {Normalization::kZScore};
+  options.stacking_min_users = 0;
   auto result = TuneFusion(*bundle, split, options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_DOUBLE_EQ(result->valid_ndcg10, 1.0);
@@ -100,6 +101,29 @@ class HalfKnowingScorer : public Scorer {
   bool for_short_;
 };
 
+TEST(FusionTunerTest, StackingIsNotTriedOnTooFewValidationUsers) {
+  constexpr int kItems = 50, kUsers = 40;
+  Dataset data;
+  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd("i" + std::to_string(i));
+  for (int u = 0; u < kUsers; ++u) {
+    data.users.GetOrAdd("u" + std::to_string(u));
+    std::vector<Event> h;
+    for (int t = 0; t < 5; ++t) h.push_back({(u * 7 + t * 3) % kItems, EventType::kView, t});
+    data.histories.push_back(h);
+  }
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FakeScorer>("a", std::vector<float>(kItems, 1.0f)));
+  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
+  auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
+  FusionTunerOptions options;
+  options.normalizations = {Normalization::kZScore};
+  options.stacking_min_users = kUsers + 1;
+  auto result = TuneFusion(*bundle, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->stacking.has_value());
+}
+
 TEST(FusionTunerTest, StackingGivesEachHistoryLengthTheModelThatKnowsIt) {
   constexpr int kItems = 100, kUsers = 600;
   Dataset data;
@@ -120,6 +144,7 @@ TEST(FusionTunerTest, StackingGivesEachHistoryLengthTheModelThatKnowsIt) {
 
   FusionTunerOptions options;
   options.normalizations = {Normalization::kZScore};
+  options.stacking_min_users = 0;
   auto result = TuneFusion(*bundle, split, options);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->stacking.has_value());
