@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "models/atomic_file.h"
-#include "recd/safetensors.h"
 #include "nlohmann/json.hpp"
+#include "recd/safetensors.h"
 
 namespace recd {
 namespace {
