@@ -1,5 +1,6 @@
 #include "train/fusion_tuner.h"
 
+#include <functional>
 #include <random>
 
 #include "gtest/gtest.h"
@@ -8,6 +9,20 @@
 
 namespace recd {
 namespace {
+
+// `users` users, each viewing events_of(user) items in a fixed pattern over
+// `items` items.
+Dataset ViewsDataset(int items, int users, const std::function<int(int)>& events_of) {
+  Dataset data;
+  for (int i = 0; i < items; ++i) data.items.GetOrAdd("i" + std::to_string(i));
+  for (int u = 0; u < users; ++u) {
+    data.users.GetOrAdd("u" + std::to_string(u));
+    std::vector<Event> h;
+    for (int t = 0; t < events_of(u); ++t) h.push_back({(u * 7 + t * 3) % items, EventType::kView, t});
+    data.histories.push_back(h);
+  }
+  return data;
+}
 
 // A scorer that puts a user's validation target on top: perfect on
 // validation. Tuning must find it and give the uninformative model no say.
@@ -36,14 +51,7 @@ class OracleScorer : public Scorer {
 
 TEST(FusionTunerTest, FindsTheInformativeModel) {
   constexpr int kItems = 50, kUsers = 40;
-  Dataset data;
-  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd("i" + std::to_string(i));
-  for (int u = 0; u < kUsers; ++u) {
-    data.users.GetOrAdd("u" + std::to_string(u));
-    std::vector<Event> h;
-    for (int t = 0; t < 5; ++t) h.push_back({(u * 7 + t * 3) % kItems, EventType::kView, t});
-    data.histories.push_back(h);
-  }
+  const Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<float> noise(kItems);
   for (int i = 0; i < kItems; ++i) noise[i] = static_cast<float>((i * 37) % 11);
@@ -103,14 +111,7 @@ class HalfKnowingScorer : public Scorer {
 
 TEST(FusionTunerTest, StackingIsNotTriedOnTooFewValidationUsers) {
   constexpr int kItems = 50, kUsers = 40;
-  Dataset data;
-  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd("i" + std::to_string(i));
-  for (int u = 0; u < kUsers; ++u) {
-    data.users.GetOrAdd("u" + std::to_string(u));
-    std::vector<Event> h;
-    for (int t = 0; t < 5; ++t) h.push_back({(u * 7 + t * 3) % kItems, EventType::kView, t});
-    data.histories.push_back(h);
-  }
+  const Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<std::unique_ptr<Scorer>> scorers;
   scorers.push_back(std::make_unique<FakeScorer>("a", std::vector<float>(kItems, 1.0f)));
@@ -126,16 +127,8 @@ TEST(FusionTunerTest, StackingIsNotTriedOnTooFewValidationUsers) {
 
 TEST(FusionTunerTest, StackingGivesEachHistoryLengthTheModelThatKnowsIt) {
   constexpr int kItems = 100, kUsers = 600;
-  Dataset data;
-  for (int i = 0; i < kItems; ++i) data.items.GetOrAdd("i" + std::to_string(i));
-  for (int u = 0; u < kUsers; ++u) {
-    data.users.GetOrAdd("u" + std::to_string(u));
-    // Half the users have 3 training events, half 20 (plus the two targets).
-    const int events = (u % 2 == 0 ? 3 : 20) + 2;
-    std::vector<Event> h;
-    for (int t = 0; t < events; ++t) h.push_back({(u * 7 + t * 3) % kItems, EventType::kView, t});
-    data.histories.push_back(h);
-  }
+  // Half the users have 3 training events, half 20 (plus the two targets).
+  const Dataset data = ViewsDataset(kItems, kUsers, [](int u) { return (u % 2 == 0 ? 3 : 20) + 2; });
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<std::unique_ptr<Scorer>> scorers;
   scorers.push_back(std::make_unique<HalfKnowingScorer>("short", split, kItems, true));
