@@ -5,7 +5,8 @@
 # sanitizer report fails its test: ASan aborts, UBSan is built not to
 # recover, LeakSanitizer fails the process at exit.
 #
-# The libraries compile as unity builds (RECD_UNITY): 0.61x their CPU time.
+# Libraries and tests compile as unity builds (RECD_UNITY, on by default):
+# 0.61x the libraries' CPU time.
 # -O1 rather than Release's -O3: the build is most of what this costs (from
 # scratch, most of the CI budget), and -O1 compiles faster while keeping
 # Eigen fast enough for the tests. Built with clang, where the sanitizers

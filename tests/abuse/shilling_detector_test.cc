@@ -16,8 +16,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-constexpr int64_t kDay = 86400;
-constexpr int64_t kStart = 1'700'000'000;
+constexpr int64_t kOneDay = 86400;
+constexpr int64_t kFirstDay = 1'700'000'000;
 
 // A shop's users as tests need them: each new user added with a history.
 class ShopLog {
@@ -45,7 +45,7 @@ class ShopLog {
 
 TEST(ShillingDetectorTest, OrdinaryShoppersAreLeftAlone) {
   ShopLog log(200);
-  for (int u = 0; u < 300; ++u) log.AddShopper(u % 200, 20, kStart + u * 3600);
+  for (int u = 0; u < 300; ++u) log.AddShopper(u % 200, 20, kFirstDay + u * 3600);
   const ShillingReport r = DetectShilling(log.data());
   EXPECT_THAT(r.users, IsEmpty());
   EXPECT_THAT(r.targeted_items, IsEmpty());
@@ -53,9 +53,9 @@ TEST(ShillingDetectorTest, OrdinaryShoppersAreLeftAlone) {
 
 TEST(ShillingDetectorTest, BurstFasterThanAPersonIsQuarantined) {
   ShopLog log(100);
-  const int32_t bot = log.AddShopper(0, 30, kStart, /*gap=*/2);      // 30 events in 58 s
-  log.AddShopper(0, 29, kStart, /*gap=*/2);                         // one short of the burst
-  log.AddShopper(0, 30, kStart, /*gap=*/3);                         // 30 events in 87 s
+  const int32_t bot = log.AddShopper(0, 30, kFirstDay, /*gap=*/2);      // 30 events in 58 s
+  log.AddShopper(0, 29, kFirstDay, /*gap=*/2);                         // one short of the burst
+  log.AddShopper(0, 30, kFirstDay, /*gap=*/3);                         // 30 events in 87 s
   const ShillingReport r = DetectShilling(log.data());
   EXPECT_THAT(r.users, ElementsAre(bot));
   EXPECT_EQ(r.burst_users, 1);
@@ -64,8 +64,8 @@ TEST(ShillingDetectorTest, BurstFasterThanAPersonIsQuarantined) {
 TEST(ShillingDetectorTest, OneItemHammeredIsQuarantinedButALoyalShopperIsNot) {
   ShopLog log(10);
   std::vector<Event> hammer, loyal;
-  for (int k = 0; k < 30; ++k) hammer.push_back({7, EventType::kView, kStart + k * 100});  // 30 in 2,900 s
-  for (int k = 0; k < 60; ++k) loyal.push_back({7, EventType::kView, kStart + k * kDay});  // daily for 2 months
+  for (int k = 0; k < 30; ++k) hammer.push_back({7, EventType::kView, kFirstDay + k * 100});  // 30 in 2,900 s
+  for (int k = 0; k < 60; ++k) loyal.push_back({7, EventType::kView, kFirstDay + k * kOneDay});  // daily for 2 months
   const int32_t bot = log.AddUser(hammer);
   log.AddUser(loyal);
   const ShillingReport r = DetectShilling(log.data());
@@ -77,11 +77,11 @@ TEST(ShillingDetectorTest, OneItemHammeredIsQuarantinedButALoyalShopperIsNot) {
 // target and a few popular items, within a day.
 TEST(ShillingDetectorTest, SwarmOfNewAccountsOnOneItemIsQuarantined) {
   ShopLog log(100);
-  const int64_t attack = kStart + 30 * kDay;
+  const int64_t attack = kFirstDay + 30 * kOneDay;
   // Established shoppers, the popular items 0-4 among their views, also
   // on the day of the attack.
   for (int u = 0; u < 200; ++u) {
-    std::vector<Event> h = {{5 + u % 50, EventType::kView, kStart + u * 600}, {u % 5, EventType::kView, attack + u * 60}};
+    std::vector<Event> h = {{5 + u % 50, EventType::kView, kFirstDay + u * 600}, {u % 5, EventType::kView, attack + u * 60}};
     log.AddUser(h);
   }
   std::vector<int32_t> fakes;
@@ -97,12 +97,12 @@ TEST(ShillingDetectorTest, SwarmOfNewAccountsOnOneItemIsQuarantined) {
 
 TEST(ShillingDetectorTest, FewerNewAccountsOrATrendAreNotASwarm) {
   ShopLog log(100);
-  const int64_t day = kStart + 30 * kDay;
+  const int64_t day = kFirstDay + 30 * kOneDay;
   // 49 new accounts on item 98: below swarm_accounts.
   for (int f = 0; f < 49; ++f) log.AddUser({{98, EventType::kView, day + f * 300}});
   // 60 new accounts on item 97, which 100 established shoppers also visit
   // that day: new accounts are under half of its users (a trend).
-  for (int u = 0; u < 100; ++u) log.AddUser({{u % 90, EventType::kView, kStart}, {97, EventType::kView, day + u * 500}});
+  for (int u = 0; u < 100; ++u) log.AddUser({{u % 90, EventType::kView, kFirstDay}, {97, EventType::kView, day + u * 500}});
   for (int f = 0; f < 60; ++f) log.AddUser({{97, EventType::kView, day + f * 700}});
   const ShillingReport r = DetectShilling(log.data());
   EXPECT_THAT(r.users, IsEmpty());
@@ -112,14 +112,14 @@ TEST(ShillingDetectorTest, FewerNewAccountsOrATrendAreNotASwarm) {
 TEST(ShillingDetectorTest, SwarmSpreadOverMoreThanTheWindowIsNotOne) {
   ShopLog log(100);
   // 60 new accounts on item 99, one every hour: never 50 within a day.
-  for (int f = 0; f < 60; ++f) log.AddUser({{99, EventType::kView, kStart + f * 3600}});
+  for (int f = 0; f < 60; ++f) log.AddUser({{99, EventType::kView, kFirstDay + f * 3600}});
   EXPECT_THAT(DetectShilling(log.data()).users, IsEmpty());
 }
 
 TEST(ShillingDetectorTest, DropUsersEventsEmptiesOnlyThoseHistories) {
   ShopLog log(10);
-  const int32_t a = log.AddShopper(0, 5, kStart);
-  const int32_t b = log.AddShopper(0, 3, kStart);
+  const int32_t a = log.AddShopper(0, 5, kFirstDay);
+  const int32_t b = log.AddShopper(0, 3, kFirstDay);
   EXPECT_EQ(DropUsersEvents({b, 99, -1}, &log.data()), 3);
   EXPECT_EQ(log.data().histories[static_cast<size_t>(a)].size(), 5u);
   EXPECT_THAT(log.data().histories[static_cast<size_t>(b)], IsEmpty());

@@ -10,7 +10,7 @@
 namespace recd {
 namespace {
 
-using ::recd::testing::WriteTempFile;
+using ::recd::testing_util::WriteTempFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 

@@ -12,10 +12,10 @@
 namespace recd {
 namespace {
 
-using ::recd::testing::WriteTempFile;
+using ::recd::testing_util::WriteTempFile;
 using ::testing::HasSubstr;
 
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
+std::string ErrorMessage(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(InteractionLoaderTest, LoadsEventsWithDenseIdsInFirstSeenOrder) {
   auto path = WriteTempFile("events.csv",
@@ -124,35 +124,35 @@ TEST(InteractionLoaderTest, UnknownColumnNamesFileLineAndColumn) {
   auto path = WriteTempFile("events.csv", "user_id,item_id,event,when\nu,i,view,1\n");
   auto data = LoadInteractions(path, {}, nullptr);
   ASSERT_FALSE(data.ok());
-  EXPECT_THAT(Message(data.status()), HasSubstr(path + ":1: unknown column 'when'"));
+  EXPECT_THAT(ErrorMessage(data.status()), HasSubstr(path + ":1: unknown column 'when'"));
 }
 
 TEST(InteractionLoaderTest, MissingColumnNamesFileLineAndColumn) {
   auto path = WriteTempFile("events.csv", "user_id,item_id,event\nu,i,view\n");
   auto data = LoadInteractions(path, {}, nullptr);
   ASSERT_FALSE(data.ok());
-  EXPECT_THAT(Message(data.status()), HasSubstr(path + ":1: missing column 'timestamp'"));
+  EXPECT_THAT(ErrorMessage(data.status()), HasSubstr(path + ":1: missing column 'timestamp'"));
 }
 
 TEST(InteractionLoaderTest, DuplicateColumnIsAnError) {
   auto path = WriteTempFile("events.csv", "user_id,item_id,event,event\nu,i,view,view\n");
   auto data = LoadInteractions(path, {}, nullptr);
   ASSERT_FALSE(data.ok());
-  EXPECT_THAT(Message(data.status()), HasSubstr(":1: duplicate column 'event'"));
+  EXPECT_THAT(ErrorMessage(data.status()), HasSubstr(":1: duplicate column 'event'"));
 }
 
 TEST(InteractionLoaderTest, EmptyFileNamesTheFile) {
   auto path = WriteTempFile("events.csv", "");
   auto data = LoadInteractions(path, {}, nullptr);
   ASSERT_FALSE(data.ok());
-  EXPECT_THAT(Message(data.status()), HasSubstr(path + ": empty file"));
+  EXPECT_THAT(ErrorMessage(data.status()), HasSubstr(path + ": empty file"));
 }
 
 TEST(InteractionLoaderTest, HeaderOnlyFileIsAnError) {
   auto path = WriteTempFile("events.csv", "user_id,item_id,event,timestamp\n");
   auto data = LoadInteractions(path, {}, nullptr);
   ASSERT_FALSE(data.ok());
-  EXPECT_THAT(Message(data.status()), HasSubstr("no events loaded"));
+  EXPECT_THAT(ErrorMessage(data.status()), HasSubstr("no events loaded"));
 }
 
 TEST(InteractionLoaderTest, MissingFileIsNotFound) {
@@ -176,7 +176,7 @@ TEST_P(StrictBadLineTest, FailsNamingFileLineAndReason) {
   options.strict = true;
   auto data = LoadInteractions(path, options, nullptr);
   ASSERT_FALSE(data.ok());
-  EXPECT_THAT(Message(data.status()), HasSubstr(path + ":3: " + GetParam().reason));
+  EXPECT_THAT(ErrorMessage(data.status()), HasSubstr(path + ":3: " + GetParam().reason));
 }
 
 INSTANTIATE_TEST_SUITE_P(

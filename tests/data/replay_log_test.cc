@@ -21,7 +21,7 @@ std::vector<std::string> Describe(const std::vector<ReplayEvent>& events) {
 }
 
 TEST(ReplayLogTest, InterleavesUsersByTimeAndKeepsEachUsersOrder) {
-  auto events = ReadReplayLog(testing::WriteTempFile("log.csv",
+  auto events = ReadReplayLog(testing_util::WriteTempFile("log.csv",
                                                      "user_id,item_id,event,timestamp\n"
                                                      "a,i1,view,100\n"
                                                      "b,i2,cart,50\n"
@@ -36,7 +36,7 @@ TEST(ReplayLogTest, InterleavesUsersByTimeAndKeepsEachUsersOrder) {
 }
 
 TEST(ReplayLogTest, AMalformedLineFailsNamingFileAndLine) {
-  const std::string path = testing::WriteTempFile(
+  const std::string path = testing_util::WriteTempFile(
       "log.csv", "user_id,item_id,event,timestamp\na,i1,view,100\nb,i2,teleport,50\n");
   auto events = ReadReplayLog(path);
   ASSERT_FALSE(events.ok());

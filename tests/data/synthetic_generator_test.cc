@@ -15,8 +15,8 @@
 namespace recd {
 namespace {
 
-using ::recd::testing::ReadFile;
-using ::recd::testing::TestDir;
+using ::recd::testing_util::ReadFile;
+using ::recd::testing_util::TestDir;
 
 SyntheticOptions SmallOptions(uint64_t seed = 7) {
   SyntheticOptions o;
@@ -100,7 +100,7 @@ TEST(SyntheticGeneratorTest, OutputLoadsStrictlyWithGeneratorItemIds) {
 TEST(SyntheticGeneratorTest, ProgressCountsUsersAndLeavesTheFileUnchanged) {
   auto g = MakeGenerator(SmallOptions());
   const auto dir = TestDir();
-  testing::ProgressCapture progress;
+  testing_util::ProgressCapture progress;
   ASSERT_TRUE(g->WriteEvents((dir / "with.csv").string(), progress.Factory()).ok());
   ASSERT_TRUE(g->WriteEvents((dir / "without.csv").string()).ok());
   ASSERT_EQ(progress.steps().size(), 1u);

@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 
-namespace recd::testing {
+namespace recd::testing_util {
 
 // A fresh directory per test (suite and test name), so tests never see each
 // other's files.
@@ -32,6 +32,6 @@ inline std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-}  // namespace recd::testing
+}  // namespace recd::testing_util
 
 #endif  // RECD_TESTS_DATA_TEMP_FILE_H_

@@ -9,7 +9,7 @@
 namespace recd {
 namespace {
 
-using ::recd::testing::TestDir;
+using ::recd::testing_util::TestDir;
 
 Dataset SampleDataset() {
   Dataset d;
@@ -76,8 +76,8 @@ TEST(WritersTest, PricesAreWrittenInShortestForm) {
   d.item_info[0].price = 19.99f;
   const std::string path = (TestDir() / "catalog.jsonl").string();
   ASSERT_TRUE(WriteCatalogJsonl(d, path).ok());
-  EXPECT_NE(recd::testing::ReadFile(path).find("\"price\":19.99,"), std::string::npos)
-      << recd::testing::ReadFile(path);
+  EXPECT_NE(recd::testing_util::ReadFile(path).find("\"price\":19.99,"), std::string::npos)
+      << recd::testing_util::ReadFile(path);
 }
 
 TEST(WritersTest, UnwritablePathIsAnError) {

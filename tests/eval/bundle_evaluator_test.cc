@@ -59,7 +59,7 @@ TEST(BundleEvaluatorTest, RanksTargetsAmongNonHistoryItems) {
 TEST(BundleEvaluatorTest, ProgressCountsEveryEvaluatedUser) {
   Fixture f;
   RankingPipeline pipeline(f.bundle, f.bundle->fusion());
-  testing::ProgressCapture progress;
+  testing_util::ProgressCapture progress;
   EvaluationOptions options;
   options.progress = progress.Factory();
   const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);

@@ -13,7 +13,7 @@ using testing_util::Events;
 using testing_util::FreshDir;
 
 // Item vectors over 3 tokens: e0, e1, (e0 + e1)/sqrt2, e2, and an empty item.
-ContentScorer MakeScorer(ContentScoring scoring) {
+ContentScorer MakeContentScorer(ContentScoring scoring) {
   const float r = 1.0f / std::sqrt(2.0f);
   SparseRowMatrix v(5, 3);
   v.insert(0, 0) = 1.0f;
@@ -34,7 +34,7 @@ ContentScoring NoPrior(float decay) {
 }
 
 TEST(ContentScorerTest, ScoreIsCosineWithProfile) {
-  const ContentScorer s = MakeScorer(NoPrior(1.0f));
+  const ContentScorer s = MakeContentScorer(NoPrior(1.0f));
   const auto events = Events({0, 1});  // profile (e0 + e1)/sqrt2
   std::vector<float> out(5);
   s.ScoreAll(*s.Encode({events}), out);
@@ -45,7 +45,7 @@ TEST(ContentScorerTest, ScoreIsCosineWithProfile) {
 }
 
 TEST(ContentScorerTest, SelectiveTopItemsFollowTheCosine) {
-  const ContentScorer s = MakeScorer(NoPrior(1.0f));
+  const ContentScorer s = MakeContentScorer(NoPrior(1.0f));
   const auto state = s.Encode({Events({0, 1})});  // profile (e0 + e1)/sqrt2
   // Every token counts: items by cosine (ties by id), untouched items left out.
   EXPECT_EQ(s.TopItemsBySelectiveTokens(*state, 10, 100), (std::vector<int32_t>{2, 0, 1}));
@@ -83,7 +83,7 @@ TEST(ContentScorerTest, SelectiveTopItemsAreOrderedByTheFullScore) {
 }
 
 TEST(ContentScorerTest, RecencyDecayTiltsProfileToLastItem) {
-  const ContentScorer s = MakeScorer(NoPrior(0.5f));
+  const ContentScorer s = MakeContentScorer(NoPrior(0.5f));
   const auto events = Events({0, 1});  // profile ~ e1 + 0.5 e0
   std::vector<float> out(5);
   s.ScoreAll(*s.Encode({events}), out);
@@ -95,7 +95,7 @@ TEST(ContentScorerTest, RecencyDecayTiltsProfileToLastItem) {
 TEST(ContentScorerTest, EmptyHistoryScoresOnlyThePrior) {
   ContentScoring sc = NoPrior(1.0f);
   sc.prior_weight = 0.1f;
-  const ContentScorer s = MakeScorer(sc);
+  const ContentScorer s = MakeContentScorer(sc);
   std::vector<float> out(5);
   s.ScoreAll(*s.Encode({}), out);
   EXPECT_FLOAT_EQ(out[0], 0.1f);
@@ -105,7 +105,7 @@ TEST(ContentScorerTest, EmptyHistoryScoresOnlyThePrior) {
 TEST(ContentScorerTest, CandidatesMatchScoreAll) {
   ContentScoring sc = NoPrior(0.7f);
   sc.prior_weight = 0.01f;
-  const ContentScorer s = MakeScorer(sc);
+  const ContentScorer s = MakeContentScorer(sc);
   const auto events = Events({3, 0, 2});
   auto state = s.Encode({events});
   std::vector<float> all(5);
@@ -119,7 +119,7 @@ TEST(ContentScorerTest, CandidatesMatchScoreAll) {
 TEST(ContentScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
   ContentScoring sc = NoPrior(0.66f);
   sc.prior_weight = 0.003f;
-  const ContentScorer s = MakeScorer(sc);
+  const ContentScorer s = MakeContentScorer(sc);
   const std::string dir = FreshDir("content_round_trip");
   ASSERT_TRUE(s.Save(dir, ModelManifest{}).ok());
   auto loaded = ContentScorer::Load(dir);

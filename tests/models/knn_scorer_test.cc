@@ -12,7 +12,7 @@ using testing_util::Events;
 using testing_util::FreshDir;
 
 // sim(0, 2) = 0.8, sim(1, 2) = 0.4, sim(1, 3) = 0.6.
-KnnScorer MakeScorer(KnnScoring scoring) {
+KnnScorer MakeKnnScorer(KnnScoring scoring) {
   SparseRowMatrix s(4, 4);
   s.insert(0, 2) = 0.8f;
   s.insert(1, 2) = 0.4f;
@@ -30,7 +30,7 @@ KnnScoring Recency(float decay) {
 }
 
 TEST(KnnScorerTest, RecentItemsWeighMore) {
-  const KnnScorer s = MakeScorer(Recency(0.5f));
+  const KnnScorer s = MakeKnnScorer(Recency(0.5f));
   const auto events = Events({0, 1});  // item 1 weighs 1, item 0 weighs 0.5
   std::vector<float> out(4);
   s.ScoreAll(*s.Encode({events}), out);
@@ -42,7 +42,7 @@ TEST(KnnScorerTest, RecentItemsWeighMore) {
 TEST(KnnScorerTest, EventTypeScalesContribution) {
   KnnScoring sc = Recency(1.0f);
   sc.event_weights = EventWeights{};
-  const KnnScorer s = MakeScorer(sc);
+  const KnnScorer s = MakeKnnScorer(sc);
   std::vector<Event> events = {{1, EventType::kView, 0}, {0, EventType::kCart, 1}};
   std::vector<float> out(4);
   s.ScoreAll(*s.Encode({events}), out);
@@ -53,7 +53,7 @@ TEST(KnnScorerTest, EventTypeScalesContribution) {
 TEST(KnnScorerTest, CandidatesMatchScoreAll) {
   KnnScoring sc = Recency(0.7f);
   sc.prior_weight = 0.01f;
-  const KnnScorer s = MakeScorer(sc);
+  const KnnScorer s = MakeKnnScorer(sc);
   const auto events = Events({1, 0, 3});
   auto state = s.Encode({events});
   std::vector<float> all(4);
@@ -69,7 +69,7 @@ TEST(KnnScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
   sc.history_items = 5;
   sc.prior_weight = 0.002f;
   sc.event_weights.cart = 2.5f;
-  const KnnScorer s = MakeScorer(sc);
+  const KnnScorer s = MakeKnnScorer(sc);
   const std::string dir = FreshDir("knn_round_trip");
   ASSERT_TRUE(s.Save(dir, ModelManifest{}).ok());
   auto loaded = KnnScorer::Load(dir);

@@ -3,17 +3,14 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "test_util/sequence_data.h"
 
 namespace recd {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+using testing_util::Views;
 
-std::vector<Event> Views(const std::vector<int32_t>& items) {
-  std::vector<Event> out;
-  for (int32_t i : items) out.push_back({i, EventType::kView, 0});
-  return out;
-}
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 LiveStatsOptions Options() {
   LiveStatsOptions o;

@@ -9,19 +9,14 @@
 #include "models/knn_scorer.h"
 #include "models/markov_scorer.h"
 #include "models/pop_scorer.h"
+#include "test_util/sequence_data.h"
 
 namespace recd {
 namespace {
 
+using testing_util::Views;
 
-// Views: each event weighs 1, in the users' histories and in the live counts.
-std::vector<Event> Views(const std::vector<int32_t>& items) {
-  std::vector<Event> out;
-  for (int32_t i : items) out.push_back({i, EventType::kView, 0});
-  return out;
-}
-
-const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+const absl::Time kLiveStart = absl::FromUnixSeconds(1'800'000'000);
 constexpr int32_t kItems = 6;
 
 // sim(0, 1) = 0.8, sim(1, 2) = 0.4; items 3-5 have no trained neighbours.
@@ -41,7 +36,7 @@ std::shared_ptr<const KnnScorer> Knn() {
 std::shared_ptr<LiveItemStats> Live() {
   LiveStatsOptions o;
   o.pair_window = 1;
-  return std::make_shared<LiveItemStats>(kItems, o, kT0);
+  return std::make_shared<LiveItemStats>(kItems, o, kLiveStart);
 }
 
 // What the scorer adds, measured as the difference with its base.
@@ -63,8 +58,8 @@ TEST(LiveOverlayScorerTest, WithoutLiveEventsScoresAreTheModels) {
 TEST(LiveOverlayScorerTest, LiveCooccurrenceAddsToTheRecentItemsRows) {
   auto base = Knn();
   auto live = Live();
-  live->Record(Views({1, 4}), 2, kT0);  // someone viewed 1 then 4
-  live->Publish(kT0);
+  live->Record(Views({1, 4}), 2, kLiveStart);  // someone viewed 1 then 4
+  live->Publish(kLiveStart);
   LiveOverlayScorer s(base, LiveOverlayKind::kCooccurrence, *base->recent_items_weighting(), 2.0f, live);
   // The user's last item is 1 (weight 1); before it 0 (weight 0.5, no live row).
   const std::vector<float> added = Added(s, *base, Views({0, 1}));
@@ -76,8 +71,8 @@ TEST(LiveOverlayScorerTest, LiveCooccurrenceAddsToTheRecentItemsRows) {
 TEST(LiveOverlayScorerTest, CandidatesScoreAsTheWholeCatalog) {
   auto base = Knn();
   auto live = Live();
-  live->Record(Views({1, 4, 5, 1}), 4, kT0);
-  live->Publish(kT0);
+  live->Record(Views({1, 4, 5, 1}), 4, kLiveStart);
+  live->Publish(kLiveStart);
   LiveOverlayScorer s(base, LiveOverlayKind::kCooccurrence, *base->recent_items_weighting(), 1.0f, live);
   const auto state = s.Encode({Views({2, 1})});
   std::vector<float> all(kItems);
@@ -91,8 +86,8 @@ TEST(LiveOverlayScorerTest, CandidatesScoreAsTheWholeCatalog) {
 TEST(LiveOverlayScorerTest, CatalogMomentsAreThoseOfTheOverlaidScores) {
   auto base = Knn();
   auto live = Live();
-  live->Record(Views({1, 4, 5, 1, 3}), 5, kT0);
-  live->Publish(kT0);
+  live->Record(Views({1, 4, 5, 1, 3}), 5, kLiveStart);
+  live->Publish(kLiveStart);
   LiveOverlayScorer s(base, LiveOverlayKind::kCooccurrence, *base->recent_items_weighting(), 1.0f, live);
   const auto state = s.Encode({Views({0, 1})});
   std::vector<float> all(kItems);
@@ -109,8 +104,8 @@ TEST(LiveOverlayScorerTest, CatalogMomentsAreThoseOfTheOverlaidScores) {
 TEST(LiveOverlayScorerTest, NominatesAnItemOnlyLiveEventsLinkToTheUser) {
   auto base = Knn();
   auto live = Live();
-  live->Record(Views({1, 5}), 2, kT0);
-  live->Publish(kT0);
+  live->Record(Views({1, 5}), 2, kLiveStart);
+  live->Publish(kLiveStart);
   LiveOverlayScorer s(base, LiveOverlayKind::kCooccurrence, *base->recent_items_weighting(), 1.0f, live);
   ASSERT_TRUE(s.nominates_directly());
   std::vector<int32_t> out;
@@ -124,8 +119,8 @@ TEST(LiveOverlayScorerTest, ItemSimilarityIncludesTheLiveOne) {
   auto live = Live();
   LiveOverlayScorer s(base, LiveOverlayKind::kCooccurrence, *base->recent_items_weighting(), 1.0f, live);
   EXPECT_EQ(s.ItemSimilarity(1, 4), 0.0f);
-  live->Record(Views({1, 4}), 2, kT0);
-  live->Publish(kT0);
+  live->Record(Views({1, 4}), 2, kLiveStart);
+  live->Publish(kLiveStart);
   EXPECT_FLOAT_EQ(s.ItemSimilarity(1, 4), 0.5f);
   EXPECT_FLOAT_EQ(s.ItemSimilarity(0, 1), 0.8f) << "the trained similarity stays";
 }
@@ -139,9 +134,9 @@ TEST(LiveOverlayScorerTest, TransitionsOverlayMarkov) {
   scoring.prior_weight = 0;
   auto base = std::make_shared<MarkovScorer>(std::move(t), std::vector<float>(kItems, 0.0f), scoring);
   auto live = Live();
-  live->Record(Views({0, 3}), 2, kT0);  // a live transition 0 -> 3
-  live->Record(Views({3, 0}), 2, kT0);  // and 3 -> 0, which the user's last item 0 does not lead to
-  live->Publish(kT0);
+  live->Record(Views({0, 3}), 2, kLiveStart);  // a live transition 0 -> 3
+  live->Record(Views({3, 0}), 2, kLiveStart);  // and 3 -> 0, which the user's last item 0 does not lead to
+  live->Publish(kLiveStart);
   LiveOverlayScorer s(base, LiveOverlayKind::kTransitions, *base->recent_items_weighting(), 1.0f, live);
   const std::vector<float> added = Added(s, *base, Views({0}));
   EXPECT_FLOAT_EQ(added[3], 1.0f / (1.0f + 1.0f));
@@ -152,8 +147,8 @@ TEST(LiveOverlayScorerTest, PopularityFollowsABurstAtOnce) {
   auto base = std::make_shared<PopScorer>(std::vector<float>{50, 40, 30, 20, 10, 5});
   auto live = Live();
   LiveOverlayScorer s(base, LiveOverlayKind::kPopularity, RecentItemsWeighting{}, 1.0f, live);
-  for (int i = 0; i < 60; ++i) live->Record(Views({5}), 1, kT0);
-  live->Publish(kT0);
+  for (int i = 0; i < 60; ++i) live->Record(Views({5}), 1, kLiveStart);
+  live->Publish(kLiveStart);
   const auto state = s.Encode({Views({})});
   std::vector<int32_t> top;
   s.Nominate(*state, 1, top);

@@ -10,7 +10,7 @@
 namespace recd {
 namespace {
 
-std::vector<Event> Events(const std::vector<int32_t>& items) {
+std::vector<Event> TimedPurchases(const std::vector<int32_t>& items) {
   std::vector<Event> events;
   for (size_t i = 0; i < items.size(); ++i) {
     events.push_back(Event{items[i], EventType::kPurchase, static_cast<int64_t>(i)});
@@ -59,7 +59,7 @@ TEST(LstmScorerTest, ForwardMatchesHandComputedGates) {
   double c2 = f2 * c1 + i2 * g2;
   double h2 = o2 * std::tanh(c2);
 
-  const std::vector<Event> history = Events({0, 1});
+  const std::vector<Event> history = TimedPurchases({0, 1});
   auto state = (*scorer)->Encode(UserHistory{history});
   EXPECT_NEAR(AsLstm(*state).c[0], c2, 1e-6);
   EXPECT_NEAR(AsLstm(*state).h[0], h2, 1e-6);
@@ -75,7 +75,7 @@ TEST(LstmScorerTest, StepOverSequenceEqualsEncode) {
   const std::vector<int32_t> items = {3, 17, 0, 5, 5, 19, 2, 11};
   LstmState stepped = (*scorer)->InitialState();
   for (int32_t item : items) (*scorer)->Step(stepped, item);
-  const std::vector<Event> history = Events(items);
+  const std::vector<Event> history = TimedPurchases(items);
   auto encoded = (*scorer)->Encode(UserHistory{history});
   EXPECT_TRUE(stepped.h.isApprox(AsLstm(*encoded).h, 1e-6f));
   EXPECT_TRUE(stepped.c.isApprox(AsLstm(*encoded).c, 1e-6f));
@@ -85,8 +85,8 @@ TEST(LstmScorerTest, EncodeRunsOverLastMaxLenKnownItemsOnly) {
   auto scorer = LstmScorer::Create(RandomWeights(20, 3, 4, 8), 3);
   ASSERT_TRUE(scorer.ok());
   // Unknown ids (-1, 20, 99) are dropped before the 3-item window is taken.
-  const std::vector<Event> noisy = Events({1, 2, 4, -1, 6, 20, 8, 99});
-  const std::vector<Event> clean = Events({4, 6, 8});
+  const std::vector<Event> noisy = TimedPurchases({1, 2, 4, -1, 6, 20, 8, 99});
+  const std::vector<Event> clean = TimedPurchases({4, 6, 8});
   auto a = (*scorer)->Encode(UserHistory{noisy});
   auto b = (*scorer)->Encode(UserHistory{clean});
   EXPECT_EQ(AsLstm(*a).h, AsLstm(*b).h);
@@ -97,7 +97,7 @@ TEST(LstmScorerTest, ExtendEqualsEncodeWhileTheWindowHoldsTheWholeHistory) {
   auto scorer = LstmScorer::Create(RandomWeights(20, 4, 5, 15), 8);
   ASSERT_TRUE(scorer.ok());
   // 8 known items (and two unknown ids): still within max_len.
-  const std::vector<Event> full = Events({3, 17, -1, 0, 5, 5, 19, 99, 2, 11});
+  const std::vector<Event> full = TimedPurchases({3, 17, -1, 0, 5, 5, 19, 99, 2, 11});
   for (size_t appended : {0u, 1u, 3u, 10u}) {
     const std::vector<Event> before(full.begin(), full.end() - static_cast<std::ptrdiff_t>(appended));
     auto previous = (*scorer)->Encode(UserHistory{before});
@@ -111,8 +111,8 @@ TEST(LstmScorerTest, ExtendEqualsEncodeWhileTheWindowHoldsTheWholeHistory) {
 TEST(LstmScorerTest, ExtendReEncodesOnceTheWindowSlides) {
   auto scorer = LstmScorer::Create(RandomWeights(20, 3, 4, 16), 3);
   ASSERT_TRUE(scorer.ok());
-  const std::vector<Event> full = Events({1, 2, 4, 6});
-  const std::vector<Event> before = Events({1, 2, 4});
+  const std::vector<Event> full = TimedPurchases({1, 2, 4, 6});
+  const std::vector<Event> before = TimedPurchases({1, 2, 4});
   auto previous = (*scorer)->Encode(UserHistory{before});
   auto extended = (*scorer)->Extend(*previous, UserHistory{full}, 1);
   auto encoded = (*scorer)->Encode(UserHistory{full});
@@ -135,7 +135,7 @@ TEST(LstmScorerTest, EmptyHistoryScoresAreTheOutputBias) {
 TEST(LstmScorerTest, ScoreCandidatesMatchesScoreAll) {
   auto scorer = LstmScorer::Create(RandomWeights(30, 4, 6, 10), 50);
   ASSERT_TRUE(scorer.ok());
-  const std::vector<Event> history = Events({4, 8, 15, 16, 23});
+  const std::vector<Event> history = TimedPurchases({4, 8, 15, 16, 23});
   auto state = (*scorer)->Encode(UserHistory{history});
   std::vector<float> all(30);
   (*scorer)->ScoreAll(*state, all);
@@ -169,7 +169,7 @@ TEST(LstmScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
   EXPECT_EQ((*loaded)->embedding_dim(), 4);
   EXPECT_EQ((*loaded)->hidden_dim(), 6);
   EXPECT_EQ((*loaded)->max_len(), 7);
-  const std::vector<Event> history = Events({1, 24, 3, 3, 9, 0, 12, 18, 5, 7});
+  const std::vector<Event> history = TimedPurchases({1, 24, 3, 3, 9, 0, 12, 18, 5, 7});
   std::vector<float> a(25), b(25);
   (*trained)->ScoreAll(*(*trained)->Encode(UserHistory{history}), a);
   (*loaded)->ScoreAll(*(*loaded)->Encode(UserHistory{history}), b);

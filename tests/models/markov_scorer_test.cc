@@ -12,7 +12,7 @@ using testing_util::Events;
 using testing_util::FreshDir;
 
 // 4 items; P(1|0) = 1, P(2|1) = 0.5, P(3|1) = 0.5; prior favours item 3.
-MarkovScorer MakeScorer(MarkovScoring scoring) {
+MarkovScorer MakeMarkovScorer(MarkovScoring scoring) {
   SparseRowMatrix t(4, 4);
   t.insert(0, 1) = 1.0f;
   t.insert(1, 2) = 0.5f;
@@ -22,7 +22,7 @@ MarkovScorer MakeScorer(MarkovScoring scoring) {
 }
 
 TEST(MarkovScorerTest, ScoreIsRecencyWeightedSumOfRows) {
-  const MarkovScorer s = MakeScorer({/*history_items=*/2, /*recency_decay=*/0.5f,
+  const MarkovScorer s = MakeMarkovScorer({/*history_items=*/2, /*recency_decay=*/0.5f,
                                      /*prior_weight=*/0.0f});
   const auto events = Events({0, 1});  // last item 1 weighs 1, item 0 weighs 0.5
   auto state = s.Encode({events});
@@ -35,7 +35,7 @@ TEST(MarkovScorerTest, ScoreIsRecencyWeightedSumOfRows) {
 }
 
 TEST(MarkovScorerTest, OnlyTheLastHistoryItemsCount) {
-  const MarkovScorer s = MakeScorer({1, 0.5f, 0.0f});
+  const MarkovScorer s = MakeMarkovScorer({1, 0.5f, 0.0f});
   const auto events = Events({0, 1});
   std::vector<float> out(4);
   s.ScoreAll(*s.Encode({events}), out);
@@ -43,7 +43,7 @@ TEST(MarkovScorerTest, OnlyTheLastHistoryItemsCount) {
 }
 
 TEST(MarkovScorerTest, PriorOrdersItemsNoTransitionReaches) {
-  const MarkovScorer s = MakeScorer({1, 0.5f, 0.01f});
+  const MarkovScorer s = MakeMarkovScorer({1, 0.5f, 0.01f});
   const auto events = Events({0});
   std::vector<float> out(4);
   s.ScoreAll(*s.Encode({events}), out);
@@ -53,7 +53,7 @@ TEST(MarkovScorerTest, PriorOrdersItemsNoTransitionReaches) {
 }
 
 TEST(MarkovScorerTest, CandidatesMatchScoreAll) {
-  const MarkovScorer s = MakeScorer({3, 0.5f, 0.01f});
+  const MarkovScorer s = MakeMarkovScorer({3, 0.5f, 0.01f});
   const auto events = Events({1, 0, 1});
   auto state = s.Encode({events});
   std::vector<float> all(4);
@@ -65,7 +65,7 @@ TEST(MarkovScorerTest, CandidatesMatchScoreAll) {
 }
 
 TEST(MarkovScorerTest, UnknownItemsInHistoryAreIgnored) {
-  const MarkovScorer s = MakeScorer({2, 0.5f, 0.0f});
+  const MarkovScorer s = MakeMarkovScorer({2, 0.5f, 0.0f});
   const auto events = Events({7, -1});
   std::vector<float> out(4, 9.0f);
   s.ScoreAll(*s.Encode({events}), out);
@@ -73,7 +73,7 @@ TEST(MarkovScorerTest, UnknownItemsInHistoryAreIgnored) {
 }
 
 TEST(MarkovScorerTest, TopNeighboursAreMostLikelySuccessors) {
-  const MarkovScorer s = MakeScorer({});
+  const MarkovScorer s = MakeMarkovScorer({});
   const auto top = s.TopNeighbours(1, 5);
   ASSERT_EQ(top.size(), 2u);
   EXPECT_EQ(top[0], (ItemScore{2, 0.5f}));  // tie broken by lower id
@@ -82,7 +82,7 @@ TEST(MarkovScorerTest, TopNeighboursAreMostLikelySuccessors) {
 }
 
 TEST(MarkovScorerTest, SaveLoadRoundTripGivesIdenticalScores) {
-  const MarkovScorer s = MakeScorer({2, 0.37f, 0.013f});
+  const MarkovScorer s = MakeMarkovScorer({2, 0.37f, 0.013f});
   const std::string dir = FreshDir("markov_round_trip");
   ModelManifest base;
   base.data_hash = "abc";

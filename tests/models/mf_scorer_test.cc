@@ -16,8 +16,8 @@
 namespace recd {
 namespace {
 
-using ::recd::testing::BlockDataset;
-using ::recd::testing::MakeBlockDataset;
+using ::recd::testing_util::BlockDataset;
+using ::recd::testing_util::MakeBlockDataset;
 
 // A model trained with exact solves on 3 groups x 10 items. F exceeds the
 // planted rank; the penalty keeps the spare dimensions from fitting noise.

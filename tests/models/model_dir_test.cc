@@ -14,36 +14,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "test_util/test_files.h"
 
 namespace recd {
 namespace {
+
+using testing_util::FreshTestDir;
+using testing_util::ReadFileBytes;
+using testing_util::WriteFileBytes;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
 namespace fs = std::filesystem;
-
-std::string TestDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 (std::string("recd_model_dir_") + info->name() + "_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 const std::vector<float> kEmbedding = {0.25f, 0.5f, 0.75f, 1.25f, 1.5f, 1.75f};
 const std::vector<float> kBias = {-1, 2, -3};
@@ -69,18 +53,18 @@ ModelManifest SampleManifest() {
 }
 
 std::string WriteSample() {
-  const std::string dir = TestDir() + "/lstm";
+  const std::string dir = FreshTestDir("recd_model_dir_") + "/lstm";
   absl::Status s = ModelDir::Write(dir, SampleManifest(), SampleTensors());
   EXPECT_TRUE(s.ok()) << s;
   return dir;
 }
 
 nlohmann::json ReadManifest(const std::string& dir) {
-  return nlohmann::json::parse(ReadAll(dir + "/manifest.json"));
+  return nlohmann::json::parse(ReadFileBytes(dir + "/manifest.json"));
 }
 
 void WriteManifest(const std::string& dir, const nlohmann::json& j) {
-  WriteAll(dir + "/manifest.json", j.dump(2));
+  WriteFileBytes(dir + "/manifest.json", j.dump(2));
 }
 
 TEST(ModelDirTest, RoundTripKeepsManifestAndTensors) {
@@ -113,7 +97,7 @@ TEST(ModelDirTest, NonFiniteValuesAreRejectedNamingFileAndTensor) {
     std::vector<float> bias = kBias;
     bias[2] = bad;
     w.AddF32("output.bias", {3}, bias);
-    const std::string dir = TestDir() + "/lstm";
+    const std::string dir = FreshTestDir("recd_model_dir_") + "/lstm";
     ASSERT_TRUE(ModelDir::Write(dir, SampleManifest(), w).ok());
     auto model = ModelDir::Open(dir, "lstm");
     ASSERT_FALSE(model.ok()) << bad;
@@ -145,7 +129,7 @@ TEST(ModelDirTest, WriteFillsCreatedAtAsIso8601Utc) {
 }
 
 TEST(ModelDirTest, WriteKeepsGivenCreatedAt) {
-  const std::string dir = TestDir() + "/m";
+  const std::string dir = FreshTestDir("recd_model_dir_") + "/m";
   ModelManifest m = SampleManifest();
   m.created_at = "2026-01-02T03:04:05Z";
   ASSERT_TRUE(ModelDir::Write(dir, m, SampleTensors()).ok());
@@ -154,7 +138,7 @@ TEST(ModelDirTest, WriteKeepsGivenCreatedAt) {
 
 TEST(ModelDirTest, ManifestIsPrettyJsonWithEveryField) {
   const std::string dir = WriteSample();
-  const std::string text = ReadAll(dir + "/manifest.json");
+  const std::string text = ReadFileBytes(dir + "/manifest.json");
   EXPECT_THAT(text, HasSubstr("\n  \"model_type\": \"lstm\""));
   const nlohmann::json j = nlohmann::json::parse(text);
   for (const char* key : {"model_type", "format_version", "num_items", "dims", "data_hash",
@@ -178,12 +162,12 @@ TEST(ModelDirTest, WriteLeavesOnlyTheTwoFiles) {
 
 TEST(ModelDirTest, FlippedDataByteIsDataLossNamingTensor) {
   const std::string dir = WriteSample();
-  std::string bytes = ReadAll(dir + "/model.safetensors");
+  std::string bytes = ReadFileBytes(dir + "/model.safetensors");
   const std::string bias(reinterpret_cast<const char*>(kBias.data()), kBias.size() * 4);
   const size_t at = bytes.find(bias);
   ASSERT_NE(at, std::string::npos);
   bytes[at + 5] ^= 0x01;
-  WriteAll(dir + "/model.safetensors", bytes);
+  WriteFileBytes(dir + "/model.safetensors", bytes);
   auto model = ModelDir::Open(dir, "lstm");
   EXPECT_EQ(model.status().code(), absl::StatusCode::kDataLoss);
   const std::string msg(model.status().message());
@@ -291,7 +275,7 @@ TEST(ModelDirTest, UnsupportedManifestDtypeIsNamed) {
 
 TEST(ModelDirTest, ManifestThatIsNotJsonIsDataLoss) {
   const std::string dir = WriteSample();
-  WriteAll(dir + "/manifest.json", "{\"model_type\": ");
+  WriteFileBytes(dir + "/manifest.json", "{\"model_type\": ");
   auto model = ModelDir::Open(dir, "lstm");
   EXPECT_EQ(model.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(model.status().message()), HasSubstr("manifest.json: not valid JSON"));

@@ -12,36 +12,19 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test_util/test_files.h"
 
 namespace recd {
 namespace {
+
+using testing_util::FreshTestDir;
+using testing_util::ReadFileBytes;
+using testing_util::WriteFileBytes;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 namespace fs = std::filesystem;
-
-// A fresh directory per test; the pid keeps parallel runs apart.
-std::string TestDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 (std::string("recd_safetensors_") + info->name() + "_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string LengthPrefix(uint64_t n) {
   std::string out(8, '\0');
@@ -62,8 +45,8 @@ std::string RawFile(std::string header, const std::string& data, bool pad = true
 }
 
 std::string WriteRaw(const std::string& name, const std::string& bytes) {
-  const std::string path = TestDir() + "/" + name;
-  WriteAll(path, bytes);
+  const std::string path = FreshTestDir("recd_safetensors_") + "/" + name;
+  WriteFileBytes(path, bytes);
   return path;
 }
 
@@ -82,7 +65,7 @@ std::string WriteSample(const std::string& path) {
 }
 
 TEST(SafetensorsTest, RoundTripKeepsNamesShapesAndData) {
-  const std::string path = WriteSample(TestDir() + "/m.safetensors");
+  const std::string path = WriteSample(FreshTestDir("recd_safetensors_") + "/m.safetensors");
   auto file = SafetensorsFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_THAT((*file)->names(), ElementsAre("a", "b", "c", "e"));
@@ -106,12 +89,12 @@ TEST(SafetensorsTest, RoundTripKeepsNamesShapesAndData) {
 // A file rewritten in place (truncated, then written) under a reader: with a
 // mapping the reader's next access would be SIGBUS; its copy must be intact.
 TEST(SafetensorsTest, TruncatingTheFileInPlaceLeavesOpenTensorsReadable) {
-  const std::string path = WriteSample(TestDir() + "/m.safetensors");
+  const std::string path = WriteSample(FreshTestDir("recd_safetensors_") + "/m.safetensors");
   auto file = SafetensorsFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
   fs::resize_file(path, 0);
   EXPECT_THAT((*file)->Get("a")->f32(), ElementsAre(1, 2, 3, 4, 5, 6.5f));
-  WriteAll(path, "garbage");
+  WriteFileBytes(path, "garbage");
   EXPECT_THAT((*file)->Get("b")->i32(), ElementsAre(-1, 0, 7));
   EXPECT_EQ(SafetensorsFile::Open(path).status().code(), absl::StatusCode::kDataLoss);
 }
@@ -126,7 +109,7 @@ TEST(SafetensorsTest, TensorDataIsAlignedToElementSize) {
   w.Add("a_odd", DType::kI32, {3}, odd.data());
   w.Add("b_wide", DType::kI64, {2}, wide.data());
   w.AddF32("c_f", {3}, f);
-  const std::string path = TestDir() + "/m.safetensors";
+  const std::string path = FreshTestDir("recd_safetensors_") + "/m.safetensors";
   ASSERT_TRUE(w.Write(path).ok());
   auto file = SafetensorsFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
@@ -138,7 +121,7 @@ TEST(SafetensorsTest, TensorDataIsAlignedToElementSize) {
 }
 
 TEST(SafetensorsTest, WrittenHeaderIsPaddedToEightBytes) {
-  const std::string bytes = ReadAll(WriteSample(TestDir() + "/m.safetensors"));
+  const std::string bytes = ReadFileBytes(WriteSample(FreshTestDir("recd_safetensors_") + "/m.safetensors"));
   uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
   EXPECT_EQ(n % 8, 0u);
@@ -150,7 +133,7 @@ TEST(SafetensorsTest, MetadataRoundTrips) {
   w.SetMetadata("format", "pt");
   w.SetMetadata("note", "trained on \"beauty\"");
   w.AddF32("x", {1}, std::vector<float>{1});
-  const std::string path = TestDir() + "/m.safetensors";
+  const std::string path = FreshTestDir("recd_safetensors_") + "/m.safetensors";
   ASSERT_TRUE(w.Write(path).ok());
   auto file = SafetensorsFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
@@ -160,7 +143,7 @@ TEST(SafetensorsTest, MetadataRoundTrips) {
 }
 
 TEST(SafetensorsTest, WriteLeavesNoTemporaryFile) {
-  const std::string dir = TestDir();
+  const std::string dir = FreshTestDir("recd_safetensors_");
   WriteSample(dir + "/m.safetensors");
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path().filename());
@@ -201,7 +184,7 @@ TEST(SafetensorsTest, ReadsUnpaddedHeaderWithAlignedData) {
 }
 
 TEST(SafetensorsTest, MissingFileIsNotFound) {
-  const std::string path = TestDir() + "/absent.safetensors";
+  const std::string path = FreshTestDir("recd_safetensors_") + "/absent.safetensors";
   auto file = SafetensorsFile::Open(path);
   EXPECT_EQ(file.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(file.status().message()), HasSubstr(path));
@@ -216,14 +199,14 @@ TEST(SafetensorsTest, EmptyFileIsDataLossNamingFile) {
 }
 
 TEST(SafetensorsTest, TruncatedFileIsDataLossWhereverItIsCut) {
-  const std::string dir = TestDir();
-  const std::string whole = ReadAll(WriteSample(dir + "/whole.safetensors"));
+  const std::string dir = FreshTestDir("recd_safetensors_");
+  const std::string whole = ReadFileBytes(WriteSample(dir + "/whole.safetensors"));
   uint64_t header_len = 0;
   std::memcpy(&header_len, whole.data(), 8);
   // Inside the length prefix, inside the header, and inside the data.
   for (size_t cut : {size_t{3}, size_t{8 + header_len / 2}, whole.size() - 5}) {
     const std::string path = dir + "/cut" + std::to_string(cut) + ".safetensors";
-    WriteAll(path, whole.substr(0, cut));
+    WriteFileBytes(path, whole.substr(0, cut));
     auto file = SafetensorsFile::Open(path);
     EXPECT_EQ(file.status().code(), absl::StatusCode::kDataLoss) << cut;
     EXPECT_THAT(std::string(file.status().message()), HasSubstr(path)) << cut;
@@ -337,7 +320,7 @@ TEST(SafetensorsTest, NonStringMetadataIsDataLoss) {
 class SafetensorsGetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = WriteSample(TestDir() + "/m.safetensors");
+    path_ = WriteSample(FreshTestDir("recd_safetensors_") + "/m.safetensors");
     auto file = SafetensorsFile::Open(path_);
     ASSERT_TRUE(file.ok()) << file.status();
     file_ = std::move(*file);
@@ -380,7 +363,7 @@ TEST_F(SafetensorsGetTest, MinusOneMatchesAnySize) {
 TEST(SafetensorsWriterTest, AddF32WithWrongSizeFailsWrite) {
   SafetensorsWriter w;
   w.AddF32("w", {2, 2}, std::vector<float>{1, 2, 3});
-  const std::string path = TestDir() + "/m.safetensors";
+  const std::string path = FreshTestDir("recd_safetensors_") + "/m.safetensors";
   absl::Status s = w.Write(path);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()),
@@ -391,20 +374,20 @@ TEST(SafetensorsWriterTest, AddF32WithWrongSizeFailsWrite) {
 TEST(SafetensorsWriterTest, ReservedMetadataNameFailsWrite) {
   SafetensorsWriter w;
   w.AddF32("__metadata__", {1}, std::vector<float>{1});
-  EXPECT_EQ(w.Write(TestDir() + "/m.safetensors").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(w.Write(FreshTestDir("recd_safetensors_") + "/m.safetensors").code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SafetensorsWriterTest, WriteIntoMissingDirectoryNamesPath) {
   SafetensorsWriter w;
   w.AddF32("w", {1}, std::vector<float>{1});
-  const std::string path = TestDir() + "/no/such/dir/m.safetensors";
+  const std::string path = FreshTestDir("recd_safetensors_") + "/no/such/dir/m.safetensors";
   absl::Status s = w.Write(path);
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr(path));
 }
 
 TEST(SafetensorsWriterTest, RewriteReplacesFileAtomically) {
-  const std::string path = TestDir() + "/m.safetensors";
+  const std::string path = FreshTestDir("recd_safetensors_") + "/m.safetensors";
   SafetensorsWriter first;
   first.AddF32("w", {1}, std::vector<float>{1});
   ASSERT_TRUE(first.Write(path).ok());

@@ -23,7 +23,7 @@ std::shared_ptr<const ModelBundle> TwoModelBundle() {
   return ModelBundle::FromScorers(std::move(items), std::move(scorers), FusionConfig{});
 }
 
-FusionConfig Weights(double w1, double w2) {
+FusionConfig MinMaxWeights(double w1, double w2) {
   FusionConfig c;
   c.normalization = Normalization::kMinMax;
   c.weights = {{"m1", w1}, {"m2", w2}};
@@ -39,8 +39,8 @@ std::vector<int32_t> Ids(const RankingResult& r) {
 TEST(RankingPipelineTest, WeightsDecideTheOrder) {
   RankRequest req;
   req.k = 4;
-  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 1, 2, 3));
-  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(0, 1)).Rank(req)), ElementsAre(3, 2, 1, 0));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 0)).Rank(req)), ElementsAre(0, 1, 2, 3));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), MinMaxWeights(0, 1)).Rank(req)), ElementsAre(3, 2, 1, 0));
 }
 
 TEST(RankingPipelineTest, HistoryAndExcludedItemsNeverReturn) {
@@ -49,20 +49,20 @@ TEST(RankingPipelineTest, HistoryAndExcludedItemsNeverReturn) {
   req.history.events = history;
   req.exclude = {3};
   req.k = 10;
-  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(1, 2));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 0)).Rank(req)), ElementsAre(1, 2));
 }
 
 TEST(RankingPipelineTest, KLimitsTheAnswer) {
   RankRequest req;
   req.k = 2;
-  EXPECT_EQ(RankingPipeline(TwoModelBundle(), Weights(1, 1)).Rank(req).items.size(), 2u);
+  EXPECT_EQ(RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 1)).Rank(req).items.size(), 2u);
 }
 
 TEST(RankingPipelineTest, CandidatesRestrictTheRanking) {
   RankRequest req;
   req.k = 10;
   req.candidates = {2, 0};
-  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 2));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 0)).Rank(req)), ElementsAre(0, 2));
 }
 
 TEST(RankingPipelineTest, CandidatesOnTheCatalogScaleKeepTheCatalogOrderAndScores) {
@@ -70,7 +70,7 @@ TEST(RankingPipelineTest, CandidatesOnTheCatalogScaleKeepTheCatalogOrderAndScore
   // the order; over the catalog m2's 10 for d squeezes its spread.
   RankRequest all;
   all.k = 4;
-  const auto pipeline = RankingPipeline(TwoModelBundle(), Weights(1, 1));
+  const auto pipeline = RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 1));
   const RankingResult catalog = pipeline.Rank(all);
   RankRequest some;
   some.k = 2;
@@ -92,7 +92,7 @@ TEST(RankingPipelineTest, CandidatesOnTheCatalogScaleKeepTheCatalogOrderAndScore
 }
 
 TEST(RankingPipelineTest, ProfileWeightsReplaceTheUsualOnes) {
-  FusionConfig fusion = Weights(1, 0);
+  FusionConfig fusion = MinMaxWeights(1, 0);
   fusion.profiles["m2only"] = {{"m2", 1.0}};
   RankRequest req;
   req.k = 4;
@@ -103,7 +103,7 @@ TEST(RankingPipelineTest, ProfileWeightsReplaceTheUsualOnes) {
 }
 
 TEST(RankingPipelineTest, ProfileRequestKeepsNoTopList) {
-  FusionConfig fusion = Weights(1, 0);
+  FusionConfig fusion = MinMaxWeights(1, 0);
   fusion.profiles["m2only"] = {{"m2", 1.0}};
   RankRequest req;
   req.k = 2;
@@ -122,7 +122,7 @@ TEST(RankingPipelineTest, ExplainedContributionsSumToTheScore) {
   RankRequest req;
   req.k = 4;
   req.explain = true;
-  const auto result = RankingPipeline(TwoModelBundle(), Weights(0.7, 0.3)).Rank(req);
+  const auto result = RankingPipeline(TwoModelBundle(), MinMaxWeights(0.7, 0.3)).Rank(req);
   ASSERT_EQ(result.models.size(), 2u);
   for (const auto& item : result.items) {
     double sum = 0;
@@ -134,7 +134,7 @@ TEST(RankingPipelineTest, ExplainedContributionsSumToTheScore) {
 TEST(RankingPipelineTest, ZeroWeightModelsAreNotRun) {
   RankRequest req;
   req.explain = true;
-  const auto result = RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req);
+  const auto result = RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 0)).Rank(req);
   EXPECT_THAT(result.models, ElementsAre("m1"));
 }
 
@@ -149,7 +149,7 @@ std::shared_ptr<const ModelBundle> BundleWith(std::unique_ptr<Scorer> extra) {
 
 TEST(RankingPipelineTest, FailingModelIsLeftOutAndReported) {
   RankingPipeline pipeline(BundleWith(std::make_unique<FailingScorer>("m2", std::vector<float>(4))),
-                           Weights(1, 1));
+                           MinMaxWeights(1, 1));
   RankRequest req;
   req.k = 4;
   for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), new ThreadPool(2)}) {
@@ -166,7 +166,7 @@ TEST(RankingPipelineTest, ModelOverItsBudgetIsLeftOut) {
   ThreadPool pool(2);
   RankingPipeline pipeline(
       BundleWith(std::make_unique<SlowScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(300))),
-      Weights(1, 1));
+      MinMaxWeights(1, 1));
   ScoringOptions options;
   options.pool = &pool;
   options.budget = [](std::string_view m) { return m == "m2" ? absl::Milliseconds(20) : absl::Seconds(10); };
@@ -179,7 +179,7 @@ TEST(RankingPipelineTest, ModelOverItsBudgetIsLeftOut) {
 
 TEST(RankingPipelineTest, ParallelScoringMatchesInline) {
   ThreadPool pool(2);
-  RankingPipeline pipeline(TwoModelBundle(), Weights(0.3, 0.7));
+  RankingPipeline pipeline(TwoModelBundle(), MinMaxWeights(0.3, 0.7));
   RankRequest req;
   req.k = 4;
   ScoringOptions options;
@@ -195,7 +195,7 @@ TEST(RankingPipelineTest, GivenStatesRunOnTheRequestThreadWhenThePoolIsBusy) {
   ThreadPool pool(1);
   absl::Notification release;
   pool.Submit([&] { release.WaitForNotification(); });  // the pool's only thread is taken
-  RankingPipeline pipeline(TwoModelBundle(), Weights(0.3, 0.7));
+  RankingPipeline pipeline(TwoModelBundle(), MinMaxWeights(0.3, 0.7));
   RankRequest req;
   req.k = 4;
   req.states = pipeline.EncodeAll(req.history);
@@ -217,7 +217,7 @@ TEST(RankingPipelineTest, RulesFilterItems) {
   RankRequest req;
   req.k = 4;
   req.allowed = [](int32_t item) { return item % 2 == 1; };
-  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(1, 3));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 0)).Rank(req)), ElementsAre(1, 3));
 }
 
 TEST(RankingPipelineTest, DiversityCapLimitsItemsPerGroup) {
@@ -226,7 +226,7 @@ TEST(RankingPipelineTest, DiversityCapLimitsItemsPerGroup) {
   req.max_per_group = 1;
   req.group_of = [](int32_t item) { return item < 2 ? 0 : 1; };  // {0,1} and {2,3}
   // Best two (0 and 1) share a group, so 1 gives way to 2; only 2 groups exist.
-  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), Weights(1, 0)).Rank(req)), ElementsAre(0, 2));
+  EXPECT_THAT(Ids(RankingPipeline(TwoModelBundle(), MinMaxWeights(1, 0)).Rank(req)), ElementsAre(0, 2));
 }
 
 // A bundle whose weighted models all fail, with or without a popularity
@@ -245,7 +245,7 @@ TEST(RankingPipelineTest, AllModelsFailingAnswersFromPopularityNotUnscoredItems)
   RankRequest req;
   req.k = 3;
   req.explain = true;
-  const auto result = RankingPipeline(FailingBundle(true), Weights(1, 1)).Rank(req);
+  const auto result = RankingPipeline(FailingBundle(true), MinMaxWeights(1, 1)).Rank(req);
   EXPECT_TRUE(result.fallback);
   EXPECT_THAT(result.degraded, ElementsAre("m1", "m2"));
   EXPECT_THAT(result.models, ElementsAre("pop"));
@@ -259,7 +259,7 @@ TEST(RankingPipelineTest, PopularityFallbackRanksOnlyTheCandidates) {
   req.candidates = {0, 2};
   for (bool catalog_scale : {false, true}) {
     req.catalog_scale = catalog_scale;
-    const auto result = RankingPipeline(FailingBundle(true), Weights(1, 1)).Rank(req);
+    const auto result = RankingPipeline(FailingBundle(true), MinMaxWeights(1, 1)).Rank(req);
     EXPECT_TRUE(result.fallback);
     EXPECT_THAT(Ids(result), ElementsAre(2, 0));
   }
@@ -271,7 +271,7 @@ TEST(RankingPipelineTest, AllModelsFailingWithoutPopularityAnswersNothing) {
   for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), new ThreadPool(2)}) {
     ScoringOptions options;
     options.pool = pool;
-    const auto result = RankingPipeline(FailingBundle(false), Weights(1, 1)).Rank(req, options);
+    const auto result = RankingPipeline(FailingBundle(false), MinMaxWeights(1, 1)).Rank(req, options);
     EXPECT_TRUE(result.fallback);
     EXPECT_TRUE(result.items.empty());
     EXPECT_TRUE(result.models.empty());
@@ -315,7 +315,7 @@ class SleepingScorer : public FakeScorer {
 TEST(RankingPipelineTest, SleepingModelNeitherHoldsTheAnswerNorRunsForAGoneRequest) {
   auto sleeper = std::make_unique<SleepingScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(300));
   const SleepingScorer* m2 = sleeper.get();
-  RankingPipeline pipeline(BundleWith(std::move(sleeper)), Weights(1, 1));
+  RankingPipeline pipeline(BundleWith(std::move(sleeper)), MinMaxWeights(1, 1));
   std::atomic<int64_t> skipped{0};
   {
     ThreadPool pool(1);  // one scorer thread: the second request's tasks queue behind the sleeper
@@ -340,7 +340,7 @@ TEST(RankingPipelineTest, SleepingModelNeitherHoldsTheAnswerNorRunsForAGoneReque
 TEST(RankingPipelineTest, SlowModelIsNotWaitedForPastItsOwnBudget) {
   auto sleeper = std::make_unique<SleepingScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(300));
   const SleepingScorer* m2 = sleeper.get();
-  RankingPipeline pipeline(BundleWith(std::move(sleeper)), Weights(1, 1));
+  RankingPipeline pipeline(BundleWith(std::move(sleeper)), MinMaxWeights(1, 1));
   ThreadPool pool(2);
   ScoringOptions options;
   options.pool = &pool;
@@ -356,7 +356,7 @@ TEST(RankingPipelineTest, SlowModelIsNotWaitedForPastItsOwnBudget) {
 TEST(RankingPipelineTest, TasksStartingAfterTheDeadlineAreSkipped) {
   auto sleeper = std::make_unique<SleepingScorer>("m2", std::vector<float>{1, 2, 3, 10}, absl::Milliseconds(0));
   const SleepingScorer* m2 = sleeper.get();
-  RankingPipeline pipeline(BundleWith(std::move(sleeper)), Weights(1, 1));
+  RankingPipeline pipeline(BundleWith(std::move(sleeper)), MinMaxWeights(1, 1));
   ThreadPool pool(1);
   ScoringOptions options;
   options.pool = &pool;
@@ -410,7 +410,7 @@ RankingPipeline RetrievingPipeline(int per_source) {
   EXPECT_TRUE(stage.ok()) << stage.status();
   CandidateSearchOptions search;
   search.per_source = per_source;
-  return RankingPipeline(bundle, Weights(1, 0), *stage, search);
+  return RankingPipeline(bundle, MinMaxWeights(1, 0), *stage, search);
 }
 
 TEST(RankingPipelineTest, NarrowRuleWidensNominationsBeforeScanning) {
@@ -434,7 +434,7 @@ TEST(RankingPipelineTest, RuleBeyondEveryNominationScoresABoundedSliceOfTheAllow
 
 // 40 items scored by two models in different orders, whole-catalog or
 // retrieving `per_source` per model.
-RankingPipeline TwoOrderPipeline(int per_source, FusionConfig fusion = Weights(0.6, 0.4)) {
+RankingPipeline TwoOrderPipeline(int per_source, FusionConfig fusion = MinMaxWeights(0.6, 0.4)) {
   IdMap items;
   std::vector<float> up;
   std::vector<float> zigzag;
@@ -508,7 +508,7 @@ TEST(RankingPipelineTest, TopListOfAnotherPipelineOrDepthDoesNotServe) {
   request.keep_top = 20;
   const auto top = pipeline.Rank(request).top;
   ASSERT_NE(top, nullptr);
-  EXPECT_FALSE(TwoOrderPipeline(15, Weights(0.2, 0.8)).SelectFromTop(request, *top).has_value());
+  EXPECT_FALSE(TwoOrderPipeline(15, MinMaxWeights(0.2, 0.8)).SelectFromTop(request, *top).has_value());
   request.exclude.assign(20, 1);  // nominates deeper: another union, other normalisation
   EXPECT_FALSE(pipeline.SelectFromTop(request, *top).has_value());
 }
@@ -527,7 +527,7 @@ TEST(RankingPipelineTest, TopListShortOfKUnderARuleDefersToThePipeline) {
 
 TEST(RankingPipelineTest, NoTopListIsKeptWhenAModelIsLeftOut) {
   RankingPipeline pipeline(BundleWith(std::make_unique<FailingScorer>("m2", std::vector<float>(4))),
-                           Weights(1, 1));
+                           MinMaxWeights(1, 1));
   RankRequest request;
   request.k = 2;
   request.keep_top = 4;

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "server/connection_limiter.h"
 #include "test_util/daemon_fixture.h"
+#include "test_util/generic_call.h"
 
 extern char** environ;
 
@@ -29,8 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
 
 // A channel with a connection of its own (gRPC otherwise shares one between
 // channels to the same address with the same arguments).
@@ -62,15 +61,7 @@ grpc::Status StatusOn(const std::shared_ptr<grpc::Channel>& channel, v1::GetStat
 }
 
 grpc::Status HealthOn(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::Slice empty("");  // HealthCheckRequest{}: no fields
-  grpc::ByteBuffer request(&empty, 1), response;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, kHealthCheck, grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
+  return testing_util::GenericCall(channel, testing_util::kHealthCheckMethod, "");  // HealthCheckRequest{}: no fields
 }
 
 // `n` raw TCP connections to `port` that never send a byte.

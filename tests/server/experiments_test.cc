@@ -10,7 +10,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-absl::StatusOr<ExperimentConfig> Parse(const std::string& yaml) { return ExperimentConfig::FromYaml(YAML::Load(yaml)); }
+absl::StatusOr<ExperimentConfig> ParseExperiments(const std::string& yaml) { return ExperimentConfig::FromYaml(YAML::Load(yaml)); }
 
 TEST(ExperimentsTest, HalvesGetHalfTheUsersEachWithinTwoPercent) {
   int in_first = 0;
@@ -38,7 +38,7 @@ TEST(ExperimentsTest, ArmsFollowTheirShares) {
 }
 
 TEST(ExperimentsTest, ParsesArmsWithAndWithoutAFusionProfile) {
-  auto c = Parse(R"(
+  auto c = ParseExperiments(R"(
 salt: spring
 arms:
   - {name: control, share: 0.5}
@@ -53,7 +53,7 @@ arms:
 }
 
 TEST(ExperimentsTest, AnArmMayNameAProfileTheBundleShips) {
-  auto c = Parse("salt: s\narms: [{name: a, share: 0.5}, {name: b, share: 0.5, bundle_fusion: rank}]");
+  auto c = ParseExperiments("salt: s\narms: [{name: a, share: 0.5}, {name: b, share: 0.5, bundle_fusion: rank}]");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->arms[1].bundle_fusion, "rank");
   EXPECT_FALSE(c->arms[1].fusion.has_value());
@@ -78,7 +78,7 @@ TEST(ExperimentsTest, BadConfigsNameTheField) {
        "experiments.arms[0].bundle_fusion"},
   };
   for (const auto& [yaml, field] : cases) {
-    auto c = Parse(yaml);
+    auto c = ParseExperiments(yaml);
     ASSERT_FALSE(c.ok()) << yaml;
     EXPECT_TRUE(absl::IsInvalidArgument(c.status())) << yaml;
     EXPECT_THAT(std::string(c.status().message()), HasSubstr(field)) << yaml;

@@ -17,6 +17,7 @@
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "test_util/daemon_fixture.h"
+#include "test_util/generic_call.h"
 
 namespace recd {
 namespace {
@@ -54,22 +55,7 @@ void MakeCerts() {
   ASSERT_EQ(certs->tokens.size(), 3u);
 }
 
-// Calls `method` with the serialized request `bytes`, sent as one message
-// (so a bidi-streaming method answers once and ends), without a token.
-grpc::Status GenericCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                         const std::string& bytes) {
-  grpc::GenericStub stub(channel);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1), response;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
-}
-
-constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
+using testing_util::GenericCall;
 constexpr char kReflection[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
 // ServerReflectionRequest{list_services: ""}: field 7, length 0.
 const std::string kListServices("\x3a\x00", 2);
@@ -378,7 +364,7 @@ TEST_F(AuthDaemonTest, RefusalsAreCountedInStatus) {
 }
 
 TEST_F(AuthDaemonTest, HealthCheckStaysOpenWithoutToken) {
-  const grpc::Status s = GenericCall(channel_, kHealthCheck, "");
+  const grpc::Status s = GenericCall(channel_, testing_util::kHealthCheckMethod, "");
   EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
 }
 

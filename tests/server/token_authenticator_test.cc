@@ -14,7 +14,7 @@ std::string HexSha256(const std::string& token) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
-std::unique_ptr<TokenAuthenticator> Parse(const std::string& text) {
+std::unique_ptr<TokenAuthenticator> ParseTokens(const std::string& text) {
   auto auth = TokenAuthenticator::Parse(text, "tokens");
   EXPECT_TRUE(auth.ok()) << auth.status();
   return auth.ok() ? *std::move(auth) : nullptr;
@@ -50,7 +50,7 @@ TEST(TokenAuthenticatorTest, RoleTableGivesEachMethodOneRole) {
 }
 
 TEST(TokenAuthenticatorTest, TokenOfTheRightRoleIsAllowed) {
-  auto auth = Parse(absl::StrCat("# comment\n\nserve ", HexSha256("s3cret"), "  # the frontend\nwrite ",
+  auto auth = ParseTokens(absl::StrCat("# comment\n\nserve ", HexSha256("s3cret"), "  # the frontend\nwrite ",
                                  HexSha256("w"), "\n"));
   ASSERT_NE(auth, nullptr);
   EXPECT_EQ(auth->num_tokens(), 2u);
@@ -59,7 +59,7 @@ TEST(TokenAuthenticatorTest, TokenOfTheRightRoleIsAllowed) {
 }
 
 TEST(TokenAuthenticatorTest, MissingOrUnknownTokenIsUnauthenticated) {
-  auto auth = Parse(absl::StrCat("serve ", HexSha256("s3cret")));
+  auto auth = ParseTokens(absl::StrCat("serve ", HexSha256("s3cret")));
   ASSERT_NE(auth, nullptr);
   for (const char* header : {"", "s3cret", "Basic s3cret", "Bearer ", "Bearer s3cre", "Bearer s3cret2"}) {
     EXPECT_EQ(auth->Authorize("RecommendItems", header).code(), absl::StatusCode::kUnauthenticated) << header;
@@ -67,7 +67,7 @@ TEST(TokenAuthenticatorTest, MissingOrUnknownTokenIsUnauthenticated) {
 }
 
 TEST(TokenAuthenticatorTest, WrongRoleIsPermissionDeniedNamingMethodAndRoleNotToken) {
-  auto auth = Parse(absl::StrCat("serve ", HexSha256("s3cret")));
+  auto auth = ParseTokens(absl::StrCat("serve ", HexSha256("s3cret")));
   ASSERT_NE(auth, nullptr);
   const absl::Status s = auth->Authorize("ReloadConfig", "Bearer s3cret");
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
@@ -78,7 +78,7 @@ TEST(TokenAuthenticatorTest, WrongRoleIsPermissionDeniedNamingMethodAndRoleNotTo
 
 TEST(TokenAuthenticatorTest, TokenListedUnderTwoRolesHasBoth) {
   const std::string h = HexSha256("ops");
-  auto auth = Parse(absl::StrCat("admin ", h, "\nwrite ", h));
+  auto auth = ParseTokens(absl::StrCat("admin ", h, "\nwrite ", h));
   ASSERT_NE(auth, nullptr);
   EXPECT_TRUE(auth->Authorize("GetStatus", "Bearer ops").ok());
   EXPECT_TRUE(auth->Authorize("RecordEvents", "Bearer ops").ok());
@@ -88,7 +88,7 @@ TEST(TokenAuthenticatorTest, TokenListedUnderTwoRolesHasBoth) {
 TEST(TokenAuthenticatorTest, UppercaseHexIsAccepted) {
   std::string h = HexSha256("t");
   for (char& c : h) c = static_cast<char>(std::toupper(c));
-  auto auth = Parse("serve " + h);
+  auto auth = ParseTokens("serve " + h);
   ASSERT_NE(auth, nullptr);
   EXPECT_TRUE(auth->Authorize("SimilarItems", "Bearer t").ok());
 }

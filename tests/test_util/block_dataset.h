@@ -9,7 +9,7 @@
 
 #include "recd/dataset.h"
 
-namespace recd::testing {
+namespace recd::testing_util {
 
 // A dataset with planted low-rank structure: `groups` user groups, each
 // consuming only its own disjoint block of `items_per_group` items
@@ -50,6 +50,6 @@ inline BlockDataset MakeBlockDataset(int groups, int users_per_group, int items_
   return b;
 }
 
-}  // namespace recd::testing
+}  // namespace recd::testing_util
 
 #endif  // RECD_TESTS_TEST_UTIL_BLOCK_DATASET_H_

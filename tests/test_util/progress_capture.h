@@ -8,7 +8,7 @@
 
 #include "util/progress_reporter.h"
 
-namespace recd::testing {
+namespace recd::testing_util {
 
 // A ProgressFactory that records each step's label and total, and gives
 // each reporter plain output with no interval lines, so output() holds
@@ -40,6 +40,6 @@ class ProgressCapture {
   std::ostringstream out_;
 };
 
-}  // namespace recd::testing
+}  // namespace recd::testing_util
 
 #endif  // RECD_TESTS_TEST_UTIL_PROGRESS_CAPTURE_H_

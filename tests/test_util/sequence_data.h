@@ -35,6 +35,13 @@ inline std::vector<Event> Events(const std::vector<int32_t>& items) {
   return h;
 }
 
+// Views at time 0: each weighs 1, in histories and in live counts.
+inline std::vector<Event> Views(const std::vector<int32_t>& items) {
+  std::vector<Event> h;
+  for (int32_t item : items) h.push_back(Event{item, EventType::kView, 0});
+  return h;
+}
+
 // A fresh, empty directory under the test temp dir.
 inline std::string FreshDir(const std::string& name) {
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / name;

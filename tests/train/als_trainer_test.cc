@@ -17,12 +17,12 @@
 namespace recd {
 namespace {
 
-using ::recd::testing::BlockDataset;
-using ::recd::testing::MakeBlockDataset;
+using ::recd::testing_util::BlockDataset;
+using ::recd::testing_util::MakeBlockDataset;
 
 // F exceeds the planted rank (3); the penalty keeps the spare dimensions from
 // fitting each user's random picks within their block.
-AlsOptions SmallOptions() {
+AlsOptions SmallAlsOptions() {
   AlsOptions o;
   o.factors = 8;
   o.regularization = 5.0f;
@@ -35,7 +35,7 @@ AlsOptions SmallOptions() {
 
 TEST(AlsTrainerTest, CholeskyLossNeverIncreases) {
   const BlockDataset b = MakeBlockDataset(3, 20, 10, 5, 1);
-  AlsOptions o = SmallOptions();
+  AlsOptions o = SmallAlsOptions();
   o.solver = AlsSolver::kCholesky;
   auto model = TrainAls(b.data, o);
   ASSERT_TRUE(model.ok()) << model.status();
@@ -50,7 +50,7 @@ TEST(AlsTrainerTest, CholeskyLossNeverIncreases) {
 
 TEST(AlsTrainerTest, ConjugateGradientLossFalls) {
   const BlockDataset b = MakeBlockDataset(3, 20, 10, 5, 2);
-  auto model = TrainAls(b.data, SmallOptions());
+  auto model = TrainAls(b.data, SmallAlsOptions());
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_LT(model->iterations.back().loss, 0.9 * model->iterations.front().loss);
 }
@@ -74,14 +74,14 @@ void ExpectUsersPreferOwnBlock(const BlockDataset& b, const AlsModel& model) {
 
 TEST(AlsTrainerTest, UsersRankTheirGroupsItemsAboveOtherGroups) {
   const BlockDataset b = MakeBlockDataset(3, 20, 10, 5, 3);
-  auto model = TrainAls(b.data, SmallOptions());
+  auto model = TrainAls(b.data, SmallAlsOptions());
   ASSERT_TRUE(model.ok()) << model.status();
   ExpectUsersPreferOwnBlock(b, *model);
 }
 
 TEST(AlsTrainerTest, CholeskySolverAlsoRecoversTheGroups) {
   const BlockDataset b = MakeBlockDataset(3, 20, 10, 5, 4);
-  AlsOptions o = SmallOptions();
+  AlsOptions o = SmallAlsOptions();
   o.solver = AlsSolver::kCholesky;
   auto model = TrainAls(b.data, o);
   ASSERT_TRUE(model.ok()) << model.status();
@@ -91,8 +91,8 @@ TEST(AlsTrainerTest, CholeskySolverAlsoRecoversTheGroups) {
 TEST(AlsTrainerTest, SameSeedGivesIdenticalFactorsOnAnyThreadCount) {
   // Enough users that the user sweep runs multi-threaded.
   const BlockDataset b = MakeBlockDataset(3, 300, 10, 5, 5);
-  auto first = TrainAls(b.data, SmallOptions());
-  AlsOptions o = SmallOptions();
+  auto first = TrainAls(b.data, SmallAlsOptions());
+  AlsOptions o = SmallAlsOptions();
   o.threads = 1;  // row solves are independent, so threads must not matter
   auto second = TrainAls(b.data, o);
   ASSERT_TRUE(first.ok() && second.ok());
@@ -104,7 +104,7 @@ TEST(AlsTrainerTest, UnseenItemsGetZeroFactors) {
   BlockDataset b = MakeBlockDataset(2, 10, 5, 3, 6);
   b.data.items.GetOrAdd("never-clicked");
   b.data.item_info.emplace_back();
-  auto model = TrainAls(b.data, SmallOptions());
+  auto model = TrainAls(b.data, SmallAlsOptions());
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_TRUE(model->item_factors.row(b.data.num_items() - 1).isZero());
 }
@@ -112,7 +112,7 @@ TEST(AlsTrainerTest, UnseenItemsGetZeroFactors) {
 TEST(AlsTrainerTest, RejectsItemOutsideCatalogNamingTheUser) {
   BlockDataset b = MakeBlockDataset(2, 5, 5, 3, 7);
   b.data.histories[3].push_back({99, EventType::kView, 9});
-  auto model = TrainAls(b.data, SmallOptions());
+  auto model = TrainAls(b.data, SmallAlsOptions());
   ASSERT_FALSE(model.ok());
   EXPECT_NE(std::string(model.status().message()).find("user 3"), std::string::npos)
       << model.status();
@@ -120,7 +120,7 @@ TEST(AlsTrainerTest, RejectsItemOutsideCatalogNamingTheUser) {
 
 TEST(AlsTrainerTest, RejectsNonPositiveRegularization) {
   const BlockDataset b = MakeBlockDataset(2, 5, 5, 3, 8);
-  AlsOptions o = SmallOptions();
+  AlsOptions o = SmallAlsOptions();
   o.regularization = 0.0f;
   EXPECT_FALSE(TrainAls(b.data, o).ok());
 }
@@ -130,7 +130,7 @@ TEST(AlsTrainerTest, ValidationKeepsBestIterationAndStopsEarly) {
   const BlockDataset b = MakeBlockDataset(3, 30, 12, 6, 9);
   const LeaveOneOutSplit split = SplitLeaveOneOut(b.data);
   const Dataset train = TrainingView(b.data, split);
-  AlsOptions o = SmallOptions();
+  AlsOptions o = SmallAlsOptions();
   o.iterations = 30;
   o.validate_every = 1;
   o.early_stopping_patience = 2;

@@ -249,7 +249,7 @@ Dataset CycleData(int users, uint64_t seed, std::vector<int32_t>* successor, int
   return data;
 }
 
-LstmTrainOptions SmallOptions() {
+LstmTrainOptions SmallLstmOptions() {
   LstmTrainOptions o;
   o.embedding_dim = 16;
   o.hidden_dim = 16;
@@ -270,7 +270,7 @@ TEST(LstmTrainerTest, LearnsPlantedItemCycles) {
   const Dataset data = CycleData(400, 31, &successor);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<LstmEpochReport> reports;
-  auto scorer = TrainLstm(TrainingView(data, split), split, SmallOptions(),
+  auto scorer = TrainLstm(TrainingView(data, split), split, SmallLstmOptions(),
                           [&](const LstmEpochReport& r) { reports.push_back(r); });
   ASSERT_TRUE(scorer.ok()) << scorer.status();
   ASSERT_GE(reports.size(), 10u);
@@ -300,7 +300,7 @@ TEST(LstmTrainerTest, FixedSeedWithOneThreadIsDeterministic) {
   std::vector<int32_t> successor;
   const Dataset data = CycleData(100, 32, &successor);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  LstmTrainOptions o = SmallOptions();
+  LstmTrainOptions o = SmallLstmOptions();
   o.epochs = 3;
   auto a = TrainLstm(TrainingView(data, split), split, o);
   auto b = TrainLstm(TrainingView(data, split), split, o);
@@ -318,7 +318,7 @@ TEST(LstmTrainerTest, FixedEpochsTrainsEveryEpochAndKeepsTheLast) {
   std::vector<int32_t> successor;
   const Dataset data = CycleData(100, 35, &successor);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  LstmTrainOptions o = SmallOptions();
+  LstmTrainOptions o = SmallLstmOptions();
   o.epochs = 4;
   o.fixed_epochs = true;
   o.patience = 1;
@@ -337,8 +337,8 @@ TEST(LstmTrainerTest, ProgressDrawsOneFinishedBarPerEpoch) {
   std::vector<int32_t> successor;
   const Dataset data = CycleData(100, 35, &successor);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  testing::ProgressCapture progress;
-  LstmTrainOptions o = SmallOptions();
+  testing_util::ProgressCapture progress;
+  LstmTrainOptions o = SmallLstmOptions();
   o.epochs = 3;
   o.fixed_epochs = true;
   o.progress = progress.Factory();
@@ -361,7 +361,7 @@ TEST(LstmTrainerTest, FixedEpochsWithTwoThreadsIsDeterministic) {
   std::vector<int32_t> successor;
   const Dataset data = CycleData(100, 36, &successor);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  LstmTrainOptions o = SmallOptions();
+  LstmTrainOptions o = SmallLstmOptions();
   o.epochs = 3;
   o.fixed_epochs = true;
   o.threads = 2;
@@ -384,7 +384,7 @@ TEST(LstmTrainerTest, RejectsDatasetWithoutSequences) {
   data.users.GetOrAdd("u");
   data.histories.push_back({Event{0, EventType::kPurchase, 0}});
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  auto scorer = TrainLstm(TrainingView(data, split), split, SmallOptions());
+  auto scorer = TrainLstm(TrainingView(data, split), split, SmallLstmOptions());
   EXPECT_FALSE(scorer.ok());
 }
 
@@ -414,7 +414,7 @@ TEST(LstmTrainerTest, SampledSoftmaxLearnsPlantedCyclesInALargerCatalog) {
   const Dataset data = CycleData(3000, 33, &successor, 1500);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   const Dataset train = TrainingView(data, split);
-  LstmTrainOptions o = SmallOptions();
+  LstmTrainOptions o = SmallLstmOptions();
   o.sampled_negatives = 64;  // 4% of the catalog per batch
   o.epochs = 12;
   o.threads = 1;
@@ -434,7 +434,7 @@ TEST(LstmTrainerTest, SampledSoftmaxWithFixedSeedIsDeterministic) {
   std::vector<int32_t> successor;
   const Dataset data = CycleData(300, 34, &successor, 150);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  LstmTrainOptions o = SmallOptions();
+  LstmTrainOptions o = SmallLstmOptions();
   o.sampled_negatives = 20;
   o.epochs = 3;
   o.threads = 2;
@@ -453,7 +453,7 @@ TEST(LstmTrainerTest, RejectsNegativeSampledNegatives) {
   std::vector<int32_t> successor;
   const Dataset data = CycleData(20, 35, &successor);
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
-  LstmTrainOptions o = SmallOptions();
+  LstmTrainOptions o = SmallLstmOptions();
   o.sampled_negatives = -1;
   EXPECT_FALSE(TrainLstm(TrainingView(data, split), split, o).ok());
 }
