@@ -149,7 +149,13 @@ void BM_Recommend(benchmark::State& state, CacheLevel level) {
     }
     return RecommendForUser(context, query, ScoringOptions{}, &cache);
   };
-  for (size_t u = 0; u < users && level != CacheLevel::kNone; ++u) ask(u, false);
+  // Warm the caches; a failing request would make every figure meaningless.
+  for (size_t u = 0; u < users && level != CacheLevel::kNone; ++u) {
+    if (absl::StatusOr<RecommendAnswer> warm = ask(u, false); !warm.ok()) {
+      state.SkipWithError(std::string(warm.status().message()).c_str());
+      return;
+    }
+  }
   size_t u = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(ask(u, level == CacheLevel::kSessionOnStates));
