@@ -3,6 +3,9 @@
 # starts recd on CONFIG with the live item statistics on, then
 #   1. five shoppers view item A then item B, B ranked 50th among A's
 #      similar items: how long until B is in A's SimilarItems top 10;
+#   1b. a new item (Admin.AddItems, a row sharing nothing with the catalog)
+#      that five shoppers view after item A: how long until it is served,
+#      and until it is in A's SimilarItems top 10;
 #   2. sixty shoppers buy an item of middling popularity: how long until it
 #      is among the 10 most popular of the first 500 items (RankItems' pop
 #      scores);
@@ -31,9 +34,9 @@ cli=("$build/recd-cli" --target "127.0.0.1:$port" --json)
 # The quality checks, on a fresh store.
 derive_config "$config" "$out/live.yaml" store.path="$out/store-live" live.enabled=true
 start_recd "$out/live.yaml" "$port"
-python3 - "${cli[@]}" <<'PY'
+python3 - "${cli[@]}" "$out" <<'PY'
 import json, subprocess, sys, time
-cli = sys.argv[1:]
+cli = sys.argv[1:-1]
 def call(*args):
     out = subprocess.run(cli + list(args), check=True, capture_output=True, text=True).stdout
     return json.loads(out) if out.lstrip().startswith("{") else {}  # `event` prints a line
@@ -66,6 +69,24 @@ top = similar(a, 50)
 rank = top.index(b) + 1 if b in top else None
 print(f"   {b} in {a}'s top 10 after {took * 1000:.0f} ms (rank now {rank})" if took is not None
       else f"   {b} not in {a}'s top 10 after 10 s (rank now {rank})")
+
+new = "new-zzyzx-rake"
+rows = f"{sys.argv[-1]}/new_items.jsonl"
+with open(rows, "w") as f:
+    f.write(json.dumps({"item_id": new, "title": "Zzyzx Garden Rake", "category": ["Garden", "Rakes"],
+                        "brand": "Zzyzx", "price": 19.99, "in_stock": True, "attributes": []}) + "\n")
+start = time.monotonic()
+subprocess.run(cli + ["add-items", "--catalog", rows], check=True, capture_output=True, text=True)
+print(f"1b. new item {new} added and served in {(time.monotonic() - start) * 1000:.0f} ms (recd-cli add-items); "
+      f"5 shoppers view {a} then {new}")
+for u in range(5, 10):
+    call("event", "--user", f"u{u}", "--item", a, "--type", "view")
+    call("event", "--user", f"u{u}", "--item", new, "--type", "view")
+took = wait(lambda: new in similar(a, 10))
+top = similar(a, 100)
+rank = top.index(new) + 1 if new in top else None
+print(f"   {new} in {a}'s top 10 after {took * 1000:.0f} ms (rank now {rank})" if took is not None
+      else f"   {new} not in {a}'s top 10 after 10 s (rank now {rank} of 100)")
 
 before = pop_scores()
 order = sorted(before, key=lambda i: -before[i])

@@ -51,12 +51,24 @@ class ModelBundle {
   static std::shared_ptr<const ModelBundle> WithScorers(const ModelBundle& base,
                                                         std::vector<std::shared_ptr<const Scorer>> scorers);
 
+  // `base` with items its models were not trained on (added to the catalog
+  // since) after its own: `items` holds the base's ids then the new ones,
+  // `scorers` one per base scorer, each scoring all of `items`
+  // (models/new_items_scorer.h). Directory, version and fusion are the
+  // base's.
+  static std::shared_ptr<const ModelBundle> WithNewItems(const ModelBundle& base, IdMap items,
+                                                         std::vector<std::shared_ptr<const Scorer>> scorers);
+
   const std::string& dir() const { return dir_; }
   // The directory's name, plus "+<fusion version>" when fusion.yaml has one:
   // "3+tuned-0a1b2c3d" for version 3 of a bundle root.
   const std::string& version() const { return version_; }
   const IdMap& items() const { return items_; }
   int32_t num_items() const { return items_.size(); }
+  // Items the models were trained on: dense ids below it. Ids from there to
+  // num_items() are new items (WithNewItems), which the trained retrieval
+  // indexes do not hold.
+  int32_t trained_items() const { return trained_items_; }
   const std::vector<std::shared_ptr<const Scorer>>& scorers() const { return scorers_; }
   const Scorer* Find(std::string_view name) const;
   const FusionConfig& fusion() const { return fusion_; }
@@ -66,6 +78,7 @@ class ModelBundle {
   std::string dir_;
   std::string version_;
   IdMap items_;
+  int32_t trained_items_ = 0;
   std::vector<std::shared_ptr<const Scorer>> scorers_;
   FusionConfig fusion_;
 };

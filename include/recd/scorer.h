@@ -59,6 +59,19 @@ struct ScoreMoments {
   double sd = 0;
 };
 
+class Scorer;
+
+// Items added to the catalog after a model was trained, as a model that
+// reads catalog rows (content) sees them: see Scorer::ViewNewItems.
+struct NewItemsView {
+  // Scores exactly the new items (its item i is the i-th new item) from
+  // user states of the model that made the view.
+  std::unique_ptr<const Scorer> scorer;
+  // Per new item, the trained items most like it, best first (empty when
+  // none shares anything with it).
+  std::vector<std::vector<int32_t>> similar_trained;
+};
+
 // A trained model that scores catalog items for a user. Implementations hold
 // immutable model data and are thread-safe for concurrent const calls.
 class Scorer {
@@ -126,6 +139,14 @@ class Scorer {
   // co-occurrence and transition rows (LiveOverlayScorer) are summed the
   // same way. Nullopt for the others.
   virtual std::optional<RecentItemsWeighting> recent_items_weighting() const { return std::nullopt; }
+
+  // Items added to the catalog after training (catalog rows in `items`): a
+  // model that can score an item from its row alone (content) returns a
+  // view of them; nullopt for the others, whose scores for new items the
+  // daemon estimates (models/new_items_scorer.h).
+  virtual std::optional<NewItemsView> ViewNewItems(std::span<const ItemInfo> /*items*/) const {
+    return std::nullopt;
+  }
 
   // Writes the model to a model directory. `base` supplies the data hash,
   // metrics and extra params; the model fills in type, dims and tensors.

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <utility>
 
 #include "absl/base/call_once.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "models/content_tokens.h"
 #include "models/csr_tensors.h"
 #include "models/manifest_params.h"
 #include "models/sparse_scores.h"
@@ -182,6 +185,70 @@ std::vector<int32_t> ContentScorer::TopItemsBySelectiveTokens(const UserState& s
   std::vector<int32_t> top;
   for (const ItemScore& s : TopItemScores(std::move(shortlist), n)) top.push_back(s.item);
   return top;
+}
+
+namespace {
+
+// How many trained items a new item's nearest are taken from (for the
+// daemon's estimate of its other models' vectors).
+constexpr size_t kSimilarTrained = 20;
+// The content builder's default idf power (ContentBuilderOptions).
+constexpr double kDefaultIdfPower = 2.0;
+
+}  // namespace
+
+std::optional<NewItemsView> ContentScorer::ViewNewItems(std::span<const ItemInfo> items) const {
+  absl::flat_hash_map<std::string, int32_t> token_id;
+  for (size_t t = 0; t < tokens_.size(); ++t) token_id.emplace(tokens_[t], static_cast<int32_t>(t));
+  const int64_t trained = num_items();
+  SparseRowMatrix rows(static_cast<Eigen::Index>(items.size()), static_cast<Eigen::Index>(tokens_.size()));
+  for (size_t k = 0; k < items.size(); ++k) {
+    std::map<int32_t, int32_t> counts;  // ordered: rows are inserted by ascending column
+    for (const std::string& t : CatalogTokens(items[k], ContentTokenFields{})) {
+      const auto it = token_id.find(t);
+      if (it != token_id.end()) ++counts[it->second];
+    }
+    std::vector<std::pair<int32_t, double>> row;
+    double norm2 = 0.0;
+    for (const auto& [t, count] : counts) {
+      const int64_t df = token_items_.outerIndexPtr()[t + 1] - token_items_.outerIndexPtr()[t];
+      const double w = (1.0 + std::log(static_cast<double>(count))) * ContentIdf(trained, df, kDefaultIdfPower);
+      row.emplace_back(t, w);
+      norm2 += w * w;
+    }
+    rows.startVec(static_cast<Eigen::Index>(k));
+    const double inv = norm2 > 0 ? 1.0 / std::sqrt(norm2) : 0.0;
+    for (const auto& [t, w] : row) rows.insertBack(static_cast<Eigen::Index>(k), t) = static_cast<float>(w * inv);
+  }
+  rows.finalize();
+  rows.makeCompressed();
+
+  NewItemsView view;
+  // Cosine with every trained item through the postings of the row's tokens.
+  std::vector<float> cosine(static_cast<size_t>(trained), 0.0f);
+  std::vector<int32_t> touched;
+  for (Eigen::Index k = 0; k < rows.outerSize(); ++k) {
+    touched.clear();
+    for (SparseRowMatrix::InnerIterator t(rows, k); t; ++t) {
+      for (SparseRowMatrix::InnerIterator it(token_items_, t.col()); it; ++it) {
+        float& c = cosine[static_cast<size_t>(it.col())];
+        if (c == 0.0f) touched.push_back(static_cast<int32_t>(it.col()));
+        c += t.value() * it.value();
+      }
+    }
+    const size_t keep = std::min(touched.size(), kSimilarTrained);
+    std::partial_sort(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(keep), touched.end(),
+                      [&cosine](int32_t a, int32_t b) {
+                        const float ca = cosine[static_cast<size_t>(a)], cb = cosine[static_cast<size_t>(b)];
+                        return ca != cb ? ca > cb : a < b;
+                      });
+    view.similar_trained.emplace_back(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(keep));
+    for (int32_t i : touched) cosine[static_cast<size_t>(i)] = 0.0f;
+  }
+  // No prior: a new item has no training interactions.
+  std::vector<float> prior(items.size(), 0.0f);
+  view.scorer = std::make_unique<ContentScorer>(std::move(rows), tokens_, std::move(prior), scoring_);
+  return view;
 }
 
 std::unique_ptr<ContentScorer> ContentScorer::WithScoring(const ContentScoring& scoring) const {

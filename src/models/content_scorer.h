@@ -78,6 +78,12 @@ class ContentScorer final : public Scorer {
   bool nominates_directly() const override { return true; }
   void Nominate(const UserState& state, int n, std::vector<int32_t>& out) const override;
 
+  // New items as rows over this model's vocabulary (tokens it never saw
+  // dropped), weighted as the content builder's defaults weigh them: the
+  // bundle keeps neither the builder's field weights nor its idf power.
+  // Their nearest trained items are those of highest cosine.
+  std::optional<NewItemsView> ViewNewItems(std::span<const ItemInfo> items) const override;
+
   // A copy with other scoring settings, for tuning without rebuilding.
   std::unique_ptr<ContentScorer> WithScoring(const ContentScoring& scoring) const;
 

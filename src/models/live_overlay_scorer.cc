@@ -57,14 +57,21 @@ std::unique_ptr<UserState> LiveOverlayScorer::Extend(const UserState& previous, 
 
 std::vector<ItemScore> LiveOverlayScorer::Overlay(const UserState& state, const LiveSnapshot& snapshot) const {
   std::vector<ItemScore> out;
+  // The statistics may hold new catalog items a newer bundle view added
+  // (the views share them); this one scores only its own items.
+  const int32_t n = num_items();
   if (kind_ == LiveOverlayKind::kPopularity) {
     out.reserve(snapshot.popularity.size());
-    for (const ItemScore& s : snapshot.popularity) out.push_back({s.item, weight_ * s.score});
+    for (const ItemScore& s : snapshot.popularity) {
+      if (s.item < n) out.push_back({s.item, weight_ * s.score});
+    }
     return out;
   }
   const auto& rows = kind_ == LiveOverlayKind::kCooccurrence ? snapshot.cooccurrence : snapshot.transitions;
   for (const ItemScore& h : OverlayStateOf(state).recent) {
-    for (const ItemScore& s : LiveSnapshot::Row(rows, h.item)) out.push_back({s.item, weight_ * h.score * s.score});
+    for (const ItemScore& s : LiveSnapshot::Row(rows, h.item)) {
+      if (s.item < n) out.push_back({s.item, weight_ * h.score * s.score});
+    }
   }
   std::sort(out.begin(), out.end(), ByItem);
   // Sum the entries of each item into its first.
@@ -125,7 +132,7 @@ void LiveOverlayScorer::Nominate(const UserState& state, int n, std::vector<int3
   absl::flat_hash_set<int32_t> seen;
   std::vector<int32_t> unique;
   for (int32_t item : pool) {
-    if (seen.insert(item).second) unique.push_back(item);
+    if (item < num_items() && seen.insert(item).second) unique.push_back(item);
   }
   std::vector<float> scores(unique.size());
   ScoreCandidates(state, unique, scores);

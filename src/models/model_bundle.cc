@@ -71,6 +71,7 @@ absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::
   auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
   bundle->dir_ = dir;
   bundle->items_ = *std::move(items);
+  bundle->trained_items_ = bundle->items_.size();
   bundle->fusion_ = *std::move(fusion);
   for (const auto& md : model_dirs) {
     if (auto s = CheckItemsHash(md, *items_hash); !s.ok()) return s;
@@ -94,6 +95,7 @@ std::shared_ptr<const ModelBundle> ModelBundle::FromScorers(
     IdMap items, std::vector<std::unique_ptr<Scorer>> scorers, FusionConfig fusion) {
   auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
   bundle->items_ = std::move(items);
+  bundle->trained_items_ = bundle->items_.size();
   for (auto& scorer : scorers) bundle->scorers_.push_back(std::move(scorer));
   bundle->fusion_ = std::move(fusion);
   bundle->version_ = "in-memory";
@@ -106,10 +108,23 @@ std::shared_ptr<const ModelBundle> ModelBundle::WithScorers(const ModelBundle& b
   bundle->dir_ = base.dir_;
   bundle->version_ = base.version_;
   bundle->items_ = base.items_;
+  bundle->trained_items_ = base.trained_items_;
   bundle->fusion_ = base.fusion_;
   for (size_t i = 0; i < base.scorers_.size(); ++i) {
     bundle->scorers_.push_back(scorers[i] != nullptr ? std::move(scorers[i]) : base.scorers_[i]);
   }
+  return bundle;
+}
+
+std::shared_ptr<const ModelBundle> ModelBundle::WithNewItems(const ModelBundle& base, IdMap items,
+                                                           std::vector<std::shared_ptr<const Scorer>> scorers) {
+  auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
+  bundle->dir_ = base.dir_;
+  bundle->version_ = base.version_;
+  bundle->items_ = std::move(items);
+  bundle->trained_items_ = base.trained_items_;
+  bundle->fusion_ = base.fusion_;
+  bundle->scorers_ = std::move(scorers);
   return bundle;
 }
 

@@ -133,11 +133,14 @@ bool RankingPipeline::AnyOk(const std::vector<ModelRun>& runs) {
                      [](const ModelRun& r) { return r.outcome.kind == ScorerOutcome::kOk; });
 }
 
-std::vector<int32_t> RankingPipeline::UnionOfNominations(const std::vector<ModelRun>& runs) {
+std::vector<int32_t> RankingPipeline::UnionOfNominations(const std::vector<ModelRun>& runs) const {
   std::vector<int32_t> items;
   for (const ModelRun& r : runs) {
     if (r.outcome.kind == ScorerOutcome::kOk) items.insert(items.end(), r.retrieved.begin(), r.retrieved.end());
   }
+  // Items added to the catalog since training are in no retrieval index:
+  // every request scores them (their number is bounded by config).
+  for (int32_t item = bundle_->trained_items(); item < bundle_->num_items(); ++item) items.push_back(item);
   std::sort(items.begin(), items.end());
   items.erase(std::unique(items.begin(), items.end()), items.end());
   return items;

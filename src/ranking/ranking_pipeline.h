@@ -200,8 +200,9 @@ class RankingPipeline {
   static bool AnyOk(const std::vector<ModelRun>& runs);
   // The weights `request` blends with: its profile's, or its history's.
   const std::map<std::string, double>& WeightsOf(const RankRequest& request) const;
-  // The sorted, distinct items the models still in nominated.
-  static std::vector<int32_t> UnionOfNominations(const std::vector<ModelRun>& runs);
+  // The sorted, distinct items the models still in nominated, and the
+  // bundle's new items (ModelBundle::trained_items).
+  std::vector<int32_t> UnionOfNominations(const std::vector<ModelRun>& runs) const;
   // The weighted models of a request, with any states the caller supplied.
   std::vector<ModelRun> WeightedRuns(const std::map<std::string, double>& weights,
                                      std::span<const std::shared_ptr<const UserState>> states) const;

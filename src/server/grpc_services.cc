@@ -298,6 +298,38 @@ grpc::ServerUnaryReactor* AdminService::ForgetUser(grpc::CallbackServerContext* 
                            [req, resp](const RequestHandler& h) { return h.ForgetUser(*req, resp); });
 }
 
+grpc::ServerUnaryReactor* AdminService::AddItems(grpc::CallbackServerContext* ctx, const v1::AddItemsRequest* req,
+                                                 v1::AddItemsResponse* resp) {
+  // The rows are written (synced) on the admin pool; then the items are
+  // served by a reload on the state manager's thread, which the reactor
+  // waits for without holding a thread.
+  if (auto* refused = RefuseUnauthorized(ctx, metrics_, "AddItems", check_tokens_ ? states_ : nullptr)) return refused;
+  metrics_->CountRequest("AddItems");
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  if (handler_ == nullptr) {
+    FinishCall(reactor, metrics_, "AddItems", start, absl::UnimplementedError("AddItems is not served by this daemon"));
+    return reactor;
+  }
+  pool_->Submit([this, reactor, req, resp, start] {
+    if (absl::Status s = handler_->AddItems(*req, resp); !s.ok()) {
+      FinishCall(reactor, metrics_, "AddItems", start, s);
+      return;
+    }
+    states_->ReloadAsync([this, reactor, resp, start](absl::Status s) {
+      const auto current = states_->Current();
+      resp->set_served_new_items(current->bundle->num_items() - current->bundle->trained_items());
+      resp->set_max_new_items(current->config->max_new_items);
+      if (!s.ok()) {
+        s = absl::Status(s.code(), absl::StrCat("items stored; serving them waits for a reload, which failed: ",
+                                                s.message()));
+      }
+      FinishCall(reactor, metrics_, "AddItems", start, s);
+    });
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AdminService::ReleaseQuarantine(grpc::CallbackServerContext* ctx,
                                                           const v1::ReleaseQuarantineRequest* req,
                                                           v1::ReleaseQuarantineResponse* resp) {
@@ -368,6 +400,11 @@ grpc::ServerUnaryReactor* AdminElsewhereService::ReloadConfig(grpc::CallbackServ
 grpc::ServerUnaryReactor* AdminElsewhereService::GetStatus(grpc::CallbackServerContext* ctx,
                                                            const v1::GetStatusRequest*, v1::GetStatusResponse*) {
   return RefuseElsewhere(ctx, metrics_, "GetStatus");
+}
+
+grpc::ServerUnaryReactor* AdminElsewhereService::AddItems(grpc::CallbackServerContext* ctx,
+                                                          const v1::AddItemsRequest*, v1::AddItemsResponse*) {
+  return RefuseElsewhere(ctx, metrics_, "AddItems");
 }
 
 grpc::ServerUnaryReactor* AdminElsewhereService::ForgetUser(grpc::CallbackServerContext* ctx,

@@ -63,7 +63,7 @@ class AdminService final : public v1::Admin::CallbackService {
  public:
   // With `check_tokens`, calls need a token of the admin role from the
   // current state's table, as for RecommenderService. `handler` serves
-  // ForgetUser and the quarantine calls (null: UNIMPLEMENTED, and GetStatus
+  // ForgetUser, AddItems and the quarantine calls (null: UNIMPLEMENTED, and GetStatus
   // reports no quarantine).
   AdminService(ServingStateManager* states, ThreadPool* admin_pool, ServerMetrics* metrics, absl::Time started,
                bool check_tokens = false, const RequestHandler* handler = nullptr)
@@ -76,6 +76,8 @@ class AdminService final : public v1::Admin::CallbackService {
                                       v1::GetStatusResponse* resp) override;
   grpc::ServerUnaryReactor* ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
                                        v1::ForgetUserResponse* resp) override;
+  grpc::ServerUnaryReactor* AddItems(grpc::CallbackServerContext* ctx, const v1::AddItemsRequest* req,
+                                     v1::AddItemsResponse* resp) override;
   grpc::ServerUnaryReactor* ReleaseQuarantine(grpc::CallbackServerContext* ctx, const v1::ReleaseQuarantineRequest* req,
                                               v1::ReleaseQuarantineResponse* resp) override;
   grpc::ServerUnaryReactor* ListQuarantine(grpc::CallbackServerContext* ctx, const v1::ListQuarantineRequest* req,
@@ -112,6 +114,8 @@ class AdminElsewhereService final : public v1::Admin::CallbackService {
                                       v1::GetStatusResponse* resp) override;
   grpc::ServerUnaryReactor* ForgetUser(grpc::CallbackServerContext* ctx, const v1::ForgetUserRequest* req,
                                        v1::ForgetUserResponse* resp) override;
+  grpc::ServerUnaryReactor* AddItems(grpc::CallbackServerContext* ctx, const v1::AddItemsRequest* req,
+                                     v1::AddItemsResponse* resp) override;
   grpc::ServerUnaryReactor* ReleaseQuarantine(grpc::CallbackServerContext* ctx, const v1::ReleaseQuarantineRequest* req,
                                               v1::ReleaseQuarantineResponse* resp) override;
   grpc::ServerUnaryReactor* ListQuarantine(grpc::CallbackServerContext* ctx, const v1::ListQuarantineRequest* req,

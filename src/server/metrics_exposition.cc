@@ -56,6 +56,9 @@ constexpr CounterName kGauges[] = {
     {"live_pairs", "recd_live_pairs", "Live co-occurrence and transition entries kept."},
     {"live_max_pairs", "recd_live_max_pairs", "The bound on them (live.max_pairs; 0 without live)."},
     {"live_memory_bytes", "recd_live_memory_bytes", "Memory of the live item statistics and their snapshot."},
+    {"catalog_new_items", "recd_catalog_new_items",
+     "Catalog items added since the served bundle was trained, served before the next bundle."},
+    {"catalog_max_new_items", "recd_catalog_max_new_items", "The bound on them (server.max_new_items)."},
 };
 
 void WriteServerMetrics(PrometheusWriter& w, const ServerMetrics& m) {

@@ -198,6 +198,9 @@ absl::StatusOr<std::unique_ptr<RecdServer>> RecdServer::Start(const Options& opt
         {"live_pruned_pairs", live.pruned},
         {"live_memory_bytes", live.memory_bytes},
         {"live_generation", static_cast<int64_t>(live.generation)},
+        // Catalog items added since the bundle was trained, served (README, New catalog items).
+        {"catalog_new_items", state->bundle->num_items() - state->bundle->trained_items()},
+        {"catalog_max_new_items", state->config->max_new_items},
         {"refused_reads", s->admission_->refused(AdmissionController::Lane::kRead)},
         {"refused_writes", s->admission_->refused(AdmissionController::Lane::kWrite)},
         {"refused_connection_share", s->admission_->refused_connection_share()},

@@ -507,4 +507,30 @@ absl::Status RequestHandler::ForgetUser(const v1::ForgetUserRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status RequestHandler::AddItems(const v1::AddItemsRequest& request, v1::AddItemsResponse* response) const {
+  const auto state = states_->Current();
+  if (auto s = ValidateAddItemsRequest(request, *state->config); !s.ok()) return s;
+  std::vector<ItemRecord> rows;
+  rows.reserve(static_cast<size_t>(request.items_size()));
+  for (const v1::CatalogItem& item : request.items()) {
+    ItemRecord& row = rows.emplace_back();
+    row.item_id = item.item_id();
+    row.info.title = item.title();
+    row.info.category_path.assign(item.category_path().begin(), item.category_path().end());
+    row.info.brand = item.brand();
+    if (item.price() > 0) row.info.price = static_cast<float>(item.price());
+    row.info.attributes.assign(item.attributes().begin(), item.attributes().end());
+    row.info.in_stock = !item.out_of_stock();
+    if (state->trained->items().Find(row.item_id)) {
+      response->set_trained_items(response->trained_items() + 1);
+    } else {
+      response->set_new_items(response->new_items() + 1);
+    }
+  }
+  if (absl::Status s = store_->PutItems(rows, StoreWriteOptions{}); !s.ok()) return s;
+  spdlog::info("catalog: {} items added, {} rows of trained items replaced", response->new_items(),
+               response->trained_items());
+  return absl::OkStatus();
+}
+
 }  // namespace recd

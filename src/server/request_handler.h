@@ -63,6 +63,9 @@ class RequestHandler {
 
   // Erases the user from the store (durably) and from the state cache.
   absl::Status ForgetUser(const v1::ForgetUserRequest& request, v1::ForgetUserResponse* response) const;
+  // Validates AddItems and writes its rows to the store (synced); counts
+  // new and trained items. Serving them is the caller's reload.
+  absl::Status AddItems(const v1::AddItemsRequest& request, v1::AddItemsResponse* response) const;
 
   // The online quarantine (server.shilling): every batch RecordEvents
   // writes is counted by `quarantine()` once it is durable.

@@ -1,5 +1,7 @@
 #include "server/request_validation.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "recd/feature_store.h"
@@ -127,6 +129,38 @@ absl::Status ValidateUpdateStockRequest(const v1::UpdateStockRequest& r, const S
 }
 
 absl::Status ValidateForgetUserRequest(const v1::ForgetUserRequest& r) { return CheckId(r.user_id(), "user_id"); }
+
+namespace {
+
+// Bounds of one catalog row: a title is a line of text, a path a few levels.
+constexpr size_t kMaxTitleBytes = 4096;
+constexpr int kMaxRowTokens = 256;  // path levels, attributes
+
+absl::Status CheckCatalogItem(const v1::CatalogItem& item, const std::string& field) {
+  if (auto s = CheckId(item.item_id(), field + ".item_id"); !s.ok()) return s;
+  if (item.title().size() > kMaxTitleBytes) {
+    return Invalid(field + ".title", absl::StrCat("longer than ", kMaxTitleBytes, " bytes"));
+  }
+  if (item.brand().size() > kMaxIdLength) {
+    return Invalid(field + ".brand", absl::StrCat("longer than ", kMaxIdLength, " bytes"));
+  }
+  if (!std::isfinite(item.price()) || item.price() < 0) return Invalid(field + ".price", "must be finite and >= 0");
+  if (auto s = CheckIdList(item.category_path(), field + ".category_path", kMaxRowTokens); !s.ok()) return s;
+  return CheckIdList(item.attributes(), field + ".attributes", kMaxRowTokens);
+}
+
+}  // namespace
+
+absl::Status ValidateAddItemsRequest(const v1::AddItemsRequest& r, const ServerConfig& config) {
+  if (r.items_size() == 0) return Invalid("items", "must not be empty");
+  if (r.items_size() > config.max_ids_per_request) {
+    return Invalid("items", absl::StrCat("at most ", config.max_ids_per_request, " per call, got ", r.items_size()));
+  }
+  for (int i = 0; i < r.items_size(); ++i) {
+    if (auto s = CheckCatalogItem(r.items(i), absl::StrCat("items[", i, "]")); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateReleaseQuarantineRequest(const v1::ReleaseQuarantineRequest& r) {
   return CheckId(r.user_id(), "user_id");

@@ -20,6 +20,7 @@ absl::Status ValidateCompleteCartRequest(const v1::CompleteCartRequest& r, const
 absl::Status ValidateRecordEventsRequest(const v1::RecordEventsRequest& r, const ServerConfig& config);
 absl::Status ValidateUpdateStockRequest(const v1::UpdateStockRequest& r, const ServerConfig& config);
 absl::Status ValidateForgetUserRequest(const v1::ForgetUserRequest& r);
+absl::Status ValidateAddItemsRequest(const v1::AddItemsRequest& r, const ServerConfig& config);
 absl::Status ValidateReleaseQuarantineRequest(const v1::ReleaseQuarantineRequest& r);
 
 // Longest accepted user or item id, in bytes.

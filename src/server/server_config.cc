@@ -210,7 +210,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
   RECD_RETURN_IF_ERROR(CheckKeys(root, "config", {"server", "admin", "ops", "store", "models", "live", "fusion", "experiments", "shadow", "rules", "candidates", "logging"}));
   if (const YAML::Node s = root["server"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(s, "server", {"listen", "threads", "default_deadline_ms", "max_k", "max_ids_per_request", "max_rank_items",
-                                             "max_cart_items", "admission", "limits", "rate_limits", "shilling", "tls", "auth"}));
+                                             "max_cart_items", "max_new_items", "admission", "limits", "rate_limits", "shilling", "tls", "auth"}));
     RECD_RETURN_IF_ERROR(Read(s, "listen", "server.listen", c.listen));
     if (c.listen.find(':') == std::string::npos) {
       return absl::InvalidArgumentError("server.listen: must be HOST:PORT");
@@ -221,6 +221,7 @@ absl::StatusOr<ServerConfig> ParseRoot(const YAML::Node& root, const std::string
     RECD_RETURN_IF_ERROR(ReadAtLeast(s, "max_ids_per_request", "server.max_ids_per_request", 1, c.max_ids_per_request));
     RECD_RETURN_IF_ERROR(ReadInRange(s, "max_rank_items", "server.max_rank_items", 1, 10000, c.max_rank_items));
     RECD_RETURN_IF_ERROR(ReadInRange(s, "max_cart_items", "server.max_cart_items", 1, 1000, c.max_cart_items));
+    RECD_RETURN_IF_ERROR(ReadInRange(s, "max_new_items", "server.max_new_items", 0, 100000, c.max_new_items));
     if (const YAML::Node a = s["admission"]) {
       RECD_RETURN_IF_ERROR(CheckKeys(a, "server.admission", {"max_in_flight_reads", "max_in_flight_writes", "max_queue_ms",
                                                               "max_connection_share", "share_refusal_hold_ms",

@@ -75,6 +75,12 @@ struct ServerConfig {
   int max_rank_items = 500;
   // CompleteCart: items one cart may hold (1..1000). Reloadable. Default 100.
   int max_cart_items = 100;
+  // Items added to the catalog since the bundle was trained (Admin.AddItems,
+  // or rows another writer put in the store) served until the next bundle
+  // holds them (0..100000). Every request scores all of them, so keep it
+  // to a day's additions. Read when a bundle is loaded or items are added;
+  // rows past it wait for the next bundle. Default 10000.
+  int max_new_items = 10000;
   // server.admission: how much work may be in flight before calls are
   // refused with RESOURCE_EXHAUSTED. 0 = sized from the machine: reads
   // 2 x the request threads (each a scorer's worth of work queued behind

@@ -9,7 +9,9 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "models/new_items_scorer.h"
 #include "recd/bundle_versions.h"
+#include "server/new_catalog_items.h"
 #include "spdlog/spdlog.h"
 #include "util/json_log_formatter.h"
 
@@ -307,27 +309,37 @@ ServerConfig ServingStateManager::ApplyShadowDecision(ServerConfig loaded, Servi
 absl::Status ServingStateManager::LoadBundleParts(ServingState& state, int64_t number,
                                                   const std::vector<const ServingState*>& reusable) const {
   std::vector<std::shared_ptr<const ModelBundle>> loaded;
-  for (const ServingState* r : reusable) loaded.push_back(r != nullptr ? r->bundle : nullptr);
+  for (const ServingState* r : reusable) loaded.push_back(r != nullptr ? r->trained : nullptr);
   auto servable = SelectServableVersion(state.config->models_path, number, loaded);
   if (!servable.ok()) return servable.status();
-  state.bundle = std::move(servable->bundle);
+  state.trained = std::move(servable->bundle);
   state.bundle_version = servable->version.number;
   const CandidateBuildOptions& candidate_options = state.config->candidates.build;
   const ServingState* same = nullptr;
   for (const ServingState* r : reusable) {
-    if (r != nullptr && r->bundle == state.bundle) same = r;
+    if (r != nullptr && r->trained == state.trained) same = r;
   }
-  if (same != nullptr) {
+  auto new_rows = NewCatalogRows(*state.trained, same != nullptr ? same->bundle.get() : nullptr, *options_.store,
+                                 state.config->max_new_items);
+  if (!new_rows.ok()) return new_rows.status();
+  const auto served_items = static_cast<size_t>(state.trained->num_items()) + new_rows->size();
+  if (same != nullptr && static_cast<size_t>(same->bundle->num_items()) == served_items) {
+    state.bundle = same->bundle;
     state.live = same->live;
     state.catalog = same->catalog;
     state.similarity = same->similarity;
   } else {
     // A bundle loaded now starts its overlay empty: it was trained on the
-    // events the last one's overlay learned from, or will be soon.
-    if (state.config->live_enabled) {
-      state.live = std::make_shared<LiveItemStats>(state.bundle->num_items(), state.config->live, absl::Now());
-      state.bundle = WithLiveOverlay(*state.bundle, state.live, state.config->live_weights);
+    // events the last one's overlay learned from, or will be soon. New
+    // catalog items keep the overlay of the bundle they extend.
+    if (same != nullptr) {
+      state.live = same->live;
+    } else if (state.config->live_enabled) {
+      state.live = std::make_shared<LiveItemStats>(state.trained->num_items() + state.config->max_new_items,
+                                                   state.config->live, absl::Now());
     }
+    state.bundle = WithNewCatalogItems(state.trained, *new_rows);
+    if (state.live != nullptr) state.bundle = WithLiveOverlay(*state.bundle, state.live, state.config->live_weights);
     auto catalog = CatalogIndex::Build(state.bundle->items(), *options_.store);
     if (!catalog.ok()) return catalog.status();
     state.catalog = std::make_shared<const CatalogIndex>(*std::move(catalog));

@@ -48,6 +48,9 @@ struct ShadowTarget {
 // old models are freed when the last request holding them finishes.
 struct ServingState {
   std::shared_ptr<const ServerConfig> config;
+  // The bundle as trained, and as served: with the catalog's items added
+  // since (models/new_items_scorer.h) and the live overlay, when on.
+  std::shared_ptr<const ModelBundle> trained;
   std::shared_ptr<const ModelBundle> bundle;
   std::shared_ptr<const RankingPipeline> pipeline;  // bundle + effective fusion
   std::shared_ptr<const ExperimentArms> experiments; // null = no experiment: `pipeline` for all

@@ -8,6 +8,7 @@
 //   recd-cli reload
 //   recd-cli status
 //   recd-cli forget --user u42
+//   recd-cli add-items --catalog new_items.jsonl   (catalog.jsonl lines; served at once)
 //   recd-cli quarantine-list > quarantined.txt   (then recd-train --quarantined-users quarantined.txt)
 //   recd-cli release --user u42
 //   recd-cli shadow-promote --name next      (or shadow-drop)
@@ -20,6 +21,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -27,6 +30,7 @@
 #include <sstream>
 
 #include "google/protobuf/util/json_util.h"
+#include "recd/data_loaders.h"
 #include "recd/v1/recommender.grpc.pb.h"
 #include "server/load_generator.h"
 
@@ -157,6 +161,10 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "models, versions, counters");
   auto* forget = app.add_subcommand("forget", "erase a user: history, profile and cached states (admin)");
   forget->add_option("--user", user, "user id")->required();
+  std::string catalog_file;
+  auto* add_items = app.add_subcommand(
+      "add-items", "add catalog rows (catalog.jsonl format); new items are served at once, without a new bundle (admin)");
+  add_items->add_option("--catalog", catalog_file, "JSONL file, one item a line as in catalog.jsonl")->required();
   auto* quarantine_list = app.add_subcommand(
       "quarantine-list", "the quarantined users, one id a line (a file for recd-train --quarantined-users; admin)");
   auto* release = app.add_subcommand("release", "end a user's quarantine (admin)");
@@ -303,6 +311,45 @@ int main(int argc, char** argv) {
     grpc::Status s = Admin::NewStub(admin_channel)->ForgetUser(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);
     std::cout << "forgot " << user << (resp.had_history() ? "" : " (no history was stored)") << "\n";
+  } else if (*add_items) {
+    // Strict: a bad line is "file:line: reason", and nothing is sent.
+    recd::Dataset rows;
+    recd::LoadOptions strict;
+    strict.strict = true;
+    if (absl::Status loaded = recd::LoadCatalog(catalog_file, &rows, nullptr, strict); !loaded.ok()) {
+      std::cerr << "error: " << loaded.message() << "\n";
+      return 1;
+    }
+    auto stub = Admin::NewStub(admin_channel);
+    recd::v1::AddItemsResponse total;
+    constexpr int kBatch = 1000;  // server.max_ids_per_request's default
+    for (int32_t first = 0; first < rows.num_items(); first += kBatch) {
+      recd::v1::AddItemsRequest req;
+      for (int32_t i = first; i < std::min(rows.num_items(), first + kBatch); ++i) {
+        const recd::ItemInfo& info = rows.item_info[static_cast<size_t>(i)];
+        recd::v1::CatalogItem* item = req.add_items();
+        item->set_item_id(rows.items.Name(i));
+        item->set_title(info.title);
+        for (const std::string& c : info.category_path) item->add_category_path(c);
+        item->set_brand(info.brand);
+        if (std::isfinite(info.price)) item->set_price(info.price);
+        for (const std::string& a : info.attributes) item->add_attributes(a);
+        item->set_out_of_stock(!info.in_stock);
+      }
+      grpc::ClientContext batch;
+      if (!token.empty()) batch.AddMetadata("authorization", "Bearer " + token);
+      batch.set_deadline(ctx.deadline());
+      recd::v1::AddItemsResponse resp;
+      grpc::Status s = stub->AddItems(&batch, req, &resp);
+      if (!s.ok()) return Fail(s);
+      total.set_new_items(total.new_items() + resp.new_items());
+      total.set_trained_items(total.trained_items() + resp.trained_items());
+      total.set_served_new_items(resp.served_new_items());
+      total.set_max_new_items(resp.max_new_items());
+    }
+    std::cout << total.new_items() << " new item(s), " << total.trained_items()
+              << " row(s) of trained items replaced; serving " << total.served_new_items() << " new item(s) of at most "
+              << total.max_new_items() << "\n";
   } else if (*release) {
     recd::v1::ReleaseQuarantineRequest req;
     req.set_user_id(user);

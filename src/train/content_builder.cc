@@ -1,10 +1,9 @@
 #include "train/content_builder.h"
 
-#include <cctype>
 #include <cmath>
 #include <map>
 
-#include "absl/strings/str_cat.h"
+#include "models/content_tokens.h"
 #include "train/train_inputs.h"
 
 namespace recd {
@@ -19,55 +18,18 @@ float FieldWeight(const std::string& token, const ContentBuilderOptions& o) {
   return o.title_weight;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-void AddTitleWords(const std::string& title, std::vector<std::string>* out) {
-  std::string word;
-  for (size_t i = 0; i <= title.size(); ++i) {
-    const unsigned char c = i < title.size() ? static_cast<unsigned char>(title[i]) : ' ';
-    if (std::isalnum(c)) {
-      word.push_back(static_cast<char>(std::tolower(c)));
-      continue;
-    }
-    if (word.size() >= 2) out->push_back(absl::StrCat("title:", word));
-    word.clear();
-  }
-}
-
 }  // namespace
 
 std::vector<std::string> ContentTokens(const ItemInfo& info,
                                        const ContentBuilderOptions& options) {
-  std::vector<std::string> tokens;
-  if (options.attribute_weight > 0) {
-    for (const std::string& a : info.attributes) tokens.push_back(absl::StrCat("attr:", a));
-  }
-  if (options.category_weight > 0) {
-    std::string prefix;
-    for (const std::string& c : info.category_path) {
-      prefix = prefix.empty() ? c : absl::StrCat(prefix, ">", c);
-      tokens.push_back(absl::StrCat("cat:", prefix));
-    }
-  }
-  if (options.brand_weight > 0 && !info.brand.empty()) {
-    tokens.push_back(absl::StrCat("brand:", Lower(info.brand)));
-  }
-  if (options.price_weight > 0 && std::isfinite(info.price) && info.price > 0) {
-    const double bucket = std::floor(std::log(static_cast<double>(info.price)) /
-                                     std::log(options.price_bucket_base));
-    tokens.push_back(absl::StrCat("price:", static_cast<int64_t>(bucket)));
-  }
-  if (options.title_weight > 0) AddTitleWords(info.title, &tokens);
-  for (std::string& t : tokens) {
-    for (char& c : t) {
-      if (c == '\n') c = ' ';  // the vocabulary is saved one token per line
-    }
-  }
-  return tokens;
+  ContentTokenFields fields;
+  fields.attributes = options.attribute_weight > 0;
+  fields.categories = options.category_weight > 0;
+  fields.brand = options.brand_weight > 0;
+  fields.price = options.price_weight > 0;
+  fields.title = options.title_weight > 0;
+  fields.price_bucket_base = options.price_bucket_base;
+  return CatalogTokens(info, fields);
 }
 
 absl::StatusOr<std::unique_ptr<ContentScorer>> BuildContent(const Dataset& train_view,
@@ -97,7 +59,7 @@ absl::StatusOr<std::unique_ptr<ContentScorer>> BuildContent(const Dataset& train
   for (const auto& [t, d] : df) {
     token_id[t] = static_cast<int32_t>(tokens.size());
     tokens.push_back(t);
-    idf.push_back(std::pow(std::log((1.0 + n) / (1.0 + d)) + 1.0, options.idf_power));
+    idf.push_back(ContentIdf(n, d, options.idf_power));
   }
 
   SparseRowMatrix vectors(n, static_cast<int32_t>(tokens.size()));

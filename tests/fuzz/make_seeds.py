@@ -132,7 +132,7 @@ def main():
     write("value_codec", "blob", b"\x01" + b"profile-bytes")
 
     # Requests: a selector byte (0 recommend, 1 similar, 2 events, 0x80 rank
-    # items, 0x81 complete cart; +4 = tight limits), then the serialized message.
+    # items, 0x81 complete cart, 0xC0 add items; +4 = tight limits), then the serialized message.
     requests = [
         (0, "RecommendRequest", 'user_id: "u42" k: 10 recent_item_ids: "i17" category: "Beauty/Skin" '
             'filters { exclude_item_ids: "i3" exclude_purchased: true in_stock_only: true '
@@ -146,6 +146,9 @@ def main():
         (0x84, "RankItemsRequest", 'user_id: "u1" item_ids: "i1" item_ids: "i2"'),
         (0x81, "CompleteCartRequest", 'item_ids: "i17" item_ids: "i40" user_id: "u42" k: 5 '
             'filters { exclude_item_ids: "i18" }'),
+        (0xC0, "AddItemsRequest", 'items { item_id: "n1" title: "Zzyzx Garden Rake" category_path: "Garden" '
+            'category_path: "Rakes" brand: "Zzyzx" price: 19.99 attributes: "color=Green" } '
+            'items { item_id: "n2" out_of_stock: true }'),
     ]
     for selector, message, text in requests:
         data = subprocess.run(

@@ -1,8 +1,8 @@
 // Fuzzes request validation as the service sees it: arbitrary bytes parsed
 // as a request proto, then checked. The first byte picks the message
 // (below 0x80: RecommendRequest, SimilarItemsRequest, RecordEventsRequest by
-// its value mod 3; from 0x80: RankItemsRequest or CompleteCartRequest by
-// its lowest bit) and the limits (bit 2: the defaults, or small ones as an
+// its value mod 3; from 0xC0: AddItemsRequest; else from 0x80:
+// RankItemsRequest or CompleteCartRequest by its lowest bit) and the limits (bit 2: the defaults, or small ones as an
 // operator might set); the rest is the serialized message. A request that validates must also have what the
 // pipeline relies on: k in range and ids within kMaxIdLength.
 
@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const recd::ServerConfig& config = Config(selector & 4);
   const uint8_t* body = data + 1;
   const int body_size = static_cast<int>(size - 1);
-  switch ((selector & 0x80) != 0 ? 3 + (selector & 1) : selector % 3) {
+  const int message = (selector & 0xC0) == 0xC0 ? 5 : (selector & 0x80) != 0 ? 3 + (selector & 1) : selector % 3;
+  switch (message) {
     case 0: {
       recd::v1::RecommendRequest r;
       if (!r.ParseFromArray(body, body_size)) return 0;
@@ -92,6 +93,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       CheckK(r.k(), config);
       if (r.item_ids_size() == 0 || r.item_ids_size() > config.max_cart_items) __builtin_trap();
       for (const auto& id : r.item_ids()) CheckId(id);
+      break;
+    }
+    case 5: {
+      recd::v1::AddItemsRequest r;
+      if (!r.ParseFromArray(body, body_size)) return 0;
+      if (!recd::ValidateAddItemsRequest(r, config).ok()) return 0;
+      if (r.items_size() == 0 || r.items_size() > config.max_ids_per_request) __builtin_trap();
+      for (const auto& item : r.items()) {
+        CheckId(item.item_id());
+        if (!(item.price() >= 0)) __builtin_trap();  // NaN fails too
+        for (const auto& c : item.category_path()) CheckId(c);
+      }
       break;
     }
   }
