@@ -98,9 +98,7 @@ std::unique_ptr<UserState> NewItemsScorer::Extend(const UserState& previous, con
 
 void NewItemsScorer::ScoreAll(const UserState& state, std::span<float> out) const {
   trained_->ScoreAll(state, out.first(static_cast<size_t>(trained_items_)));
-  std::vector<int32_t> all(static_cast<size_t>(new_items_));
-  for (int32_t k = 0; k < new_items_; ++k) all[static_cast<size_t>(k)] = k;
-  ScoreNew(state, all, out.subspan(static_cast<size_t>(trained_items_)));
+  ScoreAllNew(state, out.subspan(static_cast<size_t>(trained_items_)));
 }
 
 void NewItemsScorer::ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
@@ -129,6 +127,22 @@ void NewItemsScorer::ScoreCandidates(const UserState& state, std::span<const int
   for (size_t j = 0; j < scores.size(); ++j) out[new_at[j]] = scores[j];
 }
 
+void NewItemsScorer::ScoreAllNew(const UserState& state, std::span<float> out) const {
+  if (view_ != nullptr) {
+    view_->ScoreAll(state, out);
+    return;
+  }
+  if (vectors_.rows.empty()) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    return;
+  }
+  const std::span<const float> query = trained_->EmbeddingQuery(state);
+  Eigen::Map<Eigen::VectorXf> scores(out.data(), new_items_);
+  scores.noalias() = EstimatedRows().leftCols(static_cast<Eigen::Index>(query.size())) *
+                     Eigen::Map<const Eigen::VectorXf>(query.data(), static_cast<Eigen::Index>(query.size()));
+  scores += Eigen::Map<const Eigen::VectorXf>(vectors_.bias.data(), new_items_);
+}
+
 void NewItemsScorer::ScoreNew(const UserState& state, std::span<const int32_t> local, std::span<float> out) const {
   if (view_ != nullptr) {
     view_->ScoreCandidates(state, local, out);
@@ -139,13 +153,15 @@ void NewItemsScorer::ScoreNew(const UserState& state, std::span<const int32_t> l
     return;
   }
   const std::span<const float> query = trained_->EmbeddingQuery(state);
-  const auto dim = static_cast<size_t>(vectors_.dim);
+  const Eigen::Map<const Eigen::VectorXf> q(query.data(), static_cast<Eigen::Index>(query.size()));
+  const auto rows = EstimatedRows();
   for (size_t i = 0; i < local.size(); ++i) {
-    const float* row = vectors_.rows.data() + static_cast<size_t>(local[i]) * dim;
-    float s = vectors_.bias[static_cast<size_t>(local[i])];
-    for (size_t d = 0; d < dim && d < query.size(); ++d) s += row[d] * query[d];
-    out[i] = s;
+    out[i] = rows.row(local[i]).head(q.size()).dot(q) + vectors_.bias[static_cast<size_t>(local[i])];
   }
+}
+
+Eigen::Map<const NewItemsScorer::RowMajorMatrix> NewItemsScorer::EstimatedRows() const {
+  return Eigen::Map<const RowMajorMatrix>(vectors_.rows.data(), new_items_, vectors_.dim);
 }
 
 float NewItemsScorer::ItemSimilarity(int32_t a, int32_t b) const {

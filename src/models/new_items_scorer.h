@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "recd/feature_store.h"
 #include "recd/model_bundle.h"
 #include "recd/scorer.h"
@@ -71,8 +73,13 @@ class NewItemsScorer final : public Scorer {
  private:
   // `history` without its events on new items (a copy only when it has any).
   UserHistory TrainedOnly(const UserHistory& history, std::vector<Event>& storage) const;
-  // Scores of new items `local` (0-based among the new items) into `out`.
+  using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  // Scores of every new item into `out` (new_items_ floats), and of new
+  // items `local` (0-based among the new items).
+  void ScoreAllNew(const UserState& state, std::span<float> out) const;
   void ScoreNew(const UserState& state, std::span<const int32_t> local, std::span<float> out) const;
+  // vectors_.rows as a matrix, one row per new item.
+  Eigen::Map<const RowMajorMatrix> EstimatedRows() const;
 
   std::shared_ptr<const Scorer> trained_;
   int32_t trained_items_;
