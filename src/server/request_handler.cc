@@ -528,6 +528,16 @@ absl::Status RequestHandler::AddItems(const v1::AddItemsRequest& request, v1::Ad
     }
   }
   if (absl::Status s = store_->PutItems(rows, StoreWriteOptions{}); !s.ok()) return s;
+  // Other replicas on a shared store hear of the rows as stock changes and
+  // serve the new items with a reload (StockUpdates::Apply).
+  if (CatalogFeed* feed = store_->catalog_feed()) {
+    std::vector<StockChange> announced;
+    for (const ItemRecord& row : rows) announced.push_back({row.item_id, row.info.in_stock});
+    if (absl::Status s = feed->Publish(announced); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("items stored, but not announced to the other replicas (retry the "
+                                                 "call): ", s.message()));
+    }
+  }
   spdlog::info("catalog: {} items added, {} rows of trained items replaced", response->new_items(),
                response->trained_items());
   return absl::OkStatus();

@@ -18,25 +18,44 @@ StockUpdates::~StockUpdates() {
   if (tailer_.joinable()) tailer_.join();
 }
 
-int64_t StockUpdates::ApplyTo(const ServingState& state, std::span<const StockChange> changes) {
-  int64_t n = 0;
+StockUpdates::Outcome StockUpdates::ApplyTo(const ServingState& state, std::span<const StockChange> changes) {
+  Outcome out;
   for (const StockChange& c : changes) {
     const auto item = state.bundle->items().Find(c.item_id);
-    if (!item) continue;  // in the catalog, not in this bundle: no rule can see it
+    if (!item) {  // in the catalog, not served (yet): no rule can see it
+      ++out.unknown;
+      continue;
+    }
     state.catalog->SetInStock(*item, c.in_stock);
-    ++n;
+    ++out.applied;
   }
-  return n;
+  return out;
 }
 
 void StockUpdates::Apply(std::span<const StockChange> changes) {
   if (changes.empty()) return;
-  // Under the lock, so Reapply never interleaves with an apply and the
-  // catalog ends with each item's newest change.
-  absl::MutexLock lock(&mu_);
-  applied_.fetch_add(ApplyTo(*states_->Current(), changes), std::memory_order_relaxed);
-  for (const StockChange& c : changes) recent_.push_back(c);
-  while (recent_.size() > kRemembered) recent_.pop_front();
+  bool serve_new_items = false;
+  {
+    // Under the lock, so Reapply never interleaves with an apply and the
+    // catalog ends with each item's newest change.
+    absl::MutexLock lock(&mu_);
+    const std::shared_ptr<const ServingState> state = states_->Current();
+    const Outcome outcome = ApplyTo(*state, changes);
+    applied_.fetch_add(outcome.applied, std::memory_order_relaxed);
+    for (const StockChange& c : changes) recent_.push_back(c);
+    while (recent_.size() > kRemembered) recent_.pop_front();
+    // Without room the items wait for the next bundle: no reload for them.
+    serve_new_items = outcome.unknown > 0 && state->bundle->num_items() - state->bundle->trained_items() <
+                                                 state->config->max_new_items;
+  }
+  if (serve_new_items) {
+    states_->ReloadAsync([](absl::Status s) {
+      if (!s.ok()) {
+        spdlog::warn("catalog: serving items added elsewhere waits for a reload, which failed: {}",
+                     std::string(s.message()));
+      }
+    });
+  }
 }
 
 void StockUpdates::Reapply(const ServingState& state) {

@@ -36,7 +36,9 @@ class StockUpdates {
   StockUpdates& operator=(const StockUpdates&) = delete;
 
   // Applies `changes`, in order, to the current catalog and remembers them.
-  // Items the served bundle does not know are skipped.
+  // An item the served bundle does not know is one added to the store's
+  // catalog since (Admin.AddItems announces its rows here, on every
+  // replica): while server.max_new_items leaves room, a reload serves it.
   void Apply(std::span<const StockChange> changes);
   // Applies the remembered changes to `state`'s catalog.
   void Reapply(const ServingState& state);
@@ -46,7 +48,11 @@ class StockUpdates {
 
  private:
   void Tail();
-  static int64_t ApplyTo(const ServingState& state, std::span<const StockChange> changes);
+  struct Outcome {
+    int64_t applied = 0;
+    int64_t unknown = 0;  // items `state` does not serve
+  };
+  static Outcome ApplyTo(const ServingState& state, std::span<const StockChange> changes);
 
   ServingStateManager* const states_;
   CatalogFeed* const feed_;

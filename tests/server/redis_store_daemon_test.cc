@@ -3,11 +3,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
 #include "test_util/daemon_fixture.h"
 #include "test_util/redis_servers.h"
 
@@ -79,6 +81,44 @@ TEST_F(RedisStoreDaemonTest, RecommendItemsAnswersDegradedWhenRedisIsDown) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.items_size(), 10);
   EXPECT_THAT(resp.degraded(), ::testing::Contains("store"));
+}
+
+TEST_F(RedisStoreDaemonTest, ItemsAddedOnOneReplicaAreServedByTheOthers) {
+  RecdServer::Options options;
+  options.config_path = config_path_;
+  auto other = RecdServer::Start(options);
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto other_recommender = v1::Recommender::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string((*other)->port()), grpc::InsecureChannelCredentials()));
+  auto similar_on_other = [&] {
+    v1::SimilarItemsRequest req;
+    req.set_item_id("new-rake");
+    req.set_k(5);
+    v1::SimilarItemsResponse resp;
+    grpc::ClientContext ctx;
+    return other_recommender->SimilarItems(&ctx, req, &resp);
+  };
+  ASSERT_EQ(similar_on_other().error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::AddItemsRequest req;
+  v1::CatalogItem* item = req.add_items();
+  item->set_item_id("new-rake");
+  item->set_title("Zzyzx Garden Rake");
+  item->add_category_path("Garden");
+  v1::AddItemsResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(admin_->AddItems(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.served_new_items(), 1);
+
+  const absl::Time added = absl::Now();
+  grpc::Status s = similar_on_other();
+  while (!s.ok() && absl::Now() - added < absl::Seconds(20)) {
+    absl::SleepFor(absl::Milliseconds(20));
+    s = similar_on_other();
+  }
+  ASSERT_TRUE(s.ok()) << "the other replica never served the new item: " << s.error_message();
+  std::printf("the other replica served the new item %.0f ms after AddItems answered\n",
+              absl::ToDoubleMilliseconds(absl::Now() - added));
 }
 
 }  // namespace
