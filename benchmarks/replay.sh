@@ -29,14 +29,7 @@ rm -rf "$out"
 mkdir -p "$out"
 source "$root/benchmarks/lib.sh"
 
-# The demo log's timestamps are integer seconds (recd-datagen).
-cut_at=$(awk -F, -v days="$days" 'NR > 1 && $4 > max { max = $4 } END { print max - days * 86400 }' "$events")
-awk -F, -v cut="$cut_at" 'NR == 1 || $4 < cut' "$events" >"$out/head.csv"
-awk -F, -v cut="$cut_at" 'NR == 1 || $4 >= cut' "$events" >"$out/tail.csv"
-echo "held out the last $days days: $(($(wc -l <"$out/tail.csv") - 1)) events; training on $(($(wc -l <"$out/head.csv") - 1))"
-
-"$build/recd-train" --events "$out/head.csv" --catalog "$catalog" --out "$out/bundle" --no-progress \
-  >"$out/train.log" 2>&1
+train_on_head "$events" "$catalog" "$days"
 derive_config "$root/config/recd.yaml" "$out/recd.yaml" \
   "store.path=$out/store" "store.seed_events=$out/head.csv" "store.seed_catalog=$catalog" \
   "models.path=$out/bundle" \

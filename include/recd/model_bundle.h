@@ -43,21 +43,13 @@ class ModelBundle {
   static std::shared_ptr<const ModelBundle> FromScorers(IdMap items,
                                                         std::vector<std::unique_ptr<Scorer>> scorers,
                                                         FusionConfig fusion);
-  // The same bundle (directory, version, items, fusion) with its scorers
-  // replaced position by position: `scorers` has one entry per scorer of
-  // `base`, null where the base's is kept. For the daemon's live overlay,
-  // whose scorers wrap the base's; they share its models, never copy them.
-  // REQUIRES: scorers.size() == base.scorers().size().
-  static std::shared_ptr<const ModelBundle> WithScorers(const ModelBundle& base,
-                                                        std::vector<std::shared_ptr<const Scorer>> scorers);
-
-  // `base` with items its models were not trained on (added to the catalog
-  // since) after its own: `items` holds the base's ids then the new ones,
-  // `scorers` one per base scorer, each scoring all of `items`
-  // (models/new_items_scorer.h). Directory, version and fusion are the
-  // base's.
-  static std::shared_ptr<const ModelBundle> WithNewItems(const ModelBundle& base, IdMap items,
-                                                         std::vector<std::shared_ptr<const Scorer>> scorers);
+  // A bundle served in place of `base`: its directory, version, fusion and
+  // trained items, with `items` (the base's ids, then any items added to the
+  // catalog since: see trained_items) and `scorers` (each scoring all of
+  // `items`). For the daemon's new catalog items and live statistics, whose
+  // scorers wrap the base's and share its models, never copy them.
+  static std::shared_ptr<const ModelBundle> Derive(const ModelBundle& base, IdMap items,
+                                                   std::vector<std::shared_ptr<const Scorer>> scorers);
 
   const std::string& dir() const { return dir_; }
   // The directory's name, plus "+<fusion version>" when fusion.yaml has one:
@@ -66,7 +58,7 @@ class ModelBundle {
   const IdMap& items() const { return items_; }
   int32_t num_items() const { return items_.size(); }
   // Items the models were trained on: dense ids below it. Ids from there to
-  // num_items() are new items (WithNewItems), which the trained retrieval
+  // num_items() are new items (models/new_items_scorer.h), which the trained retrieval
   // indexes do not hold.
   int32_t trained_items() const { return trained_items_; }
   const std::vector<std::shared_ptr<const Scorer>>& scorers() const { return scorers_; }

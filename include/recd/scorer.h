@@ -2,6 +2,7 @@
 #define RECD_SCORER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -70,6 +71,11 @@ struct NewItemsView {
   // Per new item, the trained items most like it, best first (empty when
   // none shares anything with it).
   std::vector<std::vector<int32_t>> similar_trained;
+  // Encodes a history whose events may be on new items (ids from the
+  // model's num_items() on, in the view's order) into a state of the model
+  // that made the view; valid while that model lives. Empty: events on new
+  // items are left out of user states.
+  std::function<std::unique_ptr<UserState>(const UserHistory&)> encode;
 };
 
 // A trained model that scores catalog items for a user. Implementations hold

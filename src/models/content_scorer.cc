@@ -29,6 +29,38 @@ class ContentProfile : public UserState {
   mutable ScoreMoments moments;
 };
 
+// Adds to the sparse vector (tokens, weights) the rows of `new_rows` that
+// `rows` weighs (items from `first_new` on, row item - first_new).
+void AddNewItemRows(const SparseRowMatrix& new_rows, int32_t first_new, std::span<const ItemScore> rows,
+                    std::vector<int32_t>& tokens, std::vector<float>& weights) {
+  std::vector<ItemScore> shifted;
+  for (const ItemScore& r : rows) {
+    if (r.item >= first_new) shifted.push_back({r.item - first_new, r.score});
+  }
+  if (shifted.empty()) return;
+  std::vector<int32_t> new_tokens;
+  std::vector<float> new_weights;
+  SumWeightedRows(new_rows, shifted, new_tokens, new_weights);
+  // Merge two vectors sorted by token.
+  std::vector<int32_t> merged_tokens;
+  std::vector<float> merged_weights;
+  size_t a = 0, b = 0;
+  while (a < tokens.size() || b < new_tokens.size()) {
+    if (b == new_tokens.size() || (a < tokens.size() && tokens[a] < new_tokens[b])) {
+      merged_tokens.push_back(tokens[a]);
+      merged_weights.push_back(weights[a++]);
+    } else if (a == tokens.size() || new_tokens[b] < tokens[a]) {
+      merged_tokens.push_back(new_tokens[b]);
+      merged_weights.push_back(new_weights[b++]);
+    } else {
+      merged_tokens.push_back(tokens[a]);
+      merged_weights.push_back(weights[a++] + new_weights[b++]);
+    }
+  }
+  tokens = std::move(merged_tokens);
+  weights = std::move(merged_weights);
+}
+
 }  // namespace
 
 ContentScorer::ContentScorer(SparseRowMatrix item_vectors, std::vector<std::string> tokens,
@@ -93,7 +125,8 @@ void ContentScorer::Nominate(const UserState& state, int n, std::vector<int32_t>
   out.insert(out.end(), top.begin(), top.end());
 }
 
-std::unique_ptr<UserState> ContentScorer::Encode(const UserHistory& history) const {
+std::unique_ptr<UserState> ContentScorer::EncodeWith(const UserHistory& history,
+                                                     const SparseRowMatrix* new_rows) const {
   const size_t n = history.events.size();
   const size_t take = scoring_.history_items > 0
                           ? std::min(n, static_cast<size_t>(scoring_.history_items))
@@ -105,7 +138,8 @@ std::unique_ptr<UserState> ContentScorer::Encode(const UserHistory& history) con
     rows.push_back({e.item, w * scoring_.event_weights.Of(e.type)});
   }
   auto profile = std::make_unique<ContentProfile>();
-  SumWeightedRows(item_vectors_, rows, profile->tokens, profile->weights);
+  SumWeightedRows(item_vectors_, rows, profile->tokens, profile->weights);  // skips new items
+  if (new_rows != nullptr) AddNewItemRows(*new_rows, num_items(), rows, profile->tokens, profile->weights);
   // Unit length, so that profile . item (item rows are unit length) is the
   // cosine; the mean's 1 / total weight cancels in the normalisation.
   double norm2 = 0.0;
@@ -247,7 +281,9 @@ std::optional<NewItemsView> ContentScorer::ViewNewItems(std::span<const ItemInfo
   }
   // No prior: a new item has no training interactions.
   std::vector<float> prior(items.size(), 0.0f);
+  auto new_rows = std::make_shared<const SparseRowMatrix>(rows);
   view.scorer = std::make_unique<ContentScorer>(std::move(rows), tokens_, std::move(prior), scoring_);
+  view.encode = [this, new_rows](const UserHistory& history) { return EncodeWith(history, new_rows.get()); };
   return view;
 }
 

@@ -57,7 +57,7 @@ class ContentScorer final : public Scorer {
 
   std::string_view name() const override { return kName; }
   int32_t num_items() const override { return static_cast<int32_t>(item_vectors_.rows()); }
-  std::unique_ptr<UserState> Encode(const UserHistory& history) const override;
+  std::unique_ptr<UserState> Encode(const UserHistory& history) const override { return EncodeWith(history, nullptr); }
   void ScoreAll(const UserState& state, std::span<float> out) const override;
   void ScoreCandidates(const UserState& state, std::span<const int32_t> candidates,
                        std::span<float> out) const override;
@@ -96,6 +96,10 @@ class ContentScorer final : public Scorer {
   const ContentScoring& scoring() const { return scoring_; }
 
  private:
+  // Encode, reading events on items from num_items() on from `new_rows`
+  // (row item - num_items(); null: such events count nothing).
+  std::unique_ptr<UserState> EncodeWith(const UserHistory& history, const SparseRowMatrix* new_rows) const;
+
   SparseRowMatrix item_vectors_;  // item x token
   SparseRowMatrix token_items_;   // token x item, the inverted index
   std::vector<std::string> tokens_;

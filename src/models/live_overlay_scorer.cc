@@ -33,7 +33,43 @@ float ValueAt(std::span<const ItemScore> sorted, int32_t item) {
   return it != sorted.end() && it->item == item ? it->score : 0.0f;
 }
 
+// Scores every item 0 and nominates nothing: the base of the live model,
+// whose scores are its overlay alone.
+class NoScores final : public Scorer {
+ public:
+  NoScores(int32_t num_items, RecentItemsWeighting weighting) : num_items_(num_items), weighting_(weighting) {}
+  std::string_view name() const override { return kLiveModelName; }
+  int32_t num_items() const override { return num_items_; }
+  std::unique_ptr<UserState> Encode(const UserHistory&) const override { return std::make_unique<UserState>(); }
+  void ScoreAll(const UserState&, std::span<float> out) const override { std::fill(out.begin(), out.end(), 0.0f); }
+  void ScoreCandidates(const UserState&, std::span<const int32_t>, std::span<float> out) const override {
+    std::fill(out.begin(), out.end(), 0.0f);
+  }
+  bool nominates_directly() const override { return true; }
+  void Nominate(const UserState&, int, std::vector<int32_t>&) const override {}
+  std::optional<ScoreMoments> CatalogMoments(const UserState&) const override { return ScoreMoments{}; }
+  std::optional<RecentItemsWeighting> recent_items_weighting() const override { return weighting_; }
+
+ private:
+  int32_t num_items_;
+  RecentItemsWeighting weighting_;
+};
+
+// How the live model weighs recent items in a bundle without knn.
+RecentItemsWeighting DefaultLiveWeighting() {
+  RecentItemsWeighting w;
+  w.history_items = 20;
+  w.recency_decay = 0.8f;
+  return w;
+}
+
 }  // namespace
+
+std::shared_ptr<const Scorer> MakeLiveModel(int32_t num_items, RecentItemsWeighting weighting,
+                                            std::shared_ptr<const LiveItemStats> live) {
+  return std::make_shared<LiveOverlayScorer>(std::make_shared<NoScores>(num_items, weighting),
+                                             LiveOverlayKind::kCooccurrence, weighting, 1.0f, std::move(live));
+}
 
 LiveOverlayScorer::LiveOverlayScorer(std::shared_ptr<const Scorer> base, LiveOverlayKind kind,
                                      RecentItemsWeighting weighting, float weight,
@@ -200,6 +236,7 @@ std::shared_ptr<const ModelBundle> WithLiveOverlay(const ModelBundle& bundle,
                                                   std::shared_ptr<const LiveItemStats> live,
                                                   const LiveOverlayWeights& weights) {
   std::vector<std::shared_ptr<const Scorer>> overlaid(bundle.scorers().size());
+  RecentItemsWeighting live_weighting = DefaultLiveWeighting();
   for (size_t i = 0; i < overlaid.size(); ++i) {
     const std::shared_ptr<const Scorer>& model = bundle.scorers()[i];
     const std::optional<RecentItemsWeighting> weighting = model->recent_items_weighting();
@@ -207,6 +244,7 @@ std::shared_ptr<const ModelBundle> WithLiveOverlay(const ModelBundle& bundle,
       overlaid[i] = std::make_shared<LiveOverlayScorer>(model, LiveOverlayKind::kPopularity, RecentItemsWeighting{},
                                                         weights.pop, live);
     } else if (model->name() == KnnScorer::kName && weighting) {
+      live_weighting = *weighting;
       overlaid[i] = std::make_shared<LiveOverlayScorer>(model, LiveOverlayKind::kCooccurrence, *weighting,
                                                         weights.knn, live);
     } else if (model->name() == MarkovScorer::kName && weighting) {
@@ -214,7 +252,10 @@ std::shared_ptr<const ModelBundle> WithLiveOverlay(const ModelBundle& bundle,
                                                         weights.markov, live);
     }
   }
-  return ModelBundle::WithScorers(bundle, std::move(overlaid));
+  std::vector<std::shared_ptr<const Scorer>> scorers;
+  for (size_t i = 0; i < overlaid.size(); ++i) scorers.push_back(overlaid[i] ? overlaid[i] : bundle.scorers()[i]);
+  scorers.push_back(MakeLiveModel(bundle.num_items(), live_weighting, std::move(live)));
+  return ModelBundle::Derive(bundle, bundle.items(), std::move(scorers));
 }
 
 }  // namespace recd

@@ -83,6 +83,17 @@ class LiveOverlayScorer final : public Scorer {
   mutable std::atomic<std::shared_ptr<const SnapshotMoments>> popularity_moments_;
 };
 
+// The name of the live co-occurrence as a model of its own (MakeLiveModel).
+inline constexpr std::string_view kLiveModelName = "live";
+
+// The live co-occurrence as a model of its own, for fusion to weigh apart
+// from the trained knn (whose tuned weight may be 0): 0 for every item plus
+// the sum, over the user's recent items weighed by `weighting`, of their
+// live cosine with it. Nominates the top of that sum; its catalog moments
+// are exact. REQUIRES: live non-null, in ids 0..num_items-1.
+std::shared_ptr<const Scorer> MakeLiveModel(int32_t num_items, RecentItemsWeighting weighting,
+                                            std::shared_ptr<const LiveItemStats> live);
+
 // Weights of the overlay per model (`live.weights` in the config).
 struct LiveOverlayWeights {
   float pop = 1.0f;
@@ -91,7 +102,8 @@ struct LiveOverlayWeights {
 };
 
 // `bundle` with its pop, knn and markov models overlaid with `live` (the
-// others shared as they are). Directory, version, items and fusion are the
+// others shared as they are), and the live model (MakeLiveModel, weighing
+// recent items as knn does, when the bundle has knn) after them. Directory, version, items and fusion are the
 // bundle's, so it is reused and reported as the same version.
 std::shared_ptr<const ModelBundle> WithLiveOverlay(const ModelBundle& bundle,
                                                   std::shared_ptr<const LiveItemStats> live,

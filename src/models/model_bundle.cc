@@ -102,22 +102,8 @@ std::shared_ptr<const ModelBundle> ModelBundle::FromScorers(
   return bundle;
 }
 
-std::shared_ptr<const ModelBundle> ModelBundle::WithScorers(const ModelBundle& base,
-                                                          std::vector<std::shared_ptr<const Scorer>> scorers) {
-  auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
-  bundle->dir_ = base.dir_;
-  bundle->version_ = base.version_;
-  bundle->items_ = base.items_;
-  bundle->trained_items_ = base.trained_items_;
-  bundle->fusion_ = base.fusion_;
-  for (size_t i = 0; i < base.scorers_.size(); ++i) {
-    bundle->scorers_.push_back(scorers[i] != nullptr ? std::move(scorers[i]) : base.scorers_[i]);
-  }
-  return bundle;
-}
-
-std::shared_ptr<const ModelBundle> ModelBundle::WithNewItems(const ModelBundle& base, IdMap items,
-                                                           std::vector<std::shared_ptr<const Scorer>> scorers) {
+std::shared_ptr<const ModelBundle> ModelBundle::Derive(const ModelBundle& base, IdMap items,
+                                                     std::vector<std::shared_ptr<const Scorer>> scorers) {
   auto bundle = std::shared_ptr<ModelBundle>(new ModelBundle());
   bundle->dir_ = base.dir_;
   bundle->version_ = base.version_;

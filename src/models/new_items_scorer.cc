@@ -60,11 +60,14 @@ EstimatedItemVectors EstimateVectors(const ItemEmbeddings& e, size_t new_items,
 }  // namespace
 
 NewItemsScorer::NewItemsScorer(std::shared_ptr<const Scorer> trained, int32_t new_items,
-                               std::unique_ptr<const Scorer> view, EstimatedItemVectors vectors)
+                               std::unique_ptr<const Scorer> view,
+                               std::function<std::unique_ptr<UserState>(const UserHistory&)> encode,
+                               EstimatedItemVectors vectors)
     : trained_(std::move(trained)),
       trained_items_(trained_->num_items()),
       new_items_(new_items),
       view_(std::move(view)),
+      encode_(std::move(encode)),
       vectors_(std::move(vectors)) {}
 
 UserHistory NewItemsScorer::TrainedOnly(const UserHistory& history, std::vector<Event>& storage) const {
@@ -78,12 +81,16 @@ UserHistory NewItemsScorer::TrainedOnly(const UserHistory& history, std::vector<
 }
 
 std::unique_ptr<UserState> NewItemsScorer::Encode(const UserHistory& history) const {
+  if (encode_) return encode_(history);
   std::vector<Event> storage;
   return trained_->Encode(TrainedOnly(history, storage));
 }
 
 std::unique_ptr<UserState> NewItemsScorer::Extend(const UserState& previous, const UserHistory& full_history,
                                                   size_t appended) const {
+  // A model whose view encodes new items re-encodes (content keeps no
+  // incremental form: its Extend is Encode).
+  if (encode_) return encode_(full_history);
   std::vector<Event> storage;
   const UserHistory kept = TrainedOnly(full_history, storage);
   // The appended events that remain once new items are left out.
@@ -193,15 +200,18 @@ std::shared_ptr<const ModelBundle> WithNewCatalogItems(std::shared_ptr<const Mod
   for (size_t i = 0; i < trained->scorers().size(); ++i) {
     const std::shared_ptr<const Scorer>& scorer = trained->scorers()[i];
     std::unique_ptr<const Scorer> view = views[i] ? std::move(views[i]->scorer) : nullptr;
+    std::function<std::unique_ptr<UserState>(const UserHistory&)> encode;
+    if (views[i]) encode = std::move(views[i]->encode);
     EstimatedItemVectors vectors;
     if (view == nullptr) {
       if (const std::optional<ItemEmbeddings> e = scorer->embeddings(); e && e->rows > 0 && e->dim > 0) {
         vectors = EstimateVectors(*e, infos.size(), similar);
       }
     }
-    scorers.push_back(std::make_shared<NewItemsScorer>(scorer, count, std::move(view), std::move(vectors)));
+    scorers.push_back(
+        std::make_shared<NewItemsScorer>(scorer, count, std::move(view), std::move(encode), std::move(vectors)));
   }
-  return ModelBundle::WithNewItems(*trained, std::move(items), std::move(scorers));
+  return ModelBundle::Derive(*trained, std::move(items), std::move(scorers));
 }
 
 }  // namespace recd

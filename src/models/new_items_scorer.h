@@ -2,6 +2,7 @@
 #define RECD_MODELS_NEW_ITEMS_SCORER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -32,15 +33,18 @@ struct EstimatedItemVectors {
 //  - else 0: popularity, co-occurrence and transitions have counted nothing
 //    for it yet (the daemon's live statistics, layered above, count its
 //    events as they come).
-// User states are the trained model's: events on new items are left out of
-// them until a bundle is trained with the items. Catalog moments are the
+// User states are the trained model's: events on new items count where the
+// model's view can encode them (content: their rows join the profile) and
+// are left out otherwise, until a bundle is trained with the items.
+// Catalog moments are the
 // trained items' (a few new items barely move them). Immutable.
 class NewItemsScorer final : public Scorer {
  public:
+  // `view` and `encode` come from trained's NewItemsView (or are empty).
   // REQUIRES: view (when set) scores new_items items from trained's states;
   // vectors (when it has rows) holds new_items rows of trained's dim.
   NewItemsScorer(std::shared_ptr<const Scorer> trained, int32_t new_items, std::unique_ptr<const Scorer> view,
-                 EstimatedItemVectors vectors);
+                 std::function<std::unique_ptr<UserState>(const UserHistory&)> encode, EstimatedItemVectors vectors);
 
   std::string_view name() const override { return trained_->name(); }
   int32_t num_items() const override { return trained_items_ + new_items_; }
@@ -85,6 +89,7 @@ class NewItemsScorer final : public Scorer {
   int32_t trained_items_;
   int32_t new_items_;
   std::unique_ptr<const Scorer> view_;
+  std::function<std::unique_ptr<UserState>(const UserHistory&)> encode_;
   EstimatedItemVectors vectors_;
 };
 

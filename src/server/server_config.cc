@@ -175,7 +175,7 @@ absl::Status ReadShilling(const YAML::Node& q, ServerConfig& c) {
 absl::Status ReadLive(const YAML::Node& l, ServerConfig& c) {
   RECD_RETURN_IF_ERROR(CheckKeys(l, "live", {"enabled", "half_life_minutes", "pair_window", "max_pairs",
                                              "max_neighbours", "shrink", "publish_ms", "result_cache_lag_ms",
-                                             "weights"}));
+                                             "weights", "fusion_weight"}));
   RECD_RETURN_IF_ERROR(Read(l, "enabled", "live.enabled", c.live_enabled));
   double half_life_minutes = absl::ToDoubleMinutes(c.live.half_life);
   RECD_RETURN_IF_ERROR(Read(l, "half_life_minutes", "live.half_life_minutes", half_life_minutes));
@@ -191,6 +191,10 @@ absl::Status ReadLive(const YAML::Node& l, ServerConfig& c) {
   RECD_RETURN_IF_ERROR(ReadInRange<int64_t>(l, "publish_ms", "live.publish_ms", 10, 60'000, c.live_publish_ms));
   RECD_RETURN_IF_ERROR(ReadInRange<int64_t>(l, "result_cache_lag_ms", "live.result_cache_lag_ms", 0, 3'600'000,
                                             c.live_result_cache_lag_ms));
+  RECD_RETURN_IF_ERROR(Read(l, "fusion_weight", "live.fusion_weight", c.live_fusion_weight));
+  if (!(c.live_fusion_weight >= 0 && c.live_fusion_weight <= 1e6)) {
+    return absl::InvalidArgumentError("live.fusion_weight: must be in [0, 1e6]");
+  }
   if (const YAML::Node w = l["weights"]) {
     RECD_RETURN_IF_ERROR(CheckKeys(w, "live.weights", {"pop", "knn", "markov"}));
     for (auto [key, field] : {std::pair{"pop", &LiveOverlayWeights::pop}, std::pair{"knn", &LiveOverlayWeights::knn},

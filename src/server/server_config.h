@@ -195,6 +195,10 @@ struct ServerConfig {
   bool live_enabled = false;
   LiveStatsOptions live;
   LiveOverlayWeights live_weights;
+  // The fusion weight of the "live" model (the live co-occurrence as a
+  // model of its own, beside the trained knn), added to the served fusion's
+  // weights and segments. Reloadable. Default 0: not run.
+  double live_fusion_weight = 0;
   // How often new counts are published to the models: the most an event
   // waits to count, besides its group commit. Default 500 ms.
   int64_t live_publish_ms = 500;

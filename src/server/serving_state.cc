@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "models/live_overlay_scorer.h"
 #include "models/new_items_scorer.h"
 #include "recd/bundle_versions.h"
 #include "server/new_catalog_items.h"
@@ -58,6 +59,14 @@ absl::Status CheckFusionMatchesBundle(const FusionConfig& fusion, const ModelBun
 }
 
 // The profile a candidate ranking (an arm, the shadow) blends with on
+// The live model (live.fusion_weight) in the served weights and segments;
+// profiles (cart, a request's own) keep theirs.
+void WeighLiveModel(double weight, FusionConfig& fusion) {
+  if (weight <= 0) return;
+  fusion.weights[std::string(kLiveModelName)] = weight;
+  for (FusionSegment& segment : fusion.segments) segment.weights[std::string(kLiveModelName)] = weight;
+}
+
 // `bundle`: `fusion`, else the bundle's fusion.<bundle_fusion>.yaml, else
 // `otherwise`. Errors name `field`.
 absl::StatusOr<FusionConfig> CandidateFusion(const std::optional<FusionConfig>& fusion,
@@ -189,7 +198,8 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
     return state->config->serve_version == 0 ? s : absl::Status(s.code(), absl::StrCat("models.serve_version: ", s.message()));
   }
 
-  const FusionConfig& fusion = state->config->fusion ? *state->config->fusion : state->bundle->fusion();
+  FusionConfig fusion = state->config->fusion ? *state->config->fusion : state->bundle->fusion();
+  if (state->live != nullptr) WeighLiveModel(state->config->live_fusion_weight, fusion);
   if (auto s = CheckFusionMatchesBundle(fusion, *state->bundle); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(options_.config_path, ": ", s.message()));
   }

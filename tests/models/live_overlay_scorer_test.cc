@@ -175,10 +175,43 @@ TEST(LiveOverlayScorerTest, WithLiveOverlayWrapsItemStatisticsModelsOnly) {
   auto overlaid = WithLiveOverlay(*bundle, Live(), LiveOverlayWeights{});
   EXPECT_EQ(overlaid->version(), bundle->version());
   EXPECT_EQ(overlaid->num_items(), kItems);
-  ASSERT_EQ(overlaid->scorers().size(), 2u);
+  ASSERT_EQ(overlaid->scorers().size(), 3u);
   EXPECT_NE(overlaid->scorers()[0], bundle->scorers()[0]);
   EXPECT_EQ(overlaid->scorers()[0]->name(), "pop");
   EXPECT_EQ(overlaid->scorers()[1]->name(), "knn");
+  EXPECT_EQ(overlaid->scorers()[2]->name(), kLiveModelName);  // the live co-occurrence as a model of its own
+}
+
+TEST(LiveOverlayScorerTest, TheLiveModelScoresWhatTheKnnOverlayAdds) {
+  auto knn = Knn();
+  auto live = Live();
+  live->Record(Views({1, 4, 5, 1}), 4, kLiveStart);
+  live->Publish(kLiveStart);
+  const RecentItemsWeighting weighting = *knn->recent_items_weighting();
+  LiveOverlayScorer overlay(knn, LiveOverlayKind::kCooccurrence, weighting, 1.0f, live);
+  const auto model = MakeLiveModel(kItems, weighting, live);
+  const std::vector<Event> history = Views({2, 1});
+  const std::vector<float> added = Added(overlay, *knn, history);
+  std::vector<float> scores(kItems);
+  const auto state = model->Encode({history});
+  model->ScoreAll(*state, scores);
+  EXPECT_EQ(scores, added);
+  EXPECT_GT(scores[4], 0.0f);
+  // Its moments are those of its scores over the catalog, exactly.
+  double sum = 0, sum_sq = 0;
+  for (float v : scores) {
+    sum += v;
+    sum_sq += static_cast<double>(v) * v;
+  }
+  const std::optional<ScoreMoments> moments = model->CatalogMoments(*state);
+  ASSERT_TRUE(moments.has_value());
+  EXPECT_NEAR(moments->mean, sum / kItems, 1e-6);
+  EXPECT_NEAR(moments->sd, std::sqrt(sum_sq / kItems - (sum / kItems) * (sum / kItems)), 1e-6);
+  // It nominates the items live events link to the user, and nothing else.
+  std::vector<int32_t> nominated;
+  model->Nominate(*state, 10, nominated);
+  for (int32_t item : nominated) EXPECT_GT(scores[static_cast<size_t>(item)], 0.0f) << item;
+  EXPECT_NE(std::find(nominated.begin(), nominated.end(), 4), nominated.end());
 }
 
 }  // namespace

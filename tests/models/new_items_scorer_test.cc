@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/knn_scorer.h"
 #include "test_util/sequence_data.h"
 #include "train/content_builder.h"
 
@@ -161,20 +162,47 @@ TEST_F(NewItemsScorerTest, CandidatesScoreAsTheWholeCatalogDoes) {
   }
 }
 
-TEST_F(NewItemsScorerTest, EventsOnNewItemsAreLeftOutOfTheUserState) {
+TEST_F(NewItemsScorerTest, ContentCountsEventsOnNewItemsByTheirRows) {
   auto bundle = WithNewCatalogItems(trained_, NewRows());
   const Scorer& content = *bundle->Find("content");
-  const std::vector<Event> trained_only = {{0, EventType::kView, 1}, {4, EventType::kView, 3}};
-  const std::vector<Event> with_new = {{0, EventType::kView, 1}, {5, EventType::kView, 2}, {4, EventType::kView, 3}};
-  EXPECT_EQ(ScoreAll(content, with_new), ScoreAll(content, trained_only));
+  // The twin (5) in a history weighs as trained item 2, its row, does.
+  EXPECT_EQ(ScoreAll(content, {{5, EventType::kView, 1}}), ScoreAll(content, {{2, EventType::kView, 1}}));
+  const std::vector<Event> with_twin = {{0, EventType::kView, 1}, {5, EventType::kPurchase, 2}};
+  const std::vector<Event> with_two = {{0, EventType::kView, 1}, {2, EventType::kPurchase, 2}};
+  EXPECT_EQ(ScoreAll(content, with_twin), ScoreAll(content, with_two));
+  // And so when a state is extended by it.
+  auto state = content.Encode(UserHistory{std::span<const Event>(with_twin).first(1), -1});
+  auto extended = content.Extend(*state, UserHistory{with_twin, -1}, 1);
+  std::vector<float> scores(7);
+  content.ScoreAll(*extended, scores);
+  EXPECT_EQ(scores, ScoreAll(content, with_two));
+}
+
+TEST_F(NewItemsScorerTest, ModelsWithoutAViewLeaveEventsOnNewItemsOut) {
+  // An item-item model: sim(0, 1) = 0.5, sim(2, 3) = 0.9.
+  SparseRowMatrix sims(5, 5);
+  sims.insert(0, 1) = 0.5f;
+  sims.insert(1, 0) = 0.5f;
+  sims.insert(2, 3) = 0.9f;
+  sims.insert(3, 2) = 0.9f;
+  sims.makeCompressed();
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<KnnScorer>(std::move(sims), std::vector<float>(5, 0.0f), KnnScoring{}));
+  auto trained = ModelBundle::FromScorers(data_.items, std::move(scorers), FusionConfig{});
+  auto bundle = WithNewCatalogItems(trained, NewRows());
+  const Scorer& knn = *bundle->Find("knn");
+  const std::vector<Event> trained_only = {{0, EventType::kView, 1}, {2, EventType::kView, 3}};
+  const std::vector<Event> with_new = {{0, EventType::kView, 1}, {5, EventType::kView, 2}, {2, EventType::kView, 3}};
+  EXPECT_EQ(ScoreAll(knn, with_new), ScoreAll(knn, trained_only));
   // Extending a state by an event on a new item leaves it as it was.
-  auto state = content.Encode(UserHistory{std::span<const Event>(trained_only).first(1), -1});
+  auto state = knn.Encode(UserHistory{std::span<const Event>(trained_only).first(1), -1});
   const std::vector<Event> appended = {{0, EventType::kView, 1}, {6, EventType::kView, 2}};
-  auto extended = content.Extend(*state, UserHistory{appended, -1}, 1);
+  auto extended = knn.Extend(*state, UserHistory{appended, -1}, 1);
   std::vector<float> a(7), b(7);
-  content.ScoreAll(*state, a);
-  content.ScoreAll(*extended, b);
+  knn.ScoreAll(*state, a);
+  knn.ScoreAll(*extended, b);
   EXPECT_EQ(a, b);
+  EXPECT_GT(a[1], 0.0f);  // the state is not empty: item 0's neighbour scores
 }
 
 }  // namespace

@@ -136,6 +136,45 @@ TEST_F(LiveStatsDaemonTest, ACoViewedItemJoinsSimilarItemsWithoutANewBundle) {
   EXPECT_GE(Counters().at("live_events"), 10);
 }
 
+TEST_F(LiveStatsDaemonTest, LiveFusionWeightWeighsTheLiveModelApartFromKnn) {
+  const auto weight_of_live = [&] {
+    v1::GetStatusResponse status;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(admin_->GetStatus(&ctx, {}, &status).ok());
+    for (const auto& m : status.models()) {
+      if (m.name() == "live") return m.weight();
+    }
+    return -1.0;  // no such model
+  };
+  EXPECT_EQ(weight_of_live(), 0.0);  // served, not weighed
+  WriteConfig(world->bundle_a, "live: {enabled: true, publish_ms: 100, max_pairs: 5000, result_cache_lag_ms: 2000, "
+                               "fusion_weight: 2}\n");
+  v1::ReloadConfigResponse reload;
+  ASSERT_TRUE(Reload(&reload).ok());
+  EXPECT_EQ(weight_of_live(), 2.0);
+  // A co-viewed item's SimilarItems explanation now carries the live model.
+  const std::string a = "i10";
+  const std::string b = FarItem(a);
+  CoView(a, b, 5);
+  const auto took = Await([&] { return Contains(Similar(a, 10), b); });
+  ASSERT_TRUE(took.has_value()) << b << " never joined " << a << "'s similar items";
+  v1::SimilarItemsRequest req;
+  req.set_item_id(a);
+  req.set_k(10);
+  req.set_explain(true);
+  v1::SimilarItemsResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(recommender_->SimilarItems(&ctx, req, &resp).ok());
+  float live_raw = -1;
+  for (const auto& item : resp.items()) {
+    if (item.item_id() != b) continue;
+    for (const auto& c : item.explanation().contributions()) {
+      if (c.model() == "live") live_raw = c.raw_score();
+    }
+  }
+  EXPECT_GT(live_raw, 0.0f);
+}
+
 TEST_F(LiveStatsDaemonTest, ABurstOfPurchasesRaisesAnItemsPopularityAtOnce) {
   const auto before = PopScores();
   ASSERT_EQ(before.size(), 300u);

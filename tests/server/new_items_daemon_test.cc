@@ -110,8 +110,10 @@ TEST_F(NewItemsDaemonTest, ANewItemIsServedAtOnceWithoutANewBundle) {
   // Known at once: ranked from and rankable.
   EXPECT_EQ(Similar("new-rake", 10).size(), 10u);
   // Content and the vectors estimated from its content neighbours put i42's
-  // twin among i42's most similar items before any event.
+  // twin among i42's most similar items before any event, and i42 among
+  // the twin's (its row forms the content profile SimilarItems ranks with).
   EXPECT_TRUE(Contains(Similar("i42", 10), "new-twin"));
+  EXPECT_TRUE(Contains(Similar("new-twin", 10), "i42"));
 }
 
 TEST_F(NewItemsDaemonTest, ACoViewedNewItemJoinsSimilarItemsWithinASecondOfItsEvents) {

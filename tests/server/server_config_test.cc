@@ -186,6 +186,7 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {"live: {publish_ms: 1}", "live.publish_ms"},
       {"live: {result_cache_lag_ms: -1}", "live.result_cache_lag_ms"},
       {"live: {weights: {knn: -1}}", "live.weights.knn"},
+      {"live: {fusion_weight: -0.5}", "live.fusion_weight"},
       {"live: {weights: {mf: 1}}", "live.weights.mf: unknown field"},
       {"live: {window: 3}", "live.window: unknown field"},
   };
@@ -398,6 +399,14 @@ TEST(ServerConfigTest, LiveIsOffByDefaultReadAndStartOnly) {
   ASSERT_TRUE(lag.ok()) << lag.status();
   EXPECT_EQ(lag->live_result_cache_lag_ms, 0);
   EXPECT_TRUE(c->CheckReloadable(*lag).ok()) << "the lag is reloadable";
+  EXPECT_EQ(c->live_fusion_weight, 0.0);
+  auto weighed = ServerConfig::Parse("live: {enabled: true, half_life_minutes: 90, pair_window: 5, max_pairs: 1000, "
+                                     "max_neighbours: 20, shrink: 2.5, publish_ms: 250, fusion_weight: 0.75, "
+                                     "weights: {pop: 0.5, knn: 2, markov: 0}}",
+                                     "/");
+  ASSERT_TRUE(weighed.ok()) << weighed.status();
+  EXPECT_DOUBLE_EQ(weighed->live_fusion_weight, 0.75);
+  EXPECT_TRUE(c->CheckReloadable(*weighed).ok()) << "the live model's fusion weight is reloadable";
 }
 
 TEST(ServerConfigTest, ChannelLimitsAndAdminListenAreStartOnly) {
