@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "test_util/sequence_data.h"
+#include "test_util/test_files.h"
 
 namespace recd {
 namespace {

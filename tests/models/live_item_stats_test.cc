@@ -8,9 +8,8 @@
 namespace recd {
 namespace {
 
+using testing_util::kLiveStart;
 using testing_util::Views;
-
-const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 LiveStatsOptions Options() {
   LiveStatsOptions o;
@@ -28,10 +27,10 @@ float At(std::span<const ItemScore> row, int32_t item) {
 }
 
 TEST(LiveItemStatsTest, CountsEachEventWithItsTypeWeight) {
-  LiveItemStats live(5, Options(), kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
   std::vector<Event> history = {{1, EventType::kView, 0}, {2, EventType::kPurchase, 0}};
-  live.Record(history, 2, kT0);
-  ASSERT_TRUE(live.Publish(kT0));
+  live.Record(history, 2, kLiveStart);
+  ASSERT_TRUE(live.Publish(kLiveStart));
   const auto snap = live.Snapshot();
   ASSERT_EQ(snap->popularity.size(), 2u);
   EXPECT_FLOAT_EQ(At(snap->popularity, 1), 1.0f);
@@ -40,9 +39,9 @@ TEST(LiveItemStatsTest, CountsEachEventWithItsTypeWeight) {
 }
 
 TEST(LiveItemStatsTest, OnlyTheAppendedEventsCount) {
-  LiveItemStats live(5, Options(), kT0);
-  live.Record(Views({0, 1, 2}), 1, kT0);  // 0 and 1 were counted before this overlay
-  live.Publish(kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
+  live.Record(Views({0, 1, 2}), 1, kLiveStart);  // 0 and 1 were counted before this overlay
+  live.Publish(kLiveStart);
   const auto snap = live.Snapshot();
   EXPECT_EQ(snap->popularity.size(), 1u);
   EXPECT_FLOAT_EQ(At(snap->popularity, 2), 1.0f);
@@ -52,9 +51,9 @@ TEST(LiveItemStatsTest, OnlyTheAppendedEventsCount) {
 }
 
 TEST(LiveItemStatsTest, EventsPairOnlyWithinTheWindow) {
-  LiveItemStats live(5, Options(), kT0);
-  live.Record(Views({0, 1, 2, 3}), 4, kT0);
-  live.Publish(kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
+  live.Record(Views({0, 1, 2, 3}), 4, kLiveStart);
+  live.Publish(kLiveStart);
   const auto snap = live.Snapshot();
   const auto row3 = LiveSnapshot::Row(snap->cooccurrence, 3);
   EXPECT_GT(At(row3, 2), 0);
@@ -65,11 +64,11 @@ TEST(LiveItemStatsTest, EventsPairOnlyWithinTheWindow) {
 }
 
 TEST(LiveItemStatsTest, TransitionsAreFromTheEventJustBefore) {
-  LiveItemStats live(5, Options(), kT0);
-  live.Record(Views({0, 1}), 2, kT0);
-  live.Record(Views({0, 2}), 2, kT0);
-  live.Record(Views({0, 2}), 1, kT0);  // only the last event: 2, after 0
-  live.Publish(kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
+  live.Record(Views({0, 1}), 2, kLiveStart);
+  live.Record(Views({0, 2}), 2, kLiveStart);
+  live.Record(Views({0, 2}), 1, kLiveStart);  // only the last event: 2, after 0
+  live.Publish(kLiveStart);
   const auto snap = live.Snapshot();
   // Out of 0: one to 1, two to 2; P(b | 0) = t(0 -> b) / (3 + shrink).
   const auto row0 = LiveSnapshot::Row(snap->transitions, 0);
@@ -79,10 +78,10 @@ TEST(LiveItemStatsTest, TransitionsAreFromTheEventJustBefore) {
 }
 
 TEST(LiveItemStatsTest, CountsHalveEveryHalfLife) {
-  LiveItemStats live(5, Options(), kT0);
-  live.Record(Views({1}), 1, kT0);
-  live.Record(Views({1}), 1, kT0 + absl::Hours(2));
-  live.Publish(kT0 + absl::Hours(3));
+  LiveItemStats live(5, Options(), kLiveStart);
+  live.Record(Views({1}), 1, kLiveStart);
+  live.Record(Views({1}), 1, kLiveStart + absl::Hours(2));
+  live.Publish(kLiveStart + absl::Hours(3));
   // 2^-3 + 2^-1
   EXPECT_FLOAT_EQ(At(live.Snapshot()->popularity, 1), 0.125f + 0.5f);
 }
@@ -90,12 +89,12 @@ TEST(LiveItemStatsTest, CountsHalveEveryHalfLife) {
 TEST(LiveItemStatsTest, DecayStaysExactAcrossAFoldOfTheScale) {
   LiveStatsOptions o = Options();
   o.half_life = absl::Minutes(1);
-  LiveItemStats live(5, o, kT0);
-  live.Record(Views({1}), 1, kT0);
+  LiveItemStats live(5, o, kLiveStart);
+  live.Record(Views({1}), 1, kLiveStart);
   // 70 half-lives later the stored scale is folded back in.
-  live.Record(Views({2}), 1, kT0 + absl::Minutes(70));
-  live.Record(Views({2}), 1, kT0 + absl::Minutes(71));
-  live.Publish(kT0 + absl::Minutes(72));
+  live.Record(Views({2}), 1, kLiveStart + absl::Minutes(70));
+  live.Record(Views({2}), 1, kLiveStart + absl::Minutes(71));
+  live.Publish(kLiveStart + absl::Minutes(72));
   const auto snap = live.Snapshot();
   EXPECT_NEAR(At(snap->popularity, 2), 0.25 + 0.5, 1e-6);
   EXPECT_NEAR(At(snap->popularity, 1), 0.0, 1e-6);
@@ -104,16 +103,16 @@ TEST(LiveItemStatsTest, DecayStaysExactAcrossAFoldOfTheScale) {
 TEST(LiveItemStatsTest, MaxPairsBoundsTheEntriesAndKeepsTheStrongest) {
   LiveStatsOptions o = Options();
   o.max_pairs = 20;
-  LiveItemStats live(1000, o, kT0);
+  LiveItemStats live(1000, o, kLiveStart);
   // A strong pair, seen often...
-  for (int i = 0; i < 10; ++i) live.Record(Views({500, 501}), 1, kT0);
+  for (int i = 0; i < 10; ++i) live.Record(Views({500, 501}), 1, kLiveStart);
   // ...then many pairs seen once.
-  for (int32_t i = 0; i < 200; i += 2) live.Record(Views({i, i + 1}), 1, kT0 + absl::Minutes(1));
+  for (int32_t i = 0; i < 200; i += 2) live.Record(Views({i, i + 1}), 1, kLiveStart + absl::Minutes(1));
   const LiveItemStats::Stats stats = live.stats();
   EXPECT_LE(stats.pairs, 20);
   EXPECT_GT(stats.pruned, 0);
   EXPECT_GT(stats.memory_bytes, 0);
-  live.Publish(kT0 + absl::Minutes(1));
+  live.Publish(kLiveStart + absl::Minutes(1));
   EXPECT_GT(At(LiveSnapshot::Row(live.Snapshot()->cooccurrence, 500), 501), 0) << "the strongest pair was dropped";
 }
 
@@ -121,10 +120,10 @@ TEST(LiveItemStatsTest, ASnapshotKeepsEachItemsStrongestNeighbours) {
   LiveStatsOptions o = Options();
   o.pair_window = 1;
   o.max_neighbours = 2;
-  LiveItemStats live(10, o, kT0);
+  LiveItemStats live(10, o, kLiveStart);
   // Item 0 is seen with 1 (three times), 2 (twice), 3 and 4 (once each).
-  for (int32_t other : {1, 1, 1, 2, 2, 3, 4}) live.Record(Views({0, other}), 1, kT0);
-  live.Publish(kT0);
+  for (int32_t other : {1, 1, 1, 2, 2, 3, 4}) live.Record(Views({0, other}), 1, kLiveStart);
+  live.Publish(kLiveStart);
   const auto row = LiveSnapshot::Row(live.Snapshot()->cooccurrence, 0);
   ASSERT_EQ(row.size(), 2u);
   EXPECT_EQ(row[0].item, 1);
@@ -133,12 +132,12 @@ TEST(LiveItemStatsTest, ASnapshotKeepsEachItemsStrongestNeighbours) {
 }
 
 TEST(LiveItemStatsTest, ForgetTakesBackWhatRecordAdded) {
-  LiveItemStats live(5, Options(), kT0);
-  live.Record(Views({0, 1, 2}), 3, kT0);
-  live.Publish(kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
+  live.Record(Views({0, 1, 2}), 3, kLiveStart);
+  live.Publish(kLiveStart);
   ASSERT_FALSE(live.Snapshot()->cooccurrence.empty());
-  live.Forget(Views({0, 1, 2}), kT0);
-  live.Publish(kT0);
+  live.Forget(Views({0, 1, 2}), kLiveStart);
+  live.Publish(kLiveStart);
   const auto snap = live.Snapshot();
   EXPECT_TRUE(snap->popularity.empty());
   EXPECT_TRUE(snap->cooccurrence.empty());
@@ -147,49 +146,49 @@ TEST(LiveItemStatsTest, ForgetTakesBackWhatRecordAdded) {
 }
 
 TEST(LiveItemStatsTest, ForgetNeverGoesBelowZeroForOthers) {
-  LiveItemStats live(5, Options(), kT0);
-  live.Record(Views({0, 1}), 2, kT0);                      // another user's
-  live.Forget(Views({0, 1, 0, 1, 0, 1}), kT0);              // more than was ever counted
-  live.Record(Views({3}), 1, kT0);
-  live.Publish(kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
+  live.Record(Views({0, 1}), 2, kLiveStart);                      // another user's
+  live.Forget(Views({0, 1, 0, 1, 0, 1}), kLiveStart);              // more than was ever counted
+  live.Record(Views({3}), 1, kLiveStart);
+  live.Publish(kLiveStart);
   const auto snap = live.Snapshot();
   EXPECT_EQ(snap->popularity.size(), 1u);
   EXPECT_FLOAT_EQ(At(snap->popularity, 3), 1.0f);
 }
 
 TEST(LiveItemStatsTest, PublishesOnlyWhenCountsChanged) {
-  LiveItemStats live(5, Options(), kT0);
+  LiveItemStats live(5, Options(), kLiveStart);
   EXPECT_EQ(live.generation(), 0u);
-  EXPECT_FALSE(live.Publish(kT0));
-  live.Record(Views({1}), 1, kT0);
+  EXPECT_FALSE(live.Publish(kLiveStart));
+  live.Record(Views({1}), 1, kLiveStart);
   EXPECT_TRUE(live.dirty());
-  EXPECT_TRUE(live.Publish(kT0));
+  EXPECT_TRUE(live.Publish(kLiveStart));
   EXPECT_EQ(live.generation(), 1u);
-  EXPECT_FALSE(live.Publish(kT0 + absl::Seconds(1)));
+  EXPECT_FALSE(live.Publish(kLiveStart + absl::Seconds(1)));
   EXPECT_EQ(live.generation(), 1u);
 }
 
 TEST(LiveItemStatsTest, OldestFreshIsTheOldestGenerationLatestWithinTheLag) {
-  LiveItemStats live(5, Options(), kT0);
-  EXPECT_EQ(live.Snapshot()->OldestFresh(kT0, absl::Seconds(2)), 0u) << "nothing published yet";
+  LiveItemStats live(5, Options(), kLiveStart);
+  EXPECT_EQ(live.Snapshot()->OldestFresh(kLiveStart, absl::Seconds(2)), 0u) << "nothing published yet";
   for (int s = 0; s < 4; ++s) {  // generations 1..4 published at t0 + 0, 1, 2, 3 s
-    live.Record(Views({1}), 1, kT0 + absl::Seconds(s));
-    live.Publish(kT0 + absl::Seconds(s));
+    live.Record(Views({1}), 1, kLiveStart + absl::Seconds(s));
+    live.Publish(kLiveStart + absl::Seconds(s));
   }
   const auto snap = live.Snapshot();
   ASSERT_EQ(snap->generation, 4u);
   // At t0 + 3.5 s with a 2 s lag: generation 2 was the latest until t0 + 2 s,
   // inside the lag; generation 1 stopped being it at t0 + 1 s.
-  EXPECT_EQ(snap->OldestFresh(kT0 + absl::Milliseconds(3500), absl::Seconds(2)), 2u);
-  EXPECT_EQ(snap->OldestFresh(kT0 + absl::Milliseconds(3500), absl::Seconds(0)), 4u);
-  EXPECT_EQ(snap->OldestFresh(kT0 + absl::Seconds(60), absl::Seconds(2)), 4u) << "quiet since: only the latest";
+  EXPECT_EQ(snap->OldestFresh(kLiveStart + absl::Milliseconds(3500), absl::Seconds(2)), 2u);
+  EXPECT_EQ(snap->OldestFresh(kLiveStart + absl::Milliseconds(3500), absl::Seconds(0)), 4u);
+  EXPECT_EQ(snap->OldestFresh(kLiveStart + absl::Seconds(60), absl::Seconds(2)), 4u) << "quiet since: only the latest";
 }
 
 TEST(LiveItemStatsTest, ItemsOutsideTheBundleAreSkipped) {
-  LiveItemStats live(3, Options(), kT0);
+  LiveItemStats live(3, Options(), kLiveStart);
   const std::vector<Event> history = {{5, EventType::kView, 0}, {-1, EventType::kView, 0}, {1, EventType::kView, 0}};
-  live.Record(history, 3, kT0);
-  live.Publish(kT0);
+  live.Record(history, 3, kLiveStart);
+  live.Publish(kLiveStart);
   const auto snap = live.Snapshot();
   ASSERT_EQ(snap->popularity.size(), 1u);
   EXPECT_TRUE(snap->cooccurrence.empty());

@@ -14,9 +14,9 @@
 namespace recd {
 namespace {
 
+using testing_util::kLiveStart;
 using testing_util::Views;
 
-const absl::Time kLiveStart = absl::FromUnixSeconds(1'800'000'000);
 constexpr int32_t kItems = 6;
 
 // sim(0, 1) = 0.8, sim(1, 2) = 0.4; items 3-5 have no trained neighbours.

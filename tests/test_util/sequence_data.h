@@ -2,11 +2,11 @@
 #define RECD_TESTS_TEST_UTIL_SEQUENCE_DATA_H_
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "recd/dataset.h"
 
 namespace recd::testing_util {
@@ -35,18 +35,14 @@ inline std::vector<Event> Events(const std::vector<int32_t>& items) {
   return h;
 }
 
+// When the live item statistics tests start counting.
+inline const absl::Time kLiveStart = absl::FromUnixSeconds(1'800'000'000);
+
 // Views at time 0: each weighs 1, in histories and in live counts.
 inline std::vector<Event> Views(const std::vector<int32_t>& items) {
   std::vector<Event> h;
   for (int32_t item : items) h.push_back(Event{item, EventType::kView, 0});
   return h;
-}
-
-// A fresh, empty directory under the test temp dir.
-inline std::string FreshDir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / name;
-  std::filesystem::remove_all(dir);
-  return dir.string();
 }
 
 }  // namespace recd::testing_util

@@ -24,6 +24,14 @@ inline std::string FreshTestDir(const std::string& prefix) {
   return dir.string();
 }
 
+// The path of a directory under the test temp dir, removed if it was
+// there and not created: for writers that create their own (Scorer::Save).
+inline std::string FreshDir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / name;
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
 inline std::string ReadFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
