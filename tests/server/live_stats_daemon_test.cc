@@ -22,19 +22,6 @@ class LiveStatsDaemonTest : public DaemonTest {
     config_extra_ = "live: {enabled: true, publish_ms: 100, max_pairs: 5000, result_cache_lag_ms: 2000}\n";
   }
 
-  std::vector<std::string> Similar(const std::string& item, int k) {
-    v1::SimilarItemsRequest req;
-    req.set_item_id(item);
-    req.set_k(k);
-    v1::SimilarItemsResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s = recommender_->SimilarItems(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::vector<std::string> ids;
-    for (const auto& i : resp.items()) ids.push_back(i.item_id());
-    return ids;
-  }
-
   void RecordOk(const std::vector<std::pair<std::string, std::string>>& user_items, v1::EventType type) {
     v1::RecordEventsRequest req;
     for (const auto& [user, item] : user_items) {
@@ -94,10 +81,6 @@ class LiveStatsDaemonTest : public DaemonTest {
     return rank;
   }
 
-  static bool Contains(const std::vector<std::string>& ids, const std::string& id) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-  }
-
   // An item ranked far down `item`'s similar items: absent from its top 10.
   std::string FarItem(const std::string& item) {
     const std::vector<std::string> all = Similar(item, 60);
@@ -127,9 +110,9 @@ class LiveStatsDaemonTest : public DaemonTest {
 TEST_F(LiveStatsDaemonTest, ACoViewedItemJoinsSimilarItemsWithoutANewBundle) {
   const std::string a = "i10";
   const std::string b = FarItem(a);
-  ASSERT_FALSE(Contains(Similar(a, 10), b));
+  ASSERT_FALSE(HasId(Similar(a, 10), b));
   CoView(a, b, 5);
-  const auto took = Await([&] { return Contains(Similar(a, 10), b); });
+  const auto took = Await([&] { return HasId(Similar(a, 10), b); });
   ASSERT_TRUE(took.has_value()) << b << " never joined " << a << "'s similar items";
   std::printf("co-viewed item joined SimilarItems %.0f ms after the last event was recorded\n",
               absl::ToDoubleMilliseconds(*took));
@@ -156,7 +139,7 @@ TEST_F(LiveStatsDaemonTest, LiveFusionWeightWeighsTheLiveModelApartFromKnn) {
   const std::string a = "i10";
   const std::string b = FarItem(a);
   CoView(a, b, 5);
-  const auto took = Await([&] { return Contains(Similar(a, 10), b); });
+  const auto took = Await([&] { return HasId(Similar(a, 10), b); });
   ASSERT_TRUE(took.has_value()) << b << " never joined " << a << "'s similar items";
   v1::SimilarItemsRequest req;
   req.set_item_id(a);
@@ -209,7 +192,7 @@ TEST_F(LiveStatsDaemonTest, ForgettingTheUsersTakesTheirEventsBackOut) {
   const std::string b = FarItem(a);
   const std::vector<std::string> before = Similar(a, 10);
   CoView(a, b, 3);
-  ASSERT_TRUE(Await([&] { return Contains(Similar(a, 10), b); }).has_value());
+  ASSERT_TRUE(Await([&] { return HasId(Similar(a, 10), b); }).has_value());
   for (int u = 0; u < 3; ++u) {
     v1::ForgetUserRequest req;
     req.set_user_id("u" + std::to_string(u));

@@ -62,28 +62,6 @@ class NewItemsDaemonTest : public DaemonTest {
     return resp;
   }
 
-  grpc::Status SimilarTo(const std::string& item, int k, std::vector<std::string>* ids) {
-    v1::SimilarItemsRequest req;
-    req.set_item_id(item);
-    req.set_k(k);
-    v1::SimilarItemsResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s = recommender_->SimilarItems(&ctx, req, &resp);
-    for (const auto& i : resp.items()) ids->push_back(i.item_id());
-    return s;
-  }
-
-  std::vector<std::string> Similar(const std::string& item, int k) {
-    std::vector<std::string> ids;
-    grpc::Status s = SimilarTo(item, k, &ids);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return ids;
-  }
-
-  static bool Contains(const std::vector<std::string>& ids, const std::string& id) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-  }
-
   int64_t ModelItems() {
     v1::GetStatusResponse status;
     grpc::ClientContext ctx;
@@ -112,14 +90,14 @@ TEST_F(NewItemsDaemonTest, ANewItemIsServedAtOnceWithoutANewBundle) {
   // Content and the vectors estimated from its content neighbours put i42's
   // twin among i42's most similar items before any event, and i42 among
   // the twin's (its row forms the content profile SimilarItems ranks with).
-  EXPECT_TRUE(Contains(Similar("i42", 10), "new-twin"));
-  EXPECT_TRUE(Contains(Similar("new-twin", 10), "i42"));
+  EXPECT_TRUE(HasId(Similar("i42", 10), "new-twin"));
+  EXPECT_TRUE(HasId(Similar("new-twin", 10), "i42"));
 }
 
 TEST_F(NewItemsDaemonTest, ACoViewedNewItemJoinsSimilarItemsWithinASecondOfItsEvents) {
   AddItemsOk({Stranger("new-rake")});
   const std::string a = "i10";
-  ASSERT_FALSE(Contains(Similar(a, 10), "new-rake"));  // nothing links them yet
+  ASSERT_FALSE(HasId(Similar(a, 10), "new-rake"));  // nothing links them yet
   for (int u = 0; u < 5; ++u) {
     ASSERT_TRUE(Record("u" + std::to_string(u), a, v1::VIEW).ok());
     ASSERT_TRUE(Record("u" + std::to_string(u), "new-rake", v1::VIEW).ok());
@@ -127,7 +105,7 @@ TEST_F(NewItemsDaemonTest, ACoViewedNewItemJoinsSimilarItemsWithinASecondOfItsEv
   const absl::Time last_event = absl::Now();
   std::optional<absl::Duration> took;
   while (absl::Now() - last_event < absl::Seconds(20)) {
-    if (Contains(Similar(a, 10), "new-rake")) {
+    if (HasId(Similar(a, 10), "new-rake")) {
       took = absl::Now() - last_event;
       break;
     }
@@ -147,7 +125,7 @@ TEST_F(NewItemsDaemonTest, ANewItemInAHistoryIsLeftOutLikeAnySeenItem) {
   v1::RecommendResponse resp;
   ASSERT_TRUE(Recommend(req, &resp).ok());
   EXPECT_EQ(resp.items_size(), 20);
-  EXPECT_FALSE(Contains(Ids(resp), "new-rake"));  // in the history: excluded as any viewed item
+  EXPECT_FALSE(HasId(Ids(resp), "new-rake"));  // in the history: excluded as any viewed item
 }
 
 TEST_F(NewItemsDaemonTest, NewItemsSurviveARestart) {
@@ -157,11 +135,11 @@ TEST_F(NewItemsDaemonTest, NewItemsSurviveARestart) {
   StartServer();
   EXPECT_EQ(ModelItems(), trained + 2);
   EXPECT_EQ(Similar("new-rake", 5).size(), 5u);
-  EXPECT_TRUE(Contains(Similar("i42", 10), "new-twin"));
+  EXPECT_TRUE(HasId(Similar("i42", 10), "new-twin"));
   // Adding more keeps the ids the others had.
   AddItemsOk({Stranger("new-hoe")});
   EXPECT_EQ(ModelItems(), trained + 3);
-  EXPECT_TRUE(Contains(Similar("i42", 10), "new-twin"));
+  EXPECT_TRUE(HasId(Similar("i42", 10), "new-twin"));
 }
 
 TEST_F(NewItemsDaemonTest, ARowOfATrainedItemIsNotANewItem) {

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -199,6 +200,29 @@ class DaemonTest : public ::testing::Test {
   grpc::Status Reload(v1::ReloadConfigResponse* resp) {
     grpc::ClientContext ctx;
     return admin_->ReloadConfig(&ctx, {}, resp);
+  }
+
+  // SimilarItems of `item`: its status, the ids appended to `ids`.
+  grpc::Status SimilarTo(const std::string& item, int k, std::vector<std::string>* ids) {
+    v1::SimilarItemsRequest req;
+    req.set_item_id(item);
+    req.set_k(k);
+    v1::SimilarItemsResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status s = recommender_->SimilarItems(&ctx, req, &resp);
+    for (const auto& i : resp.items()) ids->push_back(i.item_id());
+    return s;
+  }
+
+  std::vector<std::string> Similar(const std::string& item, int k) {
+    std::vector<std::string> ids;
+    grpc::Status s = SimilarTo(item, k, &ids);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return ids;
+  }
+
+  static bool HasId(const std::vector<std::string>& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
   }
 
   static std::vector<std::string> Ids(const v1::RecommendResponse& r) {
