@@ -51,6 +51,11 @@ struct FusionConfig {
   // The profile cart completion (CompleteCart) ranks with; must name one of
   // `profiles`. Default "cart".
   std::string cart_profile = "cart";
+  // The profile SimilarItems ranks an item's neighbours with: one of
+  // `profiles`, or "" (the default) for the weights of a one-event history.
+  // recd-train writes one tuned on its validation targets ranked from each
+  // user's last item alone.
+  std::string similar_profile;
 
   // The built-in "cart" profile: transitions (markov) and co-occurrence
   // (knn), what shoppers add next, well above content similarity, which

@@ -59,7 +59,7 @@ bool AnyPositive(const std::map<std::string, double>& weights) {
 absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
   if (!node.IsMap()) return absl::InvalidArgumentError("fusion: must be a mapping");
   static const char* kKnown[] = {"version", "method", "normalization", "rrf_k", "weights", "segments", "profiles",
-                                 "cart_profile"};
+                                 "cart_profile", "similar_profile"};
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -122,9 +122,14 @@ absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
     }
   }
   if (node["cart_profile"]) config.cart_profile = node["cart_profile"].as<std::string>();
-  if (config.Profile(config.cart_profile) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("fusion.cart_profile: no profile named '", config.cart_profile, "' in fusion.profiles"));
+  if (node["similar_profile"]) config.similar_profile = node["similar_profile"].as<std::string>();
+  for (const auto& [field, name] : {std::pair{"cart_profile", &config.cart_profile},
+                                    std::pair{"similar_profile", &config.similar_profile}}) {
+    const bool optional = name == &config.similar_profile;
+    if (config.Profile(*name) == nullptr && !(optional && name->empty())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fusion.", field, ": no profile named '", *name, "' in fusion.profiles"));
+    }
   }
   return config;
 }
@@ -134,6 +139,7 @@ absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
 std::map<std::string, double> FusionConfig::DefaultCartWeights() {
   return {{"markov", 1.0}, {"knn", 1.0}, {"mf", 0.2}, {"lstm", 0.2}, {"content", 0.1}, {"pop", 0.05}};
 }
+
 
 const std::map<std::string, double>* FusionConfig::Profile(const std::string& name) const {
   auto it = profiles.find(name);
@@ -210,6 +216,9 @@ std::string FusionConfig::ToYaml() const {
     out << YAML::EndMap;
   }
   if (cart_profile != defaults.cart_profile) out << YAML::Key << "cart_profile" << YAML::Value << cart_profile;
+  if (similar_profile != defaults.similar_profile) {
+    out << YAML::Key << "similar_profile" << YAML::Value << similar_profile;
+  }
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

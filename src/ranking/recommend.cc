@@ -121,6 +121,10 @@ absl::StatusOr<RecommendAnswer> RecommendSimilar(const RankingContext& context, 
   rank.k = k;
   rank.explain = explain;
   rank.max_rule_scan_items = context.max_rule_scan_items;
+  // None named (or a hand-made config naming a missing one): the weights of
+  // a one-event history.
+  const FusionConfig& fusion = context.pipeline->fusion();
+  if (fusion.Profile(fusion.similar_profile) != nullptr) rank.profile = fusion.similar_profile;
   if (auto s = ApplyRules(rules, context.bundle->items(), context.catalog, nullptr, rank, answer.ignored_ids);
       !s.ok()) {
     return s;

@@ -87,8 +87,8 @@ absl::StatusOr<RecommendAnswer> RecommendForUser(const RankingContext& context, 
                                                  const ScoringOptions& options, UserStateCache* cache);
 
 // "Shoppers who looked at this item": every model scores the item as a
-// one-event history, so co-occurrence, content and embedding neighbours are
-// fused by the same weights as recommendations.
+// one-event history, and co-occurrence, content and embedding neighbours are
+// fused by the profile fusion.similar_profile names.
 // REQUIRES: `item` is a dense id of context.bundle.
 absl::StatusOr<RecommendAnswer> RecommendSimilar(const RankingContext& context, int32_t item, int k, bool explain,
                                                  const RuleSpec& rules, const ScoringOptions& options);

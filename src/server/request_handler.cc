@@ -212,6 +212,8 @@ absl::Status RequestHandler::SimilarItems(const v1::SimilarItemsRequest& request
   FillItems(*answer, state->bundle->items(), response->mutable_items());
   for (const std::string& d : answer->ranking.degraded) *response->add_degraded() = d;
   response->set_fallback(answer->ranking.fallback);
+  const FusionConfig& fusion = state->pipeline->fusion();
+  if (fusion.Profile(fusion.similar_profile) != nullptr) response->set_profile(fusion.similar_profile);
   return absl::OkStatus();
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "recd/feature_store.h"
@@ -156,8 +157,15 @@ absl::Status ValidateAddItemsRequest(const v1::AddItemsRequest& r, const ServerC
   if (r.items_size() > config.max_ids_per_request) {
     return Invalid("items", absl::StrCat("at most ", config.max_ids_per_request, " per call, got ", r.items_size()));
   }
+  // A repeated id would be stored twice over and counted twice.
+  absl::flat_hash_map<std::string_view, int> first_at;
   for (int i = 0; i < r.items_size(); ++i) {
     if (auto s = CheckCatalogItem(r.items(i), absl::StrCat("items[", i, "]")); !s.ok()) return s;
+    auto [it, inserted] = first_at.emplace(r.items(i).item_id(), i);
+    if (!inserted) {
+      return Invalid(absl::StrCat("items[", i, "].item_id"),
+                     absl::StrCat("'", r.items(i).item_id(), "' repeats items[", it->second, "]"));
+    }
   }
   return absl::OkStatus();
 }

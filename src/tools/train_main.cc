@@ -174,6 +174,10 @@ int main(int argc, char** argv) {
                "tune the weighted sum only: do not fit the stacked fusion (a pairwise logistic regression over the "
                "model scores per history length), which is otherwise kept when it beats the weighted sum cross-fitted "
                "on the validation users");
+  app.add_flag("--similar-profile", options.fusion.similar_profile,
+               "also tune the weights SimilarItems ranks with on the validation targets ranked from each user's last "
+               "item, and write them as fusion.similar_profile when they beat the next-item weights (README, The "
+               "similar-items profile)");
   app.add_option("--validation-users", options.fusion.max_users, "validation users for model selection, early stopping and fusion tuning (0 = all)")
       ->capture_default_str();
   app.add_option("--full-scan-max-items", options.full_scan_max_items,
@@ -277,6 +281,12 @@ int main(int argc, char** argv) {
               << stacking->weighted_cross_fitted_ndcg10 << " / " << stacking->weighted_cross_fitted_hr10 << ": "
               << (stacking->kept ? "kept" : "weighted sum kept") << "\n";
   }
+  if (const auto& similar = report->fusion.similar) {
+    std::cout << "similar items profile: validation targets ranked from the last item (" << similar->users
+              << " users): NDCG@10 " << similar->ndcg10 << " HR@10 " << similar->hr10 << ", next-item weights "
+              << similar->next_item_ndcg10 << " / " << similar->next_item_hr10 << ": "
+              << (similar->kept ? "kept as fusion.similar_profile" : "next-item weights kept") << "\n";
+  }
   if (report->second_fusion) {
     std::cout << "second profile (" << second_profile << ", " << recd::BundleFusionProfileFile(second_profile)
               << "): validation NDCG@10 " << report->second_fusion->valid_ndcg10 << " HR@10 "
@@ -312,6 +322,15 @@ int main(int argc, char** argv) {
                                  {"cross_fitted_valid_HR@10", stacking->cross_fitted_hr10},
                                  {"weighted_sum_cross_fitted_valid_NDCG@10", stacking->weighted_cross_fitted_ndcg10},
                                  {"weighted_sum_cross_fitted_valid_HR@10", stacking->weighted_cross_fitted_hr10}};
+    }
+    if (const auto& similar = report->fusion.similar) {
+      j["fusion"]["similar_profile"] = {{"users", similar->users},
+                                        {"kept", similar->kept},
+                                        {"weights", similar->weights},
+                                        {"valid_NDCG@10", similar->ndcg10},
+                                        {"valid_HR@10", similar->hr10},
+                                        {"next_item_weights_valid_NDCG@10", similar->next_item_ndcg10},
+                                        {"next_item_weights_valid_HR@10", similar->next_item_hr10}};
     }
     j["seconds"] = report->seconds;
     j["data_hash"] = options.data_hash;

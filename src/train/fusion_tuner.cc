@@ -29,22 +29,38 @@ struct ValidationSet {
   std::vector<Matrix> raw;  // [model] -> users x items
 };
 
-ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutSplit& split,
-                                   int64_t max_users) {
+// Which history each validation user is ranked from.
+enum class QueryHistory {
+  kTrain,     // the training history, as recommendations rank
+  kLastItem,  // its last item alone, viewed, as SimilarItems ranks that item's neighbours
+};
+
+ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutSplit& split, int64_t max_users,
+                                   QueryHistory query) {
   ValidationSet v;
-  v.users = UsersWithTarget(split, EvalTarget::kValidation, max_users);
-  for (int32_t u : v.users) v.targets.push_back(split.valid[static_cast<size_t>(u)].item);
-  const auto n_users = static_cast<Eigen::Index>(v.users.size());
-  v.history_items.resize(v.users.size());
-  for (size_t i = 0; i < v.users.size(); ++i) {
-    for (const Event& e : split.train[static_cast<size_t>(v.users[i])]) v.history_items[i].push_back(e.item);
+  std::vector<std::vector<Event>> histories;
+  for (int32_t u : UsersWithTarget(split, EvalTarget::kValidation, max_users)) {
+    const std::vector<Event>& train = split.train[static_cast<size_t>(u)];
+    if (query == QueryHistory::kLastItem) {
+      if (train.empty()) continue;
+      histories.push_back({Event{train.back().item, EventType::kView, train.back().timestamp}});
+    } else {
+      histories.push_back(train);
+    }
+    v.users.push_back(u);
+    v.targets.push_back(split.valid[static_cast<size_t>(u)].item);
+    v.history_items.emplace_back();
+    for (const Event& e : histories.back()) v.history_items.back().push_back(e.item);
   }
+  const auto n_users = static_cast<Eigen::Index>(v.users.size());
   for (const auto& scorer : bundle.scorers()) {
     Matrix m(n_users, bundle.num_items());
 #pragma omp parallel for schedule(dynamic, 32)
     for (Eigen::Index i = 0; i < n_users; ++i) {
-      const auto& history = split.train[static_cast<size_t>(v.users[static_cast<size_t>(i)])];
-      auto state = scorer->Encode(UserHistory{history, v.users[static_cast<size_t>(i)]});
+      const auto row = static_cast<size_t>(i);
+      // No user id for an item's neighbours, as the daemon encodes them.
+      const int32_t user = query == QueryHistory::kLastItem ? -1 : v.users[row];
+      auto state = scorer->Encode(UserHistory{histories[row], user});
       scorer->ScoreAll(*state, std::span<float>(m.row(i).data(), static_cast<size_t>(m.cols())));
     }
     v.raw.push_back(std::move(m));
@@ -252,6 +268,16 @@ std::map<std::string, double> NamedWeights(const ModelBundle& bundle, const std:
   return named;
 }
 
+// `named` in the bundle's model order; models it does not name weigh 0.
+std::vector<double> WeightVector(const ModelBundle& bundle, const std::map<std::string, double>& named) {
+  std::vector<double> weights;
+  for (const auto& scorer : bundle.scorers()) {
+    auto it = named.find(std::string(scorer->name()));
+    weights.push_back(it == named.end() ? 0.0 : it->second);
+  }
+  return weights;
+}
+
 // The stacked fusion as the fusion layer serves it: one segment per bucket
 // but the last, whose weights are the config's own.
 FusionConfig StackedConfig(const ModelBundle& bundle, const BlendWeights& w, std::span<const int64_t> bounds,
@@ -334,12 +360,10 @@ std::optional<StackingOutcome> FitStacking(const ModelBundle& bundle, const Vali
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const LeaveOneOutSplit& split,
-                                              const FusionTunerOptions& options) {
-  if (bundle.scorers().empty()) return absl::FailedPreconditionError("fusion tuning: no models");
-  const ValidationSet v = ScoreValidationUsers(bundle, split, options.max_users);
+// The weights (or stacked fusion) for a user's next item.
+absl::StatusOr<FusionTuningResult> TuneNextItemFusion(const ModelBundle& bundle, const LeaveOneOutSplit& split,
+                                                      const FusionTunerOptions& options) {
+  const ValidationSet v = ScoreValidationUsers(bundle, split, options.max_users, QueryHistory::kTrain);
   if (v.users.empty()) return absl::FailedPreconditionError("fusion tuning: no validation targets");
   const size_t n_models = bundle.scorers().size();
 
@@ -386,7 +410,58 @@ absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const L
       best.stacking = report;
     }
   }
-  best.config.version = options.version;
+  return best;
+}
+
+// The "similar" profile: weights searched on the validation targets ranked
+// from each user's last training item alone, on the normalisation the
+// next-item fusion chose.
+SimilarProfileReport TuneSimilarProfile(const ModelBundle& bundle, const LeaveOneOutSplit& split,
+                                        const FusionConfig& fusion, const FusionTunerOptions& options) {
+  const ValidationSet v = ScoreValidationUsers(bundle, split, options.max_users, QueryHistory::kLastItem);
+  SimilarProfileReport report;
+  report.users = static_cast<int64_t>(v.users.size());
+  if (v.users.empty()) return report;
+  std::vector<Matrix> normalized(v.raw.size());
+  for (size_t m = 0; m < v.raw.size(); ++m) NormalizeRows(fusion.normalization, v.raw[m], normalized[m]);
+  const std::vector<size_t> users = AllUsers(v);
+  auto quality = [&](const std::vector<double>& w) {
+    if (std::all_of(w.begin(), w.end(), [](double x) { return x <= 0; })) return Quality{};
+    return Evaluate(v, normalized, BlendWeights::Uniform(w), users);
+  };
+  const SearchResult found = CoordinateSearch(v, normalized, users, options, "similar items");
+  const Quality tuned = quality(found.weights);
+  const Quality next_item = quality(WeightVector(bundle, fusion.WeightsFor(1)));
+  report.weights = NamedWeights(bundle, found.weights);
+  report.ndcg10 = tuned.ndcg10;
+  report.hr10 = tuned.hr10;
+  report.next_item_ndcg10 = next_item.ndcg10;
+  report.next_item_hr10 = next_item.hr10;
+  spdlog::info("similar items profile on {} validation users: NDCG@10 {:.4f} HR@10 {:.4f} (next-item weights "
+               "{:.4f} / {:.4f})",
+               report.users, tuned.ndcg10, tuned.hr10, next_item.ndcg10, next_item.hr10);
+  return report;
+}
+
+}  // namespace
+
+absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const LeaveOneOutSplit& split,
+                                              const FusionTunerOptions& options) {
+  if (bundle.scorers().empty()) return absl::FailedPreconditionError("fusion tuning: no models");
+  // One validation set at a time: each holds users x items x models scores.
+  absl::StatusOr<FusionTuningResult> best = TuneNextItemFusion(bundle, split, options);
+  if (!best.ok()) return best;
+  if (options.similar_profile) {
+    SimilarProfileReport similar = TuneSimilarProfile(bundle, split, best->config, options);
+    // Else SimilarItems keeps the next-item weights (no profile named).
+    similar.kept = !similar.weights.empty() && similar.ndcg10 > similar.next_item_ndcg10;
+    if (similar.kept) {
+      best->config.profiles["similar"] = similar.weights;
+      best->config.similar_profile = "similar";
+    }
+    best->similar = std::move(similar);
+  }
+  best->config.version = options.version;
   return best;
 }
 

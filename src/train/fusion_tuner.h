@@ -2,6 +2,7 @@
 #define RECD_TRAIN_FUSION_TUNER_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,12 @@ struct FusionTunerOptions {
   int hard_negatives = 40;
   int random_negatives = 0;
   uint64_t seed = 1;
+  // Also tune the "similar" profile SimilarItems ranks with (TuneFusion's
+  // similar). Off by default: the validation targets cannot value what the
+  // daemon's live statistics add to co-occurrence during the day, and on
+  // the demo and test data the tuned profile weighs co-occurrence 0, so a
+  // co-view recorded today no longer moves an item's neighbours.
+  bool similar_profile = false;
 };
 
 // What stacking measured, whether or not it was kept.
@@ -70,6 +77,21 @@ struct StackingReport {
   bool kept = false;
 };
 
+// The "similar" profile: the validation targets ranked from each user's
+// last training item alone, as SimilarItems ranks an item's neighbours.
+struct SimilarProfileReport {
+  int64_t users = 0;
+  std::map<std::string, double> weights;  // tuned; empty when no user had a training item
+  double ndcg10 = 0;
+  double hr10 = 0;
+  // The same users ranked with the next-item weights for one event: what
+  // SimilarItems ranks with when the config names no profile.
+  double next_item_ndcg10 = 0;
+  double next_item_hr10 = 0;
+  // Whether the tuned weights beat those and were written as the profile.
+  bool kept = false;
+};
+
 // Searches fusion weights that maximise NDCG@10 on the validation targets.
 struct FusionTuningResult {
   FusionConfig config;
@@ -79,12 +101,14 @@ struct FusionTuningResult {
   // The weighted sum's, also when stacking was kept.
   double weighted_ndcg10 = 0;
   std::optional<StackingReport> stacking;
+  std::optional<SimilarProfileReport> similar;
 };
 
 // Scores every validation user with every model of `bundle` once, then runs a
 // coordinate search over per-model weights for each normalisation; then, with
-// the best normalisation, fits the stacked fusion (options.stacking). Uses
-// only split.train histories and split.valid targets.
+// the best normalisation, fits the stacked fusion (options.stacking); then
+// tunes the "similar" profile (options.similar_profile) on that
+// normalisation. Uses only split.train histories and split.valid targets.
 absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const LeaveOneOutSplit& split,
                                               const FusionTunerOptions& options);
 

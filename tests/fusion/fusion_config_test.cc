@@ -62,9 +62,25 @@ fusion:
   EXPECT_EQ(again->cart_profile, "gift");
 }
 
+TEST(FusionConfigTest, SimilarItemsRankWithTheProfileNamedElseTheOneEventWeights) {
+  auto c = Parse("fusion: {weights: {mf: 1}}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->similar_profile, "");
+  EXPECT_EQ(c->ToYaml().find("similar_profile"), std::string::npos);
+  c = Parse("fusion: {weights: {mf: 1}, profiles: {similar: {knn: 1, mf: 0.5}}, similar_profile: similar}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->similar_profile, "similar");
+  EXPECT_EQ(c->Profile(c->similar_profile)->at("knn"), 1.0);
+  auto again = Parse(c->ToYaml());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->similar_profile, "similar");
+  EXPECT_EQ(again->profiles, c->profiles);
+}
+
 TEST(FusionConfigTest, BadProfilesAreRejectedNamingTheField) {
   const std::pair<const char*, const char*> cases[] = {
       {"fusion: {weights: {mf: 1}, cart_profile: gift}", "fusion.cart_profile"},
+      {"fusion: {weights: {mf: 1}, similar_profile: gift}", "fusion.similar_profile"},
       {"fusion: {weights: {mf: 1}, profiles: {gift: {knn: -1}}}", "fusion.profiles.gift.knn"},
       {"fusion: {weights: {mf: 1}, profiles: {gift: {knn: 0}}}", "fusion.profiles.gift"},
       {"fusion: {weights: {mf: 1}, profiles: [1]}", "fusion.profiles"},

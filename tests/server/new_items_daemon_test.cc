@@ -175,6 +175,11 @@ TEST_F(NewItemsDaemonTest, BadRowsAreRefusedNamingTheField) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("items[1].item_id"), std::string::npos) << s.error_message();
 
+  s = AddItems({Stranger("twice"), Stranger("ok"), Stranger("twice")}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("items[2].item_id: 'twice' repeats items[0]"), std::string::npos)
+      << s.error_message();
+
   v1::CatalogItem bad_price = Stranger("bad-price");
   bad_price.set_price(std::nan(""));
   s = AddItems({bad_price}, &resp);

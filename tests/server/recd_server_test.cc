@@ -445,6 +445,36 @@ TEST_F(RecdServerTest, SimilarItemsRanksOtherItemsAndRejectsUnknownOnes) {
   EXPECT_THAT(s.error_message(), HasSubstr("item_id"));
 }
 
+TEST_F(RecdServerTest, SimilarItemsRankWithTheSimilarProfile) {
+  auto similar = [&](v1::SimilarItemsResponse* resp) {
+    v1::SimilarItemsRequest req;
+    req.set_item_id("i1");
+    req.set_k(10);
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(recommender_->SimilarItems(&ctx, req, resp).ok());
+  };
+  v1::ReloadConfigResponse reload;
+  WriteConfig(world->bundle_a, "fusion: {version: knn, weights: {knn: 1}}\n");
+  ASSERT_TRUE(Reload(&reload).ok());
+  v1::SimilarItemsResponse knn_weights;
+  similar(&knn_weights);
+  EXPECT_EQ(knn_weights.profile(), "");  // none named: the weights for one event
+  WriteConfig(world->bundle_a, "fusion: {version: pop, weights: {pop: 1}}\n");
+  ASSERT_TRUE(Reload(&reload).ok());
+  v1::SimilarItemsResponse pop_weights;
+  similar(&pop_weights);
+  ASSERT_NE(Ids(pop_weights), Ids(knn_weights));
+  WriteConfig(world->bundle_a,
+              "fusion: {version: pop-similar-knn, weights: {pop: 1}, profiles: {also-viewed: {knn: 1}}, "
+              "similar_profile: also-viewed}\n");
+  ASSERT_TRUE(Reload(&reload).ok());
+  v1::SimilarItemsResponse with_profile;
+  similar(&with_profile);
+  EXPECT_EQ(with_profile.profile(), "also-viewed");
+  EXPECT_EQ(Ids(with_profile), Ids(knn_weights));
+  EXPECT_NE(RecommendOk("u7", 10).config_version(), "");  // recommendations still served
+}
+
 // Cached model states must give exactly the answers of encoding afresh:
 // repeat requests hit the cache, an event refreshes the cached user (on the
 // event writer's thread, right after the write is acknowledged), and a

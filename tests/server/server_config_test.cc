@@ -1,5 +1,8 @@
 #include "server/server_config.h"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -452,7 +455,7 @@ namespace {
 // The configs in the repository load, and config/recd.yaml spells out the
 // defaults of server.limits rather than other values.
 TEST(ServerConfigTest, ShippedConfigsLoad) {
-  for (const char* file : {"config/recd.yaml", "config/secure.yaml", "docker/recd.yaml"}) {
+  for (const char* file : {"config/recd.yaml", "config/secure.yaml", "config/live.yaml", "docker/recd.yaml"}) {
     auto c = ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/" + file);
     EXPECT_TRUE(c.ok()) << file << ": " << c.status();
   }
@@ -462,6 +465,36 @@ TEST(ServerConfigTest, ShippedConfigsLoad) {
   EXPECT_TRUE(c->admin_listen.empty());
   EXPECT_EQ(ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/config/secure.yaml")->admin_listen,
             "127.0.0.1:50052");
+}
+
+// config/live.yaml copies the demo bundle's tuned fusion to add a profile
+// beside it: recommendations must still rank as the bundle ships them.
+TEST(ServerConfigTest, TheLiveConfigKeepsTheDemoBundlesFusion) {
+  auto live = ServerConfig::LoadFile(std::string(RECD_SOURCE_DIR) + "/config/live.yaml");
+  ASSERT_TRUE(live.ok()) << live.status();
+  ASSERT_TRUE(live->fusion.has_value());
+  EXPECT_TRUE(live->live_enabled);
+  EXPECT_EQ(live->fusion->similar_profile, "also-viewed");
+  // The newest version of the demo root, as the daemon serves it.
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(RECD_SOURCE_DIR) + "/models/demo")) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && !name.empty() && std::all_of(name.begin(), name.end(), ::isdigit) &&
+        (newest.empty() || std::stoi(name) > std::stoi(newest.filename().string()))) {
+      newest = entry.path();
+    }
+  }
+  ASSERT_FALSE(newest.empty());
+  auto shipped = FusionConfig::LoadFile((newest / "fusion.yaml").string());
+  ASSERT_TRUE(shipped.ok()) << shipped.status();
+  EXPECT_EQ(live->fusion->weights, shipped->weights) << newest;
+  ASSERT_EQ(live->fusion->segments.size(), shipped->segments.size());
+  for (size_t i = 0; i < shipped->segments.size(); ++i) {
+    EXPECT_EQ(live->fusion->segments[i].max_history, shipped->segments[i].max_history);
+    EXPECT_EQ(live->fusion->segments[i].weights, shipped->segments[i].weights);
+  }
+  EXPECT_EQ(live->fusion->normalization, shipped->normalization);
+  EXPECT_EQ(live->fusion->method, shipped->method);
 }
 
 TEST(ServerConfigTest, ShadowSectionIsReadWithDefaults) {

@@ -225,7 +225,9 @@ class DaemonTest : public ::testing::Test {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   }
 
-  static std::vector<std::string> Ids(const v1::RecommendResponse& r) {
+  // Item ids of any response with ranked `items`, in order.
+  template <typename Response>
+  static std::vector<std::string> Ids(const Response& r) {
     std::vector<std::string> ids;
     for (const auto& i : r.items()) ids.push_back(i.item_id());
     return ids;

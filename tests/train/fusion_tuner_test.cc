@@ -26,6 +26,7 @@ Dataset ViewsDataset(int items, int users, const std::function<int(int)>& events
 
 // A scorer that puts a user's validation target on top: perfect on
 // validation. Tuning must find it and give the uninformative model no say.
+// Without a user (an item's neighbours) it knows nothing: all zeros.
 class OracleScorer : public Scorer {
  public:
   OracleScorer(const LeaveOneOutSplit& split, int32_t items) : split_(split), items_(items) {}
@@ -36,12 +37,13 @@ class OracleScorer : public Scorer {
   };
   std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
     auto s = std::make_unique<State>();
-    s->target = split_.valid[static_cast<size_t>(h.user)].item;
+    if (h.user >= 0) s->target = split_.valid[static_cast<size_t>(h.user)].item;
     return s;
   }
   void ScoreAll(const UserState& state, std::span<float> out) const override {
     std::fill(out.begin(), out.end(), 0.0f);
-    out[static_cast<size_t>(static_cast<const State&>(state).target)] = 1.0f;
+    const int32_t target = static_cast<const State&>(state).target;
+    if (target >= 0) out[static_cast<size_t>(target)] = 1.0f;
   }
 
  private:
@@ -90,7 +92,7 @@ class HalfKnowingScorer : public Scorer {
   std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
     auto s = std::make_unique<State>();
     s->user = h.user;
-    s->knows = (h.events.size() <= kShortHistory) == for_short_;
+    s->knows = h.user >= 0 && (h.events.size() <= kShortHistory) == for_short_;
     return s;
   }
   void ScoreAll(const UserState& state, std::span<float> out) const override {
@@ -108,6 +110,93 @@ class HalfKnowingScorer : public Scorer {
   int32_t items_;
   bool for_short_;
 };
+
+// Scores 1 for the item ViewsDataset's pattern puts after the history's
+// last one (3 on), 0 elsewhere: what item-to-item neighbours know.
+class NextInPatternScorer : public Scorer {
+ public:
+  explicit NextInPatternScorer(int32_t items) : items_(items) {}
+  std::string_view name() const override { return "pattern"; }
+  int32_t num_items() const override { return items_; }
+  struct State : UserState {
+    int32_t next = -1;
+  };
+  std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
+    auto s = std::make_unique<State>();
+    if (!h.events.empty()) s->next = (h.events.back().item + 3) % items_;
+    return s;
+  }
+  void ScoreAll(const UserState& state, std::span<float> out) const override {
+    std::fill(out.begin(), out.end(), 0.0f);
+    const int32_t next = static_cast<const State&>(state).next;
+    if (next >= 0) out[static_cast<size_t>(next)] = 1.0f;
+  }
+
+ private:
+  int32_t items_;
+};
+
+TEST(FusionTunerTest, TheSimilarProfileIsTunedOnTheLastItemAlone) {
+  constexpr int kItems = 50, kUsers = 40;
+  const Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  // Both are perfect for a user's next item; the first found wins there.
+  // From an item alone only the pattern knows.
+  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
+  scorers.push_back(std::make_unique<NextInPatternScorer>(kItems));
+  auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
+  FusionTunerOptions options;
+  options.normalizations = {Normalization::kZScore};
+  options.stacking = false;
+  options.similar_profile = true;
+  auto result = TuneFusion(*bundle, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->config.weights.at("pattern"), 0.0);
+  ASSERT_TRUE(result->similar.has_value());
+  const SimilarProfileReport& similar = *result->similar;
+  EXPECT_EQ(similar.users, kUsers);
+  EXPECT_DOUBLE_EQ(similar.ndcg10, 1.0);
+  EXPECT_LT(similar.next_item_ndcg10, 0.5);
+  ASSERT_TRUE(similar.kept);
+  EXPECT_EQ(result->config.similar_profile, "similar");
+  const auto* profile = result->config.Profile("similar");
+  ASSERT_NE(profile, nullptr);
+  EXPECT_GT(profile->at("pattern"), 0.0);
+  EXPECT_EQ(profile->at("oracle"), 0.0);
+  // Written with the bundle's fusion and read back.
+  auto again = FusionConfig::FromYaml(YAML::Load(result->config.ToYaml())["fusion"]);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->similar_profile, "similar");
+
+  // Off: no profile tuned or named.
+  options.similar_profile = false;
+  result = TuneFusion(*bundle, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->similar.has_value());
+  EXPECT_EQ(result->config.similar_profile, "");
+}
+
+TEST(FusionTunerTest, TheSimilarProfileIsNotKeptWhenTheNextItemWeightsDoAsWell) {
+  constexpr int kItems = 50, kUsers = 40;
+  const Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
+  const LeaveOneOutSplit split = SplitLeaveOneOut(data);
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<NextInPatternScorer>(kItems));
+  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
+  auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
+  FusionTunerOptions options;
+  options.normalizations = {Normalization::kZScore};
+  options.stacking = false;
+  options.similar_profile = true;
+  auto result = TuneFusion(*bundle, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->similar.has_value());
+  EXPECT_DOUBLE_EQ(result->similar->next_item_ndcg10, 1.0);
+  EXPECT_FALSE(result->similar->kept);
+  EXPECT_EQ(result->config.similar_profile, "");
+  EXPECT_EQ(result->config.Profile("similar"), nullptr);
+}
 
 TEST(FusionTunerTest, StackingIsNotTriedOnTooFewValidationUsers) {
   constexpr int kItems = 50, kUsers = 40;
