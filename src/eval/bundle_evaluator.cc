@@ -83,6 +83,17 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
   const auto& targets = options.target == EvalTarget::kTest ? split.test : split.valid;
   EvaluationReport report;
   report.users = UsersWithTarget(split, options.target, options.max_users);
+  if (options.from_last_item) {
+    // An item's neighbours need an item, and never include it: a target that
+    // repeats the last item (a view, then its purchase) is not asked.
+    std::erase_if(report.users, [&](int32_t u) {
+      const std::vector<Event> history = EvalHistory(split, u, options.target);
+      return history.empty() || history.back().item == targets[static_cast<size_t>(u)].item;
+    });
+  }
+  const FusionConfig& fusion = pipeline.fusion();
+  const std::string similar_profile =
+      options.from_last_item && fusion.Profile(fusion.similar_profile) != nullptr ? fusion.similar_profile : "";
   const size_t n_users = report.users.size();
   const size_t n_rankers = bundle.scorers().size() + 1;  // + fusion
   std::vector<std::vector<UserOutcome>> outcomes(n_rankers, std::vector<UserOutcome>(n_users));
@@ -99,13 +110,14 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
 #pragma omp for schedule(dynamic, 16)
     for (size_t i = 0; i < n_users; ++i) {
       const int32_t u = report.users[i];
-      const std::vector<Event> history = EvalHistory(split, u, options.target);
+      std::vector<Event> history = EvalHistory(split, u, options.target);
+      if (options.from_last_item) history = {Event{history.back().item, EventType::kView, history.back().timestamp}};
       const int32_t target = targets[static_cast<size_t>(u)].item;
       std::vector<int32_t> history_items;
       for (const Event& e : history) history_items.push_back(e.item);
       std::vector<bool> banned(scores.size(), false);
       for (int32_t item : history_items) banned[static_cast<size_t>(item)] = true;
-      const UserHistory user_history{history, u};
+      const UserHistory user_history{history, options.from_last_item ? -1 : u};
 
       for (size_t m = 0; m < bundle.scorers().size(); ++m) {
         const Scorer& scorer = *bundle.scorers()[m];
@@ -119,7 +131,14 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
       request.k = std::max(options.top_k, list_k);
       UserOutcome& f = outcomes[n_rankers - 1][i];
       RankingResult ranked;
-      if (pipeline.retrieves()) {
+      if (options.from_last_item) {
+        // As the daemon's SimilarItems ranks (RecommendSimilar), with its
+        // profile; the whole catalog deep when it is scored whole.
+        request.profile = similar_profile;
+        request.k = pipeline.retrieves() ? std::max(request.k, kRetrievedRankCutoff) : bundle.num_items();
+        ranked = pipeline.Rank(request);
+        f.rank = RankInList(ranked, target, bundle.num_items());
+      } else if (pipeline.retrieves()) {
         // What the daemon answers on a large catalog: candidates, then
         // ranking. The target's rank is its place in that answer.
         request.k = std::max(request.k, kRetrievedRankCutoff);

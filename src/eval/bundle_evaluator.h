@@ -2,10 +2,12 @@
 #define RECD_EVAL_BUNDLE_EVALUATOR_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "recd/fusion_config.h"
 #include "ranking/ranking_pipeline.h"
 #include "recd/dataset.h"
 #include "recd/evaluator.h"
@@ -20,6 +22,14 @@ struct EvaluationOptions {
   int top_k = 20;         // length of the fused lists kept for predictions
   // Draws a bar over the users evaluated (recd-eval: stderr). Default none.
   ProgressFactory progress;
+  // Rank each target from the user's last history item alone, viewed, with
+  // no user id, as SimilarItems ranks that item's neighbours (the fusion
+  // line with fusion.similar_profile when it names one). Users without a
+  // history, or whose target is that item again, are not evaluated.
+  // Default off: from the whole history.
+  bool from_last_item = false;
+  // Blend with this fusion instead of the bundle's (EvaluateBundleDir).
+  std::optional<FusionConfig> fusion;
 };
 
 // Accuracy and beyond-accuracy figures of one ranker.
@@ -42,7 +52,8 @@ struct EvaluationReport {
 
 // Ranks the whole catalog for every user with a target, with each model of
 // the pipeline's bundle alone and with the pipeline's fusion, under the
-// leave-one-out protocol (history items excluded). `data` supplies item
+// leave-one-out protocol (history items excluded; options.from_last_item:
+// from the last one alone). `data` supplies item
 // features (diversity) and the user ids; popularity comes from split.train.
 EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& data,
                                 const LeaveOneOutSplit& split, const EvaluationOptions& options);

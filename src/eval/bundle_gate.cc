@@ -39,7 +39,8 @@ absl::StatusOr<EvaluatedBundle> EvaluateBundleDir(const std::string& bundle_dir,
   const LeaveOneOutSplit split = SplitLeaveOneOut(out.data);
   auto stage = CandidateStage::Build(*bundle, candidates.build);
   if (!stage.ok()) return stage.status();
-  RankingPipeline pipeline(*bundle, (*bundle)->fusion(), *stage, candidates.search);
+  out.fusion = options.fusion ? *options.fusion : (*bundle)->fusion();
+  RankingPipeline pipeline(*bundle, out.fusion, *stage, candidates.search);
   out.report = EvaluateBundle(pipeline, out.data, split, options);
   return out;
 }

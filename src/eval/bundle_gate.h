@@ -14,6 +14,7 @@ namespace recd {
 struct EvaluatedBundle {
   EvaluationReport report;
   Dataset data;
+  FusionConfig fusion;  // what the fused line blended with
 };
 
 // Evaluates the bundle at `bundle_dir` (a root: its newest version; or one

@@ -102,6 +102,15 @@ int main(int argc, char** argv) {
   CLI::Option* per_source_option = app.add_option("--candidates-per-source", candidates.search.per_source, "items each model nominates")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  CLI::Option* similar_option = app.add_flag(
+      "--similar", options.from_last_item,
+      "rank each target from the user's last item alone, as SimilarItems ranks that item's neighbours (the fusion "
+      "line with fusion.similar_profile when it names one)");
+  std::string fusion_path;
+  CLI::Option* fusion_option = app.add_option(
+      "--fusion", fusion_path,
+      "blend the --bundle's models with the fusion: section of this file (a recd.yaml, or a bundle's fusion.yaml) "
+      "instead of the bundle's own");
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   std::string replay_log, outcomes_path;
@@ -114,7 +123,7 @@ int main(int argc, char** argv) {
   // The replay ranks as the config says (its candidates section too) and
   // has no leave-one-out targets: these would be silently ignored.
   for (CLI::Option* loo : {bundle_option, baseline_option, target_option, max_users_option, predictions_option,
-                           full_scan_option, per_source_option}) {
+                           full_scan_option, per_source_option, similar_option, fusion_option}) {
     replay_option->excludes(loo);
   }
   app.add_option("--config", replay.config_path,
@@ -148,6 +157,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.progress = recd::StderrProgress(!no_progress);
+  if (!fusion_path.empty()) {
+    auto fusion = recd::FusionConfig::LoadFile(fusion_path);
+    if (!fusion.ok()) {
+      std::cerr << "recd-eval: --fusion: " << fusion.status().message() << "\n";
+      return 2;
+    }
+    options.fusion = *std::move(fusion);
+  }
   options.target = target == "test" ? recd::EvalTarget::kTest : recd::EvalTarget::kValidation;
 
   std::string summary;
@@ -166,12 +183,22 @@ int main(int argc, char** argv) {
   const recd::EvaluationReport& report = evaluated->report;
   std::optional<recd::EvaluatedBundle> baseline;
   if (!baseline_dir.empty()) {
-    auto b = recd::EvaluateBundleDir(baseline_dir, *data, remap, candidates, options, &summary);
+    recd::EvaluationOptions baseline_options = options;
+    baseline_options.fusion.reset();  // --fusion is for --bundle
+    auto b = recd::EvaluateBundleDir(baseline_dir, *data, remap, candidates, baseline_options, &summary);
     if (!b.ok()) {
       std::cerr << "recd-eval: --baseline: " << b.status().message() << "\n";
       return 1;
     }
     baseline = *std::move(b);
+  }
+  if (options.fusion) summary += "fusion " + options.fusion->version + " of " + fusion_path + "\n";
+  if (options.from_last_item) {
+    const recd::FusionConfig& fusion = evaluated->fusion;
+    summary += "each target ranked from the user's last item alone, as SimilarItems ranks (fusion: " +
+               (fusion.Profile(fusion.similar_profile) ? "profile " + fusion.similar_profile
+                                                       : std::string("the weights for one event")) +
+               ")\n";
   }
   std::cout << summary << report.ToTable();
   int exit_code = 0;

@@ -42,7 +42,9 @@ ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutS
   for (int32_t u : UsersWithTarget(split, EvalTarget::kValidation, max_users)) {
     const std::vector<Event>& train = split.train[static_cast<size_t>(u)];
     if (query == QueryHistory::kLastItem) {
-      if (train.empty()) continue;
+      // SimilarItems never returns the item asked about: a target repeating
+      // it (a view, then its purchase) is not its to find.
+      if (train.empty() || train.back().item == split.valid[static_cast<size_t>(u)].item) continue;
       histories.push_back({Event{train.back().item, EventType::kView, train.back().timestamp}});
     } else {
       histories.push_back(train);

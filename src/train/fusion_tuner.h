@@ -56,10 +56,9 @@ struct FusionTunerOptions {
   int random_negatives = 0;
   uint64_t seed = 1;
   // Also tune the "similar" profile SimilarItems ranks with (TuneFusion's
-  // similar). Off by default: the validation targets cannot value what the
-  // daemon's live statistics add to co-occurrence during the day, and on
-  // the demo and test data the tuned profile weighs co-occurrence 0, so a
-  // co-view recorded today no longer moves an item's neighbours.
+  // similar). Off by default: a profile tuned on these targets may leave
+  // content out (on the daemon tests' small shop it kept one model), and
+  // then SimilarItems finds a new catalog item without events by nothing.
   bool similar_profile = false;
 };
 

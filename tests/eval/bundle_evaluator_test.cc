@@ -114,6 +114,68 @@ TEST(BundleEvaluatorTest, ValidationTargetUsesTrainHistoryOnly) {
   EXPECT_DOUBLE_EQ(report.models[0].ranking.mrr, 1.0);
 }
 
+// Scores the item after the history's last one 1, the others less the
+// higher their id: what an item's neighbours know, and nothing of the user.
+class AfterLastItemScorer final : public Scorer {
+ public:
+  std::string_view name() const override { return "after"; }
+  int32_t num_items() const override { return 6; }
+  struct State : UserState {
+    int32_t next = -1;
+  };
+  std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
+    auto s = std::make_unique<State>();
+    if (!h.events.empty()) s->next = (h.events.back().item + 1) % 6;
+    return s;
+  }
+  void ScoreAll(const UserState& state, std::span<float> out) const override {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = 0.1f * static_cast<float>(6 - i);
+    const int32_t next = static_cast<const State&>(state).next;
+    if (next >= 0) out[static_cast<size_t>(next)] = 1.0f;
+  }
+};
+
+TEST(BundleEvaluatorTest, FromTheLastItemRanksAsSimilarItemsWithItsProfile) {
+  Fixture f;
+  std::vector<std::unique_ptr<Scorer>> scorers;
+  scorers.push_back(std::make_unique<FakeScorer>("m", std::vector<float>{6, 5, 4, 3, 2, 1}));
+  scorers.push_back(std::make_unique<AfterLastItemScorer>());
+  FusionConfig fusion;
+  fusion.weights = {{"m", 1.0}};
+  fusion.profiles["similar"] = {{"after", 1.0}};
+  auto bundle = ModelBundle::FromScorers(f.data.items, std::move(scorers), fusion);
+  EvaluationOptions options;
+  options.from_last_item = true;
+  // Only the last item is left out: user 0 asks from 2 for 3, user 1 from 1
+  // for 4. m ranks 0, 1, 3 (3rd) and 0, 2, 3, 4 (4th).
+  const double m_mrr = (1.0 / 3 + 1.0 / 4) / 2;
+  // The item after: 3 first for user 0; 2, then 0, 3, 4 for user 1.
+  const double after_mrr = (1.0 + 1.0 / 4) / 2;
+  {
+    RankingPipeline pipeline(bundle, bundle->fusion());  // no profile named: the weights
+    const EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);
+    ASSERT_EQ(report.models.size(), 3u);
+    EXPECT_DOUBLE_EQ(report.models[0].ranking.mrr, m_mrr);
+    EXPECT_DOUBLE_EQ(report.models[1].ranking.mrr, after_mrr);
+    EXPECT_DOUBLE_EQ(report.models[2].ranking.mrr, m_mrr);
+  }
+  fusion.similar_profile = "similar";
+  RankingPipeline pipeline(bundle, fusion);
+  EvaluationReport report = EvaluateBundle(pipeline, f.data, f.split, options);
+  EXPECT_DOUBLE_EQ(report.models[2].ranking.mrr, after_mrr);
+  EXPECT_EQ(report.fused[0].front(), 3);
+  // A user whose target repeats their last item is not asked: SimilarItems
+  // never returns the item asked about.
+  Dataset with_repeat = f.data;
+  with_repeat.users.GetOrAdd("u2");
+  with_repeat.histories.push_back({{0, EventType::kView, 0}, {2, EventType::kView, 1}, {2, EventType::kPurchase, 2}});
+  EXPECT_EQ(EvaluateBundle(pipeline, with_repeat, SplitLeaveOneOut(with_repeat), options).users.size(), 2u);
+  // From the whole history the profile is not used.
+  options.from_last_item = false;
+  report = EvaluateBundle(pipeline, f.data, f.split, options);
+  EXPECT_DOUBLE_EQ(report.models[2].ranking.mrr, (1.0 + 1.0 / 3) / 2);
+}
+
 TEST(BundleEvaluatorTest, JsonNamesEveryModelAndMetric) {
   Fixture f;
   RankingPipeline pipeline(f.bundle, f.bundle->fusion());

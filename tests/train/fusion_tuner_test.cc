@@ -137,8 +137,11 @@ class NextInPatternScorer : public Scorer {
 };
 
 TEST(FusionTunerTest, TheSimilarProfileIsTunedOnTheLastItemAlone) {
-  constexpr int kItems = 50, kUsers = 40;
-  const Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
+  constexpr int kItems = 50, kUsers = 40, kRepeaters = 4;
+  Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
+  // These users' validation target repeats their last training item (a
+  // view, then its purchase): not SimilarItems' to find, so not asked.
+  for (int u = 0; u < kRepeaters; ++u) data.histories[static_cast<size_t>(u)][3].item = data.histories[static_cast<size_t>(u)][2].item;
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<std::unique_ptr<Scorer>> scorers;
   // Both are perfect for a user's next item; the first found wins there.
@@ -155,7 +158,7 @@ TEST(FusionTunerTest, TheSimilarProfileIsTunedOnTheLastItemAlone) {
   EXPECT_EQ(result->config.weights.at("pattern"), 0.0);
   ASSERT_TRUE(result->similar.has_value());
   const SimilarProfileReport& similar = *result->similar;
-  EXPECT_EQ(similar.users, kUsers);
+  EXPECT_EQ(similar.users, kUsers - kRepeaters);
   EXPECT_DOUBLE_EQ(similar.ndcg10, 1.0);
   EXPECT_LT(similar.next_item_ndcg10, 0.5);
   ASSERT_TRUE(similar.kept);
