@@ -456,7 +456,8 @@ absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const L
   if (options.similar_profile) {
     SimilarProfileReport similar = TuneSimilarProfile(bundle, split, best->config, options);
     // Else SimilarItems keeps the next-item weights (no profile named).
-    similar.kept = !similar.weights.empty() && similar.ndcg10 > similar.next_item_ndcg10;
+    similar.kept = !similar.weights.empty() &&
+                   similar.ndcg10 > similar.next_item_ndcg10 * (1 + options.similar_min_gain);
     if (similar.kept) {
       best->config.profiles["similar"] = similar.weights;
       best->config.similar_profile = "similar";
