@@ -53,8 +53,8 @@ struct FusionConfig {
   std::string cart_profile = "cart";
   // The profile SimilarItems ranks an item's neighbours with: one of
   // `profiles`, or "" (the default) for the weights of a one-event history.
-  // recd-train writes one tuned on its validation targets ranked from each
-  // user's last item alone.
+  // recd-train --similar-profile writes one tuned on its validation targets
+  // ranked from each user's last item alone.
   std::string similar_profile;
 
   // The built-in "cart" profile: transitions (markov) and co-occurrence

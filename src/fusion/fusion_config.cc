@@ -123,13 +123,14 @@ absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
   }
   if (node["cart_profile"]) config.cart_profile = node["cart_profile"].as<std::string>();
   if (node["similar_profile"]) config.similar_profile = node["similar_profile"].as<std::string>();
-  for (const auto& [field, name] : {std::pair{"cart_profile", &config.cart_profile},
-                                    std::pair{"similar_profile", &config.similar_profile}}) {
-    const bool optional = name == &config.similar_profile;
-    if (config.Profile(*name) == nullptr && !(optional && name->empty())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("fusion.", field, ": no profile named '", *name, "' in fusion.profiles"));
-    }
+  auto missing = [&config](const char* field, const std::string& name) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fusion.", field, ": no profile named '", name, "' in fusion.profiles"));
+  };
+  if (config.Profile(config.cart_profile) == nullptr) return missing("cart_profile", config.cart_profile);
+  // Optional: none named ranks SimilarItems with the weights for one event.
+  if (!config.similar_profile.empty() && config.Profile(config.similar_profile) == nullptr) {
+    return missing("similar_profile", config.similar_profile);
   }
   return config;
 }
@@ -139,7 +140,6 @@ absl::StatusOr<FusionConfig> ParseFusion(const YAML::Node& node) {
 std::map<std::string, double> FusionConfig::DefaultCartWeights() {
   return {{"markov", 1.0}, {"knn", 1.0}, {"mf", 0.2}, {"lstm", 0.2}, {"content", 0.1}, {"pop", 0.05}};
 }
-
 
 const std::map<std::string, double>* FusionConfig::Profile(const std::string& name) const {
   auto it = profiles.find(name);

@@ -141,7 +141,10 @@ TEST(FusionTunerTest, TheSimilarProfileIsTunedOnTheLastItemAlone) {
   Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
   // These users' validation target repeats their last training item (a
   // view, then its purchase): not SimilarItems' to find, so not asked.
-  for (int u = 0; u < kRepeaters; ++u) data.histories[static_cast<size_t>(u)][3].item = data.histories[static_cast<size_t>(u)][2].item;
+  for (int u = 0; u < kRepeaters; ++u) {
+    std::vector<Event>& h = data.histories[static_cast<size_t>(u)];
+    h[3].item = h[2].item;
+  }
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<std::unique_ptr<Scorer>> scorers;
   // Both are perfect for a user's next item; the first found wins there.
