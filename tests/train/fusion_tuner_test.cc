@@ -24,32 +24,42 @@ Dataset ViewsDataset(int items, int users, const std::function<int(int)>& events
   return data;
 }
 
-// A scorer that puts a user's validation target on top: perfect on
-// validation. Tuning must find it and give the uninformative model no say.
-// Without a user (an item's neighbours) it knows nothing: all zeros.
-class OracleScorer : public Scorer {
+// Scores 1 for the one item `pick` names from a history (none: -1) and 0
+// for every other item.
+class OneItemScorer : public Scorer {
  public:
-  OracleScorer(const LeaveOneOutSplit& split, int32_t items) : split_(split), items_(items) {}
-  std::string_view name() const override { return "oracle"; }
+  OneItemScorer(std::string name, int32_t items, std::function<int32_t(const UserHistory&)> pick)
+      : name_(std::move(name)), items_(items), pick_(std::move(pick)) {}
+  std::string_view name() const override { return name_; }
   int32_t num_items() const override { return items_; }
   struct State : UserState {
-    int32_t target = -1;
+    int32_t item = -1;
   };
   std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
     auto s = std::make_unique<State>();
-    if (h.user >= 0) s->target = split_.valid[static_cast<size_t>(h.user)].item;
+    s->item = pick_(h);
     return s;
   }
   void ScoreAll(const UserState& state, std::span<float> out) const override {
     std::fill(out.begin(), out.end(), 0.0f);
-    const int32_t target = static_cast<const State&>(state).target;
-    if (target >= 0) out[static_cast<size_t>(target)] = 1.0f;
+    const int32_t item = static_cast<const State&>(state).item;
+    if (item >= 0) out[static_cast<size_t>(item)] = 1.0f;
   }
 
  private:
-  const LeaveOneOutSplit& split_;
+  std::string name_;
   int32_t items_;
+  std::function<int32_t(const UserHistory&)> pick_;
 };
+
+// Puts a user's validation target on top: perfect on validation. Tuning
+// must find it and give the uninformative model no say. Without a user (an
+// item's neighbours) it knows nothing: all zeros.
+std::unique_ptr<Scorer> OracleScorer(const LeaveOneOutSplit& split, int32_t items) {
+  return std::make_unique<OneItemScorer>("oracle", items, [&split](const UserHistory& h) {
+    return h.user >= 0 ? split.valid[static_cast<size_t>(h.user)].item : -1;
+  });
+}
 
 TEST(FusionTunerTest, FindsTheInformativeModel) {
   constexpr int kItems = 50, kUsers = 40;
@@ -59,7 +69,7 @@ TEST(FusionTunerTest, FindsTheInformativeModel) {
   for (int i = 0; i < kItems; ++i) noise[i] = static_cast<float>((i * 37) % 11);
   std::vector<std::unique_ptr<Scorer>> scorers;
   scorers.push_back(std::make_unique<FakeScorer>("noise", noise));
-  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
+  scorers.push_back(OracleScorer(split, kItems));
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
 
   FusionTunerOptions options;
@@ -113,28 +123,11 @@ class HalfKnowingScorer : public Scorer {
 
 // Scores 1 for the item ViewsDataset's pattern puts after the history's
 // last one (3 on), 0 elsewhere: what item-to-item neighbours know.
-class NextInPatternScorer : public Scorer {
- public:
-  explicit NextInPatternScorer(int32_t items) : items_(items) {}
-  std::string_view name() const override { return "pattern"; }
-  int32_t num_items() const override { return items_; }
-  struct State : UserState {
-    int32_t next = -1;
-  };
-  std::unique_ptr<UserState> Encode(const UserHistory& h) const override {
-    auto s = std::make_unique<State>();
-    if (!h.events.empty()) s->next = (h.events.back().item + 3) % items_;
-    return s;
-  }
-  void ScoreAll(const UserState& state, std::span<float> out) const override {
-    std::fill(out.begin(), out.end(), 0.0f);
-    const int32_t next = static_cast<const State&>(state).next;
-    if (next >= 0) out[static_cast<size_t>(next)] = 1.0f;
-  }
-
- private:
-  int32_t items_;
-};
+std::unique_ptr<Scorer> NextInPatternScorer(int32_t items) {
+  return std::make_unique<OneItemScorer>("pattern", items, [items](const UserHistory& h) {
+    return h.events.empty() ? -1 : (h.events.back().item + 3) % items;
+  });
+}
 
 TEST(FusionTunerTest, TheSimilarProfileIsTunedOnTheLastItemAlone) {
   constexpr int kItems = 50, kUsers = 40, kRepeaters = 4;
@@ -149,8 +142,8 @@ TEST(FusionTunerTest, TheSimilarProfileIsTunedOnTheLastItemAlone) {
   std::vector<std::unique_ptr<Scorer>> scorers;
   // Both are perfect for a user's next item; the first found wins there.
   // From an item alone only the pattern knows.
-  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
-  scorers.push_back(std::make_unique<NextInPatternScorer>(kItems));
+  scorers.push_back(OracleScorer(split, kItems));
+  scorers.push_back(NextInPatternScorer(kItems));
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
   FusionTunerOptions options;
   options.normalizations = {Normalization::kZScore};
@@ -188,8 +181,8 @@ TEST(FusionTunerTest, TheSimilarProfileIsNotKeptWhenTheNextItemWeightsDoAsWell) 
   const Dataset data = ViewsDataset(kItems, kUsers, [](int) { return 5; });
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<std::unique_ptr<Scorer>> scorers;
-  scorers.push_back(std::make_unique<NextInPatternScorer>(kItems));
-  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
+  scorers.push_back(NextInPatternScorer(kItems));
+  scorers.push_back(OracleScorer(split, kItems));
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
   FusionTunerOptions options;
   options.normalizations = {Normalization::kZScore};
@@ -210,7 +203,7 @@ TEST(FusionTunerTest, StackingIsNotTriedOnTooFewValidationUsers) {
   const LeaveOneOutSplit split = SplitLeaveOneOut(data);
   std::vector<std::unique_ptr<Scorer>> scorers;
   scorers.push_back(std::make_unique<FakeScorer>("a", std::vector<float>(kItems, 1.0f)));
-  scorers.push_back(std::make_unique<OracleScorer>(split, kItems));
+  scorers.push_back(OracleScorer(split, kItems));
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
   FusionTunerOptions options;
   options.normalizations = {Normalization::kZScore};
