@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -194,6 +195,28 @@ EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& 
     report.models.push_back(std::move(mr));
   }
   return report;
+}
+
+absl::StatusOr<double> MeanTopKAgreement(const EvaluationReport& ranked, const EvaluationReport& reference, int k) {
+  if (ranked.users != reference.users || ranked.fused.size() != reference.fused.size()) {
+    return absl::InvalidArgumentError("the two evaluations ranked different users");
+  }
+  double sum = 0;
+  size_t lists = 0;
+  for (size_t i = 0; i < reference.fused.size(); ++i) {
+    const auto top = [k](const std::vector<int32_t>& list) {
+      return std::span<const int32_t>(list).first(std::min<size_t>(list.size(), static_cast<size_t>(k)));
+    };
+    const std::span<const int32_t> want = top(reference.fused[i]);
+    if (want.empty()) continue;
+    const std::span<const int32_t> got = top(ranked.fused[i]);
+    const auto found = std::count_if(want.begin(), want.end(), [&](int32_t item) {
+      return std::find(got.begin(), got.end(), item) != got.end();
+    });
+    sum += static_cast<double>(found) / static_cast<double>(want.size());
+    ++lists;
+  }
+  return lists ? sum / static_cast<double>(lists) : 0.0;
 }
 
 nlohmann::json EvaluationReport::ToJson() const {

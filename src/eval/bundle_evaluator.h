@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "recd/fusion_config.h"
 #include "ranking/ranking_pipeline.h"
@@ -57,6 +58,14 @@ struct EvaluationReport {
 // features (diversity) and the user ids; popularity comes from split.train.
 EvaluationReport EvaluateBundle(const RankingPipeline& pipeline, const Dataset& data,
                                 const LeaveOneOutSplit& split, const EvaluationOptions& options);
+
+// The mean share of each user's fused top k in `reference` that `ranked`'s
+// fused top k also holds: with `reference` a whole-catalog ranking of the
+// same users, the candidate stage's recall of the top k (under zscore
+// fusion a score does not depend on which items were nominated, so an item
+// the stage found keeps its place). InvalidArgument unless both evaluated
+// the same users.
+absl::StatusOr<double> MeanTopKAgreement(const EvaluationReport& ranked, const EvaluationReport& reference, int k);
 
 }  // namespace recd
 

@@ -17,8 +17,10 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 
+#include "absl/strings/str_format.h"
 #include "eval/bundle_gate.h"
 #include "recd/data_source.h"
 #include "server/offline_replay.h"
@@ -111,6 +113,11 @@ int main(int argc, char** argv) {
       "--fusion", fusion_path,
       "blend the --bundle's models with the fusion: section of this file (a recd.yaml, or a bundle's fusion.yaml) "
       "instead of the bundle's own");
+  bool versus_full_scan = false;
+  CLI::Option* versus_option = app.add_flag(
+      "--versus-full-scan", versus_full_scan,
+      "also rank the same users over the whole catalog and print the share of each whole-catalog fused top 10 "
+      "that the candidate stage returned (its recall), with both fused lines");
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "no progress display on stderr (stdout is the same either way)");
   std::string replay_log, outcomes_path;
@@ -123,7 +130,7 @@ int main(int argc, char** argv) {
   // The replay ranks as the config says (its candidates section too) and
   // has no leave-one-out targets: these would be silently ignored.
   for (CLI::Option* loo : {bundle_option, baseline_option, target_option, max_users_option, predictions_option,
-                           full_scan_option, per_source_option, similar_option, fusion_option}) {
+                           full_scan_option, per_source_option, similar_option, fusion_option, versus_option}) {
     replay_option->excludes(loo);
   }
   app.add_option("--config", replay.config_path,
@@ -192,6 +199,17 @@ int main(int argc, char** argv) {
     }
     baseline = *std::move(b);
   }
+  std::optional<recd::EvaluatedBundle> full_scan;
+  if (versus_full_scan) {
+    recd::CandidateOptions whole_catalog = candidates;
+    whole_catalog.build.full_scan_max_items = std::numeric_limits<int64_t>::max();
+    auto f = recd::EvaluateBundleDir(bundle_dir, *data, remap, whole_catalog, options, &summary);
+    if (!f.ok()) {
+      std::cerr << "recd-eval: --versus-full-scan: " << f.status().message() << "\n";
+      return 1;
+    }
+    full_scan = *std::move(f);
+  }
   if (options.fusion) summary += "fusion " + options.fusion->version + " of " + fusion_path + "\n";
   if (options.from_last_item) {
     const recd::FusionConfig& fusion = evaluated->fusion;
@@ -201,6 +219,24 @@ int main(int argc, char** argv) {
                ")\n";
   }
   std::cout << summary << report.ToTable();
+  std::optional<double> stage_agreement;
+  if (full_scan) {
+    auto agreement = recd::MeanTopKAgreement(report, full_scan->report, 10);
+    auto comparison = recd::CompareFusion(report, full_scan->report);
+    if (!agreement.ok() || !comparison.ok()) {
+      std::cerr << "recd-eval: --versus-full-scan: "
+                << (agreement.ok() ? comparison.status() : agreement.status()).message() << "\n";
+      return 1;
+    }
+    stage_agreement = *agreement;
+    std::cout << "whole catalog:\n"
+              << full_scan->report.ToTable()
+              << absl::StrFormat(
+                     "candidate stage vs whole catalog, %d users: top-10 agreement %.4f; fused HR@10 %.4f vs %.4f, "
+                     "NDCG@10 %.4f vs %.4f\n",
+                     report.users.size(), *agreement, comparison->hr10, comparison->baseline_hr10,
+                     comparison->ndcg10, comparison->baseline_ndcg10);
+  }
   int exit_code = 0;
   if (baseline) {
     std::cout << "baseline " << baseline_dir << ":\n" << baseline->report.ToTable();
@@ -221,6 +257,10 @@ int main(int argc, char** argv) {
     std::ofstream out(json_path);
     nlohmann::json j = report.ToJson();
     if (baseline) j["baseline"] = baseline->report.ToJson();
+    if (full_scan) {
+      j["full_scan"] = full_scan->report.ToJson();
+      j["stage_top10_agreement"] = *stage_agreement;
+    }
     out << j.dump(2) << "\n";
     if (!out) {
       std::cerr << "recd-eval: cannot write " << json_path << "\n";

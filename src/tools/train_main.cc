@@ -185,6 +185,11 @@ int main(int argc, char** argv) {
                  "recd.yaml's candidates.full_scan_max_items")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--candidates-per-source", options.candidates_per_source,
+                 "on those catalogs fusion is tuned on the items the models nominate, this many each; match "
+                 "recd.yaml's candidates.per_source")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--report", report_path, "write a JSON training report here");
   bool shilling_defence = false;
   app.add_flag("--shilling-defence", shilling_defence,

@@ -169,17 +169,23 @@ absl::StatusOr<BundleTrainReport> WriteBundle(const Dataset& data, const LeaveOn
   auto bundle = ModelBundle::FromScorers(data.items, std::move(scorers), FusionConfig{});
   FusionTunerOptions fusion_options = options.fusion;
   if (fusion_options.version == "tuned") fusion_options.version = absl::StrCat("tuned-", options.data_hash.substr(0, 8));
-  if (bundle->num_items() > options.full_scan_max_items) {
+  const bool from_candidates = bundle->num_items() > options.full_scan_max_items;
+  if (from_candidates) {
     // Served from candidates: only zscore has a scale the candidate set does
     // not move (each model's moments over the whole catalog, per user), so
-    // the daemon's blend is the one tuned here.
+    // the daemon's blend is the one tuned here, on the items it ranks.
     fusion_options.normalizations = {Normalization::kZScore};
+    fusion_options.nominate_depth = options.candidates_per_source;
   }
   auto fusion = TuneFusion(*bundle, split, fusion_options);
   if (!fusion.ok()) return fusion.status();
   report.fusion = *fusion;
   if (auto s = WriteText(dir / "fusion.yaml", fusion->config.ToYaml()); !s.ok()) return s;
-  if (options.second_profile) {
+  if (options.second_profile && from_candidates && *options.second_profile != Normalization::kZScore) {
+    spdlog::warn("--second-profile {}: not tuned, the daemon serves this catalog from candidates, where only zscore "
+                 "keeps its scale",
+                 NormalizationName(*options.second_profile));
+  } else if (options.second_profile) {
     const std::string name = NormalizationName(*options.second_profile);
     fusion_options.normalizations = {*options.second_profile};
     fusion_options.version = absl::StrCat(fusion->config.version, "-", name);

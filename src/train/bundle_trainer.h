@@ -50,6 +50,10 @@ struct BundleTrainOptions {
   // daemon's candidates.full_scan_max_items: at or below it the daemon scores
   // the whole catalog and uses no index, and demo-size bundles carry none.
   int64_t full_scan_max_items = 20000;
+  // On such catalogs fusion is tuned on the items the models nominate, this
+  // many each (FusionTunerOptions::nominate_depth): match the daemon's
+  // candidates.per_source.
+  int candidates_per_source = 100;
   // How those indexes are built; threads 0 = all hardware threads, since
   // training runs offline. The daemon reads them with its own ef_search.
   AnnIndexOptions ann;

@@ -9,11 +9,13 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "fusion/fusion_layer.h"
 #include "recd/evaluator.h"
 #include "recd/ranking_metrics.h"
+#include "retrieval/candidate_source.h"
 #include "spdlog/spdlog.h"
 #include "train/stacked_fusion.h"
 
@@ -22,11 +24,24 @@ namespace {
 
 using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Per ranked column, a bit per model (bundle order) that nominated its item.
+using NominationMask = uint64_t;
+using MaskMatrix = Eigen::Matrix<NominationMask, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr size_t kMaxNominatingModels = 64;
+
 struct ValidationSet {
   std::vector<int32_t> users;
-  std::vector<int32_t> targets;
-  std::vector<std::vector<int32_t>> history_items;
-  std::vector<Matrix> raw;  // [model] -> users x items
+  std::vector<int32_t> targets;                   // item ids; columns when by_candidates()
+  std::vector<std::vector<int32_t>> history_items;  // item ids
+  // [model] -> users x items; by_candidates(): users x columns, already on
+  // zscore over the whole catalog.
+  std::vector<Matrix> raw;
+  // Empty: every item is ranked. Else users x columns: which models
+  // nominated each column's item; a column that no weighted model nominated
+  // (a history item, the target when missed, padding) is not ranked.
+  MaskMatrix nominated_by;
+
+  bool by_candidates() const { return nominated_by.size() > 0; }
 };
 
 // Which history each validation user is ranked from.
@@ -35,10 +50,11 @@ enum class QueryHistory {
   kLastItem,  // its last item alone, viewed, as SimilarItems ranks that item's neighbours
 };
 
-ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutSplit& split, int64_t max_users,
-                                   QueryHistory query) {
+// The validation users with a target, their targets and the histories they
+// are ranked from (`histories`, in the same order).
+ValidationSet ValidationUsers(const LeaveOneOutSplit& split, int64_t max_users, QueryHistory query,
+                              std::vector<std::vector<Event>>& histories) {
   ValidationSet v;
-  std::vector<std::vector<Event>> histories;
   for (int32_t u : UsersWithTarget(split, EvalTarget::kValidation, max_users)) {
     const std::vector<Event>& train = split.train[static_cast<size_t>(u)];
     if (query == QueryHistory::kLastItem) {
@@ -54,15 +70,25 @@ ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutS
     v.history_items.emplace_back();
     for (const Event& e : histories.back()) v.history_items.back().push_back(e.item);
   }
+  return v;
+}
+
+// No user id for an item's neighbours, as the daemon encodes them.
+UserHistory QueryOf(const ValidationSet& v, const std::vector<std::vector<Event>>& histories, size_t row,
+                    QueryHistory query) {
+  return UserHistory{histories[row], query == QueryHistory::kLastItem ? -1 : v.users[row]};
+}
+
+ValidationSet ScoreWholeCatalog(const ModelBundle& bundle, const LeaveOneOutSplit& split, int64_t max_users,
+                                QueryHistory query) {
+  std::vector<std::vector<Event>> histories;
+  ValidationSet v = ValidationUsers(split, max_users, query, histories);
   const auto n_users = static_cast<Eigen::Index>(v.users.size());
   for (const auto& scorer : bundle.scorers()) {
     Matrix m(n_users, bundle.num_items());
 #pragma omp parallel for schedule(dynamic, 32)
     for (Eigen::Index i = 0; i < n_users; ++i) {
-      const auto row = static_cast<size_t>(i);
-      // No user id for an item's neighbours, as the daemon encodes them.
-      const int32_t user = query == QueryHistory::kLastItem ? -1 : v.users[row];
-      auto state = scorer->Encode(UserHistory{histories[row], user});
+      auto state = scorer->Encode(QueryOf(v, histories, static_cast<size_t>(i), query));
       scorer->ScoreAll(*state, std::span<float>(m.row(i).data(), static_cast<size_t>(m.cols())));
     }
     v.raw.push_back(std::move(m));
@@ -70,7 +96,113 @@ ValidationSet ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutS
   return v;
 }
 
-void NormalizeRows(Normalization method, const Matrix& raw, Matrix& out) {
+// One validation user ranked from candidates: the columns' items, which
+// models nominated each, and each model's zscore of each.
+struct CandidateRow {
+  std::vector<int32_t> items;
+  std::vector<NominationMask> nominated_by;
+  std::vector<std::vector<float>> zscores;  // [model][column]
+  int32_t target_column = -1;
+};
+
+CandidateRow ScoreCandidates(const ModelBundle& bundle, std::span<const std::unique_ptr<CandidateSource>> sources,
+                             const UserHistory& history, int32_t target, int depth) {
+  const size_t n_models = bundle.scorers().size();
+  std::vector<std::unique_ptr<UserState>> states(n_models);
+  absl::flat_hash_map<int32_t, NominationMask> nominated;
+  std::vector<int32_t> retrieved;
+  for (size_t m = 0; m < n_models; ++m) {
+    states[m] = bundle.scorers()[m]->Encode(history);
+    retrieved.clear();
+    sources[m]->Retrieve(*states[m], depth, 0, retrieved);
+    for (int32_t item : retrieved) nominated[item] |= NominationMask{1} << m;
+  }
+  // The daemon ranks the nominations less the history; the target keeps
+  // its column (unranked unless nominated) even when it repeats one.
+  for (const Event& e : history.events) {
+    if (e.item != target) nominated.erase(e.item);
+  }
+  nominated.try_emplace(target, 0);
+  CandidateRow row;
+  for (const auto& [item, mask] : nominated) row.items.push_back(item);
+  std::sort(row.items.begin(), row.items.end());
+  for (int32_t item : row.items) row.nominated_by.push_back(nominated[item]);
+  row.target_column = static_cast<int32_t>(std::lower_bound(row.items.begin(), row.items.end(), target) - row.items.begin());
+  std::vector<float> raw(row.items.size()), whole;
+  for (size_t m = 0; m < n_models; ++m) {
+    const Scorer& scorer = *bundle.scorers()[m];
+    std::vector<float>& z = row.zscores.emplace_back(row.items.size());
+    if (const std::optional<ScoreMoments> moments = scorer.CatalogMoments(*states[m])) {
+      scorer.ScoreCandidates(*states[m], row.items, raw);
+      FusionLayer::Normalize(Normalization::kZScore, raw, z, moments);
+    } else {  // the model cannot tell its moments: take them from a whole-catalog scan
+      whole.resize(static_cast<size_t>(scorer.num_items()));
+      scorer.ScoreAll(*states[m], whole);
+      FusionLayer::Normalize(Normalization::kZScore, whole, whole);
+      for (size_t c = 0; c < row.items.size(); ++c) z[c] = whole[static_cast<size_t>(row.items[c])];
+    }
+  }
+  return row;
+}
+
+// The validation users ranked as the daemon ranks a catalog it serves from
+// candidates (FusionTunerOptions::nominate_depth). Columns past a user's
+// own are padding that no model nominated.
+absl::StatusOr<ValidationSet> ScoreNominated(const ModelBundle& bundle, const LeaveOneOutSplit& split,
+                                             const FusionTunerOptions& options, QueryHistory query) {
+  const size_t n_models = bundle.scorers().size();
+  if (n_models > kMaxNominatingModels) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("fusion tuning from candidates: at most ", kMaxNominatingModels, " models, got ", n_models));
+  }
+  std::vector<std::unique_ptr<CandidateSource>> sources;
+  for (const auto& scorer : bundle.scorers()) {
+    auto source = MakeExactCandidateSource(*scorer);
+    if (!source.ok()) return source.status();
+    sources.push_back(*std::move(source));
+  }
+  std::vector<std::vector<Event>> histories;
+  ValidationSet v = ValidationUsers(split, options.max_users, query, histories);
+  std::vector<CandidateRow> rows(v.users.size());
+  const auto n_users = static_cast<Eigen::Index>(v.users.size());
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Eigen::Index i = 0; i < n_users; ++i) {
+    const auto r = static_cast<size_t>(i);
+    const int depth = std::min(std::max(options.nominate_depth, 10 + static_cast<int>(histories[r].size())),
+                               bundle.num_items());
+    rows[r] = ScoreCandidates(bundle, sources, QueryOf(v, histories, r, query), v.targets[r], depth);
+  }
+  size_t width = 0;
+  for (const CandidateRow& row : rows) width = std::max(width, row.items.size());
+  const auto cols = static_cast<Eigen::Index>(width);
+  v.nominated_by = MaskMatrix::Zero(n_users, cols);
+  v.raw.assign(n_models, Matrix::Zero(n_users, cols));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto i = static_cast<Eigen::Index>(r);
+    for (size_t c = 0; c < rows[r].items.size(); ++c) {
+      const auto col = static_cast<Eigen::Index>(c);
+      v.nominated_by(i, col) = rows[r].nominated_by[c];
+      for (size_t m = 0; m < n_models; ++m) v.raw[m](i, col) = rows[r].zscores[m][c];
+    }
+    v.targets[r] = rows[r].target_column;
+  }
+  return v;
+}
+
+absl::StatusOr<ValidationSet> ScoreValidationUsers(const ModelBundle& bundle, const LeaveOneOutSplit& split,
+                                                   const FusionTunerOptions& options, QueryHistory query) {
+  if (options.nominate_depth > 0) return ScoreNominated(bundle, split, options, query);
+  return ScoreWholeCatalog(bundle, split, options.max_users, query);
+}
+
+// Model m's scores of the validation users on `method`'s scale. Scores
+// ranked from candidates are on zscore already; nothing else is tried there.
+void NormalizeRows(Normalization method, const ValidationSet& v, size_t m, Matrix& out) {
+  const Matrix& raw = v.raw[m];
+  if (v.by_candidates()) {
+    out = raw;
+    return;
+  }
   out.resize(raw.rows(), raw.cols());
   const size_t cols = static_cast<size_t>(raw.cols());
 #pragma omp parallel for schedule(dynamic, 32)
@@ -97,6 +229,35 @@ void Fuse(const std::vector<Matrix>& normalized, const std::vector<double>& weig
   for (size_t m = 0; m < normalized.size(); ++m) {
     if (weights[m] != 0) fused += static_cast<float>(weights[m]) * normalized[m].row(user).transpose();
   }
+}
+
+NominationMask WeightedModels(const std::vector<double>& weights) {
+  NominationMask mask = 0;
+  for (size_t m = 0; m < weights.size(); ++m) {
+    if (weights[m] != 0) mask |= NominationMask{1} << m;
+  }
+  return mask;
+}
+
+// Whether validation user `user`'s column `column` is ranked under a blend
+// of the models in `weighted`.
+bool Ranked(const ValidationSet& v, Eigen::Index user, int32_t column, NominationMask weighted) {
+  return !v.by_candidates() || (v.nominated_by(user, column) & weighted) != 0;
+}
+
+// The target's rank among the columns the weighted models nominated; past
+// every column when none of them nominated it (the daemon cannot return it).
+int64_t RankAmongNominated(const ValidationSet& v, std::span<const float> fused, Eigen::Index user,
+                           NominationMask weighted) {
+  const int32_t target = v.targets[static_cast<size_t>(user)];
+  if (!Ranked(v, user, target, weighted)) return static_cast<int64_t>(fused.size());
+  const float t = fused[static_cast<size_t>(target)];
+  int64_t above = 0;
+  for (size_t c = 0; c < fused.size(); ++c) {
+    const auto column = static_cast<int32_t>(c);
+    if (column != target && Ranked(v, user, column, weighted) && !(fused[c] < t)) ++above;
+  }
+  return above;
 }
 
 std::vector<size_t> AllUsers(const ValidationSet& v) {
@@ -126,9 +287,12 @@ Quality Evaluate(const ValidationSet& v, const std::vector<Matrix>& normalized, 
 #pragma omp for schedule(static)
     for (Eigen::Index j = 0; j < n_users; ++j) {
       const size_t i = users[static_cast<size_t>(j)];
-      Fuse(normalized, weights.For(i), static_cast<Eigen::Index>(i), fused);
-      ranks[static_cast<size_t>(j)] = RankOfTarget(std::span<const float>(fused.data(), static_cast<size_t>(fused.size())),
-                                                   v.targets[i], v.history_items[i]);
+      const std::vector<double>& w = weights.For(i);
+      Fuse(normalized, w, static_cast<Eigen::Index>(i), fused);
+      const std::span<const float> scores(fused.data(), static_cast<size_t>(fused.size()));
+      ranks[static_cast<size_t>(j)] =
+          v.by_candidates() ? RankAmongNominated(v, scores, static_cast<Eigen::Index>(i), WeightedModels(w))
+                            : RankOfTarget(scores, v.targets[i], v.history_items[i]);
     }
   }
   Quality q;
@@ -200,6 +364,7 @@ PairwiseData PairwiseRows(const ValidationSet& v, const std::vector<Matrix>& nor
                           const FusionTunerOptions& options) {
   const int per_user = options.hard_negatives + options.random_negatives;
   const Eigen::Index items = normalized[0].cols();
+  const NominationMask ranked_models = WeightedModels(weighted_sum);
   PairwiseData data;
   data.rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(users.size()) * per_user, layout.features());
   data.offsets = Eigen::VectorXd::Zero(data.rows.rows());
@@ -213,13 +378,17 @@ PairwiseData PairwiseRows(const ValidationSet& v, const std::vector<Matrix>& nor
       const size_t i = users[static_cast<size_t>(j)];
       const auto ui = static_cast<Eigen::Index>(i);
       const int32_t target = v.targets[i];
-      absl::flat_hash_set<int32_t> taken(v.history_items[i].begin(), v.history_items[i].end());
+      // Columns from candidates hold no history: it is not ranked there.
+      absl::flat_hash_set<int32_t> taken;
+      if (!v.by_candidates()) taken.insert(v.history_items[i].begin(), v.history_items[i].end());
       taken.insert(target);
       std::vector<int32_t> negatives;
       // Hard: the weighted sum's best-ranked items the user did not pick.
       Fuse(normalized, weighted_sum, ui, fused);
-      order.resize(static_cast<size_t>(items));
-      std::iota(order.begin(), order.end(), 0);
+      order.clear();
+      for (int32_t c = 0; c < static_cast<int32_t>(items); ++c) {
+        if (Ranked(v, ui, c, ranked_models)) order.push_back(c);
+      }
       const auto depth = std::min<size_t>(order.size(), static_cast<size_t>(options.hard_negatives) + taken.size());
       std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(depth), order.end(),
                         [&](int32_t a, int32_t b) { return fused[a] > fused[b] || (fused[a] == fused[b] && a < b); });
@@ -232,7 +401,7 @@ PairwiseData PairwiseRows(const ValidationSet& v, const std::vector<Matrix>& nor
       for (int tries = 0; tries < 4 * options.random_negatives &&
                           static_cast<int>(negatives.size()) < per_user; ++tries) {
         const int32_t item = draw(rng);
-        if (taken.insert(item).second) negatives.push_back(item);
+        if (Ranked(v, ui, item, ranked_models) && taken.insert(item).second) negatives.push_back(item);
       }
       const int b = bucket[i];
       for (size_t k = 0; k < negatives.size(); ++k) {
@@ -365,16 +534,24 @@ std::optional<StackingOutcome> FitStacking(const ModelBundle& bundle, const Vali
 // The weights (or stacked fusion) for a user's next item.
 absl::StatusOr<FusionTuningResult> TuneNextItemFusion(const ModelBundle& bundle, const LeaveOneOutSplit& split,
                                                       const FusionTunerOptions& options) {
-  const ValidationSet v = ScoreValidationUsers(bundle, split, options.max_users, QueryHistory::kTrain);
+  auto scored = ScoreValidationUsers(bundle, split, options, QueryHistory::kTrain);
+  if (!scored.ok()) return scored.status();
+  const ValidationSet& v = *scored;
   if (v.users.empty()) return absl::FailedPreconditionError("fusion tuning: no validation targets");
   const size_t n_models = bundle.scorers().size();
+  std::vector<Normalization> normalizations = options.normalizations;
+  if (v.by_candidates()) std::erase_if(normalizations, [](Normalization n) { return n != Normalization::kZScore; });
+  if (normalizations.empty()) {
+    return absl::FailedPreconditionError(
+        "fusion tuning from candidates: only zscore has a scale the candidate set does not move");
+  }
 
   FusionTuningResult best;
   best.valid_ndcg10 = -1;
   std::vector<double> best_weights;
   std::vector<Matrix> normalized(n_models);
-  for (Normalization norm : options.normalizations) {
-    for (size_t m = 0; m < n_models; ++m) NormalizeRows(norm, v.raw[m], normalized[m]);
+  for (Normalization norm : normalizations) {
+    for (size_t m = 0; m < n_models; ++m) NormalizeRows(norm, v, m, normalized[m]);
     const SearchResult found = CoordinateSearch(v, normalized, AllUsers(v), options, NormalizationName(norm));
     if (found.ndcg10 > best.valid_ndcg10) {
       best.valid_ndcg10 = found.ndcg10;
@@ -393,7 +570,7 @@ absl::StatusOr<FusionTuningResult> TuneNextItemFusion(const ModelBundle& bundle,
     spdlog::info("fusion stacking: not tried, {} validation users (at least {})", v.users.size(),
                  options.stacking_min_users);
   } else if (options.stacking && n_models > 1) {
-    for (size_t m = 0; m < n_models; ++m) NormalizeRows(best.config.normalization, v.raw[m], normalized[m]);
+    for (size_t m = 0; m < n_models; ++m) NormalizeRows(best.config.normalization, v, m, normalized[m]);
     std::optional<StackingOutcome> stacked =
         FitStacking(bundle, v, normalized, best_weights, best.config.normalization, options);
     if (!stacked) {
@@ -418,14 +595,16 @@ absl::StatusOr<FusionTuningResult> TuneNextItemFusion(const ModelBundle& bundle,
 // The "similar" profile: weights searched on the validation targets ranked
 // from each user's last training item alone, on the normalisation the
 // next-item fusion chose.
-SimilarProfileReport TuneSimilarProfile(const ModelBundle& bundle, const LeaveOneOutSplit& split,
-                                        const FusionConfig& fusion, const FusionTunerOptions& options) {
-  const ValidationSet v = ScoreValidationUsers(bundle, split, options.max_users, QueryHistory::kLastItem);
+absl::StatusOr<SimilarProfileReport> TuneSimilarProfile(const ModelBundle& bundle, const LeaveOneOutSplit& split,
+                                                        const FusionConfig& fusion, const FusionTunerOptions& options) {
+  auto scored = ScoreValidationUsers(bundle, split, options, QueryHistory::kLastItem);
+  if (!scored.ok()) return scored.status();
+  const ValidationSet& v = *scored;
   SimilarProfileReport report;
   report.users = static_cast<int64_t>(v.users.size());
   if (v.users.empty()) return report;
   std::vector<Matrix> normalized(v.raw.size());
-  for (size_t m = 0; m < v.raw.size(); ++m) NormalizeRows(fusion.normalization, v.raw[m], normalized[m]);
+  for (size_t m = 0; m < v.raw.size(); ++m) NormalizeRows(fusion.normalization, v, m, normalized[m]);
   const std::vector<size_t> users = AllUsers(v);
   auto quality = [&](const std::vector<double>& w) {
     if (std::all_of(w.begin(), w.end(), [](double x) { return x <= 0; })) return Quality{};
@@ -454,7 +633,9 @@ absl::StatusOr<FusionTuningResult> TuneFusion(const ModelBundle& bundle, const L
   absl::StatusOr<FusionTuningResult> best = TuneNextItemFusion(bundle, split, options);
   if (!best.ok()) return best;
   if (options.similar_profile) {
-    SimilarProfileReport similar = TuneSimilarProfile(bundle, split, best->config, options);
+    absl::StatusOr<SimilarProfileReport> tuned = TuneSimilarProfile(bundle, split, best->config, options);
+    if (!tuned.ok()) return tuned.status();
+    SimilarProfileReport& similar = *tuned;
     // Else SimilarItems keeps the next-item weights (no profile named).
     similar.kept = !similar.weights.empty() &&
                    similar.ndcg10 > similar.next_item_ndcg10 * (1 + options.similar_min_gain);

@@ -16,8 +16,18 @@ namespace recd {
 
 struct FusionTunerOptions {
   // Validation users scored for tuning (first N with a target); caps memory at
-  // about users x items x models x 4 bytes. 0 = all.
+  // about users x items x models x 4 bytes (with nominate_depth, users x
+  // models^2 x depth x 4). 0 = all.
   int64_t max_users = 5000;
+  // For a catalog the daemon serves from candidates (above recd.yaml's
+  // full_scan_max_items): > 0 ranks each validation user among the items
+  // the weighted models nominate, each its best max(nominate_depth, 10 +
+  // history) as the model nominates them (its own nominations, or an exact
+  // scan where the daemon searches an HNSW index), on zscore over the whole
+  // catalog: the blend tuned is the blend served, and memory does not grow
+  // with the catalog. Only zscore is tried then (minmax and rank would be
+  // taken over the candidates). 0 = every user ranked over the whole catalog.
+  int nominate_depth = 0;
   // Normalisations tried; the best on validation NDCG@10 wins.
   std::vector<Normalization> normalizations = {Normalization::kZScore, Normalization::kMinMax,
                                                Normalization::kRank};

@@ -186,5 +186,21 @@ TEST(BundleEvaluatorTest, JsonNamesEveryModelAndMetric) {
   }
 }
 
+TEST(BundleEvaluatorTest, TopKAgreementIsTheShareOfTheReferenceTopKFound) {
+  EvaluationReport reference, ranked;
+  reference.users = ranked.users = {0, 1, 2};
+  reference.fused = {{1, 2, 3, 9}, {4, 5}, {}};
+  ranked.fused = {{3, 7, 1, 2}, {6, 4}, {8}};
+  // k = 3: user 0 found 1 and 3 of {1, 2, 3} (2 is 4th), user 1 found 4 of
+  // {4, 5}; user 2 has no reference list and is not counted.
+  auto agreement = MeanTopKAgreement(ranked, reference, 3);
+  ASSERT_TRUE(agreement.ok()) << agreement.status();
+  EXPECT_DOUBLE_EQ(*agreement, (2.0 / 3 + 1.0 / 2) / 2);
+  EXPECT_DOUBLE_EQ(*MeanTopKAgreement(reference, reference, 3), 1.0);
+
+  ranked.users = {0, 1, 3};
+  EXPECT_EQ(MeanTopKAgreement(ranked, reference, 3).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace recd
