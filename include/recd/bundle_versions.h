@@ -55,9 +55,10 @@ struct ServableVersion {
 // FailedPreconditionError for a root that holds a bundle directly (the
 // pre-versions layout; the message says to move it to <root>/1),
 // NotFoundError for a root without versions, and when no version loads, the
-// newest version's error with every version's reason.
+// newest version's error with every version's reason. `load_threads`: see
+// ModelBundle::Load.
 absl::StatusOr<ServableVersion> NewestServableVersion(
-    const std::string& root, std::shared_ptr<const ModelBundle> current = nullptr);
+    const std::string& root, std::shared_ptr<const ModelBundle> current = nullptr, int load_threads = 1);
 
 // Version `number` of `root`, or for number 0 its newest servable version.
 // A bundle of `loaded` (null entries allowed) whose directory is the chosen
@@ -65,7 +66,8 @@ absl::StatusOr<ServableVersion> NewestServableVersion(
 // `loaded` is NewestServableVersion's `current`. Errors name the version
 // directory (NotFoundError when it does not exist).
 absl::StatusOr<ServableVersion> SelectServableVersion(
-    const std::string& root, int64_t number, const std::vector<std::shared_ptr<const ModelBundle>>& loaded);
+    const std::string& root, int64_t number, const std::vector<std::shared_ptr<const ModelBundle>>& loaded,
+    int load_threads = 1);
 
 // A cheap stamp of `root` for a watcher: the version names plus the names,
 // sizes and mtimes of the newest version's files. It changes when a version

@@ -36,8 +36,10 @@ class ModelBundle {
   // fails to load, disagrees with items.txt on the item count, or names in
   // its manifest's params.items_hash another items.txt than this one
   // (FailedPreconditionError naming the model dir and both hashes; a
-  // manifest without items_hash is accepted).
-  static absl::StatusOr<std::shared_ptr<const ModelBundle>> Load(const std::string& dir);
+  // manifest without items_hash is accepted). Up to `threads` models load at
+  // once: the daemon's first load takes every core, a reload beside
+  // requests being served one.
+  static absl::StatusOr<std::shared_ptr<const ModelBundle>> Load(const std::string& dir, int threads = 1);
 
   // For tests and the trainer: a bundle from scorers already in memory.
   static std::shared_ptr<const ModelBundle> FromScorers(IdMap items,

@@ -31,6 +31,9 @@ struct EvaluationOptions {
   bool from_last_item = false;
   // Blend with this fusion instead of the bundle's (EvaluateBundleDir).
   std::optional<FusionConfig> fusion;
+  // Also rank the same users over the whole catalog, with the same bundle
+  // loaded once (EvaluateBundleDir: EvaluatedBundle::full_scan).
+  bool versus_full_scan = false;
 };
 
 // Accuracy and beyond-accuracy figures of one ranker.

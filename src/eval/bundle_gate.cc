@@ -42,6 +42,10 @@ absl::StatusOr<EvaluatedBundle> EvaluateBundleDir(const std::string& bundle_dir,
   out.fusion = options.fusion ? *options.fusion : (*bundle)->fusion();
   RankingPipeline pipeline(*bundle, out.fusion, *stage, candidates.search);
   out.report = EvaluateBundle(pipeline, out.data, split, options);
+  if (options.versus_full_scan) {
+    RankingPipeline whole_catalog(*bundle, out.fusion);
+    out.full_scan = EvaluateBundle(whole_catalog, out.data, split, options);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 #ifndef RECD_EVAL_BUNDLE_GATE_H_
 #define RECD_EVAL_BUNDLE_GATE_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -15,6 +16,9 @@ struct EvaluatedBundle {
   EvaluationReport report;
   Dataset data;
   FusionConfig fusion;  // what the fused line blended with
+  // With EvaluationOptions::versus_full_scan: the same users ranked over
+  // the whole catalog, not from candidates.
+  std::optional<EvaluationReport> full_scan;
 };
 
 // Evaluates the bundle at `bundle_dir` (a root: its newest version; or one

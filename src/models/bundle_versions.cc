@@ -72,7 +72,7 @@ bool HoldsBundleDirectly(const std::string& dir) {
 }
 
 absl::StatusOr<ServableVersion> NewestServableVersion(const std::string& root,
-                                                      std::shared_ptr<const ModelBundle> current) {
+                                                      std::shared_ptr<const ModelBundle> current, int load_threads) {
   if (HoldsBundleDirectly(root)) {
     return absl::FailedPreconditionError(
         absl::StrCat(root,
@@ -95,7 +95,7 @@ absl::StatusOr<ServableVersion> NewestServableVersion(const std::string& root,
       out.bundle = std::move(current);
       return out;
     }
-    auto bundle = ModelBundle::Load(v->dir);
+    auto bundle = ModelBundle::Load(v->dir, load_threads);
     if (bundle.ok()) {
       out.version = *v;
       out.bundle = *std::move(bundle);
@@ -111,7 +111,8 @@ absl::StatusOr<ServableVersion> NewestServableVersion(const std::string& root,
 }
 
 absl::StatusOr<ServableVersion> SelectServableVersion(
-    const std::string& root, int64_t number, const std::vector<std::shared_ptr<const ModelBundle>>& loaded) {
+    const std::string& root, int64_t number, const std::vector<std::shared_ptr<const ModelBundle>>& loaded,
+    int load_threads) {
   auto loaded_from = [&loaded](const std::string& dir) -> std::shared_ptr<const ModelBundle> {
     for (const auto& bundle : loaded) {
       if (bundle != nullptr && bundle->dir() == dir) return bundle;
@@ -123,7 +124,7 @@ absl::StatusOr<ServableVersion> SelectServableVersion(
   if (number == 0) {
     std::shared_ptr<const ModelBundle> current = versions->empty() ? nullptr : loaded_from(versions->back().dir);
     if (current == nullptr && !loaded.empty()) current = loaded.front();
-    return NewestServableVersion(root, std::move(current));
+    return NewestServableVersion(root, std::move(current), load_threads);
   }
   auto it = std::find_if(versions->begin(), versions->end(), [number](const BundleVersion& v) { return v.number == number; });
   if (it == versions->end()) {
@@ -133,7 +134,7 @@ absl::StatusOr<ServableVersion> SelectServableVersion(
   out.version = *it;
   out.bundle = loaded_from(it->dir);
   if (out.bundle != nullptr) return out;
-  auto bundle = ModelBundle::Load(it->dir);
+  auto bundle = ModelBundle::Load(it->dir, load_threads);
   if (!bundle.ok()) return bundle.status();
   out.bundle = *std::move(bundle);
   return out;

@@ -5,10 +5,12 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "recd/content_hash.h"
 #include "recd/model_dir.h"
 #include "spdlog/spdlog.h"
+#include "util/parallel_indexed.h"
 
 namespace recd {
 
@@ -49,7 +51,7 @@ std::string DirName(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::string& dir) {
+absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::string& dir, int threads) {
   if (!fs::is_directory(dir)) return absl::NotFoundError(absl::StrCat(dir, ": not a directory"));
   const std::string items_path = (fs::path(dir) / "items.txt").string();
   auto items = IdMap::Load(items_path);
@@ -75,7 +77,25 @@ absl::StatusOr<std::shared_ptr<const ModelBundle>> ModelBundle::Load(const std::
   bundle->fusion_ = *std::move(fusion);
   for (const auto& md : model_dirs) {
     if (auto s = CheckItemsHash(md, *items_hash); !s.ok()) return s;
-    auto scorer = LoadScorer(md.string());
+  }
+  std::vector<absl::StatusOr<std::unique_ptr<Scorer>>> loaded(model_dirs.size());
+  ForEachIndexInParallel(model_dirs.size(), threads, [&](size_t i) {
+    const absl::Time start = absl::Now();
+    // On a helper thread an exception (bad_alloc from a corrupt size, a
+    // filesystem error) would end the process: it fails this model instead.
+    try {
+      loaded[i] = LoadScorer(model_dirs[i].string());
+    } catch (const std::exception& e) {
+      loaded[i] = absl::InternalError(absl::StrCat(model_dirs[i].string(), ": ", e.what()));
+    }
+    if (loaded[i].ok()) {
+      spdlog::info("model {} loaded in {:.2f} s", model_dirs[i].filename().string(),
+                   absl::ToDoubleSeconds(absl::Now() - start));
+    }
+  });
+  for (size_t i = 0; i < model_dirs.size(); ++i) {
+    const fs::path& md = model_dirs[i];
+    absl::StatusOr<std::unique_ptr<Scorer>>& scorer = loaded[i];
     if (!scorer.ok()) return scorer.status();
     if ((*scorer)->num_items() != bundle->items_.size()) {
       return absl::FailedPreconditionError(

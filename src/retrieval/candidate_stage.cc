@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "retrieval/embedding_source.h"
 #include "spdlog/spdlog.h"
+#include "util/parallel_indexed.h"
 #include "util/usable_cores.h"
 
 namespace recd {
@@ -48,8 +49,31 @@ absl::Status ValidateBuildOptions(const CandidateBuildOptions& options) {
 
 }  // namespace
 
+namespace {
+
+// The model's ANN source (its persisted index, or one built now) when it is
+// an embedding model and options.ann, else the index-free one.
+absl::StatusOr<std::unique_ptr<CandidateSource>> MakeSource(const Scorer& scorer, const std::string& bundle_dir,
+                                                            const CandidateBuildOptions& options,
+                                                            const AnnIndexOptions& ann) {
+  if (options.ann) {
+    // A bundle made in memory (ModelBundle::FromScorers) has no directory.
+    const std::string index_dir =
+        bundle_dir.empty() ? std::string() : (std::filesystem::path(bundle_dir) / std::string(scorer.name())).string();
+    auto indexed = MakeAnnCandidateSource(scorer, ann, index_dir);
+    if (!indexed.ok()) {
+      return absl::Status(indexed.status().code(), absl::StrCat("ANN index of model '", std::string(scorer.name()),
+                                                                "': ", std::string(indexed.status().message())));
+    }
+    if (*indexed != nullptr) return indexed;
+  }
+  return MakeExactCandidateSource(scorer);
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const CandidateStage>> CandidateStage::Build(
-    std::shared_ptr<const ModelBundle> bundle, const CandidateBuildOptions& options) {
+    std::shared_ptr<const ModelBundle> bundle, const CandidateBuildOptions& options, int load_threads) {
   if (absl::Status s = ValidateBuildOptions(options); !s.ok()) return s;
   std::shared_ptr<CandidateStage> stage(new CandidateStage(std::move(bundle), options));
   if (stage->bundle_->num_items() <= options.full_scan_max_items) return stage;
@@ -58,27 +82,21 @@ absl::StatusOr<std::shared_ptr<const CandidateStage>> CandidateStage::Build(
   ann.m = options.ann_m;
   ann.ef_construction = options.ann_ef_construction;
   ann.threads = CandidateBuildThreads(options);
-  for (const auto& scorer : stage->bundle_->scorers()) {
-    std::unique_ptr<CandidateSource> source;
-    if (options.ann) {
-      // A bundle made in memory (ModelBundle::FromScorers) has no directory.
-      const std::string index_dir =
-          stage->bundle_->dir().empty()
-              ? std::string()
-              : (std::filesystem::path(stage->bundle_->dir()) / std::string(scorer->name())).string();
-      auto indexed = MakeAnnCandidateSource(*scorer, ann, index_dir);
-      if (!indexed.ok()) {
-        return absl::Status(indexed.status().code(), absl::StrCat("ANN index of model '", std::string(scorer->name()),
-                                                                  "': ", std::string(indexed.status().message())));
-      }
-      source = *std::move(indexed);
+  const auto& scorers = stage->bundle_->scorers();
+  std::vector<absl::StatusOr<std::unique_ptr<CandidateSource>>> sources(scorers.size());
+  ForEachIndexInParallel(scorers.size(), load_threads, [&](size_t i) {
+    // An exception on a helper thread would end the process: it fails this
+    // model's source instead.
+    try {
+      sources[i] = MakeSource(*scorers[i], stage->bundle_->dir(), options, ann);
+    } catch (const std::exception& e) {
+      sources[i] = absl::InternalError(
+          absl::StrCat("candidate source of model '", std::string(scorers[i]->name()), "': ", e.what()));
     }
-    if (source == nullptr) {
-      auto exact = MakeExactCandidateSource(*scorer);
-      if (!exact.ok()) return exact.status();
-      source = *std::move(exact);
-    }
-    stage->sources_.push_back(std::move(source));
+  });
+  for (auto& source : sources) {
+    if (!source.ok()) return source.status();
+    stage->sources_.push_back(*std::move(source));
   }
   spdlog::info("candidate stage on: {} items > full_scan_max_items {}, ANN {} (ready in {:.1f} s)",
                stage->bundle_->num_items(), options.full_scan_max_items, options.ann ? "on" : "off",

@@ -72,9 +72,10 @@ class CandidateStage {
   // nothing. An embedding model's index comes from <bundle dir>/<model>/
   // when one persisted there matches the model (see MakeAnnCandidateSource).
   // Errors: out-of-range options (naming the config key), an index that
-  // fails to build (naming the model).
+  // fails to build (naming the model). Up to `load_threads` models get
+  // their sources at once (the daemon's first load: every core).
   static absl::StatusOr<std::shared_ptr<const CandidateStage>> Build(
-      std::shared_ptr<const ModelBundle> bundle, const CandidateBuildOptions& options);
+      std::shared_ptr<const ModelBundle> bundle, const CandidateBuildOptions& options, int load_threads = 1);
 
   bool enabled() const { return !sources_.empty(); }
   const CandidateBuildOptions& options() const { return options_; }

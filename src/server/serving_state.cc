@@ -15,6 +15,7 @@
 #include "server/new_catalog_items.h"
 #include "spdlog/spdlog.h"
 #include "util/json_log_formatter.h"
+#include "util/usable_cores.h"
 
 namespace recd {
 
@@ -194,7 +195,11 @@ absl::StatusOr<std::shared_ptr<const ServingState>> ServingStateManager::BuildUn
   // current state (or its shadow) has loaded when it is still that.
   state->bundle_fingerprint = BundleRootStamp(state->config->models_path);
   const ServingState* current_shadow = current != nullptr && current->shadow ? current->shadow->state.get() : nullptr;
-  if (auto s = LoadBundleParts(*state, state->config->serve_version, {current, current_shadow}); !s.ok()) {
+  // The first load has the machine to itself; a reload shares it with the
+  // requests being served.
+  const int load_threads = current == nullptr ? UsableCores() : 1;
+  if (auto s = LoadBundleParts(*state, state->config->serve_version, {current, current_shadow}, load_threads);
+      !s.ok()) {
     return state->config->serve_version == 0 ? s : absl::Status(s.code(), absl::StrCat("models.serve_version: ", s.message()));
   }
 
@@ -317,10 +322,11 @@ ServerConfig ServingStateManager::ApplyShadowDecision(ServerConfig loaded, Servi
 }
 
 absl::Status ServingStateManager::LoadBundleParts(ServingState& state, int64_t number,
-                                                  const std::vector<const ServingState*>& reusable) const {
+                                                  const std::vector<const ServingState*>& reusable,
+                                                  int load_threads) const {
   std::vector<std::shared_ptr<const ModelBundle>> loaded;
   for (const ServingState* r : reusable) loaded.push_back(r != nullptr ? r->trained : nullptr);
-  auto servable = SelectServableVersion(state.config->models_path, number, loaded);
+  auto servable = SelectServableVersion(state.config->models_path, number, loaded, load_threads);
   if (!servable.ok()) return servable.status();
   state.trained = std::move(servable->bundle);
   state.bundle_version = servable->version.number;
@@ -361,7 +367,7 @@ absl::Status ServingStateManager::LoadBundleParts(ServingState& state, int64_t n
   if (same != nullptr && same->candidates->options() == candidate_options) {
     state.candidates = same->candidates;
   } else {
-    auto candidates = CandidateStage::Build(state.bundle, candidate_options);
+    auto candidates = CandidateStage::Build(state.bundle, candidate_options, load_threads);
     if (!candidates.ok()) return candidates.status();
     state.candidates = *std::move(candidates);
   }

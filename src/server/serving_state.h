@@ -168,9 +168,10 @@ class ServingStateManager {
   ServerConfig ApplyShadowDecision(ServerConfig loaded, ServingState& state) const;
   // Loads the bundle version `number` (0 = newest) of the state's
   // models.path with its catalog facts and indexes, reusing the parts of
-  // any of `reusable` (null entries allowed) that holds the same bundle.
+  // any of `reusable` (null entries allowed) that holds the same bundle;
+  // up to `load_threads` model files and indexes read at once.
   absl::Status LoadBundleParts(ServingState& state, int64_t number,
-                               const std::vector<const ServingState*>& reusable) const;
+                               const std::vector<const ServingState*>& reusable, int load_threads = 1) const;
   // A state of the live config on bundle version `bundle_version` (as an
   // arm's or the shadow's bundle_version field: 0 = the live one), reusing
   // what `live` or `reusable` has loaded. Its pipeline is the caller's.

@@ -17,13 +17,13 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
-#include <limits>
 #include <optional>
 
 #include "absl/strings/str_format.h"
 #include "eval/bundle_gate.h"
 #include "recd/data_source.h"
 #include "server/offline_replay.h"
+#include "util/huge_page_malloc.h"
 #include "util/progress_reporter.h"
 
 namespace {
@@ -72,6 +72,7 @@ int Replay(const std::string& log_path, const recd::OfflineReplayOptions& option
 }  // namespace
 
 int main(int argc, char** argv) {
+  recd::ReexecWithHugePageMalloc(argv);
   CLI::App app{"recd-eval: leave-one-out accuracy of a recd model bundle, or an offline replay of a held-out log"};
   recd::DataSource source;
   std::string bundle_dir, json_path, predictions_path, target = "test";
@@ -113,9 +114,8 @@ int main(int argc, char** argv) {
       "--fusion", fusion_path,
       "blend the --bundle's models with the fusion: section of this file (a recd.yaml, or a bundle's fusion.yaml) "
       "instead of the bundle's own");
-  bool versus_full_scan = false;
   CLI::Option* versus_option = app.add_flag(
-      "--versus-full-scan", versus_full_scan,
+      "--versus-full-scan", options.versus_full_scan,
       "also rank the same users over the whole catalog and print the share of each whole-catalog fused top 10 "
       "that the candidate stage returned (its recall), with both fused lines");
   bool no_progress = false;
@@ -192,23 +192,13 @@ int main(int argc, char** argv) {
   if (!baseline_dir.empty()) {
     recd::EvaluationOptions baseline_options = options;
     baseline_options.fusion.reset();  // --fusion is for --bundle
+    baseline_options.versus_full_scan = false;
     auto b = recd::EvaluateBundleDir(baseline_dir, *data, remap, candidates, baseline_options, &summary);
     if (!b.ok()) {
       std::cerr << "recd-eval: --baseline: " << b.status().message() << "\n";
       return 1;
     }
     baseline = *std::move(b);
-  }
-  std::optional<recd::EvaluatedBundle> full_scan;
-  if (versus_full_scan) {
-    recd::CandidateOptions whole_catalog = candidates;
-    whole_catalog.build.full_scan_max_items = std::numeric_limits<int64_t>::max();
-    auto f = recd::EvaluateBundleDir(bundle_dir, *data, remap, whole_catalog, options, &summary);
-    if (!f.ok()) {
-      std::cerr << "recd-eval: --versus-full-scan: " << f.status().message() << "\n";
-      return 1;
-    }
-    full_scan = *std::move(f);
   }
   if (options.fusion) summary += "fusion " + options.fusion->version + " of " + fusion_path + "\n";
   if (options.from_last_item) {
@@ -219,10 +209,11 @@ int main(int argc, char** argv) {
                ")\n";
   }
   std::cout << summary << report.ToTable();
+  const std::optional<recd::EvaluationReport>& full_scan = evaluated->full_scan;
   std::optional<double> stage_agreement;
   if (full_scan) {
-    auto agreement = recd::MeanTopKAgreement(report, full_scan->report, 10);
-    auto comparison = recd::CompareFusion(report, full_scan->report);
+    auto agreement = recd::MeanTopKAgreement(report, *full_scan, 10);
+    auto comparison = recd::CompareFusion(report, *full_scan);
     if (!agreement.ok() || !comparison.ok()) {
       std::cerr << "recd-eval: --versus-full-scan: "
                 << (agreement.ok() ? comparison.status() : agreement.status()).message() << "\n";
@@ -230,7 +221,7 @@ int main(int argc, char** argv) {
     }
     stage_agreement = *agreement;
     std::cout << "whole catalog:\n"
-              << full_scan->report.ToTable()
+              << full_scan->ToTable()
               << absl::StrFormat(
                      "candidate stage vs whole catalog, %d users: top-10 agreement %.4f; fused HR@10 %.4f vs %.4f, "
                      "NDCG@10 %.4f vs %.4f\n",
@@ -258,7 +249,7 @@ int main(int argc, char** argv) {
     nlohmann::json j = report.ToJson();
     if (baseline) j["baseline"] = baseline->report.ToJson();
     if (full_scan) {
-      j["full_scan"] = full_scan->report.ToJson();
+      j["full_scan"] = full_scan->ToJson();
       j["stage_top10_agreement"] = *stage_agreement;
     }
     out << j.dump(2) << "\n";

@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "server/recd_server.h"
 #include "server/server_config.h"
+#include "util/huge_page_malloc.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -24,6 +25,7 @@ void OnSignal(int sig) { g_signal = sig; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  recd::ReexecWithHugePageMalloc(argv);
   CLI::App app{"recd: real-time recommendation serving daemon"};
   recd::RecdServer::Options options;
   options.config_path = "config/recd.yaml";

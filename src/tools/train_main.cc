@@ -31,6 +31,7 @@
 #include "recd/data_source.h"
 #include "spdlog/spdlog.h"
 #include "train/bundle_trainer.h"
+#include "util/huge_page_malloc.h"
 #include "util/progress_reporter.h"
 
 namespace {
@@ -109,6 +110,7 @@ recd::StagedBundleCheck QualityGate(const std::string& root, const recd::Dataset
 }  // namespace
 
 int main(int argc, char** argv) {
+  recd::ReexecWithHugePageMalloc(argv);
   CLI::App app{"recd-train: train, validate and tune a recd model bundle"};
   recd::DataSource source;
   recd::BundleTrainOptions options;
