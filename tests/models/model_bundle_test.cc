@@ -61,6 +61,25 @@ TEST(ModelBundleTest, LstmWithANanWeightIsRejectedNamingFileAndTensor) {
   EXPECT_THAT(bundle.status().message(), HasSubstr("non-finite"));
 }
 
+// The daemon's first load reads the model files on several threads: the
+// same models in the same order, and a broken one still rejects the bundle
+// naming its file.
+TEST(ModelBundleTest, LoadingOnSeveralThreadsGivesTheSameBundle) {
+  auto one = ModelBundle::Load(DemoBundleVersion().string(), 1);
+  auto four = ModelBundle::Load(DemoBundleVersion().string(), 4);
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_TRUE(four.ok()) << four.status();
+  ASSERT_EQ((*four)->scorers().size(), (*one)->scorers().size());
+  for (size_t m = 0; m < (*one)->scorers().size(); ++m) {
+    EXPECT_EQ((*four)->scorers()[m]->name(), (*one)->scorers()[m]->name());
+  }
+  const fs::path dir = CopyOfDemo();
+  ASSERT_TRUE(WriteNanIntoTensor(dir / "lstm", "output.weight").ok());
+  auto broken = ModelBundle::Load(dir.string(), 4);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_THAT(broken.status().message(), HasSubstr((dir / "lstm" / "model.safetensors").string()));
+}
+
 TEST(ModelBundleTest, PopWithANanScoreIsRejected) {
   const fs::path dir = CopyOfDemo();
   ASSERT_TRUE(WriteNanIntoTensor(dir / "pop", "scores").ok());

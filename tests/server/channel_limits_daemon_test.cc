@@ -356,10 +356,11 @@ class FdLimitDaemonTest : public ChannelLimitsDaemonTest {
 
   // Starts recd on the fixture's config and store (the in-process server
   // is stopped first: one process per store). Returns its port.
-  int StartBinary(int fd_limit) {
+  // `env` runs it: an env(1) command line ending in what env execs.
+  int StartBinary(int fd_limit, const std::string& env = "env") {
     server_.reset();
     const int port = FreePort();
-    const std::string cmd = "ulimit -n " + std::to_string(fd_limit) + " && exec " + RECD_BINARY_DIR +
+    const std::string cmd = "ulimit -n " + std::to_string(fd_limit) + " && exec " + env + " " + RECD_BINARY_DIR +
                             "/recd --config " + config_path_.string() + " --listen 127.0.0.1:" +
                             std::to_string(port) + " > " + (test_dir_ / "recd.log").string() + " 2>&1";
     const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
@@ -388,8 +389,30 @@ class FdLimitDaemonTest : public ChannelLimitsDaemonTest {
     return -1;
   }
 
+  // The NUL-separated environment of the running binary.
+  std::string Environment() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/environ");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
   pid_t pid_ = 0;
 };
+
+// Large allocations go on transparent huge pages (README, Issue 8, third
+// step): recd re-executes itself with glibc's tunable set, keeping its PID;
+// an operator's own setting of the tunable is kept, and it serves either way.
+TEST_F(FdLimitDaemonTest, TheBinaryRunsWithHugePageMallocUnlessTheOperatorSaysOtherwise) {
+  int port = StartBinary(1024, "env -u GLIBC_TUNABLES");
+  ASSERT_TRUE(RecommendOn(OwnChannel(port), "u1", /*timeout_s=*/60).ok()) << "recd did not start";
+  EXPECT_NE(Environment().find(std::string("GLIBC_TUNABLES=glibc.malloc.hugetlb=1") + '\0'), std::string::npos);
+  kill(pid_, SIGTERM);
+  waitpid(pid_, nullptr, 0);
+
+  port = StartBinary(1024, "env GLIBC_TUNABLES=glibc.malloc.hugetlb=0");
+  ASSERT_TRUE(RecommendOn(OwnChannel(port), "u1", /*timeout_s=*/60).ok()) << "recd did not start";
+  EXPECT_NE(Environment().find(std::string("GLIBC_TUNABLES=glibc.malloc.hugetlb=0") + '\0'), std::string::npos);
+  EXPECT_EQ(Environment().find("hugetlb=1"), std::string::npos);
+}
 
 TEST_F(FdLimitDaemonTest, TwoThousandIdleConnectionsUnderUlimit1024DoNotLockClientsOut) {
   rlimit own{};
