@@ -589,9 +589,11 @@ std::vector<int32_t> TopK(std::span<const float> scores, int k, const std::vecto
   auto better = [&](int32_t a, int32_t b) {
     return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
   };
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(), better);
-  idx.resize(kk);
-  return idx;
+  const auto top = idx.begin() + static_cast<std::ptrdiff_t>(kk);
+  std::partial_sort(idx.begin(), top, idx.end(), better);
+  // A list of k, not of the catalog: callers keep these (recd-eval one per
+  // user and model, which at a million items was 24 MB per user).
+  return std::vector<int32_t>(idx.begin(), top);
 }
 
 }  // namespace recd

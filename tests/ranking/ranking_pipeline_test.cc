@@ -541,5 +541,14 @@ TEST(TopKTest, BreaksTiesByPosition) {
   EXPECT_THAT(TopK(s, 3, std::vector<bool>(4, false)), ElementsAre(1, 2, 0));
 }
 
+// The list holds k items' worth of memory, not the catalog's: recd-eval
+// keeps one per user and model.
+TEST(TopKTest, TheListIsSizedForKNotTheCatalog) {
+  const std::vector<float> s(100000, 1.0f);
+  const std::vector<int32_t> top = TopK(s, 10, std::vector<bool>(s.size(), false));
+  EXPECT_EQ(top.size(), 10u);
+  EXPECT_LT(top.capacity(), 100u);
+}
+
 }  // namespace
 }  // namespace recd
