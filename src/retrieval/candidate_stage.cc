@@ -47,10 +47,6 @@ absl::Status ValidateBuildOptions(const CandidateBuildOptions& options) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-namespace {
-
 // The model's ANN source (its persisted index, or one built now) when it is
 // an embedding model and options.ann, else the index-free one.
 absl::StatusOr<std::unique_ptr<CandidateSource>> MakeSource(const Scorer& scorer, const std::string& bundle_dir,
