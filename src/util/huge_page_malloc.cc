@@ -1,5 +1,6 @@
 #include "util/huge_page_malloc.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,8 +15,14 @@ void ReexecWithHugePageMalloc(char** argv) {
   const std::string current = tunables != nullptr ? tunables : "";
   if (current.find(kTunable) != std::string::npos) return;  // set, by us or the operator
   const std::string wanted = current.empty() ? std::string(kTunable) + "=1" : current + ":" + kTunable + "=1";
+  // The binary's own path, not /proc/self/exe: the process is named after
+  // what it executes, and ps, pidof and the OOM log should say recd.
+  char self[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length <= 0) return;
+  self[length] = '\0';
   if (setenv("GLIBC_TUNABLES", wanted.c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  execv(self, argv);
   // Still here: the exec failed. Go on as we are, without the tunable in
   // the environment of what we start.
   if (tunables != nullptr) {

@@ -405,6 +405,9 @@ TEST_F(FdLimitDaemonTest, TheBinaryRunsWithHugePageMallocUnlessTheOperatorSaysOt
   int port = StartBinary(1024, "env -u GLIBC_TUNABLES");
   ASSERT_TRUE(RecommendOn(OwnChannel(port), "u1", /*timeout_s=*/60).ok()) << "recd did not start";
   EXPECT_NE(Environment().find(std::string("GLIBC_TUNABLES=glibc.malloc.hugetlb=1") + '\0'), std::string::npos);
+  std::string name;
+  std::getline(std::ifstream("/proc/" + std::to_string(pid_) + "/comm"), name);
+  EXPECT_EQ(name, "recd");  // as ps and pidof show it
   kill(pid_, SIGTERM);
   waitpid(pid_, nullptr, 0);
 
