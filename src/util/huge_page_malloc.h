@@ -11,7 +11,8 @@ namespace recd {
 // main(), before any thread starts; returns (and the process goes on with
 // 4 KB pages) when GLIBC_TUNABLES already names the tunable (set it to 0 to
 // opt out), when not built against glibc, or when the exec fails. The PID,
-// open descriptors and arguments stay the same.
+// process name, open descriptors and arguments stay the same. Under
+// valgrind the new image runs outside the tool: set the tunable first.
 void ReexecWithHugePageMalloc(char** argv);
 
 }  // namespace recd
