@@ -3,6 +3,13 @@
 # and `out`; RECD_CPUS / CLIENT_CPUS pin the daemon and the client (taskset
 # lists) so a client that keeps up does not take the daemon's core.
 
+# build_release TARGET...: configures `build` as a Release build of the
+# repository at `root` and builds these targets (the make-* scripts).
+build_release() {
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" -j2 --target "$@"
+}
+
 # start_recd CONFIG PORT: starts recd in the background (recd_pid), its log
 # in $out/server.log, killed when the script exits; returns once it answers
 # (large bundles load or build their ANN indexes before the port opens).

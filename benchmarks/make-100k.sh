@@ -14,8 +14,8 @@ build=${RECD_BUILD_DIR:-$root/build}
 out=${1:-/tmp/recd-100k}
 mkdir -p "$out"
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target recd recd-cli recd-bench recd-echo-server recd-datagen recd-train recd-eval
+source "$root/benchmarks/lib.sh"
+build_release recd recd-cli recd-bench recd-echo-server recd-datagen recd-train recd-eval
 
 if [ ! -s "$out/data/events.csv" ]; then
   "$build/recd-datagen" --items 100000 --users 50000 --events 2000000 --seed 11 --out "$out/data"

@@ -20,9 +20,8 @@ build=${RECD_BUILD_DIR:-$root/build}
 out=${1:-/tmp/recd-1m}
 mkdir -p "$out"
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target recd recd-cli recd-bench recd-echo-server recd-datagen recd-train recd-eval \
-  recd-ingest
+source "$root/benchmarks/lib.sh"
+build_release recd recd-cli recd-bench recd-echo-server recd-datagen recd-train recd-eval recd-ingest
 
 timed() {  # timed LABEL COMMAND...: runs the command, then prints how long it took
   local label=$1 start=$SECONDS

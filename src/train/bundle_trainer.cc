@@ -170,13 +170,9 @@ absl::StatusOr<BundleTrainReport> WriteBundle(const Dataset& data, const LeaveOn
   FusionTunerOptions fusion_options = options.fusion;
   if (fusion_options.version == "tuned") fusion_options.version = absl::StrCat("tuned-", options.data_hash.substr(0, 8));
   const bool from_candidates = bundle->num_items() > options.full_scan_max_items;
-  if (from_candidates) {
-    // Served from candidates: only zscore has a scale the candidate set does
-    // not move (each model's moments over the whole catalog, per user), so
-    // the daemon's blend is the one tuned here, on the items it ranks.
-    fusion_options.normalizations = {Normalization::kZScore};
-    fusion_options.nominate_depth = options.candidates_per_source;
-  }
+  // Served from candidates: tuned on the items the daemon ranks, on zscore
+  // (the tuner tries no other scale there).
+  if (from_candidates) fusion_options.nominate_depth = options.candidates_per_source;
   auto fusion = TuneFusion(*bundle, split, fusion_options);
   if (!fusion.ok()) return fusion.status();
   report.fusion = *fusion;
