@@ -12,8 +12,8 @@
 #   build/recd-eval --bundle OUT_DIR/bundle --events OUT_DIR/data/events.csv \
 #       --catalog OUT_DIR/data/catalog.jsonl --max-users 2000 --versus-full-scan
 #
-# RECD_LSTM_BUDGET_S bounds the LSTM's training (default 300 s); the rest
-# takes about 5 minutes on 2 cores and ~6 GB of memory.
+# RECD_LSTM_BUDGET_S bounds the LSTM's training (default 300 s); training took
+# 993 s in all on 2 cores (peak RSS 6.4 GB), ingest 15 s (README, Issue 8, third step).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RECD_BUILD_DIR:-$root/build}
